@@ -1,0 +1,179 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings shared by every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    // SE-0335: `any` spelled out for existentials.
+    .enableUpcomingFeature("ExistentialAny"),
+    // SE-0444: a file sees only the modules it imports itself.
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "aafd",
+    platforms: [
+        .macOS(.v14)
+    ],
+    products: [
+        .executable(name: "aafd", targets: ["aafd"]),
+        .executable(name: "aafd-fixtures", targets: ["aafd-fixtures"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim, nothing else.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite3",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibSSH",
+            pkgConfig: "libssh",
+            providers: [.apt(["libssh-dev"])]
+        ),
+
+        // Value types every layer shares; no C, no I/O.
+        .target(
+            name: "AAFModel",
+            swiftSettings: swiftSettings
+        ),
+        // Push parser: the only target that imports CLibXML2.
+        .target(
+            name: "AAFParser",
+            dependencies: [
+                "AAFModel",
+                "CLibXML2",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Allow-lists, departure guard, retention: pure Swift on values.
+        .target(
+            name: "AAFPolicy",
+            dependencies: [
+                "AAFModel"
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SQLite connection, migrations, directory and journal: the only target that imports CSQLite3.
+        .target(
+            name: "AAFStore",
+            dependencies: [
+                "AAFModel",
+                "CSQLite3",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Delivery checks, parse → reconcile → journal.
+        .target(
+            name: "AAFPipeline",
+            dependencies: [
+                "AAFModel",
+                "AAFParser",
+                "AAFPolicy",
+                "AAFStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // ArgumentParser commands and configuration.
+        .target(
+            name: "AAFCommands",
+            dependencies: [
+                "AAFModel",
+                "AAFParser",
+                "AAFPolicy",
+                "AAFStore",
+                "AAFPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "aafd",
+            dependencies: [
+                "AAFCommands"
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Synthetic ENT1D deliveries: fixtures, demo and benchmark.
+        .target(
+            name: "AAFFixtures",
+            dependencies: [
+                "AAFModel"
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "aafd-fixtures",
+            dependencies: [
+                "AAFFixtures",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test helpers (not a product).
+        .target(
+            name: "AAFTestSupport",
+            dependencies: [
+                "AAFModel",
+                "AAFFixtures",
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "AAFParserTests",
+            dependencies: [
+                "AAFModel",
+                "AAFParser",
+                "AAFFixtures",
+                "AAFTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AAFPolicyTests",
+            dependencies: [
+                "AAFModel",
+                "AAFPolicy",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AAFPipelineTests",
+            dependencies: [
+                "AAFModel",
+                "AAFParser",
+                "AAFPolicy",
+                "AAFStore",
+                "AAFPipeline",
+                "AAFFixtures",
+                "AAFTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AAFCommandsTests",
+            dependencies: [
+                "aafd",
+                "AAFModel",
+                "AAFFixtures",
+                "AAFTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,346 @@
+import AAFModel
+import AAFParser
+import AAFPipeline
+import AAFStore
+import ArgumentParser
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aafd`: the daemon and admin CLI of an ENT1D directory.
+public struct AAFDCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "aafd",
+        abstract: "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
+        discussion: "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
+        subcommands: [ImportCommand.self, StatusCommand.self, PersonCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses `arguments`, runs the command and returns the process exit status. Messages go to stderr,
+    /// results to stdout.
+    public static func run(_ arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return ExitStatus.ok.rawValue
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("aafd: \(failure.message)\n".utf8))
+            return failure.status.rawValue
+        } catch {
+            let code = exitCode(for: error).rawValue
+            if code != 0 {
+                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+            } else {
+                print(fullMessage(for: error))
+            }
+            // ArgumentParser's usage errors are EX_USAGE (64).
+            return code
+        }
+    }
+
+    /// Process-wide set-up done once before any command: a strict umask (R18), libxml2, logging to stderr.
+    public static func bootstrap() {
+        umask(0o077)
+        LibXML2Setup.initialize()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+    }
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (TOML).")
+    var config: String = Configuration.defaultPath
+
+    func load() throws -> Configuration {
+        try Configuration.load(path: config)
+    }
+
+    func logger(_ configuration: Configuration) -> Logger {
+        var logger = Logger(label: "aafd")
+        if let level = Logger.Level(rawValue: configuration.logLevel),
+            ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"] == nil
+        {
+            logger.logLevel = level
+        }
+        return logger
+    }
+}
+
+/// Opens the directory, mapping failures to exit 74.
+func openStore(_ configuration: Configuration) throws -> DirectoryStore {
+    do {
+        try RunLock.ensureDirectory((configuration.databasePath as NSString).deletingLastPathComponent)
+        return try DirectoryStore(path: configuration.databasePath)
+    } catch let failure as CommandFailure {
+        throw failure
+    } catch {
+        throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
+    }
+}
+
+/// Pretty, key-sorted JSON on stdout.
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+// MARK: - import
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import one delivery into the directory, in one transaction (all or nothing).",
+        discussion: """
+            Exit 0 imported; 65 delivery refused (malformed, incomplete, older than the last one, mass-departure \
+            guard); 75 another aafd run holds the lock; 78 configuration error.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .customLong("from-dir"), help: "Folder holding one delivery's files.")
+    var fromDirectory: String
+
+    @Flag(name: .customLong("accept-departures"), help: "Accept departures beyond the mass-departure threshold (R21) for this delivery.")
+    var acceptDepartures = false
+
+    @Flag(name: .customLong("dry-run"), help: "Parse and reconcile, print what would change, commit nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        let logger = options.logger(configuration)
+        let lock = try RunLock(path: configuration.lockPath)
+        defer { withExtendedLifetime(lock) {} }
+        let store = try openStore(configuration)
+        let importer = Importer(store: store, settings: configuration.importSettings, logger: logger)
+        do {
+            let report = try importer.importDelivery(
+                inDirectory: fromDirectory, options: ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun))
+            try show(report)
+        } catch let failure as ImportFailure {
+            if json { try? show(failure.report) }
+            throw CommandFailure(failure.report.outcome == .refused ? .dataError : .failure, failure.description)
+        }
+    }
+
+    private func show(_ report: ImportReport) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(report))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            return
+        }
+        print(ReportText.render(report))
+    }
+}
+
+/// Human rendering of an import report: counts and names only (R15).
+enum ReportText {
+    static func render(_ report: ImportReport) -> String {
+        var lines: [String] = []
+        let what = report.dryRun ? "Dry run (nothing committed) of" : "Imported"
+        lines.append(
+            "\(what) the \(report.mode?.rawValue ?? "?") delivery of \(report.extractDate?.iso ?? "?"): "
+                + "\(report.files) files, \(report.bytes) bytes, \(report.durationMilliseconds) ms")
+        lines.append("  category     records   added updated unchanged departed reactivated")
+        for category in AAFCategory.importOrder {
+            let c = report.counts[category.reportKey] ?? CategoryCounts()
+            lines.append(
+                "  " + [category.reportKey.padded(10), "\(c.records)".leftPadded(9), "\(c.added)".leftPadded(7),
+                    "\(c.updated)".leftPadded(7), "\(c.unchanged)".leftPadded(9), "\(c.departed)".leftPadded(8),
+                    "\(c.reactivated)".leftPadded(11)].joined(separator: " "))
+        }
+        if let g = report.counts[AAFCategory.guardian.reportKey], g.notStoredUnreferenced + g.deletedUnreferenced > 0 {
+            lines.append("  guardians no pupil references (R4): \(g.notStoredUnreferenced) not stored, \(g.deletedUnreferenced) deleted")
+        }
+        if !report.droppedAttributes.isEmpty {
+            lines.append("  attributes dropped (R1): " + report.droppedAttributes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+        }
+        if !report.skippedLinks.isEmpty {
+            lines.append("  unreadable link values: " + report.skippedLinks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+        }
+        if report.normalisedApostrophes > 0 {
+            lines.append("  literal &apos; turned into ': \(report.normalisedApostrophes)")
+        }
+        if !report.ignoredFiles.isEmpty {
+            lines.append("  files ignored (not ENT1D delivery files): " + report.ignoredFiles.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+// MARK: - status
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the directory's counts and the last imports. No personal data."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        let store = try openStore(configuration)
+        let counts = try store.counts()
+        let last = try store.journal(limit: 1).first
+        let success = try store.journal(limit: 1, outcome: .imported).first
+        if json {
+            var lastImport: [String: Any] = ["outcome": NSNull(), "extract_date": NSNull(), "finished_at": NSNull()]
+            if let last {
+                lastImport = [
+                    "outcome": last.outcome.rawValue, "extract_date": last.extractDate?.iso ?? NSNull(),
+                    "finished_at": last.finishedAt, "reason": last.reason ?? NSNull(),
+                ]
+            }
+            var lastSuccess: [String: Any] = ["extract_date": NSNull(), "finished_at": NSNull()]
+            if let success {
+                lastSuccess = ["extract_date": success.extractDate?.iso ?? NSNull(), "finished_at": success.finishedAt]
+            }
+            try printJSON([
+                "directory": [
+                    "structures": counts.structures, "students": counts.students, "staff": counts.staff,
+                    "guardians": counts.guardians, "departed": counts.departed,
+                ],
+                "last_import": lastImport,
+                "last_success": lastSuccess,
+                "database": configuration.databasePath,
+            ])
+            return
+        }
+        print("aafd directory \(configuration.databasePath)")
+        print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
+        print("  departed, awaiting purge: \(counts.departed)")
+        if let success {
+            print("  last success: delivery of \(success.extractDate?.iso ?? "?"), finished \(success.finishedAt)")
+        } else {
+            print("  last success: none yet")
+        }
+        if let last, last != success {
+            print("  last attempt: \(last.outcome.rawValue), delivery of \(last.extractDate?.iso ?? "?"), finished \(last.finishedAt)")
+            if let reason = last.reason { print("    \(reason)") }
+        }
+    }
+}
+
+// MARK: - person
+
+struct PersonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "person",
+        abstract: "Answer a data subject's request (R14).",
+        subcommands: [PersonShowCommand.self]
+    )
+}
+
+struct PersonShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show everything stored about one person, by jointure (right of access, R14).",
+        discussion: "Exit 66 when no person has that jointure."
+    )
+
+    @Argument(help: "The person's AAF jointure (ENTPersonJointure).")
+    var jointure: String
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        let store = try openStore(configuration)
+        let found = try store.persons(jointure: jointure)
+        guard !found.isEmpty else {
+            throw CommandFailure(.noInput, "no person with that jointure in the directory")
+        }
+        let objects = found.map(PersonJSON.object)
+        if json {
+            let output: Any = objects.count == 1 ? objects[0] : ["matches": objects] as [String: Any]
+            try printJSON(output)
+            return
+        }
+        for person in found { print(PersonJSON.text(person)) }
+    }
+}
+
+enum PersonJSON {
+    static func object(_ p: PersonDetails) -> [String: Any] {
+        var attributes: [String: Any] = [:]
+        for a in p.attributes {
+            attributes[a.name] = AttributeCatalog.multiValued.contains(a.name) || a.values.count > 1 ? a.values : (a.values.first ?? "")
+        }
+        func structures(_ links: [PersonDetails.StructureLink]) -> [[String: Any]] {
+            links.map { ["jointure": $0.jointure, "uai": $0.uai ?? NSNull()] }
+        }
+        func memberships(_ links: [PersonDetails.MembershipLink]) -> [[String: Any]] {
+            links.map { ["structure": $0.structure, "code": $0.code, "label": $0.label] }
+        }
+        func persons(_ links: [PersonDetails.PersonLink]) -> [[String: Any]] {
+            links.map { ["jointure": $0.jointure, "stored": $0.stored, "departed_on": $0.departedOn?.iso ?? NSNull()] }
+        }
+        var links: [String: Any] = [
+            "structures": structures(p.structures), "classes": memberships(p.classes), "groups": memberships(p.groups),
+        ]
+        switch p.category {
+        case .pupil: links["guardians"] = persons(p.guardians)
+        case .guardian: links["pupils"] = persons(p.pupils)
+        case .staff:
+            links["functions"] = p.functions.map {
+                [
+                    "structure": $0.structure, "function_code": $0.functionCode ?? NSNull(),
+                    "function_label": $0.functionLabel ?? NSNull(), "position_code": $0.positionCode ?? NSNull(),
+                    "position_label": $0.positionLabel ?? NSNull(),
+                ] as [String: Any]
+            }
+            links["directs"] = structures(p.directs)
+        case .structure: break
+        }
+        return [
+            "jointure": p.jointure, "category": p.category.rawValue, "attributes": attributes, "links": links,
+            "first_seen": p.firstSeen?.iso ?? NSNull(), "updated_on": p.updatedOn?.iso ?? NSNull(),
+            "departed_on": p.departedOn?.iso ?? NSNull(), "purge_due": p.purgeDue?.iso ?? NSNull(),
+        ]
+    }
+
+    static func text(_ p: PersonDetails) -> String {
+        var lines = ["\(p.category.rawValue) \(p.jointure)"]
+        for a in p.attributes { lines.append("  \(a.name): \(a.values.joined(separator: " | "))") }
+        lines.append("  schools: " + p.structures.map { "\($0.jointure) (\($0.uai ?? "not in directory"))" }.joined(separator: ", "))
+        if !p.classes.isEmpty { lines.append("  classes: " + p.classes.map { "\($0.code) \($0.label)" }.joined(separator: ", ")) }
+        if !p.groups.isEmpty { lines.append("  groups: " + p.groups.map { "\($0.code) \($0.label)" }.joined(separator: ", ")) }
+        if !p.guardians.isEmpty { lines.append("  guardians: " + p.guardians.map(\.jointure).joined(separator: ", ")) }
+        if !p.pupils.isEmpty { lines.append("  pupils: " + p.pupils.map(\.jointure).joined(separator: ", ")) }
+        if !p.functions.isEmpty {
+            lines.append("  functions: " + p.functions.map { "\($0.structure) \($0.functionCode ?? "-") \($0.positionLabel ?? "-")" }.joined(separator: ", "))
+        }
+        if !p.directs.isEmpty { lines.append("  directs: " + p.directs.map(\.jointure).joined(separator: ", ")) }
+        lines.append("  first seen \(p.firstSeen?.iso ?? "-"), updated \(p.updatedOn?.iso ?? "-")")
+        lines.append("  departed on \(p.departedOn?.iso ?? "-"), purge due \(p.purgeDue?.iso ?? "-")")
+        return lines.joined(separator: "\n")
+    }
+}

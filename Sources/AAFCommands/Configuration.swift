@@ -1,0 +1,142 @@
+import AAFParser
+import AAFPipeline
+import AAFPolicy
+import Foundation
+import TOMLKit
+
+/// aafd's configuration, read from TOML (`--config`, default `/etc/aafd/aafd.toml`).
+///
+/// Every key, its type and default are documented in `Config/aafd.example.toml` and Docs/operations.md.
+/// Unknown sections and keys are errors (exit 78), so a typo never silently falls back to a default.
+public struct Configuration: Sendable {
+    public static let defaultPath = "/etc/aafd/aafd.toml"
+
+    /// `[directory] database`: the SQLite file (required).
+    public var databasePath: String
+    /// `[directory] state_dir`: lock file and other state; default: the database's folder.
+    public var stateDirectory: String
+    /// `[import]` and `[retention]` settings.
+    public var importSettings = ImportSettings()
+    /// `[log] level`: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    /// The keys each section accepts.
+    static let schema: [String: Set<String>] = [
+        "directory": ["database", "state_dir"],
+        "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
+        "retention": ["pupil_grace_days"],
+        "log": ["level"],
+    ]
+
+    /// Reads and validates the file at `path`.
+    public static func load(path: String) throws -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure(.config, "cannot read the configuration file \(path); pass --config PATH or create it from Config/aafd.example.toml")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    /// Parses TOML text; `source` names it in errors.
+    public static func parse(_ text: String, source: String) throws -> Configuration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw CommandFailure(
+                .config, "\(source):\(error.source.begin.line):\(error.source.begin.column): invalid TOML: \(error.description)")
+        } catch {
+            throw CommandFailure(.config, "\(source): invalid TOML")
+        }
+        let reader = Reader(table: table, source: source)
+        try reader.checkKeys()
+        guard let database = try reader.string("directory", "database"), !database.isEmpty else {
+            throw CommandFailure(.config, "\(source): [directory] database is required (the SQLite file, e.g. /var/lib/aafd/aafd.sqlite3)")
+        }
+        let databaseURL = URL(fileURLWithPath: database)
+        var config = Configuration(
+            databasePath: databaseURL.path,
+            stateDirectory: try reader.string("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path)
+        if let percent = try reader.double("import", "departure_guard_percent") {
+            guard (0...100).contains(percent) else {
+                throw CommandFailure(.config, "\(source): [import] departure_guard_percent must be between 0 and 100")
+            }
+            config.importSettings.departureGuard.maximumPercent = percent
+        }
+        if let people = try reader.int("import", "departure_guard_minimum") {
+            guard people >= 0 else { throw CommandFailure(.config, "\(source): [import] departure_guard_minimum must be 0 or more") }
+            config.importSettings.departureGuard.maximumPeople = people
+        }
+        if let kib = try reader.int("import", "chunk_size_kib") {
+            guard (4...1024).contains(kib) else { throw CommandFailure(.config, "\(source): [import] chunk_size_kib must be between 4 and 1024") }
+            config.importSettings.chunkSize = kib * 1024
+        }
+        if let bytes = try reader.int("import", "max_value_bytes") {
+            guard (256...1_000_000).contains(bytes) else {
+                throw CommandFailure(.config, "\(source): [import] max_value_bytes must be between 256 and 1000000")
+            }
+            config.importSettings.limits.maxValueBytes = bytes
+        }
+        if let days = try reader.int("retention", "pupil_grace_days") {
+            guard (0...366).contains(days) else {
+                throw CommandFailure(.config, "\(source): [retention] pupil_grace_days must be between 0 and 366 (0 is the convention's own rule)")
+            }
+            config.importSettings.retention.pupilGraceDays = days
+        }
+        if let level = try reader.string("log", "level") {
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+                throw CommandFailure(.config, "\(source): [log] level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            config.logLevel = level
+        }
+        return config
+    }
+
+    /// The lock file every aafd run takes before it writes.
+    public var lockPath: String { (stateDirectory as NSString).appendingPathComponent("aafd.lock") }
+
+    private struct Reader {
+        let table: TOMLTable
+        let source: String
+
+        func checkKeys() throws {
+            for key in table.keys {
+                guard let allowed = Configuration.schema[key] else {
+                    throw CommandFailure(.config, "\(source): unknown section [\(key)]; see Config/aafd.example.toml")
+                }
+                guard let section = table[key]?.table else {
+                    throw CommandFailure(.config, "\(source): \(key) must be a section ([\(key)])")
+                }
+                for sub in section.keys where !allowed.contains(sub) {
+                    throw CommandFailure(.config, "\(source): unknown key \(sub) in [\(key)]; see Config/aafd.example.toml")
+                }
+            }
+        }
+
+        private func value(_ section: String, _ key: String) -> (any TOMLValueConvertible)? {
+            table[section]?.table?[key]
+        }
+
+        func string(_ section: String, _ key: String) throws -> String? {
+            guard let v = value(section, key) else { return nil }
+            guard let s = v.string else { throw typeError(section, key, "a string") }
+            return s
+        }
+
+        func int(_ section: String, _ key: String) throws -> Int? {
+            guard let v = value(section, key) else { return nil }
+            guard let i = v.int else { throw typeError(section, key, "an integer") }
+            return i
+        }
+
+        func double(_ section: String, _ key: String) throws -> Double? {
+            guard let v = value(section, key) else { return nil }
+            if let d = v.double { return d }
+            if let i = v.int { return Double(i) }
+            throw typeError(section, key, "a number")
+        }
+
+        private func typeError(_ section: String, _ key: String, _ what: String) -> CommandFailure {
+            CommandFailure(.config, "\(source): [\(section)] \(key) must be \(what)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The lock every writing aafd run holds: `flock(LOCK_EX | LOCK_NB)` on `aafd.lock` in the state directory.
+///
+/// A second run fails at once with exit 75. The kernel releases the lock when the process dies, so a
+/// SIGKILLed run never leaves a stale lock.
+public final class RunLock {
+    private let fd: Int32
+
+    /// Creates the state directory (0700) if needed and takes the lock.
+    ///
+    /// - Throws: ``CommandFailure`` 75 when another run holds it, 74 when the file cannot be created.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        try RunLock.ensureDirectory(directory)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw CommandFailure(.ioError, "cannot open the lock file \(path) (errno \(errno)); check [directory] state_dir and its owner")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(fd)
+            throw CommandFailure(.tempFail, "another aafd run holds \(path); try again when it has finished")
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        Glibc.close(fd)
+    }
+
+    /// Creates `directory` with mode 0700 (R18) when it does not exist.
+    public static func ensureDirectory(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw CommandFailure(.ioError, "\(directory) exists and is not a directory") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CommandFailure(.ioError, "cannot create \(directory); create it (mode 0700) or fix [directory] database / state_dir")
+        }
+    }
+}

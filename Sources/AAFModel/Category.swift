@@ -1,0 +1,43 @@
+/// One of the four ENT1D file categories (aaf-format.md §1, §3).
+public enum AAFCategory: String, Sendable, CaseIterable, Hashable, Codable, Comparable {
+    /// Schools: `EtabEducNat` files, `categorieStructure`.
+    case structure = "EtabEducNat"
+    /// Pupils: `Eleve` files.
+    case pupil = "Eleve"
+    /// Education staff: `PersEducNat` files.
+    case staff = "PersEducNat"
+    /// Guardians (persons related to a pupil): `PersRelEleve` files.
+    case guardian = "PersRelEleve"
+
+    /// The order in which a delivery's categories are applied: schools first (people point to them),
+    /// pupils before guardians (R4: a guardian is stored only when a pupil references it).
+    public static let importOrder: [AAFCategory] = [.structure, .pupil, .staff, .guardian]
+
+    /// The word used in reports, status and the database (`structures`, `students`, …).
+    public var reportKey: String {
+        switch self {
+        case .structure: "structures"
+        case .pupil: "students"
+        case .staff: "staff"
+        case .guardian: "guardians"
+        }
+    }
+
+    /// The name of the jointure attribute that must equal `identifier/id`.
+    public var jointureAttribute: String {
+        self == .structure ? "ENTStructureJointure" : "ENTPersonJointure"
+    }
+
+    /// Whether the category holds people (as opposed to structures).
+    public var isPerson: Bool { self != .structure }
+
+    public static func < (lhs: AAFCategory, rhs: AAFCategory) -> Bool {
+        importOrder.firstIndex(of: lhs)! < importOrder.firstIndex(of: rhs)!
+    }
+}
+
+/// Complete snapshot or incremental delivery (aaf-format.md §8).
+public enum DeliveryMode: String, Sendable, Hashable, Codable {
+    case complet = "Complet"
+    case delta = "Delta"
+}

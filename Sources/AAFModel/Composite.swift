@@ -1,0 +1,76 @@
+/// `$`-separated composite values (aaf-format.md §6): split, keep empty fields, switch on the field count.
+public enum Composite {
+    /// The fields of a composite value, empty ones kept.
+    public static func fields(_ value: String) -> [Substring] {
+        value.split(separator: "$", omittingEmptySubsequences: false)
+    }
+
+    /// `-` means "none" in function composites.
+    static func orNil(_ field: Substring) -> String? {
+        let trimmed = field.trimmingCharacters(in: " ")
+        return trimmed.isEmpty || trimmed == "-" ? nil : trimmed
+    }
+}
+
+/// A class or group membership: `ENTPersonClasses` / `ENTPersonGroupes`, 5 fields; [0] school jointure,
+/// [3] class or group id, [4] label.
+public struct Membership: Sendable, Hashable {
+    public enum Kind: String, Sendable { case `class`, group }
+    public var kind: Kind
+    public var structure: String
+    public var code: String
+    public var label: String
+
+    /// Nil when the value does not have 5 fields or lacks a school or code (the caller counts it).
+    public init?(kind: Kind, value: String) {
+        let f = Composite.fields(value)
+        guard f.count == 5, let structure = Composite.orNil(f[0]), let code = Composite.orNil(f[3]) else { return nil }
+        self.kind = kind
+        self.structure = structure
+        self.code = code
+        self.label = String(f[4])
+    }
+}
+
+/// A staff function: `ENTPersonFonctions`, `structure$functionCode$functionLabel$positionCode$positionLabel`.
+public struct StaffFunction: Sendable, Hashable {
+    public var structure: String
+    public var functionCode: String?
+    public var functionLabel: String?
+    public var positionCode: String?
+    public var positionLabel: String?
+
+    /// Nil when the value does not have 5 fields or names no structure (the caller counts it).
+    public init?(value: String) {
+        let f = Composite.fields(value)
+        guard f.count == 5, let structure = Composite.orNil(f[0]) else { return nil }
+        self.structure = structure
+        functionCode = Composite.orNil(f[1])
+        functionLabel = Composite.orNil(f[2])
+        positionCode = Composite.orNil(f[3])
+        positionLabel = Composite.orNil(f[4])
+    }
+}
+
+/// The guardian a pupil's `ENTEleveAutoriteParentale` value points to: field [0], a PersRelEleve jointure.
+public enum GuardianReference {
+    public static func jointure(_ value: String) -> String? {
+        Composite.fields(value).first.flatMap { Composite.orNil($0) }
+    }
+}
+
+/// A structure reference (`ENTPersonStructRattach`, `ENTEnsFonctionDir`): field [0] of the value.
+public enum StructureReference {
+    public static func jointure(_ value: String) -> String? {
+        Composite.fields(value).first.flatMap { Composite.orNil($0) }
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in character: Character) -> String {
+        var s = self
+        while s.first == character { s = s.dropFirst() }
+        while s.last == character { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,643 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AAFModel
+internal import CLibXML2
+
+/// Limits the parser enforces on top of libxml2's own (10,000,000-byte text nodes, depth 256).
+public struct ParserLimits: Sendable, Hashable {
+    /// Largest `<value>` or `<id>` text, in bytes. AAF values are short; a huge text node is hostile.
+    public var maxValueBytes: Int = 64 * 1024
+    /// Most attributes in one record.
+    public var maxAttributesPerRecord: Int = 512
+    /// Most values in one attribute.
+    public var maxValuesPerAttribute: Int = 4096
+
+    public init() {}
+}
+
+/// Counters of one parse; names only, no values (R15).
+public struct ParseStatistics: Sendable, Hashable {
+    public var records: [RequestKind: Int] = [:]
+    /// Attributes the filter dropped, by name (R1). Odd names are folded into `(invalid name)`.
+    public var droppedAttributes: [String: Int] = [:]
+    /// Literal `&apos;` sequences turned into `'` (double-escaped feeds).
+    public var normalisedApostrophes: Int = 0
+    /// Bytes fed.
+    public var bytes: Int = 0
+
+    public init() {}
+
+    public var recordCount: Int { records.values.reduce(0, +) }
+}
+
+/// A streaming parser for one AAF file (one part), built on libxml2's SAX2 push parser.
+///
+/// Feed it chunks of any size; after each chunk the records completed in it are handed to the caller, so
+/// memory is bounded by the chunk size, not the file size. The DTD is never loaded, external entities are
+/// never resolved (the process-wide loader refuses them), a document that declares entities is refused,
+/// and undeclared HTML named entities (`&eacute;`) are decoded (aaf-format.md §11).
+///
+/// One parser per file, used from one thread.
+public final class AAFDocumentParser {
+    /// The file name used in errors.
+    public let fileName: String
+    /// The category every record must have; nil accepts the four ENT1D categories.
+    public let expectedCategory: AAFCategory?
+    /// Header metadata comments seen so far.
+    public private(set) var header = DocumentHeader()
+    public private(set) var statistics = ParseStatistics()
+
+    private let filter: (any AttributeFilter)?
+    private let limits: ParserLimits
+    private var handle: xmlParserCtxtPtr?
+    private let state: SAXState
+    private var finished = false
+
+    /// Creates a parser for one file.
+    ///
+    /// - Parameters:
+    ///   - fileName: named in errors.
+    ///   - expectedCategory: the category the file name announces.
+    ///   - filter: the allow-list applied before values are decoded (R1); nil keeps everything.
+    ///   - limits: size limits.
+    public init(
+        fileName: String,
+        expectedCategory: AAFCategory?,
+        filter: (any AttributeFilter)?,
+        limits: ParserLimits = ParserLimits()
+    ) {
+        LibXML2Setup.initialize()
+        self.fileName = fileName
+        self.expectedCategory = expectedCategory
+        self.filter = filter
+        self.limits = limits
+        self.state = SAXState(fileName: fileName, expectedCategory: expectedCategory, filter: filter, limits: limits)
+
+        var handler = xmlSAXHandler()
+        handler.initialized = XML_SAX2_MAGIC
+        handler.startElementNs = saxStartElement
+        handler.endElementNs = saxEndElement
+        handler.characters = saxCharacters
+        handler.comment = saxComment
+        handler.getEntity = saxGetEntity
+        handler.entityDecl = saxEntityDecl
+        handler.elementDecl = saxElementDecl
+        handler.attributeDecl = saxAttributeDecl
+        handler.notationDecl = saxNotationDecl
+        handler.unparsedEntityDecl = saxUnparsedEntityDecl
+        handler.serror = saxStructuredError
+        // Unmanaged: the parser object owns `state` for longer than the libxml2 context lives (freed in deinit).
+        let context = Unmanaged.passUnretained(state).toOpaque()
+        let ctxt = fileName.withCString { xmlCreatePushParserCtxt(&handler, context, nil, 0, $0) }
+        if let ctxt {
+            xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue))
+            ctxt.pointee._private = context
+        }
+        handle = ctxt
+        state.ctxt = ctxt
+    }
+
+    deinit {
+        if let handle {
+            xmlFreeParserCtxt(handle)
+        }
+    }
+
+    /// Feeds the next chunk; calls `onRecord` for every record completed so far, in file order.
+    ///
+    /// - Throws: ``ParseError`` at the first problem; the parser is then unusable. Errors thrown by
+    ///   `onRecord` propagate unchanged.
+    public func feed(_ bytes: UnsafeRawBufferPointer, onRecord: (AAFRecord) throws -> Void) throws {
+        try push(bytes, terminate: false, onRecord: onRecord)
+    }
+
+    /// Feeds a chunk held in an array.
+    public func feed(_ bytes: [UInt8], onRecord: (AAFRecord) throws -> Void) throws {
+        try bytes.withUnsafeBytes { try feed($0, onRecord: onRecord) }
+    }
+
+    /// Ends the document: a truncated file fails here.
+    public func finish(onRecord: (AAFRecord) throws -> Void) throws {
+        try push(UnsafeRawBufferPointer(start: nil, count: 0), terminate: true, onRecord: onRecord)
+        guard state.sawRoot else {
+            throw state.error(.structure, "the file holds no ficAlimMENESR document; check that it is an AAF extract")
+        }
+    }
+
+    private func push(_ bytes: UnsafeRawBufferPointer, terminate: Bool, onRecord: (AAFRecord) throws -> Void) throws {
+        guard let handle else {
+            throw ParseError(code: .io, file: fileName, line: 0, column: 0, message: "libxml2 could not create a parser")
+        }
+        precondition(!finished, "AAFDocumentParser used after finish or failure")
+        statistics.bytes += bytes.count
+        var offset = 0
+        // xmlParseChunk takes an Int32 size: feed at most 1 MiB at a time.
+        repeat {
+            let size = min(bytes.count - offset, 1 << 20)
+            let isLast = terminate && offset + size == bytes.count
+            let base = bytes.baseAddress.map { $0.advanced(by: offset).assumingMemoryBound(to: CChar.self) }
+            let rc = xmlParseChunk(handle, base, Int32(size), isLast ? 1 : 0)
+            offset += size
+            let failure = state.failure ?? (rc != 0 || handle.pointee.wellFormed == 0 ? state.genericFailure(rc) : nil)
+            // Hand over what was completed before any failure: the caller stages, never commits, on error.
+            let ready = state.takeRecords()
+            if failure == nil {
+                for record in ready { try onRecord(record) }
+            }
+            if let failure {
+                finished = true
+                statistics = state.mergedStatistics(into: statistics)
+                throw failure
+            }
+        } while offset < bytes.count
+        header = state.header
+        statistics = state.mergedStatistics(into: statistics)
+        if terminate { finished = true }
+    }
+}
+
+extension AAFDocumentParser {
+    /// Parses a whole file from disk in chunks of `chunkSize` bytes.
+    ///
+    /// - Returns: the parser, for its header and statistics.
+    @discardableResult
+    public static func parseFile(
+        atPath path: String,
+        expectedCategory: AAFCategory?,
+        filter: (any AttributeFilter)?,
+        chunkSize: Int = 256 * 1024,
+        limits: ParserLimits = ParserLimits(),
+        onRecord: (AAFRecord) throws -> Void
+    ) throws -> AAFDocumentParser {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let parser = AAFDocumentParser(fileName: name, expectedCategory: expectedCategory, filter: filter, limits: limits)
+        let reader = try ChunkReader(path: path, fileName: name)
+        var buffer = [UInt8](repeating: 0, count: max(1, chunkSize))
+        while true {
+            let n = try reader.read(into: &buffer)
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { raw in
+                try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]), onRecord: onRecord)
+            }
+        }
+        try parser.finish(onRecord: onRecord)
+        return parser
+    }
+}
+
+// MARK: - SAX state
+
+/// What the SAX callbacks share. Lives as long as its ``AAFDocumentParser``; used from one thread.
+private final class SAXState {
+    enum Element: UInt8 {
+        case root, request, operational, identifier, attributes, modifications, attr, id, modification, value
+    }
+
+    let fileName: String
+    let expectedCategory: AAFCategory?
+    let filter: (any AttributeFilter)?
+    let limits: ParserLimits
+    var ctxt: xmlParserCtxtPtr?
+
+    var failure: ParseError?
+    var header = DocumentHeader()
+    var sawRoot = false
+    var sawRequest = false
+    var stack: [Element] = []
+    var records: [AAFRecord] = []
+    var stats = ParseStatistics()
+
+    // Current request.
+    var kind: RequestKind = .add
+    var recordCategory: AAFCategory?
+    var recordCategoryText: String?
+    var jointure: String?
+    var attributes: [AAFAttribute] = []
+    var recordLine = 0
+    // Current attr / modification.
+    var attrName = ""
+    var attrKept = false
+    var attrIsOperational = false
+    var values: [String] = []
+    // Text of the current value or id.
+    var text: [UInt8] = []
+    var capturing = false
+
+    init(fileName: String, expectedCategory: AAFCategory?, filter: (any AttributeFilter)?, limits: ParserLimits) {
+        self.fileName = fileName
+        self.expectedCategory = expectedCategory
+        self.filter = filter
+        self.limits = limits
+        stack.reserveCapacity(8)
+        text.reserveCapacity(256)
+    }
+
+    var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
+    var column: Int { ctxt.map { Int(xmlSAX2GetColumnNumber($0)) } ?? 0 }
+
+    func error(_ code: ParseError.Code, _ message: String) -> ParseError {
+        ParseError(code: code, file: fileName, line: line, column: column, message: message)
+    }
+
+    /// Records the first error and stops libxml2.
+    func fail(_ code: ParseError.Code, _ message: String) {
+        if failure == nil {
+            failure = error(code, message)
+        }
+        if let ctxt { xmlStopParser(ctxt) }
+    }
+
+    func genericFailure(_ rc: Int32) -> ParseError {
+        ParseError(
+            code: .malformed, file: fileName, line: line, column: column,
+            message: "not well-formed XML (libxml2 error \(rc)); the file is quarantined, ask the academy for a new extract",
+            xmlCode: Int(rc))
+    }
+
+    func takeRecords() -> [AAFRecord] {
+        defer { records.removeAll(keepingCapacity: true) }
+        return records
+    }
+
+    func mergedStatistics(into old: ParseStatistics) -> ParseStatistics {
+        var merged = stats
+        merged.bytes = old.bytes
+        return merged
+    }
+
+    // MARK: Elements
+
+    func start(_ name: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) {
+        guard failure == nil else { return }
+        let depth = stack.count
+        if depth >= 5 {
+            return fail(.structure, "elements nested deeper than an AAF file allows (5 levels)")
+        }
+        if uri != nil {
+            return fail(.structure, "unexpected namespaced element; an AAF file has no namespace")
+        }
+        let element: Element?
+        switch depth {
+        case 0: element = equals(name, "ficAlimMENESR") ? .root : nil
+        case 1:
+            if equals(name, "addRequest") {
+                kind = .add
+            } else if equals(name, "modifyRequest") {
+                kind = .modify
+            } else if equals(name, "deleteRequest") {
+                kind = .delete
+            } else {
+                return fail(.structure, "unexpected element <\(safeName(name))> where a request was expected")
+            }
+            element = .request
+            beginRecord()
+        case 2:
+            if equals(name, "operationalAttributes") {
+                element = .operational
+            } else if equals(name, "identifier") {
+                element = .identifier
+            } else if equals(name, "attributes"), kind == .add {
+                element = .attributes
+            } else if equals(name, "modifications"), kind == .modify {
+                element = .modifications
+            } else {
+                element = nil
+            }
+        case 3:
+            switch stack[2] {
+            case .operational: element = equals(name, "attr") ? .attr : nil
+            case .identifier: element = equals(name, "id") ? .id : nil
+            case .attributes: element = equals(name, "attr") ? .attr : nil
+            case .modifications: element = equals(name, "modification") ? .modification : nil
+            default: element = nil
+            }
+        default:
+            element = equals(name, "value") && (stack[3] == .attr || stack[3] == .modification) ? .value : nil
+        }
+        guard let element else {
+            return fail(.structure, "unexpected element <\(safeName(name))> at depth \(depth + 1)")
+        }
+        if element == .root {
+            sawRoot = true
+        }
+        stack.append(element)
+        switch element {
+        case .attr, .modification:
+            beginAttribute(element: element, attributes: attributes, count: count)
+        case .value:
+            if stack[3] == .modification || stack[2] == .operational || attrKept {
+                beginText()
+            }
+        case .id:
+            beginText()
+        default:
+            break
+        }
+    }
+
+    func end() {
+        guard failure == nil, let element = stack.popLast() else { return }
+        switch element {
+        case .value: endValue()
+        case .id:
+            capturing = false
+            let id = String(decoding: text, as: UTF8.self)
+            if jointure != nil {
+                return fail(.structure, "a record has more than one <id>")
+            }
+            jointure = id
+        case .attr, .modification: endAttribute()
+        case .request: endRecord()
+        default: break
+        }
+    }
+
+    func characters(_ bytes: UnsafePointer<xmlChar>, _ count: Int) {
+        guard capturing, failure == nil else { return }
+        if text.count + count > limits.maxValueBytes {
+            return fail(.limit, "a value is longer than \(limits.maxValueBytes) bytes (limit maxValueBytes)")
+        }
+        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+    }
+
+    private func beginText() {
+        text.removeAll(keepingCapacity: true)
+        capturing = true
+    }
+
+    private func beginRecord() {
+        sawRequest = true
+        recordCategory = nil
+        recordCategoryText = nil
+        jointure = nil
+        attributes.removeAll(keepingCapacity: true)
+        recordLine = line
+    }
+
+    private func beginAttribute(element: Element, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) {
+        var name: String?
+        var operation: String?
+        if let attributes {
+            for i in 0..<count {
+                guard let local = attributes[i * 5], let begin = attributes[i * 5 + 3], let end = attributes[i * 5 + 4]
+                else { continue }
+                let value = String(decoding: UnsafeBufferPointer(start: begin, count: end - begin), as: UTF8.self)
+                if equals(local, "name") {
+                    name = value
+                } else if element == .modification, equals(local, "operation") {
+                    operation = value
+                } else {
+                    return fail(.structure, "unexpected XML attribute \(safeName(local)) on <\(element == .attr ? "attr" : "modification")>")
+                }
+            }
+        }
+        guard let name, !name.isEmpty else {
+            return fail(.structure, "an <attr> or <modification> has no name")
+        }
+        if let operation, operation != "replace" {
+            return fail(.structure, "modification operation is not 'replace' (attribute \(safeName(name)))")
+        }
+        attrName = name
+        values.removeAll(keepingCapacity: true)
+        attrIsOperational = stack[2] == .operational
+        if attrIsOperational {
+            attrKept = true
+            return
+        }
+        if self.attributes.count >= limits.maxAttributesPerRecord {
+            return fail(.limit, "a record has more than \(limits.maxAttributesPerRecord) attributes (limit maxAttributesPerRecord)")
+        }
+        let category = recordCategory ?? expectedCategory
+        if let filter, let category {
+            attrKept = filter.keeps(name, category: category, jointure: jointure ?? "")
+        } else {
+            attrKept = true
+        }
+        // The jointure attribute is always read, to check it against <id>.
+        if !attrKept, let category, name == category.jointureAttribute {
+            attrKept = true
+        }
+        if !attrKept {
+            stats.droppedAttributes[SAXState.reportableName(name), default: 0] += 1
+        }
+    }
+
+    private func endValue() {
+        guard capturing else { return }
+        capturing = false
+        if values.count >= limits.maxValuesPerAttribute {
+            return fail(.limit, "attribute \(safeName(attrName)) has more than \(limits.maxValuesPerAttribute) values")
+        }
+        values.append(decodeText())
+    }
+
+    /// Decodes the text buffer; a literal `&apos;` left by double escaping becomes `'`.
+    private func decodeText() -> String {
+        let value = String(decoding: text, as: UTF8.self)
+        guard text.contains(UInt8(ascii: "&")), value.contains("&apos;") else { return value }
+        stats.normalisedApostrophes += value.ranges(of: "&apos;").count
+        return value.replacing("&apos;", with: "'")
+    }
+
+    private func endAttribute() {
+        if attrIsOperational {
+            guard attrName == "categoriePersonne" || attrName == "categorieStructure" else {
+                return fail(.structure, "unexpected operational attribute \(safeName(attrName))")
+            }
+            let text = values.first ?? ""
+            recordCategoryText = text
+            recordCategory = AAFCategory(rawValue: text)
+            return
+        }
+        guard attrKept else { return }
+        attributes.append(AAFAttribute(name: attrName, values: values))
+    }
+
+    private func endRecord() {
+        guard let categoryText = recordCategoryText else {
+            return fail(.structure, "a record has no categoriePersonne or categorieStructure")
+        }
+        guard let category = recordCategory else {
+            return fail(.category, "a record of category \(SAXState.reportableName(categoryText)) is not an ENT1D category")
+        }
+        if let expectedCategory, category != expectedCategory {
+            return fail(.category, "a \(category.rawValue) record in a \(expectedCategory.rawValue) file")
+        }
+        guard let jointure, !jointure.isEmpty else {
+            return fail(.structure, "a record has no identifier/id")
+        }
+        if let stated = attributes.first(where: { $0.name == category.jointureAttribute }) {
+            if stated.values.count != 1 || stated.values[0] != jointure {
+                return fail(.structure, "\(category.jointureAttribute) differs from identifier/id in a record")
+            }
+            // Kept only for the check when the filter dropped it.
+            if let filter, !filter.keeps(category.jointureAttribute, category: category, jointure: jointure) {
+                attributes.removeAll { $0.name == category.jointureAttribute }
+            }
+        }
+        stats.records[kind, default: 0] += 1
+        records.append(
+            AAFRecord(
+                kind: kind, category: category, jointure: jointure,
+                attributes: kind == .delete ? [] : attributes, line: recordLine))
+    }
+
+    // MARK: Comments, entities, errors
+
+    func comment(_ text: UnsafePointer<xmlChar>) {
+        guard stack.count == 1, !sawRequest, failure == nil else { return }
+        // key="value" pairs; unknown keys are kept, nothing is required.
+        let body = String(cString: text)
+        var rest = Substring(body)
+        while let eq = rest.firstIndex(of: "=") {
+            let key = rest[..<eq].trimmingSpaces()
+            var after = rest[rest.index(after: eq)...].drop(while: { $0 == " " })
+            guard after.first == "\"" else { break }
+            after = after.dropFirst()
+            guard let close = after.firstIndex(of: "\"") else { break }
+            if !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                header.fields[String(key)] = String(after[..<close].prefix(128))
+            }
+            rest = after[after.index(after: close)...]
+        }
+    }
+
+    static func reportableName(_ name: String) -> String {
+        let ok = !name.isEmpty && name.utf8.count <= 64
+            && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E }
+        return ok ? name : "(invalid name)"
+    }
+
+    private func safeName(_ pointer: UnsafePointer<xmlChar>) -> String {
+        SAXState.reportableName(String(cString: pointer))
+    }
+
+    private func safeName(_ name: String) -> String { SAXState.reportableName(name) }
+
+    private func equals(_ pointer: UnsafePointer<xmlChar>, _ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        let lhs = UnsafeRawPointer(pointer)
+        return memcmp(lhs, literal.utf8Start, count) == 0 && pointer[count] == 0
+    }
+
+    func structuredError(_ error: xmlErrorPtr) {
+        let e = error.pointee
+        guard e.level.rawValue >= XML_ERR_ERROR.rawValue, failure == nil else { return }
+        let code = Int(e.code)
+        let kind: ParseError.Code
+        let what: String
+        switch code {
+        case Int(XML_ERR_UNDECLARED_ENTITY.rawValue), Int(XML_WAR_UNDECLARED_ENTITY.rawValue):
+            kind = .entity
+            let entity = e.str1.map { SAXState.reportableName(String(cString: $0)) } ?? "?"
+            what = "undeclared entity &\(entity); (neither XML nor HTML); ask the academy to fix the extract"
+        case Int(XML_ERR_INVALID_ENCODING.rawValue), Int(XML_ERR_INVALID_CHAR.rawValue),
+            Int(XML_ERR_UNKNOWN_ENCODING.rawValue), Int(XML_ERR_UNSUPPORTED_ENCODING.rawValue),
+            Int(XML_ERR_INVALID_CHARREF.rawValue):
+            kind = .encoding
+            what = "bytes that are not valid in the file's encoding (declared, or UTF-8 when none is declared)"
+        case Int(XML_ERR_DOCUMENT_EMPTY.rawValue):
+            kind = .malformed
+            what = "the file is empty"
+        case Int(XML_ERR_TAG_NAME_MISMATCH.rawValue):
+            kind = .malformed
+            what = "an end tag does not match its start tag"
+        case Int(XML_ERR_DOCUMENT_END.rawValue):
+            kind = .malformed
+            what = "content after the end of the document"
+        case Int(XML_ERR_TAG_NOT_FINISHED.rawValue), Int(XML_ERR_LTSLASH_REQUIRED.rawValue),
+            Int(XML_ERR_GT_REQUIRED.rawValue):
+            kind = .malformed
+            what = "the document ends before its elements are closed (truncated file?)"
+        case Int(XML_ERR_ENTITY_LOOP.rawValue), Int(XML_ERR_ENTITY_PE_INTERNAL.rawValue):
+            kind = .entity
+            what = "entity expansion refused"
+        case Int(XML_ERR_INTERNAL_ERROR.rawValue) where failure == nil:
+            kind = .limit
+            what = "libxml2 refused the document (internal limit)"
+        default:
+            kind = .malformed
+            what = "not well-formed XML"
+        }
+        failure = ParseError(
+            code: kind, file: fileName, line: Int(e.line), column: Int(e.int2),
+            message: "\(what) (libxml2 error \(code)); the file is refused and nothing is imported",
+            xmlCode: code)
+        if let ctxt { xmlStopParser(ctxt) }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
+    }
+}
+
+// MARK: - C callbacks
+// Non-capturing closures that recover their state from the context pointer. Errors cannot cross C frames:
+// the state records the first one and stops the parser; `push` throws it once xmlParseChunk returns.
+
+private func state(_ ctx: UnsafeMutableRawPointer?) -> SAXState {
+    // Unmanaged: the AAFDocumentParser keeps the SAXState alive while its libxml2 context exists.
+    Unmanaged<SAXState>.fromOpaque(ctx!).takeUnretainedValue()
+}
+
+private let saxStartElement: startElementNsSAX2Func = { ctx, localname, _, uri, _, _, nbAttributes, _, attributes in
+    guard let localname else { return }
+    state(ctx).start(localname, uri: uri, attributes: attributes, count: Int(nbAttributes))
+}
+
+private let saxEndElement: endElementNsSAX2Func = { ctx, _, _, _ in
+    state(ctx).end()
+}
+
+private let saxCharacters: charactersSAXFunc = { ctx, ch, len in
+    guard let ch, len > 0 else { return }
+    state(ctx).characters(ch, Int(len))
+}
+
+private let saxComment: commentSAXFunc = { ctx, value in
+    guard let value else { return }
+    state(ctx).comment(value)
+}
+
+private let saxGetEntity: getEntitySAXFunc = { _, name in
+    guard let name else { return nil }
+    if let predefined = xmlGetPredefinedEntity(name) {
+        return predefined
+    }
+    return HTMLEntityTable.shared.entity(named: name)
+}
+
+private let saxEntityDecl: entityDeclSAXFunc = { ctx, _, _, _, _, _ in
+    state(ctx).fail(.entity, "the document declares entities (internal DTD subset); refused: an AAF file declares none")
+}
+
+private let saxElementDecl: elementDeclSAXFunc = { ctx, _, _, _ in
+    state(ctx).fail(.entity, "the document declares elements (internal DTD subset); refused: an AAF file declares none")
+}
+
+private let saxAttributeDecl: attributeDeclSAXFunc = { ctx, _, _, _, _, _, tree in
+    if let tree { xmlFreeEnumeration(tree) }
+    state(ctx).fail(.entity, "the document declares attributes (internal DTD subset); refused: an AAF file declares none")
+}
+
+private let saxNotationDecl: notationDeclSAXFunc = { ctx, _, _, _ in
+    state(ctx).fail(.entity, "the document declares notations (internal DTD subset); refused: an AAF file declares none")
+}
+
+private let saxUnparsedEntityDecl: unparsedEntityDeclSAXFunc = { ctx, _, _, _, _ in
+    state(ctx).fail(.entity, "the document declares entities (internal DTD subset); refused: an AAF file declares none")
+}
+
+private let saxStructuredError: xmlStructuredErrorFunc = { _, error in
+    // The error's own ctxt field is the parser context; its _private is our state (set at creation).
+    guard let error, let raw = error.pointee.ctxt else { return }
+    let ctxt = raw.assumingMemoryBound(to: xmlParserCtxt.self)
+    guard let privateState = ctxt.pointee._private else { return }
+    state(privateState).structuredError(error)
+}

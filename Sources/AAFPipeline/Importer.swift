@@ -1,0 +1,266 @@
+import AAFModel
+import AAFParser
+import AAFPolicy
+import AAFStore
+import Foundation
+import Logging
+
+/// Settings of the import, read from `[import]` and `[retention]`.
+public struct ImportSettings: Sendable {
+    /// R21 threshold.
+    public var departureGuard = DepartureGuard()
+    /// R6–R8 departure rule.
+    public var retention = RetentionPolicy()
+    /// Bytes fed to libxml2 at a time.
+    public var chunkSize = 256 * 1024
+    public var limits = ParserLimits()
+    /// Staff jointures whose home address may be stored (R2; the consent register fills it).
+    public var homeAddressConsents: Set<String> = []
+    /// Wall clock for journal timestamps; injected by tests.
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init() {}
+}
+
+/// Options of one run (`aafd import` flags).
+public struct ImportOptions: Sendable, Hashable {
+    /// Accept departures beyond the R21 threshold for this delivery.
+    public var acceptDepartures = false
+    /// Parse and reconcile, report, commit nothing.
+    public var dryRun = false
+
+    public init(acceptDepartures: Bool = false, dryRun: Bool = false) {
+        self.acceptDepartures = acceptDepartures
+        self.dryRun = dryRun
+    }
+}
+
+/// An import that did not land. `report` says what was read before it stopped; the directory is unchanged.
+public struct ImportFailure: Error, Sendable, CustomStringConvertible {
+    public var report: ImportReport
+    public var description: String { report.reason ?? "import \(report.outcome.rawValue)" }
+}
+
+/// Parses a delivery and reconciles it into the directory in one transaction (R21).
+///
+/// Schools first, then pupils, staff, guardians (R4 needs the pupils' references). After each category of a
+/// Complet, whoever was not seen departs (R6, R8); guardians whose pupils all left depart with them (R7);
+/// then the mass-departure guard (R21) decides whether the transaction commits.
+public final class Importer {
+    private let store: DirectoryStore
+    private let settings: ImportSettings
+    private let logger: Logger
+
+    public init(store: DirectoryStore, settings: ImportSettings, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Imports the single delivery in `directory`.
+    ///
+    /// - Returns: the report of a run that was imported (or would be, with `dryRun`).
+    /// - Throws: ``ImportFailure`` when the delivery is refused or the import failed; the journal has a row
+    ///   for it and the directory is unchanged.
+    @discardableResult
+    public func importDelivery(inDirectory directory: String, options: ImportOptions) throws -> ImportReport {
+        let started = settings.now()
+        let clock = ContinuousClock.now
+        var report = ImportReport(outcome: .imported, dryRun: options.dryRun)
+        do {
+            let (delivery, ignored) = try DeliveryCheck.scan(directory: directory)
+            report.extractDate = delivery.date
+            report.mode = delivery.mode
+            report.ignoredFiles = ignored
+            try apply(delivery, from: directory, options: options, report: &report, started: started, clock: clock)
+            logger.info(
+                "import finished",
+                metadata: [
+                    "delivery.date": "\(delivery.date.iso)", "delivery.mode": "\(delivery.mode.rawValue)",
+                    "import.outcome": "\(options.dryRun ? "dry-run" : "imported")",
+                    "import.duration_ms": "\(report.durationMilliseconds)",
+                ])
+            return report
+        } catch let failure as ImportFailure {
+            throw failure
+        } catch {
+            report.outcome = Importer.outcome(of: error)
+            report.reason = Importer.describe(error)
+            if report.rule == nil, error is DeliveryError { report.rule = "R20" }
+            report.durationMilliseconds = Importer.milliseconds(since: clock)
+            journal(report, started: started)
+            logger.error(
+                "import \(report.outcome.rawValue)",
+                metadata: ["import.reason": "\(report.reason ?? "")", "delivery.date": "\(report.extractDate?.iso ?? "-")"])
+            throw ImportFailure(report: report)
+        }
+    }
+
+    private func apply(
+        _ delivery: Delivery, from directory: String, options: ImportOptions, report: inout ImportReport,
+        started: Date, clock: ContinuousClock.Instant
+    ) throws {
+        if let last = try store.lastImportedExtractDate(), delivery.date < last {
+            report.rule = "R20"
+            throw DeliveryError(
+                "the \(delivery.mode.rawValue) delivery of \(delivery.date.iso) is older than the last imported one "
+                    + "(\(last.iso)); it is refused so that older data never overwrites newer")
+        }
+        let session = try store.beginImport(extractDate: delivery.date)
+        defer { session.rollback() }
+        let filter = AllowList(homeAddressConsents: settings.homeAddressConsents)
+        var counts: [AAFCategory: CategoryCounts] = [:]
+        var dropped: [String: Int] = [:]
+        let departure = { (category: AAFCategory) -> ImportSession.DepartureAction in
+            switch self.settings.retention.departure(of: category, on: delivery.date) {
+            case .delete: .delete
+            case .markDeparted(let due): .markDeparted(purgeDue: due)
+            }
+        }
+
+        for category in AAFCategory.importOrder {
+            var c = CategoryCounts()
+            for file in delivery.files[category] ?? [] {
+                let path = (directory as NSString).appendingPathComponent(file.fileName)
+                let parser = try AAFDocumentParser.parseFile(
+                    atPath: path, expectedCategory: category, filter: filter, chunkSize: settings.chunkSize,
+                    limits: settings.limits
+                ) { record in
+                    c.records += 1
+                    let outcome: ApplyOutcome =
+                        record.kind == .delete
+                        ? try session.delete(record, departure: departure(category))
+                        : try session.upsert(record)
+                    Importer.count(outcome, into: &c)
+                }
+                try checkHeader(parser.header, file: file)
+                report.files += 1
+                report.bytes += parser.statistics.bytes
+                report.normalisedApostrophes += parser.statistics.normalisedApostrophes
+                dropped.merge(parser.statistics.droppedAttributes, uniquingKeysWith: +)
+                try Task.checkCancellation()
+            }
+            // R6, R8: whoever a Complet no longer lists has left.
+            if delivery.mode == .complet {
+                let unseen = try session.unseenActive(category)
+                if category == .structure {
+                    try session.depart(structureIDs: unseen, action: departure(category))
+                } else {
+                    try session.depart(personIDs: unseen, category: category, action: departure(category))
+                }
+            }
+            if category == .guardian {
+                // R4, R7.
+                let swept = try session.sweepGuardians(departure: departure(.guardian))
+                c.deletedUnreferenced = swept.unreferencedDeleted
+            }
+            c.departed = session.departures[category] ?? 0
+            counts[category] = c
+        }
+        for (category, c) in counts { report.counts[category.reportKey] = c }
+        report.droppedAttributes = dropped
+        report.skippedLinks = session.skippedLinks
+
+        // R21: the mass-departure guard.
+        var departures: [AAFCategory: (activeBefore: Int, departing: Int)] = [:]
+        for category in AAFCategory.importOrder {
+            departures[category] = (session.activeBefore[category] ?? 0, session.departures[category] ?? 0)
+        }
+        let breaches = settings.departureGuard.breaches(departures)
+        if !breaches.isEmpty, !options.acceptDepartures {
+            report.rule = "R21"
+            throw DeliveryError(
+                "refused by the mass-departure guard (R21): "
+                    + breaches.map(\.description).joined(separator: "; ")
+                    + " (threshold: more than \(settings.departureGuard.maximumPercent) % and more than "
+                    + "\(settings.departureGuard.maximumPeople) people); check the delivery with the academy, then "
+                    + "run again with --accept-departures to accept them")
+        }
+
+        report.durationMilliseconds = Importer.milliseconds(since: clock)
+        let entry = journalEntry(report, started: started)
+        if options.dryRun {
+            session.rollback()
+            try store.appendJournal(entry)
+        } else {
+            try session.commit(journal: entry)
+        }
+    }
+
+    /// `degre` must be 1D when the header states it.
+    private func checkHeader(_ header: DocumentHeader, file: DeliveryFileName) throws {
+        if let degre = header.degre, degre.uppercased() != "1D" {
+            throw DeliveryError(
+                "\(file.fileName): the header says degre=\"\(degre.prefix(8))\", not 1D; this is not a first-degree "
+                    + "extract: ask the academy for the ENT1D files")
+        }
+    }
+
+    private static func count(_ outcome: ApplyOutcome, into c: inout CategoryCounts) {
+        switch outcome {
+        case .added: c.added += 1
+        case .updated: c.updated += 1
+        case .unchanged: c.unchanged += 1
+        case .reactivated: c.reactivated += 1
+        case .reactivatedAndUpdated:
+            c.reactivated += 1
+            c.updated += 1
+        case .unreferencedGuardian: c.notStoredUnreferenced += 1
+        case .departed: break  // counted from the session's departures
+        case .unknownDelete: c.unknownDeletes += 1
+        }
+    }
+
+    // MARK: Journal
+
+    private func journal(_ report: ImportReport, started: Date) {
+        do {
+            try store.appendJournal(journalEntry(report, started: started))
+        } catch {
+            logger.error("could not write the journal", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func journalEntry(_ report: ImportReport, started: Date) -> JournalEntry {
+        JournalEntry(
+            startedAt: Importer.timestamp(started), finishedAt: Importer.timestamp(settings.now()),
+            extractDate: report.extractDate, mode: report.mode?.rawValue,
+            outcome: JournalEntry.Outcome(rawValue: report.outcome.rawValue) ?? .failed, dryRun: report.dryRun,
+            reason: report.reason, countsJSON: Importer.json(report.counts), droppedJSON: Importer.json(report.droppedAttributes),
+            durationMilliseconds: report.durationMilliseconds)
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// ISO 8601 UTC with seconds.
+    public static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+
+    private static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let d = ContinuousClock.now - start
+        return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    private static func outcome(of error: any Error) -> ImportReport.Outcome {
+        switch error {
+        case is DeliveryError, is ParseError: .refused
+        default: .failed
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as ParseError: "\(e.description)"
+        case let e as DeliveryError: e.message
+        case let e as SQLiteError: e.description
+        case let e as StoreError: e.message
+        case is CancellationError: "stopped before the end; nothing was imported"
+        default: "unexpected error: \(type(of: error))"
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import AAFModel
+
+/// The SQLite ENT directory: structures, people, their links, and the import journal.
+///
+/// One writing connection per process. Admin commands read through the same type.
+public final class DirectoryStore {
+    public let connection: SQLiteConnection
+
+    /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
+    public init(path: String) throws {
+        connection = try SQLiteConnection(path: path, create: true)
+        try Migrations.migrate(connection)
+    }
+
+    /// Starts the one transaction in which a delivery is applied.
+    public func beginImport(extractDate: ExtractDate) throws -> ImportSession {
+        try ImportSession(store: self, extractDate: extractDate)
+    }
+
+    // MARK: Journal
+
+    /// Appends one journal row in its own transaction (refused and failed runs; imported runs are
+    /// journaled inside their import transaction by ``ImportSession/commit(journal:)``).
+    public func appendJournal(_ entry: JournalEntry) throws {
+        try connection.transaction { try insertJournal(entry) }
+    }
+
+    func insertJournal(_ entry: JournalEntry) throws {
+        let stmt = try connection.prepare(
+            """
+            INSERT INTO import_runs (started_at, finished_at, extract_date, mode, outcome, dry_run, reason, counts,
+                                     dropped, duration_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try stmt.run([
+            .text(entry.startedAt), .text(entry.finishedAt), .optional(entry.extractDate?.iso), .optional(entry.mode),
+            .text(entry.outcome.rawValue), .int(entry.dryRun ? 1 : 0), .optional(entry.reason), .text(entry.countsJSON),
+            .text(entry.droppedJSON), .int(entry.durationMilliseconds),
+        ])
+    }
+
+    /// Journal entries, newest first.
+    public func journal(limit: Int = 20, outcome: JournalEntry.Outcome? = nil, includeDryRuns: Bool = false) throws -> [JournalEntry] {
+        var sql = """
+            SELECT started_at, finished_at, extract_date, mode, outcome, dry_run, reason, counts, dropped, duration_ms
+            FROM import_runs WHERE 1
+            """
+        var bindings: [SQLValue] = []
+        if let outcome {
+            sql += " AND outcome = ?"
+            bindings.append(.text(outcome.rawValue))
+        }
+        if !includeDryRuns { sql += " AND dry_run = 0" }
+        sql += " ORDER BY id DESC LIMIT ?"
+        bindings.append(.int(limit))
+        let stmt = try connection.prepare(sql)
+        try stmt.bind(bindings)
+        var entries: [JournalEntry] = []
+        while try stmt.step() {
+            entries.append(
+                JournalEntry(
+                    startedAt: stmt.text(0) ?? "", finishedAt: stmt.text(1) ?? "",
+                    extractDate: stmt.text(2).flatMap { ExtractDate(iso: $0) }, mode: stmt.text(3),
+                    outcome: JournalEntry.Outcome(rawValue: stmt.text(4) ?? "") ?? .failed, dryRun: stmt.int(5) != 0,
+                    reason: stmt.text(6), countsJSON: stmt.text(7) ?? "{}", droppedJSON: stmt.text(8) ?? "{}",
+                    durationMilliseconds: stmt.int(9)))
+        }
+        return entries
+    }
+
+    /// The extract date of the newest imported delivery.
+    public func lastImportedExtractDate() throws -> ExtractDate? {
+        let stmt = try connection.prepare(
+            "SELECT max(extract_date) FROM import_runs WHERE outcome = 'imported' AND dry_run = 0")
+        return try stmt.step() ? stmt.text(0).flatMap { ExtractDate(iso: $0) } : nil
+    }
+
+    // MARK: Counts
+
+    /// Active structures and people per category, and departed people awaiting purge.
+    public func counts() throws -> DirectoryCounts {
+        var result = DirectoryCounts()
+        result.structures = try connection.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
+        let stmt = try connection.prepare(
+            "SELECT category, count(*), count(departed_on) FROM persons GROUP BY category")
+        while try stmt.step() {
+            let active = stmt.int(1) - stmt.int(2)
+            switch AAFCategory(rawValue: stmt.text(0) ?? "") {
+            case .pupil: result.students = active
+            case .staff: result.staff = active
+            case .guardian: result.guardians = active
+            default: break
+            }
+            result.departed += stmt.int(2)
+        }
+        return result
+    }
+}
+
+/// How many entries the directory holds.
+public struct DirectoryCounts: Sendable, Hashable, Codable {
+    public var structures = 0
+    public var students = 0
+    public var staff = 0
+    public var guardians = 0
+    /// Departed people not yet purged.
+    public var departed = 0
+
+    public init() {}
+}
+
+/// One row of the import journal. No personal data: dates, counts, attribute names, rule IDs (R15).
+public struct JournalEntry: Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable, Codable {
+        case imported, refused, failed
+    }
+
+    public var startedAt: String
+    public var finishedAt: String
+    public var extractDate: ExtractDate?
+    public var mode: String?
+    public var outcome: Outcome
+    public var dryRun: Bool
+    /// Why a run was refused or failed: file, line, rule; never a value.
+    public var reason: String?
+    /// Counts per category, as JSON.
+    public var countsJSON: String
+    /// Dropped attributes by name, as JSON.
+    public var droppedJSON: String
+    public var durationMilliseconds: Int
+
+    public init(
+        startedAt: String, finishedAt: String, extractDate: ExtractDate?, mode: String?, outcome: Outcome,
+        dryRun: Bool, reason: String?, countsJSON: String, droppedJSON: String, durationMilliseconds: Int
+    ) {
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.extractDate = extractDate
+        self.mode = mode
+        self.outcome = outcome
+        self.dryRun = dryRun
+        self.reason = reason
+        self.countsJSON = countsJSON
+        self.droppedJSON = droppedJSON
+        self.durationMilliseconds = durationMilliseconds
+    }
+}

@@ -1,0 +1,405 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AAFModel
+
+/// What applying one record did.
+public enum ApplyOutcome: Sendable, Hashable {
+    case added
+    case updated
+    /// Same attributes as stored: nothing written.
+    case unchanged
+    /// A departed person present again, attributes unchanged.
+    case reactivated
+    /// A departed person present again with new attributes.
+    case reactivatedAndUpdated
+    /// A guardian no active pupil references: not stored (R4).
+    case unreferencedGuardian
+    /// A delete request applied (departed or deleted, by the caller's departure rule).
+    case departed
+    /// A delete request for a jointure not in the directory, or already departed.
+    case unknownDelete
+}
+
+/// Link values that could not be read (wrong field count…), by attribute name. Names only (R15).
+public typealias SkippedLinks = [String: Int]
+
+/// The single transaction in which one delivery is applied (R21): every write of an import goes through
+/// one session, and either ``commit(journal:)`` or ``rollback()`` ends it.
+///
+/// Prepared statements are kept for the whole session (raw SQLite C API on the hot path). Presence in a
+/// Complet is tracked with a bitmap over row ids, so memory stays a few hundred kilobytes whatever the size.
+public final class ImportSession {
+    public let extractDate: ExtractDate
+    private let store: DirectoryStore
+    private var connection: SQLiteConnection { store.connection }
+    private var open = true
+
+    private let findPerson: Statement
+    private let insertPerson: Statement
+    private let updatePerson: Statement
+    private let reactivatePerson: Statement
+    private let departPerson: Statement
+    private let deletePerson: Statement
+    private let findStructure: Statement
+    private let insertStructure: Statement
+    private let updateStructure: Statement
+    private let reactivateStructure: Statement
+    private let departStructure: Statement
+    private let guardianReferenced: Statement
+    private let insertAttachment: Statement
+    private let insertGuardianship: Statement
+    private let insertMembership: Statement
+    private let insertFunction: Statement
+    private let insertDirectorship: Statement
+    private let clearLinks: [Statement]
+
+    private var encoded: [UInt8] = []
+    private var seenPersons = Bitmap()
+    private var seenStructures = Bitmap()
+    /// Active people per category when the session began (for the departure guard).
+    public private(set) var activeBefore: [AAFCategory: Int] = [:]
+    /// People who left the active directory during this session, per category (departed or deleted).
+    public private(set) var departures: [AAFCategory: Int] = [:]
+    /// Link values skipped by attribute name.
+    public private(set) var skippedLinks: SkippedLinks = [:]
+
+    init(store: DirectoryStore, extractDate: ExtractDate) throws {
+        self.store = store
+        self.extractDate = extractDate
+        let c = store.connection
+        findPerson = try c.prepare("SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2")
+        insertPerson = try c.prepare(
+            "INSERT INTO persons (category, jointure, attrs, first_seen, updated_on) VALUES (?1, ?2, ?3, ?4, ?4)")
+        updatePerson = try c.prepare(
+            "UPDATE persons SET attrs = ?2, updated_on = ?3, departed_on = NULL, purge_due = NULL WHERE id = ?1")
+        reactivatePerson = try c.prepare("UPDATE persons SET departed_on = NULL, purge_due = NULL WHERE id = ?1")
+        departPerson = try c.prepare(
+            "UPDATE persons SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL")
+        deletePerson = try c.prepare("DELETE FROM persons WHERE id = ?1")
+        findStructure = try c.prepare("SELECT id, attrs, departed_on FROM structures WHERE jointure = ?1")
+        insertStructure = try c.prepare(
+            "INSERT INTO structures (jointure, uai, attrs, first_seen, updated_on) VALUES (?1, ?2, ?3, ?4, ?4)")
+        updateStructure = try c.prepare(
+            "UPDATE structures SET uai = ?2, attrs = ?3, updated_on = ?4, departed_on = NULL, purge_due = NULL WHERE id = ?1")
+        reactivateStructure = try c.prepare("UPDATE structures SET departed_on = NULL, purge_due = NULL WHERE id = ?1")
+        departStructure = try c.prepare(
+            "UPDATE structures SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL")
+        guardianReferenced = try c.prepare(
+            """
+            SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
+            WHERE g.guardian_jointure = ?1 AND p.departed_on IS NULL LIMIT 1
+            """)
+        insertAttachment = try c.prepare(
+            "INSERT OR IGNORE INTO attachments (person_id, structure_jointure) VALUES (?1, ?2)")
+        insertGuardianship = try c.prepare(
+            "INSERT OR IGNORE INTO guardianships (pupil_id, guardian_jointure, position) VALUES (?1, ?2, ?3)")
+        insertMembership = try c.prepare(
+            "INSERT OR IGNORE INTO memberships (person_id, kind, structure_jointure, code, label) VALUES (?1, ?2, ?3, ?4, ?5)")
+        insertFunction = try c.prepare(
+            """
+            INSERT INTO functions (person_id, position, structure_jointure, function_code, function_label,
+                                   position_code, position_label)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """)
+        insertDirectorship = try c.prepare(
+            "INSERT OR IGNORE INTO directorships (person_id, structure_jointure) VALUES (?1, ?2)")
+        clearLinks = try ["attachments", "memberships", "functions", "directorships"].map {
+            try c.prepare("DELETE FROM \($0) WHERE person_id = ?1")
+        } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
+
+        try c.execute("BEGIN IMMEDIATE")
+        do {
+            activeBefore[.structure] = try c.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
+            let counts = try c.prepare("SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category")
+            while try counts.step() {
+                if let category = AAFCategory(rawValue: counts.text(0) ?? "") {
+                    activeBefore[category] = counts.int(1)
+                }
+            }
+        } catch {
+            try? c.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    deinit {
+        if open { rollback() }
+    }
+
+    // MARK: Records
+
+    /// Applies an add or modify request (a modify is a full replace; an add of a known jointure replaces it;
+    /// a modify of an unknown one adds it).
+    public func upsert(_ record: AAFRecord) throws -> ApplyOutcome {
+        precondition(open, "ImportSession used after commit or rollback")
+        AttributeCoding.encode(record.attributes, into: &encoded)
+        if record.category == .structure {
+            return try upsertStructure(record)
+        }
+        let dateText = extractDate.iso
+        try findPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
+        if try findPerson.step() {
+            let id = findPerson.int(0)
+            let departed = !findPerson.isNull(2)
+            let same = findPerson.withBlob(1) { stored in
+                stored.count == encoded.count && encoded.withUnsafeBytes { mine in stored.elementsEqual(mine) }
+            }
+            findPerson.reset()
+            seenPersons.insert(id)
+            if same {
+                guard departed else { return .unchanged }
+                try reactivatePerson.run([.int(id)])
+                return .reactivated
+            }
+            try updatePerson.bind([.int(id)])
+            try encoded.withUnsafeBytes { try updatePerson.bindBlob($0, at: 2) }
+            try updatePerson.bindText(dateText, at: 3)
+            try updatePerson.step()
+            for stmt in clearLinks { try stmt.run([.int(id)]) }
+            try writeLinks(personID: id, record: record)
+            return departed ? .reactivatedAndUpdated : .updated
+        }
+        findPerson.reset()
+        // R4: a guardian is stored only while an active pupil points to it.
+        if record.category == .guardian, try !isReferencedByActivePupil(record.jointure) {
+            return .unreferencedGuardian
+        }
+        try insertPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
+        try encoded.withUnsafeBytes { try insertPerson.bindBlob($0, at: 3) }
+        try insertPerson.bindText(dateText, at: 4)
+        try insertPerson.step()
+        let id = Int(lastInsertRowID)
+        seenPersons.insert(id)
+        try writeLinks(personID: id, record: record)
+        return .added
+    }
+
+    private func upsertStructure(_ record: AAFRecord) throws -> ApplyOutcome {
+        let uai: SQLValue = .optional(record.first("ENTStructureUAI"))
+        try findStructure.bind([.text(record.jointure)])
+        if try findStructure.step() {
+            let id = findStructure.int(0)
+            let departed = !findStructure.isNull(2)
+            let same = findStructure.withBlob(1) { Array($0) == encoded }
+            findStructure.reset()
+            seenStructures.insert(id)
+            if same {
+                guard departed else { return .unchanged }
+                try reactivateStructure.run([.int(id)])
+                return .reactivated
+            }
+            try updateStructure.run([.int(id), uai, .blob(encoded), .text(extractDate.iso)])
+            return departed ? .reactivatedAndUpdated : .updated
+        }
+        findStructure.reset()
+        try insertStructure.run([.text(record.jointure), uai, .blob(encoded), .text(extractDate.iso)])
+        seenStructures.insert(Int(lastInsertRowID))
+        return .added
+    }
+
+    /// Applies a delete request: the jointure departs, by `departure`.
+    public func delete(_ record: AAFRecord, departure: DepartureAction) throws -> ApplyOutcome {
+        precondition(open, "ImportSession used after commit or rollback")
+        if record.category == .structure {
+            try findStructure.bind([.text(record.jointure)])
+            guard try findStructure.step(), findStructure.isNull(2) else {
+                findStructure.reset()
+                return .unknownDelete
+            }
+            let id = findStructure.int(0)
+            findStructure.reset()
+            try depart(structureIDs: [id], action: departure)
+            return .departed
+        }
+        try findPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
+        guard try findPerson.step(), findPerson.isNull(2) else {
+            findPerson.reset()
+            return .unknownDelete
+        }
+        let id = findPerson.int(0)
+        findPerson.reset()
+        try depart(personIDs: [id], category: record.category, action: departure)
+        return .departed
+    }
+
+    // MARK: Departures
+
+    /// What leaving the directory does to a person (decided by the retention policy, R6–R8).
+    public enum DepartureAction: Sendable, Hashable {
+        case markDeparted(purgeDue: ExtractDate)
+        case delete
+    }
+
+    /// Active entries of `category` that this session has not seen: the departures a Complet implies.
+    public func unseenActive(_ category: AAFCategory) throws -> [Int] {
+        var ids: [Int] = []
+        if category == .structure {
+            let stmt = try connection.prepare("SELECT id FROM structures WHERE departed_on IS NULL")
+            while try stmt.step() {
+                if !seenStructures.contains(stmt.int(0)) { ids.append(stmt.int(0)) }
+            }
+        } else {
+            let stmt = try connection.prepare("SELECT id FROM persons WHERE category = ?1 AND departed_on IS NULL")
+            try stmt.bind([.text(category.rawValue)])
+            while try stmt.step() {
+                if !seenPersons.contains(stmt.int(0)) { ids.append(stmt.int(0)) }
+            }
+        }
+        return ids
+    }
+
+    /// Marks people departed or deletes them, and counts them as departures of `category`.
+    public func depart(personIDs: [Int], category: AAFCategory, action: DepartureAction) throws {
+        for id in personIDs {
+            switch action {
+            case .markDeparted(let purgeDue):
+                try departPerson.run([.int(id), .text(extractDate.iso), .text(purgeDue.iso)])
+            case .delete:
+                try deletePerson.run([.int(id)])
+            }
+            departures[category, default: 0] += connection.changes
+        }
+    }
+
+    /// Marks structures closed on the extract date.
+    public func depart(structureIDs: [Int], action: DepartureAction) throws {
+        for id in structureIDs {
+            let purgeDue: SQLValue
+            if case .markDeparted(let date) = action { purgeDue = .text(date.iso) } else { purgeDue = .null }
+            try departStructure.run([.int(id), .text(extractDate.iso), purgeDue])
+            departures[.structure, default: 0] += connection.changes
+        }
+    }
+
+    /// Guardians after pupils and guardians are applied (R4, R7).
+    ///
+    /// - A stored guardian no pupil references any more (active or departed) is deleted: R4.
+    /// - An active guardian whose pupils have all departed departs with them: R7.
+    /// - Returns: how many were deleted as unreferenced.
+    public func sweepGuardians(departure: DepartureAction) throws -> (unreferencedDeleted: Int, departedWithPupils: Int) {
+        let unreferenced = try connection.prepare(
+            """
+            SELECT id, departed_on IS NULL FROM persons
+            WHERE category = 'PersRelEleve'
+              AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)
+            """)
+        var deleteIDs: [Int] = []
+        var activeDeleted = 0
+        while try unreferenced.step() {
+            deleteIDs.append(unreferenced.int(0))
+            activeDeleted += unreferenced.int(1)
+        }
+        for id in deleteIDs { try deletePerson.run([.int(id)]) }
+        departures[.guardian, default: 0] += activeDeleted
+
+        let orphaned = try connection.prepare(
+            """
+            SELECT id FROM persons
+            WHERE category = 'PersRelEleve' AND departed_on IS NULL
+              AND NOT EXISTS (SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
+                              WHERE g.guardian_jointure = persons.jointure AND p.departed_on IS NULL)
+            """)
+        var orphanIDs: [Int] = []
+        while try orphaned.step() { orphanIDs.append(orphaned.int(0)) }
+        try depart(personIDs: orphanIDs, category: .guardian, action: departure)
+        return (deleteIDs.count, orphanIDs.count)
+    }
+
+    // MARK: End
+
+    /// Writes the journal row and commits the delivery in one step, then empties the WAL (R5, R12).
+    public func commit(journal: JournalEntry) throws {
+        precondition(open, "ImportSession used after commit or rollback")
+        try store.insertJournal(journal)
+        try connection.execute("COMMIT")
+        open = false
+        try connection.checkpointTruncate()
+    }
+
+    /// Discards every write of the session.
+    public func rollback() {
+        guard open else { return }
+        open = false
+        if connection.inTransaction { try? connection.execute("ROLLBACK") }
+    }
+
+    // MARK: Links
+
+    private var lastInsertRowID: Int64 { connection.lastInsertRowID }
+
+    private func isReferencedByActivePupil(_ jointure: String) throws -> Bool {
+        try guardianReferenced.bind([.text(jointure)])
+        defer { guardianReferenced.reset() }
+        return try guardianReferenced.step()
+    }
+
+    private func writeLinks(personID id: Int, record: AAFRecord) throws {
+        for attribute in record.attributes {
+            switch attribute.name {
+            case "ENTPersonStructRattach":
+                for value in attribute.values where !value.isEmpty {
+                    guard let structure = StructureReference.jointure(value) else {
+                        skippedLinks[attribute.name, default: 0] += 1
+                        continue
+                    }
+                    try insertAttachment.run([.int(id), .text(structure)])
+                }
+            case "ENTEleveAutoriteParentale" where record.category == .pupil:
+                for (position, value) in attribute.values.enumerated() where !value.isEmpty {
+                    guard let guardian = GuardianReference.jointure(value) else {
+                        skippedLinks[attribute.name, default: 0] += 1
+                        continue
+                    }
+                    try insertGuardianship.run([.int(id), .text(guardian), .int(position)])
+                }
+            case "ENTPersonClasses", "ENTPersonGroupes":
+                let kind: Membership.Kind = attribute.name == "ENTPersonClasses" ? .class : .group
+                for value in attribute.values where !value.isEmpty {
+                    guard let m = Membership(kind: kind, value: value) else {
+                        skippedLinks[attribute.name, default: 0] += 1
+                        continue
+                    }
+                    try insertMembership.run([.int(id), .text(m.kind.rawValue), .text(m.structure), .text(m.code), .text(m.label)])
+                }
+            case "ENTPersonFonctions" where record.category == .staff:
+                for (position, value) in attribute.values.enumerated() where !value.isEmpty {
+                    guard let f = StaffFunction(value: value) else {
+                        skippedLinks[attribute.name, default: 0] += 1
+                        continue
+                    }
+                    try insertFunction.run([
+                        .int(id), .int(position), .text(f.structure), .optional(f.functionCode), .optional(f.functionLabel),
+                        .optional(f.positionCode), .optional(f.positionLabel),
+                    ])
+                }
+            case "ENTEnsFonctionDir" where record.category == .staff:
+                for value in attribute.values where !value.isEmpty {
+                    guard let structure = StructureReference.jointure(value) else {
+                        skippedLinks[attribute.name, default: 0] += 1
+                        continue
+                    }
+                    try insertDirectorship.run([.int(id), .text(structure)])
+                }
+            default:
+                break
+            }
+        }
+    }
+}
+
+/// A growable set of non-negative integers (row ids), one bit each.
+struct Bitmap {
+    private var words: [UInt64] = []
+
+    mutating func insert(_ value: Int) {
+        let word = value >> 6
+        if word >= words.count { words.append(contentsOf: repeatElement(0, count: word - words.count + 1 + words.count / 2)) }
+        words[word] |= 1 << UInt64(value & 63)
+    }
+
+    func contains(_ value: Int) -> Bool {
+        let word = value >> 6
+        return word < words.count && words[word] & (1 << UInt64(value & 63)) != 0
+    }
+}

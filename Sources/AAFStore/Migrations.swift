@@ -1,0 +1,95 @@
+/// Versioned schema migrations, tracked by `PRAGMA user_version`. A shipped migration is never edited:
+/// a change is a new entry at the end. Docs/schema.md describes the tables.
+enum Migrations {
+    static let all: [String] = [
+        // 1: the ENT directory and the import journal.
+        """
+        CREATE TABLE structures (
+            id          INTEGER PRIMARY KEY,
+            jointure    TEXT NOT NULL UNIQUE,
+            uai         TEXT,
+            attrs       BLOB NOT NULL,
+            first_seen  TEXT NOT NULL,
+            updated_on  TEXT NOT NULL,
+            departed_on TEXT,
+            purge_due   TEXT
+        );
+        CREATE INDEX structures_uai ON structures(uai);
+        CREATE TABLE persons (
+            id          INTEGER PRIMARY KEY,
+            category    TEXT NOT NULL CHECK (category IN ('Eleve', 'PersEducNat', 'PersRelEleve')),
+            jointure    TEXT NOT NULL,
+            attrs       BLOB NOT NULL,
+            first_seen  TEXT NOT NULL,
+            updated_on  TEXT NOT NULL,
+            departed_on TEXT,
+            purge_due   TEXT,
+            UNIQUE (category, jointure)
+        );
+        CREATE INDEX persons_departed ON persons(category, departed_on);
+        CREATE TABLE attachments (
+            person_id          INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+            structure_jointure TEXT NOT NULL,
+            PRIMARY KEY (person_id, structure_jointure)
+        ) WITHOUT ROWID;
+        CREATE TABLE guardianships (
+            pupil_id          INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+            guardian_jointure TEXT NOT NULL,
+            position          INTEGER NOT NULL,
+            PRIMARY KEY (pupil_id, guardian_jointure)
+        ) WITHOUT ROWID;
+        CREATE INDEX guardianships_guardian ON guardianships(guardian_jointure);
+        CREATE TABLE memberships (
+            person_id          INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+            kind               TEXT NOT NULL CHECK (kind IN ('class', 'group')),
+            structure_jointure TEXT NOT NULL,
+            code               TEXT NOT NULL,
+            label              TEXT NOT NULL,
+            PRIMARY KEY (person_id, kind, structure_jointure, code)
+        ) WITHOUT ROWID;
+        CREATE TABLE functions (
+            person_id          INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+            position           INTEGER NOT NULL,
+            structure_jointure TEXT NOT NULL,
+            function_code      TEXT,
+            function_label     TEXT,
+            position_code      TEXT,
+            position_label     TEXT,
+            PRIMARY KEY (person_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE directorships (
+            person_id          INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+            structure_jointure TEXT NOT NULL,
+            PRIMARY KEY (person_id, structure_jointure)
+        ) WITHOUT ROWID;
+        CREATE TABLE import_runs (
+            id           INTEGER PRIMARY KEY,
+            started_at   TEXT NOT NULL,
+            finished_at  TEXT NOT NULL,
+            extract_date TEXT,
+            mode         TEXT,
+            outcome      TEXT NOT NULL CHECK (outcome IN ('imported', 'refused', 'failed')),
+            dry_run      INTEGER NOT NULL DEFAULT 0,
+            reason       TEXT,
+            counts       TEXT NOT NULL DEFAULT '{}',
+            dropped      TEXT NOT NULL DEFAULT '{}',
+            duration_ms  INTEGER NOT NULL
+        );
+        """
+    ]
+
+    /// Applies the migrations the database has not seen, each in its own transaction.
+    static func migrate(_ connection: SQLiteConnection) throws {
+        let current = try connection.scalarInt("PRAGMA user_version") ?? 0
+        guard current <= all.count else {
+            throw StoreError(
+                "the database schema is version \(current), newer than this aafd knows (\(all.count)); upgrade aafd")
+        }
+        for (index, sql) in all.enumerated() where index + 1 > current {
+            try connection.transaction {
+                try connection.execute(sql)
+                try connection.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+internal import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One SQLite connection (`sqlite3_open_v2`), owned by one task at a time.
+///
+/// Opened with WAL, foreign keys on, `secure_delete` on (R12) and `synchronous = FULL`; the database file
+/// is created 0600 before SQLite opens it (R18), and SQLite gives its -wal and -shm files the same mode.
+public final class SQLiteConnection {
+    private var handle: OpaquePointer?
+    public let path: String
+
+    /// Opens (and with `create`, creates) the database at `path`.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
+        self.path = path
+        if create, !readOnly {
+            // Create the file ourselves so that its mode is 0600 whatever the umask (R18).
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else {
+                throw StoreError("cannot create or open the database file \(path) (errno \(errno)); check [directory] database")
+            }
+            fchmod(fd, 0o600)
+            Glibc.close(fd)
+        } else if access(path, F_OK) != 0 {
+            throw StoreError("the database file \(path) does not exist yet; run `aafd import` first")
+        }
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw SQLiteError(code: rc, message: message, context: "opening \(path)")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 5000)
+        try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA secure_delete = ON")
+        if !readOnly {
+            try execute("PRAGMA journal_mode = WAL")
+            try execute("PRAGMA synchronous = FULL")
+        }
+        try execute("PRAGMA temp_store = FILE")
+        try execute("PRAGMA cache_size = -8192")
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the connection; later calls do nothing.
+    public func close() {
+        if let handle {
+            sqlite3_close_v2(handle)
+            self.handle = nil
+        }
+    }
+
+    var db: OpaquePointer {
+        guard let handle else { fatalError("SQLiteConnection used after close()") }
+        return handle
+    }
+
+    /// Runs one or more statements without results (`sqlite3_exec`).
+    public func execute(_ sql: String) throws {
+        let rc = sqlite3_exec(db, sql, nil, nil, nil)
+        try check(rc, sql.prefix(60).description)
+    }
+
+    /// Prepares a statement (`sqlite3_prepare_v3`).
+    public func prepare(_ sql: String) throws -> Statement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        try check(rc, "preparing a statement")
+        guard let stmt else { throw StoreError("empty SQL statement") }
+        return Statement(stmt, connection: self)
+    }
+
+    /// Rows changed by the last statement.
+    public var changes: Int { Int(sqlite3_changes(db)) }
+
+    /// Row id of the last insert (`sqlite3_last_insert_rowid`).
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+
+    /// Whether a transaction is open.
+    public var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction; commits when it returns, rolls back when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if inTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the WAL into the database and empties it (R5, R12).
+    public func checkpointTruncate() throws {
+        try execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// The single value of a one-row query.
+    public func scalarInt(_ sql: String, _ bindings: [SQLValue] = []) throws -> Int? {
+        let stmt = try prepare(sql)
+        try stmt.bind(bindings)
+        return try stmt.step() ? stmt.int(0) : nil
+    }
+
+    func check(_ rc: Int32, _ context: @autoclosure () -> String) throws {
+        guard rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW else {
+            if rc == SQLITE_MISUSE { fatalError("SQLite misuse while \(context())") }
+            throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)), context: context())
+        }
+    }
+}
+
+/// A value bound to a statement parameter.
+public enum SQLValue: Sendable, Hashable {
+    case int(Int)
+    case text(String)
+    case blob([UInt8])
+    case null
+
+    public static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
+}
+
+/// A prepared statement (`sqlite3_stmt`); keeps its connection alive.
+public final class Statement {
+    private let stmt: OpaquePointer
+    private let connection: SQLiteConnection
+
+    init(_ stmt: OpaquePointer, connection: SQLiteConnection) {
+        self.stmt = stmt
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    /// Resets the statement and binds `values` to parameters 1…n.
+    public func bind(_ values: [SQLValue]) throws {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+        for (i, v) in values.enumerated() {
+            try bind(v, at: Int32(i + 1))
+        }
+    }
+
+    /// Resets without clearing, for hot paths that bind every parameter again.
+    public func reset() { sqlite3_reset(stmt) }
+
+    public func bind(_ value: SQLValue, at index: Int32) throws {
+        let rc: Int32
+        switch value {
+        case .int(let i): rc = sqlite3_bind_int64(stmt, index, Int64(i))
+        case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, csqlite3_transient())
+        case .blob(let b):
+            rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), csqlite3_transient()) }
+        case .null: rc = sqlite3_bind_null(stmt, index)
+        }
+        try connection.check(rc, "binding a parameter")
+    }
+
+    /// Binds bytes without copying them into a Swift array first.
+    public func bindBlob(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+        let rc = sqlite3_bind_blob(stmt, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), csqlite3_transient())
+        try connection.check(rc, "binding a parameter")
+    }
+
+    public func bindText(_ text: String, at index: Int32) throws {
+        try connection.check(sqlite3_bind_text(stmt, index, text, -1, csqlite3_transient()), "binding a parameter")
+    }
+
+    public func bindInt(_ value: Int, at index: Int32) throws {
+        try connection.check(sqlite3_bind_int64(stmt, index, Int64(value)), "binding a parameter")
+    }
+
+    /// Steps once; true when a row is available.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        try connection.check(rc, "running a statement")
+        return false
+    }
+
+    /// Steps to the end, ignoring rows.
+    public func run(_ values: [SQLValue] = []) throws {
+        try bind(values)
+        while try step() {}
+    }
+
+    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(stmt, column)) }
+
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
+
+    public func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(stmt, column) else { return nil }
+        return String(cString: p)
+    }
+
+    /// Calls `body` with the column's bytes, valid only during the call.
+    public func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let p = sqlite3_column_blob(stmt, column)
+        let n = Int(sqlite3_column_bytes(stmt, column))
+        return try body(UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    public func blob(_ column: Int32) -> [UInt8] {
+        withBlob(column) { Array($0) }
+    }
+}

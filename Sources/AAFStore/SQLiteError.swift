@@ -1,0 +1,25 @@
+/// A failed SQLite call: the result code (extended codes on) and SQLite's message.
+///
+/// SQLite's messages name tables and constraints, never bound values: aafd binds every value (R15).
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    /// The extended result code, e.g. 5 `SQLITE_BUSY`, 2067 `SQLITE_CONSTRAINT_UNIQUE`.
+    public var code: Int32
+    public var message: String
+    /// What aafd was doing.
+    public var context: String
+
+    public init(code: Int32, message: String, context: String) {
+        self.code = code
+        self.message = message
+        self.context = context
+    }
+
+    public var description: String { "SQLite error \(code) while \(context): \(message)" }
+}
+
+/// Why the directory cannot be opened or used.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

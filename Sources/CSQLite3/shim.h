@@ -1,0 +1,7 @@
+#ifndef AAFD_CSQLITE3_SHIM_H
+#define AAFD_CSQLITE3_SHIM_H
+#include <sqlite3.h>
+
+/// SQLITE_TRANSIENT is a macro casting -1 to a function pointer; Swift cannot import it.
+static inline sqlite3_destructor_type csqlite3_transient(void) { return SQLITE_TRANSIENT; }
+#endif
