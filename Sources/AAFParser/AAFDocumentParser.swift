@@ -442,7 +442,8 @@ private final class SAXState {
 
     private func endAttribute() {
         if attrIsOperational {
-            guard attrName == "categoriePersonne" || attrName == "categorieStructure" else {
+            // categorieMatiere and categorieMef (2D only) are read so that the record fails as a category error.
+            guard ["categoriePersonne", "categorieStructure", "categorieMatiere", "categorieMef"].contains(attrName) else {
                 return fail(.structure, "unexpected operational attribute \(safeName(attrName))")
             }
             let text = values.first ?? ""
@@ -529,9 +530,9 @@ private final class SAXState {
         let what: String
         switch code {
         case Int(XML_ERR_UNDECLARED_ENTITY.rawValue), Int(XML_WAR_UNDECLARED_ENTITY.rawValue):
+            // The entity's name comes from the file: not quoted (R15).
             kind = .entity
-            let entity = e.str1.map { SAXState.reportableName(String(cString: $0)) } ?? "?"
-            what = "undeclared entity &\(entity); (neither XML nor HTML); ask the academy to fix the extract"
+            what = "an undeclared entity (neither an XML nor an HTML named entity); ask the academy to fix the extract"
         case Int(XML_ERR_INVALID_ENCODING.rawValue), Int(XML_ERR_INVALID_CHAR.rawValue),
             Int(XML_ERR_UNKNOWN_ENCODING.rawValue), Int(XML_ERR_UNSUPPORTED_ENCODING.rawValue),
             Int(XML_ERR_INVALID_CHARREF.rawValue):
