@@ -128,6 +128,7 @@ let package = Package(
             dependencies: [
                 "AAFModel",
                 "AAFFixtures",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -112,7 +112,7 @@ public struct DeliveryWriter {
         out.attr("ENTPersonJointure", p.jointure)
         out.attr("ENTPersonDateNaissance", p.birthDate)
         out.attr("ENTPersonNomPatro", p.surname)
-        if quirks && index == 0 {
+        if quirks && key % 50 == 0 {
             // An undeclared HTML entity, as entcore's feeds carried (aaf-format.md §4).
             out.raw("<attr name=\"ENTPersonNom\"><value>\(XMLBuffer.escape(p.surname))-H&eacute;l&egrave;ne</value></attr>")
         } else {
@@ -126,7 +126,7 @@ public struct DeliveryWriter {
         out.attr("ENTEleveRestaurantScolaire", "O")
         out.attr("ENTEleveTransport", "N")
         out.attr("ENTEleveGarderieMatin", key % 3 == 0 ? "O" : "N")
-        if quirks && index == 1 {
+        if quirks && key % 50 == 1 {
             out.raw("<attr name=\"ENTEleveGarderieSoir\"></attr>")
         } else {
             out.raw("<attr name=\"ENTEleveGarderieSoir\"><value/></attr>")

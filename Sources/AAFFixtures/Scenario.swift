@@ -12,7 +12,15 @@ public enum Scenario {
         ExtractDate(year: 2025, month: 9, day: 3)!,
     ]
 
-    public static let base = SyntheticDirectory.generate(schools: 3, pupils: 60, seed: 42)
+    public static let base: SyntheticDirectory = {
+        var d = SyntheticDirectory.generate(schools: 3, pupils: 60, seed: 42)
+        // A surname nobody else has, so that R5 ("the old name appears nowhere") can be checked byte for byte.
+        d.pupils[5].surname = oldSurname
+        return d
+    }()
+
+    /// The renamed pupil's surname on day 1: unique in the population.
+    public static let oldSurname = "ANCIENNOM"
 
     /// The only child who leaves on day 2 and returns on day 3.
     public static var leavingPupil: SyntheticDirectory.Pupil {

@@ -84,6 +84,9 @@ public final class SQLiteConnection {
     /// Row id of the last insert (`sqlite3_last_insert_rowid`).
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
+    /// Rows changed since the connection opened (`sqlite3_total_changes`).
+    public var totalChanges: Int { Int(sqlite3_total_changes(db)) }
+
     /// Whether a transaction is open.
     public var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
 
@@ -194,6 +197,9 @@ public final class Statement {
         try bind(values)
         while try step() {}
     }
+
+    /// Number of result columns.
+    public var columnCount: Int32 { sqlite3_column_count(stmt) }
 
     public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(stmt, column)) }
 
