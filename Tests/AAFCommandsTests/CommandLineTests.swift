@@ -1,0 +1,164 @@
+import AAFFixtures
+import AAFModel
+import AAFTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A configuration in a temporary folder, and the real `aafd` binary.
+final class CLI {
+    let temp = TemporaryDirectory("cli")
+    let config: String
+    var database: String { temp.file("state/aafd.sqlite3") }
+
+    init(extra: String = "") {
+        config = temp.write("aafd.toml", "[directory]\ndatabase = \"\(temp.file("state/aafd.sqlite3"))\"\n\(extra)")
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> ProcessResult {
+        try runProgram(Paths.aafdBinary, arguments, environment: ["PATH": "/usr/bin:/bin", "AAFD_LOG_LEVEL": "info"])
+    }
+
+    func importDay(_ compact: String, _ extra: [String] = []) throws -> ProcessResult {
+        try run(["import", "--config", config, "--from-dir", Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path] + extra)
+    }
+
+    func json(_ arguments: [String]) throws -> [String: Any] {
+        let result = try run(arguments)
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+    }
+}
+
+@Suite("aafd command line")
+struct CommandLineTests {
+    @Test("import exits 0; status --json has the contract's keys; nothing personal in status or logs (R15)")
+    func importAndStatus() throws {
+        let cli = CLI()
+        let result = try cli.importDay("20250901")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("students"))
+        let status = try cli.json(["status", "--config", cli.config, "--json"])
+        let directory = try #require(status["directory"] as? [String: Any])
+        #expect(directory["structures"] as? Int == 3)
+        #expect(directory["students"] as? Int == 60)
+        #expect(directory["staff"] as? Int == 5)
+        #expect(directory["guardians"] as? Int == 88)
+        #expect(directory["departed"] as? Int == 0)
+        let last = try #require(status["last_import"] as? [String: Any])
+        #expect(last["outcome"] as? String == "imported")
+        #expect(last["extract_date"] as? String == "2025-09-01")
+        #expect((last["finished_at"] as? String)?.isEmpty == false)
+        let success = try #require(status["last_success"] as? [String: Any])
+        #expect(success["extract_date"] as? String == "2025-09-01")
+
+        let human = try cli.run(["status", "--config", cli.config])
+        for text in [result.stdout, result.stderr, human.stdout, human.stderr] {
+            for p in Scenario.base.pupils.prefix(20) { #expect(!text.contains(p.surname)) }
+        }
+    }
+
+    @Test("person show --json: category, AAF attributes (lists as arrays), links, departure and purge dates (R14)")
+    func personShow() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(try cli.importDay("20250902").status == 0)
+        let leaving = Scenario.leavingPupil
+        let person = try cli.json(["person", "show", leaving.jointure, "--config", cli.config, "--json"])
+        #expect(person["category"] as? String == "Eleve")
+        #expect(person["departed_on"] as? String == "2025-09-02")
+        #expect(person["purge_due"] as? String == "2026-01-01")
+        let attributes = try #require(person["attributes"] as? [String: Any])
+        #expect((attributes["ENTPersonNom"] as? String)?.hasPrefix(leaving.surname) == true)
+        #expect(attributes["ENTPersonPrenom"] as? String == leaving.firstName)
+        #expect(attributes["ENTEleveAutoriteParentale"] as? [String] == leaving.guardians.map { "\($0)$1$1$1$1$1" })
+        #expect(attributes["ENTEleveINE"] == nil)
+        let links = try #require(person["links"] as? [String: Any])
+        let guardians = try #require(links["guardians"] as? [[String: Any]])
+        #expect(guardians.compactMap { $0["jointure"] as? String } == leaving.guardians)
+        let structures = try #require(links["structures"] as? [[String: Any]])
+        #expect(structures.first?["jointure"] as? String == leaving.school)
+
+        let guardian = try cli.json(["person", "show", leaving.guardians[0], "--config", cli.config, "--json"])
+        #expect(guardian["category"] as? String == "PersRelEleve")
+        let pupils = try #require((guardian["links"] as? [String: Any])?["pupils"] as? [[String: Any]])
+        #expect(pupils.first?["jointure"] as? String == leaving.jointure)
+    }
+
+    @Test("person show of an unknown jointure exits 66")
+    func unknownPerson() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let result = try cli.run(["person", "show", "0000000", "--config", cli.config])
+        #expect(result.status == 66)
+    }
+
+    @Test("a refused delivery exits 65 with file and line on stderr; --dry-run exits 0 and commits nothing")
+    func refusedAndDryRun() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250902").status == 0)
+        let older = try cli.importDay("20250901")
+        #expect(older.status == 65)
+        #expect(older.stderr.contains("older"))
+        let dry = try cli.importDay("20250903", ["--dry-run"])
+        #expect(dry.status == 0)
+        #expect(dry.stdout.contains("Dry run"))
+        let status = try cli.json(["status", "--config", cli.config, "--json"])
+        #expect((status["last_success"] as? [String: Any])?["extract_date"] as? String == "2025-09-02")
+        let last = try #require(status["last_import"] as? [String: Any])
+        #expect(last["outcome"] as? String == "refused")
+    }
+
+    @Test(
+        "configuration errors exit 78 with the file and the key",
+        arguments: [
+            ("", "database is required"),
+            ("[directory]\ndatabase = 3\n", "must be a string"),
+            ("[directory]\ndatabse = \"/tmp/x\"\n", "unknown key databse"),
+            ("[directry]\n", "unknown section"),
+            ("[directory]\ndatabase = \"/tmp/x\"\n[import]\ndeparture_guard_percent = 400\n", "between 0 and 100"),
+            ("[directory\n", "invalid TOML"),
+        ])
+    func badConfig(text: String, expected: String) throws {
+        let temp = TemporaryDirectory("config")
+        let path = temp.write("bad.toml", text)
+        let result = try runProgram(Paths.aafdBinary, ["status", "--config", path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.contains("bad.toml"))
+        let missing = try runProgram(Paths.aafdBinary, ["status", "--config", temp.file("none.toml")])
+        #expect(missing.status == 78)
+    }
+
+    @Test("a second run while the lock is held exits 75 at once")
+    func lockHeld() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let fd = open(cli.temp.file("state/aafd.lock"), O_RDWR)
+        #expect(fd >= 0)
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        defer { close(fd) }
+        let start = Date()
+        let result = try cli.importDay("20250902")
+        #expect(result.status == 75)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(result.stderr.contains("another aafd run"))
+    }
+
+    @Test("the state directory is 0700 and every file aafd writes is 0600 (R18)")
+    func modes() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let state = cli.temp.file("state")
+        let attributes = try FileManager.default.attributesOfItem(atPath: state)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        for name in try FileManager.default.contentsOfDirectory(atPath: state) {
+            let mode = try FileManager.default.attributesOfItem(atPath: state + "/" + name)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(name)")
+        }
+    }
+}
