@@ -1,0 +1,124 @@
+import AAFModel
+import AAFPolicy
+import Testing
+
+@Suite("Allow-list (R1–R3)")
+struct AllowListTests {
+    let list = AllowList()
+
+    @Test("R1: Annexe 3 names are kept, per category; anything else is dropped", arguments: [
+        (AAFCategory.pupil, "ENTEleveNiveau", true), (.pupil, "ENTEleveINE", false), (.pupil, "ENTPersonMail", false),
+        (.pupil, "ENTEleveDateEntreeClasses", false), (.guardian, "ENTPersonDateNaissance", false),
+        (.guardian, "ENTPersonMail", true), (.staff, "ENTPersonCategorieEnseignant", false), (.staff, "ENTEnsSpecialites", true),
+        (.structure, "ENTStructureMailSI", false), (.structure, "ENTStructureUAI", true), (.pupil, "ENTFutureAttribute2031", false),
+    ])
+    func annex3(category: AAFCategory, name: String, kept: Bool) {
+        #expect(list.keeps(name, category: category, jointure: "1") == kept)
+    }
+
+    @Test("R3: phone numbers are kept for guardians only")
+    func phones() {
+        for phone in ["ENTPersRelEleveTelMobile", "ENTPersonTelPerso", "ENTPersRelEleveTelPro"] {
+            #expect(list.keeps(phone, category: .guardian, jointure: "1"))
+            for other in [AAFCategory.pupil, .staff, .structure] {
+                #expect(!list.keeps(phone, category: other, jointure: "1"))
+            }
+        }
+    }
+
+    @Test("R2: a staff home address only for jointures with consent; guardians' addresses always")
+    func consentSeam() {
+        let withConsent = AllowList(homeAddressConsents: ["7000001"])
+        for field in AttributeCatalog.homeAddress {
+            #expect(!withConsent.keeps(field, category: .staff, jointure: "7000002"))
+            #expect(withConsent.keeps(field, category: .staff, jointure: "7000001"))
+            #expect(!list.keeps(field, category: .staff, jointure: "7000001"))
+            #expect(list.keeps(field, category: .guardian, jointure: "5000000"))
+            #expect(!withConsent.keeps(field, category: .pupil, jointure: "7000001"))
+        }
+    }
+}
+
+@Suite("Departure guard (R21)")
+struct DepartureGuardTests {
+    @Test("refused only when departures exceed both 5 % and 10 people", arguments: [
+        (1000, 50, false), (1000, 51, true), (100, 10, false), (100, 11, true), (20, 11, true), (20, 10, false),
+        (0, 0, false), (10_000, 11, false),
+    ])
+    func thresholds(active: Int, departing: Int, refused: Bool) {
+        #expect(DepartureGuard().isBreached(activeBefore: active, departing: departing) == refused)
+    }
+
+    @Test("the thresholds are settings")
+    func settings() {
+        let strict = DepartureGuard(maximumPercent: 1, maximumPeople: 2)
+        #expect(strict.isBreached(activeBefore: 100, departing: 3))
+        let breaches = strict.breaches([.pupil: (100, 3), .staff: (100, 2), .guardian: (100, 50)])
+        #expect(breaches.map(\.category) == [.pupil, .guardian])
+    }
+}
+
+@Suite("Departure rule (R6–R8)")
+struct RetentionPolicyTests {
+    @Test("pupils and guardians: purge on 1 January after the departure; staff: deleted at once")
+    func departure() {
+        let p = RetentionPolicy()
+        let d = ExtractDate(year: 2026, month: 9, day: 2)!
+        #expect(p.departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!))
+        #expect(p.departure(of: .guardian, on: ExtractDate(year: 2026, month: 12, day: 31)!) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!))
+        #expect(p.departure(of: .staff, on: d) == .delete)
+        #expect(RetentionPolicy(pupilGraceDays: 30).departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 31)!))
+    }
+}
+
+@Suite("Names and dates")
+struct ModelTests {
+    @Test("delivery file names are matched from the right", arguments: [
+        ("ENT1D_Complet_20170522_Eleve_0000.xml", true), ("clean-FULL_ENTTSSERVICES_Complet_20130117_PersRelEleve_0039.xml", true),
+        ("ENT_0941234A_Delta_20250101_EtabEducNat_0001.xml", true), ("ENT_Complet_Eleve_0000.xml", false),
+        ("ENT1D_Complet_20170522_MatiereEducNat_0000.xml", false), ("ENT1D_Complet_20170231_Eleve_0000.xml", false),
+        ("ENT1D_Complet_20170522_Eleve_000.xml", false), ("../ENT1D_Complet_20170522_Eleve_0000.xml", false),
+        ("a/ENT1D_Complet_20170522_Eleve_0000.xml", false), ("ENT1D_Complet_20170522_Eleve_0000.xml.part", false),
+        (".ENT1D_Complet_20170522_Eleve_0000.xml", false), ("ENT1D Complet_20170522_Eleve_0000.xml", false),
+        ("_Complet_20170522_Eleve_0000.xml", false), ("ficAlimMENESR.dtd", false),
+    ])
+    func names(name: String, valid: Bool) {
+        #expect((DeliveryFileName(name) != nil) == valid)
+    }
+
+    @Test("parsed fields")
+    func fields() throws {
+        let n = try #require(DeliveryFileName("clean-FULL_ENTTSSERVICES_Complet_20130117_PersRelEleve_0039.xml"))
+        #expect(n.prefix == "clean-FULL_ENTTSSERVICES")
+        #expect(n.mode == .complet)
+        #expect(n.date == ExtractDate(year: 2013, month: 1, day: 17))
+        #expect(n.category == .guardian)
+        #expect(n.part == 39)
+    }
+
+    @Test("dates check the calendar and round-trip")
+    func dates() {
+        #expect(ExtractDate(aaf: "31/02/2020") == nil)
+        #expect(ExtractDate(aaf: "29/02/2020") != nil)
+        #expect(ExtractDate(aaf: "29/02/2021") == nil)
+        #expect(ExtractDate(aaf: " 14/09/1995 ")?.iso == "1995-09-14")
+        #expect(ExtractDate(iso: "2025-13-01") == nil)
+        let d = ExtractDate(year: 2024, month: 2, day: 28)!
+        #expect(d.adding(days: 1).iso == "2024-02-29")
+        #expect(d.adding(days: 2).iso == "2024-03-01")
+        #expect(ExtractDate(dayNumber: d.dayNumber) == d)
+        #expect(ExtractDate(year: 1970, month: 1, day: 1)!.dayNumber == 0)
+    }
+
+    @Test("composites: 5-field classes and functions; field 0 for references; bad shapes give nil")
+    func composites() {
+        let m = Membership(kind: .class, value: "9100000$CP$CP$C91-3$CP A")
+        #expect(m?.structure == "9100000" && m?.code == "C91-3" && m?.label == "CP A")
+        #expect(Membership(kind: .class, value: "9100000$CP A$x") == nil)
+        let f = StaffFunction(value: "50011$-$SANS OBJET$-$SANS OBJET")
+        #expect(f?.structure == "50011" && f?.functionCode == nil && f?.positionLabel == "SANS OBJET")
+        #expect(GuardianReference.jointure("2867253$2$1$1$0$0") == "2867253")
+        #expect(GuardianReference.jointure("2867253") == "2867253")
+        #expect(GuardianReference.jointure("$1") == nil)
+    }
+}
