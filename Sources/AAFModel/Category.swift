@@ -13,6 +13,16 @@ public enum AAFCategory: String, Sendable, CaseIterable, Hashable, Codable, Comp
     /// pupils before guardians (R4: a guardian is stored only when a pupil references it).
     public static let importOrder: [AAFCategory] = [.structure, .pupil, .staff, .guardian]
 
+    /// Position in ``importOrder`` (0…3), for tables indexed by category.
+    public var ordinal: Int {
+        switch self {
+        case .structure: 0
+        case .pupil: 1
+        case .staff: 2
+        case .guardian: 3
+        }
+    }
+
     /// The word used in reports, status and the database (`structures`, `students`, …).
     public var reportKey: String {
         switch self {

@@ -18,27 +18,37 @@ public struct AAFAttribute: Sendable, Hashable {
 }
 
 /// One request of an AAF file, after the allow-list was applied.
+///
+/// The attributes are held in their stored form (``AttributeCoding``): the parser writes those bytes directly,
+/// so a record whose stored bytes are unchanged is recognised without creating a single String.
 public struct AAFRecord: Sendable, Hashable {
     public var kind: RequestKind
     public var category: AAFCategory
     /// `identifier/id`: the jointure, opaque text.
     public var jointure: String
-    /// Attributes kept, in file order. Empty for a delete.
-    public var attributes: [AAFAttribute]
+    /// Attributes kept, in file order, encoded. Empty for a delete.
+    public var encoded: [UInt8]
     /// 1-based line of the request's start tag, for error messages.
     public var line: Int
 
-    public init(kind: RequestKind, category: AAFCategory, jointure: String, attributes: [AAFAttribute], line: Int) {
+    public init(kind: RequestKind, category: AAFCategory, jointure: String, encoded: [UInt8], line: Int) {
         self.kind = kind
         self.category = category
         self.jointure = jointure
-        self.attributes = attributes
+        self.encoded = encoded
         self.line = line
     }
 
+    public init(kind: RequestKind, category: AAFCategory, jointure: String, attributes: [AAFAttribute], line: Int) {
+        self.init(kind: kind, category: category, jointure: jointure, encoded: AttributeCoding.encode(attributes), line: line)
+    }
+
+    /// The attributes with at least one value, decoded, in file order.
+    public var attributes: [AAFAttribute] { AttributeCoding.decode(encoded) }
+
     /// Values of the named attribute, or an empty list.
     public func values(_ name: String) -> [String] {
-        attributes.first(where: { $0.name == name })?.values ?? []
+        AttributeCoding.values(name, in: encoded)
     }
 
     /// First non-empty value of the named attribute.

@@ -197,6 +197,7 @@ private final class SAXState {
     let fileName: String
     let expectedCategory: AAFCategory?
     let filter: (any AttributeFilter)?
+    let hasFilter: Bool
     let limits: ParserLimits
     var ctxt: xmlParserCtxtPtr?
 
@@ -207,18 +208,28 @@ private final class SAXState {
     var stack: [Element] = []
     var records: [AAFRecord] = []
     var stats = ParseStatistics()
+    var names = NameTable()
 
     // Current request.
     var kind: RequestKind = .add
     var recordCategory: AAFCategory?
     var recordCategoryText: String?
     var jointure: String?
-    var attributes: [AAFAttribute] = []
+    /// The record's kept attributes, written directly in their stored form (AttributeCoding).
+    var blob: [UInt8] = []
+    var attributeCount = 0
+    /// Values of the jointure attribute, read even when the filter drops it, to check them against <id>.
+    var statedJointure: [String]?
     var recordLine = 0
     // Current attr / modification.
     var attrName = ""
+    /// The current attribute's entry in `names`, nil for a name the full table could not hold.
+    var attrNameIndex: Int?
     var attrKept = false
     var attrIsOperational = false
+    var attrIsJointure = false
+    var attrValueCount = 0
+    var attrWritten = false
     var values: [String] = []
     // Text of the current value or id.
     var text: [UInt8] = []
@@ -228,9 +239,11 @@ private final class SAXState {
         self.fileName = fileName
         self.expectedCategory = expectedCategory
         self.filter = filter
+        self.hasFilter = filter != nil
         self.limits = limits
         stack.reserveCapacity(8)
         text.reserveCapacity(256)
+        blob.reserveCapacity(4096)
     }
 
     var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
@@ -262,15 +275,29 @@ private final class SAXState {
 
     func mergedStatistics(into old: ParseStatistics) -> ParseStatistics {
         var merged = stats
+        for (name, count) in names.droppedByName {
+            merged.droppedAttributes[SAXState.reportableName(name), default: 0] += count
+        }
         merged.bytes = old.bytes
         return merged
     }
 
     // MARK: Elements
 
+    /// Element names libxml2 handed out before, by depth: it interns names in its dictionary, so the same
+    /// pointer comes back for the same name and a pointer comparison replaces a `memcmp`.
+    private var seenNames: [(pointer: UnsafePointer<xmlChar>, element: Element, kind: RequestKind?)] = []
+
     func start(_ name: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) {
         guard failure == nil else { return }
         let depth = stack.count
+        if uri == nil, depth >= 2, depth < 5, let known = seenNames.first(where: { $0.pointer == name }),
+            isValid(known.element, atDepth: depth)
+        {
+            stack.append(known.element)
+            enter(known.element, attributes: attributes, count: count)
+            return
+        }
         if depth >= 5 {
             return fail(.structure, "elements nested deeper than an AAF file allows (5 levels)")
         }
@@ -321,12 +348,33 @@ private final class SAXState {
         if element == .root {
             sawRoot = true
         }
+        if depth >= 2, seenNames.count < 16 {
+            seenNames.append((name, element, nil))
+        }
         stack.append(element)
+        enter(element, attributes: attributes, count: count)
+    }
+
+    /// Whether `element` may open at `depth` under the current stack (the same rules as the full match).
+    private func isValid(_ element: Element, atDepth depth: Int) -> Bool {
+        switch (depth, element) {
+        case (2, .operational), (2, .identifier): true
+        case (2, .attributes): kind == .add
+        case (2, .modifications): kind == .modify
+        case (3, .attr): stack[2] == .operational || stack[2] == .attributes
+        case (3, .id): stack[2] == .identifier
+        case (3, .modification): stack[2] == .modifications
+        case (4, .value): stack[3] == .attr || stack[3] == .modification
+        default: false
+        }
+    }
+
+    private func enter(_ element: Element, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) {
         switch element {
         case .attr, .modification:
             beginAttribute(element: element, attributes: attributes, count: count)
         case .value:
-            if stack[3] == .modification || stack[2] == .operational || attrKept {
+            if stack[2] == .operational || attrKept || attrIsJointure {
                 beginText()
             }
         case .id:
@@ -371,22 +419,26 @@ private final class SAXState {
         recordCategory = nil
         recordCategoryText = nil
         jointure = nil
-        attributes.removeAll(keepingCapacity: true)
+        blob.removeAll(keepingCapacity: true)
+        attributeCount = 0
+        statedJointure = nil
         recordLine = line
     }
 
     private func beginAttribute(element: Element, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) {
+        var nameIndex: Int?
         var name: String?
         var operation: String?
         if let attributes {
             for i in 0..<count {
                 guard let local = attributes[i * 5], let begin = attributes[i * 5 + 3], let end = attributes[i * 5 + 4]
                 else { continue }
-                let value = String(decoding: UnsafeBufferPointer(start: begin, count: end - begin), as: UTF8.self)
                 if equals(local, "name") {
-                    name = value
+                    nameIndex = names.index(of: begin, count: end - begin)
+                    name = nameIndex.map { names.entries[$0].name }
+                        ?? String(decoding: UnsafeBufferPointer(start: begin, count: end - begin), as: UTF8.self)
                 } else if element == .modification, equals(local, "operation") {
-                    operation = value
+                    operation = String(decoding: UnsafeBufferPointer(start: begin, count: end - begin), as: UTF8.self)
                 } else {
                     return fail(.structure, "unexpected XML attribute \(safeName(local)) on <\(element == .attr ? "attr" : "modification")>")
                 }
@@ -399,60 +451,112 @@ private final class SAXState {
             return fail(.structure, "modification operation is not 'replace' (attribute \(safeName(name)))")
         }
         attrName = name
+        attrNameIndex = nameIndex
         values.removeAll(keepingCapacity: true)
+        attrValueCount = 0
+        attrWritten = false
         attrIsOperational = stack[2] == .operational
+        attrIsJointure = false
         if attrIsOperational {
             attrKept = true
             return
         }
-        if self.attributes.count >= limits.maxAttributesPerRecord {
+        attributeCount += 1
+        if attributeCount > limits.maxAttributesPerRecord {
             return fail(.limit, "a record has more than \(limits.maxAttributesPerRecord) attributes (limit maxAttributesPerRecord)")
         }
         let category = recordCategory ?? expectedCategory
-        if let filter, let category {
-            attrKept = filter.keeps(name, category: category, jointure: jointure ?? "")
-        } else {
-            attrKept = true
-        }
         // The jointure attribute is always read, to check it against <id>.
-        if !attrKept, let category, name == category.jointureAttribute {
+        if let category, name == category.jointureAttribute {
+            attrIsJointure = true
+            statedJointure = statedJointure ?? []
+        }
+        guard hasFilter, let category else {
             attrKept = true
+            return
+        }
+        let decision: AttributeDecision
+        if let nameIndex, let cached = names.cachedDecision(nameIndex, category: category) {
+            decision = cached
+        } else {
+            decision = filter!.decision(for: name, category: category)
+            if let nameIndex { names.store(decision, nameIndex, category: category) }
+        }
+        switch decision {
+        case .keep: attrKept = true
+        case .drop: attrKept = false
+        case .perRecord: attrKept = filter!.keeps(name, category: category, jointure: jointure ?? "")
         }
         if !attrKept {
-            stats.droppedAttributes[SAXState.reportableName(name), default: 0] += 1
+            if let nameIndex {
+                names.countDrop(nameIndex)
+            } else {
+                stats.droppedAttributes[SAXState.reportableName(name), default: 0] += 1
+            }
         }
     }
 
     private func endValue() {
         guard capturing else { return }
         capturing = false
-        if values.count >= limits.maxValuesPerAttribute {
+        attrValueCount += 1
+        if attrValueCount > limits.maxValuesPerAttribute {
             return fail(.limit, "attribute \(safeName(attrName)) has more than \(limits.maxValuesPerAttribute) values")
         }
-        values.append(decodeText())
+        normaliseApostrophes()
+        if attrIsOperational || attrIsJointure {
+            let value = String(decoding: text, as: UTF8.self)
+            if attrIsOperational { values.append(value) } else { statedJointure?.append(value) }
+        }
+        guard attrKept, !attrIsOperational, !text.isEmpty else { return }
+        // `<value/>` and empty values are not stored: "no value" has one form (AttributeCoding).
+        if attrWritten {
+            blob.append(AttributeCoding.valueSeparator)
+        } else {
+            if !blob.isEmpty { blob.append(AttributeCoding.attributeSeparator) }
+            if let attrNameIndex {
+                blob.append(contentsOf: names.entries[attrNameIndex].bytes)
+            } else {
+                blob.append(contentsOf: attrName.utf8)
+            }
+            blob.append(AttributeCoding.nameSeparator)
+            attrWritten = true
+        }
+        blob.append(contentsOf: text)
     }
 
-    /// Decodes the text buffer; a literal `&apos;` left by double escaping becomes `'`.
-    private func decodeText() -> String {
-        let value = String(decoding: text, as: UTF8.self)
-        guard text.contains(UInt8(ascii: "&")), value.contains("&apos;") else { return value }
-        stats.normalisedApostrophes += value.ranges(of: "&apos;").count
-        return value.replacing("&apos;", with: "'")
+    private static let apos: [UInt8] = Array("&apos;".utf8)
+
+    /// A literal `&apos;` left by double escaping becomes `'`, in place in the text bytes.
+    private func normaliseApostrophes() {
+        guard text.contains(UInt8(ascii: "&")) else { return }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var i = 0
+        var occurrences = 0
+        while i < text.count {
+            if text[i] == UInt8(ascii: "&"), i + 6 <= text.count, text[i..<(i + 6)].elementsEqual(SAXState.apos) {
+                out.append(UInt8(ascii: "'"))
+                occurrences += 1
+                i += 6
+            } else {
+                out.append(text[i])
+                i += 1
+            }
+        }
+        stats.normalisedApostrophes += occurrences
+        text = out
     }
 
     private func endAttribute() {
-        if attrIsOperational {
-            // categorieMatiere and categorieMef (2D only) are read so that the record fails as a category error.
-            guard ["categoriePersonne", "categorieStructure", "categorieMatiere", "categorieMef"].contains(attrName) else {
-                return fail(.structure, "unexpected operational attribute \(safeName(attrName))")
-            }
-            let text = values.first ?? ""
-            recordCategoryText = text
-            recordCategory = AAFCategory(rawValue: text)
-            return
+        guard attrIsOperational else { return }
+        // categorieMatiere and categorieMef (2D only) are read so that the record fails as a category error.
+        guard ["categoriePersonne", "categorieStructure", "categorieMatiere", "categorieMef"].contains(attrName) else {
+            return fail(.structure, "unexpected operational attribute \(safeName(attrName))")
         }
-        guard attrKept else { return }
-        attributes.append(AAFAttribute(name: attrName, values: values))
+        let text = values.first ?? ""
+        recordCategoryText = text
+        recordCategory = AAFCategory(rawValue: text)
     }
 
     private func endRecord() {
@@ -468,20 +572,12 @@ private final class SAXState {
         guard let jointure, !jointure.isEmpty else {
             return fail(.structure, "a record has no identifier/id")
         }
-        if let stated = attributes.first(where: { $0.name == category.jointureAttribute }) {
-            if stated.values.count != 1 || stated.values[0] != jointure {
-                return fail(.structure, "\(category.jointureAttribute) differs from identifier/id in a record")
-            }
-            // Kept only for the check when the filter dropped it.
-            if let filter, !filter.keeps(category.jointureAttribute, category: category, jointure: jointure) {
-                attributes.removeAll { $0.name == category.jointureAttribute }
-            }
+        if let stated = statedJointure, stated != [jointure] {
+            return fail(.structure, "\(category.jointureAttribute) differs from identifier/id in a record")
         }
         stats.records[kind, default: 0] += 1
         records.append(
-            AAFRecord(
-                kind: kind, category: category, jointure: jointure,
-                attributes: kind == .delete ? [] : attributes, line: recordLine))
+            AAFRecord(kind: kind, category: category, jointure: jointure, encoded: kind == .delete ? [] : blob, line: recordLine))
     }
 
     // MARK: Comments, entities, errors
@@ -587,18 +683,25 @@ private func state(_ ctx: UnsafeMutableRawPointer?) -> SAXState {
     Unmanaged<SAXState>.fromOpaque(ctx!).takeUnretainedValue()
 }
 
+/// Runs `body` on the state without a retain/release pair: the hot callbacks (one per element and text run).
+@inline(__always)
+private func withState(_ ctx: UnsafeMutableRawPointer?, _ body: (SAXState) -> Void) {
+    // Unmanaged: as above; the reference is guaranteed for the duration of the callback.
+    Unmanaged<SAXState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef(body)
+}
+
 private let saxStartElement: startElementNsSAX2Func = { ctx, localname, _, uri, _, _, nbAttributes, _, attributes in
     guard let localname else { return }
-    state(ctx).start(localname, uri: uri, attributes: attributes, count: Int(nbAttributes))
+    withState(ctx) { $0.start(localname, uri: uri, attributes: attributes, count: Int(nbAttributes)) }
 }
 
 private let saxEndElement: endElementNsSAX2Func = { ctx, _, _, _ in
-    state(ctx).end()
+    withState(ctx) { $0.end() }
 }
 
 private let saxCharacters: charactersSAXFunc = { ctx, ch, len in
     guard let ch, len > 0 else { return }
-    state(ctx).characters(ch, Int(len))
+    withState(ctx) { $0.characters(ch, Int(len)) }
 }
 
 private let saxComment: commentSAXFunc = { ctx, value in

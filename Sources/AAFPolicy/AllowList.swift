@@ -45,6 +45,16 @@ public struct AllowList: AttributeFilter {
         self.homeAddressConsents = homeAddressConsents
     }
 
+    public func decision(for name: String, category: AAFCategory) -> AttributeDecision {
+        if allowed[category]?.contains(name) == true {
+            return .keep
+        }
+        if category == .staff, AttributeCatalog.homeAddress.contains(name), !homeAddressConsents.isEmpty {
+            return .perRecord
+        }
+        return .drop
+    }
+
     public func keeps(_ name: String, category: AAFCategory, jointure: String) -> Bool {
         if allowed[category]?.contains(name) == true {
             return true

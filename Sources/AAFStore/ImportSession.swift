@@ -31,6 +31,7 @@ public typealias SkippedLinks = [String: Int]
 /// Complet is tracked with a bitmap over row ids, so memory stays a few hundred kilobytes whatever the size.
 public final class ImportSession {
     public let extractDate: ExtractDate
+    private let extractDateText: String
     private let store: DirectoryStore
     private var connection: SQLiteConnection { store.connection }
     private var open = true
@@ -67,6 +68,7 @@ public final class ImportSession {
     init(store: DirectoryStore, extractDate: ExtractDate) throws {
         self.store = store
         self.extractDate = extractDate
+        self.extractDateText = extractDate.iso
         let c = store.connection
         findPerson = try c.prepare("SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2")
         insertPerson = try c.prepare(
@@ -133,11 +135,11 @@ public final class ImportSession {
     /// a modify of an unknown one adds it).
     public func upsert(_ record: AAFRecord) throws -> ApplyOutcome {
         precondition(open, "ImportSession used after commit or rollback")
-        AttributeCoding.encode(record.attributes, into: &encoded)
+        encoded = record.encoded
         if record.category == .structure {
             return try upsertStructure(record)
         }
-        let dateText = extractDate.iso
+        let dateText = extractDateText
         try findPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
         if try findPerson.step() {
             let id = findPerson.int(0)
