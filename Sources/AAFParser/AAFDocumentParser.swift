@@ -133,24 +133,28 @@ public final class AAFDocumentParser {
         statistics.bytes += bytes.count
         var offset = 0
         // xmlParseChunk takes an Int32 size: feed at most 1 MiB at a time.
-        repeat {
-            let size = min(bytes.count - offset, 1 << 20)
-            let isLast = terminate && offset + size == bytes.count
-            let base = bytes.baseAddress.map { $0.advanced(by: offset).assumingMemoryBound(to: CChar.self) }
-            let rc = xmlParseChunk(handle, base, Int32(size), isLast ? 1 : 0)
-            offset += size
-            let failure = state.failure ?? (rc != 0 || handle.pointee.wellFormed == 0 ? state.genericFailure(rc) : nil)
-            // Hand over what was completed before any failure: the caller stages, never commits, on error.
-            let ready = state.takeRecords()
-            if failure == nil {
-                for record in ready { try onRecord(record) }
-            }
-            if let failure {
-                finished = true
-                statistics = state.mergedStatistics(into: statistics)
-                throw failure
-            }
-        } while offset < bytes.count
+        // Records are handed over from inside the SAX callback, as each ends: nothing is buffered or copied.
+        // Records completed before a failure have been handed over: callers stage them, never commit, on error.
+        try withoutActuallyEscaping(onRecord) { sink in
+            state.sink = sink
+            defer { state.sink = nil }
+            repeat {
+                let size = min(bytes.count - offset, 1 << 20)
+                let isLast = terminate && offset + size == bytes.count
+                let base = bytes.baseAddress.map { $0.advanced(by: offset).assumingMemoryBound(to: CChar.self) }
+                let rc = xmlParseChunk(handle, base, Int32(size), isLast ? 1 : 0)
+                offset += size
+                if let sinkError = state.sinkError {
+                    finished = true
+                    throw sinkError
+                }
+                if let failure = state.failure ?? (rc != 0 || handle.pointee.wellFormed == 0 ? state.genericFailure(rc) : nil) {
+                    finished = true
+                    statistics = state.mergedStatistics(into: statistics)
+                    throw failure
+                }
+            } while offset < bytes.count
+        }
         header = state.header
         statistics = state.mergedStatistics(into: statistics)
         if terminate { finished = true }
@@ -206,7 +210,10 @@ private final class SAXState {
     var sawRoot = false
     var sawRequest = false
     var stack: [Element] = []
-    var records: [AAFRecord] = []
+    /// Where finished records go: set by `push` for the duration of one `xmlParseChunk`.
+    var sink: ((AAFRecord) throws -> Void)?
+    /// The first error the sink threw; the parser is stopped and `push` rethrows it.
+    var sinkError: (any Error)?
     var stats = ParseStatistics()
     var names = NameTable()
 
@@ -266,11 +273,6 @@ private final class SAXState {
             code: .malformed, file: fileName, line: line, column: column,
             message: "not well-formed XML (libxml2 error \(rc)); the file is quarantined, ask the academy for a new extract",
             xmlCode: Int(rc))
-    }
-
-    func takeRecords() -> [AAFRecord] {
-        defer { records.removeAll(keepingCapacity: true) }
-        return records
     }
 
     func mergedStatistics(into old: ParseStatistics) -> ParseStatistics {
@@ -420,6 +422,7 @@ private final class SAXState {
         recordCategoryText = nil
         jointure = nil
         blob.removeAll(keepingCapacity: true)
+        names.startRecord()
         attributeCount = 0
         statedJointure = nil
         recordLine = line
@@ -467,7 +470,13 @@ private final class SAXState {
         }
         let category = recordCategory ?? expectedCategory
         // The jointure attribute is always read, to check it against <id>.
-        if let category, name == category.jointureAttribute {
+        let isJointure: Bool
+        if let category, let nameIndex {
+            isJointure = category == .structure ? names.entries[nameIndex].isStructureJointure : names.entries[nameIndex].isPersonJointure
+        } else {
+            isJointure = category.map { name == $0.jointureAttribute } ?? false
+        }
+        if isJointure {
             attrIsJointure = true
             statedJointure = statedJointure ?? []
         }
@@ -576,8 +585,13 @@ private final class SAXState {
             return fail(.structure, "\(category.jointureAttribute) differs from identifier/id in a record")
         }
         stats.records[kind, default: 0] += 1
-        records.append(
-            AAFRecord(kind: kind, category: category, jointure: jointure, encoded: kind == .delete ? [] : blob, line: recordLine))
+        let record = AAFRecord(kind: kind, category: category, jointure: jointure, encoded: kind == .delete ? [] : blob, line: recordLine)
+        do {
+            try sink?(record)
+        } catch {
+            sinkError = error
+            if let ctxt { xmlStopParser(ctxt) }
+        }
     }
 
     // MARK: Comments, entities, errors

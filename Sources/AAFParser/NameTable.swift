@@ -17,14 +17,50 @@ struct NameTable {
         /// Decision per category (by `AAFCategory.ordinal`), computed on first use.
         var decisions: (AttributeDecision?, AttributeDecision?, AttributeDecision?, AttributeDecision?) = (nil, nil, nil, nil)
         var dropped = 0
+        /// Whether the name is the category's jointure attribute (`ENTPersonJointure` / `ENTStructureJointure`).
+        var isPersonJointure: Bool
+        var isStructureJointure: Bool
+        /// The entry that followed this one last time: records repeat their attributes in the same order,
+        /// so the next name is usually predicted with one `memcmp` and no hashing.
+        var next: Int32 = -1
     }
 
     static let capacity = 2048
     private(set) var entries: [Entry] = []
     private var slots = [Int32](repeating: -1, count: 4096)
+    /// The previous name's entry in the current record, -1 at a record's start.
+    private var previous: Int32 = -1
+    /// The first name of the last record.
+    private var firstOfRecord: Int32 = -1
+
+    /// Call at each record's start: the prediction restarts from the first name.
+    mutating func startRecord() {
+        previous = -1
+    }
 
     /// The entry index for `count` bytes at `bytes`, or nil when the table is full and the name is new.
     mutating func index(of bytes: UnsafePointer<UInt8>, count: Int) -> Int? {
+        let predicted = previous < 0 ? firstOfRecord : entries[Int(previous)].next
+        if predicted >= 0 {
+            let hit = entries[Int(predicted)].bytes.withUnsafeBufferPointer { stored in
+                stored.count == count && memcmp(stored.baseAddress!, bytes, count) == 0
+            }
+            if hit {
+                previous = predicted
+                return Int(predicted)
+            }
+        }
+        guard let found = lookup(bytes, count: count) else { return nil }
+        if previous < 0 {
+            firstOfRecord = Int32(found)
+        } else {
+            entries[Int(previous)].next = Int32(found)
+        }
+        previous = Int32(found)
+        return found
+    }
+
+    private mutating func lookup(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int? {
         var hash: UInt32 = 2_166_136_261
         for i in 0..<count { hash = (hash ^ UInt32(bytes[i])) &* 16_777_619 }
         var slot = Int(hash) & (slots.count - 1)
@@ -39,7 +75,11 @@ struct NameTable {
         }
         guard entries.count < NameTable.capacity else { return nil }
         let buffer = UnsafeBufferPointer(start: bytes, count: count)
-        entries.append(Entry(bytes: Array(buffer), name: String(decoding: buffer, as: UTF8.self)))
+        let name = String(decoding: buffer, as: UTF8.self)
+        entries.append(
+            Entry(
+                bytes: Array(buffer), name: name, isPersonJointure: name == AAFCategory.pupil.jointureAttribute,
+                isStructureJointure: name == AAFCategory.structure.jointureAttribute))
         slots[slot] = Int32(entries.count - 1)
         return entries.count - 1
     }

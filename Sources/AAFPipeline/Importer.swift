@@ -118,27 +118,39 @@ public final class Importer {
             }
         }
 
+        // Parsing runs on its own thread; records are applied here, in file order (ADR 0003).
+        let reader = DeliveryReader(
+            files: delivery.orderedFiles.map { ((directory as NSString).appendingPathComponent($0.fileName), $0) },
+            filter: filter, chunkSize: settings.chunkSize, limits: settings.limits)
+        defer { reader.cancel() }
+
         for category in AAFCategory.importOrder {
             var c = CategoryCounts()
-            for file in delivery.files[category] ?? [] {
-                let path = (directory as NSString).appendingPathComponent(file.fileName)
-                let parser = try AAFDocumentParser.parseFile(
-                    atPath: path, expectedCategory: category, filter: filter, chunkSize: settings.chunkSize,
-                    limits: settings.limits
-                ) { record in
-                    c.records += 1
-                    let outcome: ApplyOutcome =
-                        record.kind == .delete
-                        ? try session.delete(record, departure: departure(category))
-                        : try session.upsert(record)
-                    Importer.count(outcome, into: &c)
+            var filesLeft = delivery.files[category]?.count ?? 0
+            while filesLeft > 0 {
+                switch reader.next() {
+                case .records(let batch):
+                    for record in batch {
+                        c.records += 1
+                        let outcome: ApplyOutcome =
+                            record.kind == .delete
+                            ? try session.delete(record, departure: departure(category))
+                            : try session.upsert(record)
+                        Importer.count(outcome, into: &c)
+                    }
+                case .endOfFile(let file, let header, let statistics):
+                    try checkHeader(header, file: file)
+                    report.files += 1
+                    report.bytes += statistics.bytes
+                    report.normalisedApostrophes += statistics.normalisedApostrophes
+                    dropped.merge(statistics.droppedAttributes, uniquingKeysWith: +)
+                    filesLeft -= 1
+                    try Task.checkCancellation()
+                case .failed(let error):
+                    throw error
+                case .finished:
+                    filesLeft = 0
                 }
-                try checkHeader(parser.header, file: file)
-                report.files += 1
-                report.bytes += parser.statistics.bytes
-                report.normalisedApostrophes += parser.statistics.normalisedApostrophes
-                dropped.merge(parser.statistics.droppedAttributes, uniquingKeysWith: +)
-                try Task.checkCancellation()
             }
             // R6, R8: whoever a Complet no longer lists has left.
             if delivery.mode == .complet {

@@ -140,7 +140,9 @@ public final class ImportSession {
             return try upsertStructure(record)
         }
         let dateText = extractDateText
-        try findPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
+        findPerson.reset()
+        try findPerson.bindText(record.category.rawValue, at: 1)
+        try findPerson.bindText(record.jointure, at: 2)
         if try findPerson.step() {
             let id = findPerson.int(0)
             let departed = !findPerson.isNull(2)
@@ -167,7 +169,9 @@ public final class ImportSession {
         if record.category == .guardian, try !isReferencedByActivePupil(record.jointure) {
             return .unreferencedGuardian
         }
-        try insertPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
+        insertPerson.reset()
+        try insertPerson.bindText(record.category.rawValue, at: 1)
+        try insertPerson.bindText(record.jointure, at: 2)
         try encoded.withUnsafeBytes { try insertPerson.bindBlob($0, at: 3) }
         try insertPerson.bindText(dateText, at: 4)
         try insertPerson.step()
@@ -331,43 +335,54 @@ public final class ImportSession {
     private var lastInsertRowID: Int64 { connection.lastInsertRowID }
 
     private func isReferencedByActivePupil(_ jointure: String) throws -> Bool {
-        try guardianReferenced.bind([.text(jointure)])
+        guardianReferenced.reset()
+        try guardianReferenced.bindText(jointure, at: 1)
         defer { guardianReferenced.reset() }
         return try guardianReferenced.step()
     }
 
+    /// The link attributes of each category: only these are decoded from the stored bytes.
+    private static let linkAttributes: [AAFCategory: [String]] = [
+        .pupil: ["ENTPersonStructRattach", "ENTEleveAutoriteParentale", "ENTPersonClasses", "ENTPersonGroupes"],
+        .staff: ["ENTPersonStructRattach", "ENTPersonFonctions", "ENTEnsFonctionDir"],
+        .guardian: [],
+        .structure: [],
+    ]
+
     private func writeLinks(personID id: Int, record: AAFRecord) throws {
-        for attribute in record.attributes {
-            switch attribute.name {
+        for name in ImportSession.linkAttributes[record.category] ?? [] {
+            let values = record.values(name)
+            if values.isEmpty { continue }
+            switch name {
             case "ENTPersonStructRattach":
-                for value in attribute.values where !value.isEmpty {
+                for value in values {
                     guard let structure = StructureReference.jointure(value) else {
-                        skippedLinks[attribute.name, default: 0] += 1
+                        skippedLinks[name, default: 0] += 1
                         continue
                     }
-                    try insertAttachment.run([.int(id), .text(structure)])
+                    try insertAttachment.runFast(id, structure)
                 }
-            case "ENTEleveAutoriteParentale" where record.category == .pupil:
-                for (position, value) in attribute.values.enumerated() where !value.isEmpty {
+            case "ENTEleveAutoriteParentale":
+                for (position, value) in values.enumerated() {
                     guard let guardian = GuardianReference.jointure(value) else {
-                        skippedLinks[attribute.name, default: 0] += 1
+                        skippedLinks[name, default: 0] += 1
                         continue
                     }
-                    try insertGuardianship.run([.int(id), .text(guardian), .int(position)])
+                    try insertGuardianship.runFast(id, guardian, position)
                 }
             case "ENTPersonClasses", "ENTPersonGroupes":
-                let kind: Membership.Kind = attribute.name == "ENTPersonClasses" ? .class : .group
-                for value in attribute.values where !value.isEmpty {
+                let kind: Membership.Kind = name == "ENTPersonClasses" ? .class : .group
+                for value in values {
                     guard let m = Membership(kind: kind, value: value) else {
-                        skippedLinks[attribute.name, default: 0] += 1
+                        skippedLinks[name, default: 0] += 1
                         continue
                     }
                     try insertMembership.run([.int(id), .text(m.kind.rawValue), .text(m.structure), .text(m.code), .text(m.label)])
                 }
-            case "ENTPersonFonctions" where record.category == .staff:
-                for (position, value) in attribute.values.enumerated() where !value.isEmpty {
+            case "ENTPersonFonctions":
+                for (position, value) in values.enumerated() {
                     guard let f = StaffFunction(value: value) else {
-                        skippedLinks[attribute.name, default: 0] += 1
+                        skippedLinks[name, default: 0] += 1
                         continue
                     }
                     try insertFunction.run([
@@ -375,13 +390,13 @@ public final class ImportSession {
                         .optional(f.positionCode), .optional(f.positionLabel),
                     ])
                 }
-            case "ENTEnsFonctionDir" where record.category == .staff:
-                for value in attribute.values where !value.isEmpty {
+            case "ENTEnsFonctionDir":
+                for value in values {
                     guard let structure = StructureReference.jointure(value) else {
-                        skippedLinks[attribute.name, default: 0] += 1
+                        skippedLinks[name, default: 0] += 1
                         continue
                     }
-                    try insertDirectorship.run([.int(id), .text(structure)])
+                    try insertDirectorship.runFast(id, structure)
                 }
             default:
                 break

@@ -26,7 +26,6 @@ enum Migrations {
             purge_due   TEXT,
             UNIQUE (category, jointure)
         );
-        CREATE INDEX persons_departed ON persons(category, departed_on);
         CREATE TABLE attachments (
             person_id          INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
             structure_jointure TEXT NOT NULL,
