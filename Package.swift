@@ -47,6 +47,11 @@ let package = Package(
             pkgConfig: "libssh",
             providers: [.apt(["libssh-dev"])]
         ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // Value types every layer shares; no C, no I/O.
         .target(
@@ -79,6 +84,16 @@ let package = Package(
             ],
             swiftSettings: hotPathSettings
         ),
+        // SFTP listing and durable download: the only target that imports CLibSSH.
+        .target(
+            name: "AAFTransfer",
+            dependencies: [
+                "AAFModel",
+                "CLibSSH",
+                "CCrypto",
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Delivery checks, parse → reconcile → journal.
         .target(
             name: "AAFPipeline",
@@ -87,6 +102,7 @@ let package = Package(
                 "AAFParser",
                 "AAFPolicy",
                 "AAFStore",
+                "AAFTransfer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -99,6 +115,7 @@ let package = Package(
                 "AAFParser",
                 "AAFPolicy",
                 "AAFStore",
+                "AAFTransfer",
                 "AAFPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

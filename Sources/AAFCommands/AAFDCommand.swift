@@ -2,6 +2,7 @@ import AAFModel
 import AAFParser
 import AAFPipeline
 import AAFStore
+import AAFTransfer
 import ArgumentParser
 import Foundation
 import Logging
@@ -16,7 +17,7 @@ public struct AAFDCommand: ParsableCommand {
         commandName: "aafd",
         abstract: "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
         discussion: "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
-        subcommands: [ImportCommand.self, StatusCommand.self, PersonCommand.self]
+        subcommands: [ImportCommand.self, FetchCommand.self, StatusCommand.self, PersonCommand.self]
     )
 
     public init() {}
@@ -99,19 +100,22 @@ func printJSON(_ object: Any) throws {
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import one delivery into the directory, in one transaction (all or nothing).",
+        abstract: "Import deliveries into the directory, each in one transaction (all or nothing).",
         discussion: """
-            Exit 0 imported; 65 delivery refused (malformed, incomplete, older than the last one, mass-departure \
-            guard); 75 another aafd run holds the lock; 78 configuration error.
+            With --from-dir, imports the one delivery in that folder. Without it, fetches every complete delivery \
+            waiting on the académie's SFTP server ([sftp]) into the spool, then imports the spool's deliveries \
+            oldest first. Exit 0 imported; 65 a delivery was refused (malformed, incomplete, older than the last one, \
+            mass-departure guard); 69 server unreachable or no new delivery yet; 75 another aafd run holds the lock; \
+            77 host key or key refused; 78 configuration error.
             """
     )
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: .customLong("from-dir"), help: "Folder holding one delivery's files.")
-    var fromDirectory: String
+    @Option(name: .customLong("from-dir"), help: "Folder holding one delivery's files (no SFTP).")
+    var fromDirectory: String?
 
-    @Flag(name: .customLong("accept-departures"), help: "Accept departures beyond the mass-departure threshold (R21) for this delivery.")
+    @Flag(name: .customLong("accept-departures"), help: "Accept departures beyond the mass-departure threshold (R21) for this run.")
     var acceptDepartures = false
 
     @Flag(name: .customLong("dry-run"), help: "Parse and reconcile, print what would change, commit nothing.")
@@ -127,13 +131,55 @@ struct ImportCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store = try openStore(configuration)
         let importer = Importer(store: store, settings: configuration.importSettings, logger: logger)
-        do {
-            let report = try importer.importDelivery(
-                inDirectory: fromDirectory, options: ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun))
-            try show(report)
-        } catch let failure as ImportFailure {
-            if json { try? show(failure.report) }
-            throw CommandFailure(failure.report.outcome == .refused ? .dataError : .failure, failure.description)
+        let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun)
+        guard fromDirectory == nil else {
+            do {
+                try show(try importer.importDelivery(inDirectory: fromDirectory!, options: importOptions))
+            } catch let failure as ImportFailure {
+                if json { try? show(failure.report) }
+                throw CommandFailure(failure.report.outcome == .refused ? .dataError : .failure, failure.description)
+            }
+            return
+        }
+
+        // Fetch, then import what the spool holds.
+        let spool = try openSpool(configuration)
+        var fetched: FetchReport?
+        var transferFailure: CommandFailure?
+        if let sftp = configuration.sftp {
+            do {
+                let report = try Fetcher(settings: sftp, spool: spool, store: store, logger: logger).fetch()
+                fetched = report
+                if !json { print(FetchText.render(report)) }
+            } catch let error as TransferError {
+                transferFailure = CommandFailure(error.status, error.message)
+            }
+        } else {
+            throw CommandFailure(.config, "\(options.config): no [sftp] section; add one, or import a folder with --from-dir")
+        }
+        // Deliveries downloaded earlier (a cut run) are imported even when the server is unreachable now.
+        let results = try SpoolImporter(
+            spool: spool, importer: importer, today: configuration.today, logger: logger
+        ).run(options: importOptions)
+        var refused: [ImportFailure] = []
+        for result in results {
+            switch result {
+            case .imported(let report): try show(report)
+            case .refused(let failure):
+                if json { try? show(failure.report) }
+                refused.append(failure)
+            }
+        }
+        if let first = refused.first {
+            throw CommandFailure(.dataError, first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : ""))
+        }
+        if let transferFailure { throw transferFailure }
+        if results.isEmpty {
+            let host = configuration.sftp.map { "\($0.host):\($0.remoteDirectory)" } ?? "the server"
+            let skipped = fetched?.skipped ?? []
+            throw CommandFailure(
+                .unavailable,
+                "no new delivery on \(host) yet" + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")))
         }
     }
 
@@ -146,6 +192,70 @@ struct ImportCommand: ParsableCommand {
             return
         }
         print(ReportText.render(report))
+    }
+}
+
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download every complete, not yet imported delivery from the SFTP server into the spool; import nothing.",
+        discussion: "Exit 0 something downloaded; 69 server unreachable or nothing new; 77 host key or key refused; 78 configuration."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let configuration = try options.load()
+        guard let sftp = configuration.sftp else {
+            throw CommandFailure(.config, "\(options.config): no [sftp] section; see Config/aafd.example.toml")
+        }
+        let lock = try RunLock(path: configuration.lockPath)
+        defer { withExtendedLifetime(lock) {} }
+        let store = try openStore(configuration)
+        let spool = try openSpool(configuration)
+        let report: FetchReport
+        do {
+            report = try Fetcher(settings: sftp, spool: spool, store: store, logger: options.logger(configuration)).fetch()
+        } catch let error as TransferError {
+            throw CommandFailure(error.status, error.message)
+        }
+        print(FetchText.render(report))
+        if report.downloaded.isEmpty {
+            throw CommandFailure(.unavailable, "no new complete delivery on \(sftp.host):\(sftp.remoteDirectory) yet")
+        }
+    }
+}
+
+func openSpool(_ configuration: Configuration) throws -> Spool {
+    do {
+        return try Spool(root: configuration.spoolDirectory)
+    } catch let error as TransferError {
+        throw CommandFailure(.ioError, error.message)
+    }
+}
+
+extension TransferError {
+    /// The exit status of each transfer failure (Docs/operations.md).
+    var status: ExitStatus {
+        switch code {
+        case .hostKey, .authentication: .noPermission
+        case .keyFile: .config
+        case .local: .ioError
+        default: .unavailable
+        }
+    }
+}
+
+enum FetchText {
+    static func render(_ r: FetchReport) -> String {
+        var lines = [
+            "Fetched \(r.downloaded.count) deliveries (\(r.files) files, \(r.bytes) bytes, \(String(format: "%.1f", r.seconds)) s); "
+                + "\(r.remoteDeleted) remote files deleted"
+        ]
+        for d in r.downloaded { lines.append("  downloaded \(d)") }
+        for s in r.skipped { lines.append("  skipped \(s)") }
+        if !r.ignored.isEmpty { lines.append("  ignored (not delivery files): " + r.ignored.joined(separator: ", ")) }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -1,5 +1,7 @@
+import AAFModel
 import AAFParser
 import AAFPipeline
+import AAFTransfer
 import AAFPolicy
 import Foundation
 import TOMLKit
@@ -15,6 +17,10 @@ public struct Configuration: Sendable {
     public var databasePath: String
     /// `[directory] state_dir`: lock file and other state; default: the database's folder.
     public var stateDirectory: String
+    /// `[directory] spool`: downloaded deliveries; default: `state_dir/spool`.
+    public var spoolDirectory: String = ""
+    /// `[sftp]`: the académie's server; nil when the section is absent (then only `--from-dir` imports work).
+    public var sftp: SFTPSettings?
     /// `[import]` and `[retention]` settings.
     public var importSettings = ImportSettings()
     /// `[log] level`: trace, debug, info, notice, warning, error, critical.
@@ -22,7 +28,11 @@ public struct Configuration: Sendable {
 
     /// The keys each section accepts.
     static let schema: [String: Set<String>] = [
-        "directory": ["database", "state_dir"],
+        "directory": ["database", "state_dir", "spool"],
+        "sftp": [
+            "host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_dir", "delete_after_download",
+            "connect_timeout_seconds", "io_timeout_seconds",
+        ],
         "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
         "retention": ["pupil_grace_days"],
         "log": ["level"],
@@ -56,6 +66,11 @@ public struct Configuration: Sendable {
         var config = Configuration(
             databasePath: databaseURL.path,
             stateDirectory: try reader.string("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path)
+        config.spoolDirectory = try reader.string("directory", "spool")
+            ?? (config.stateDirectory as NSString).appendingPathComponent("spool")
+        if table["sftp"] != nil {
+            config.sftp = try reader.sftp()
+        }
         if let percent = try reader.double("import", "departure_guard_percent") {
             guard (0...100).contains(percent) else {
                 throw CommandFailure(.config, "\(source): [import] departure_guard_percent must be between 0 and 100")
@@ -91,6 +106,12 @@ public struct Configuration: Sendable {
         return config
     }
 
+    /// Today's date where aafd runs (the machine's time zone), from the import settings' clock.
+    public var today: ExtractDate {
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: importSettings.now())
+        return ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)
+    }
+
     /// The lock file every aafd run takes before it writes.
     public var lockPath: String { (stateDirectory as NSString).appendingPathComponent("aafd.lock") }
 
@@ -110,6 +131,35 @@ public struct Configuration: Sendable {
                     throw CommandFailure(.config, "\(source): unknown key \(sub) in [\(key)]; see Config/aafd.example.toml")
                 }
             }
+        }
+
+        /// The `[sftp]` section; every key but `passphrase_file` and the defaults is required.
+        func sftp() throws -> SFTPSettings {
+            func required(_ key: String) throws -> String {
+                guard let v = try string("sftp", key), !v.isEmpty else {
+                    throw CommandFailure(.config, "\(source): [sftp] \(key) is required; see Config/aafd.example.toml")
+                }
+                return v
+            }
+            var s = SFTPSettings(
+                host: try required("host"), user: try required("user"), privateKey: try required("private_key"),
+                knownHosts: try required("known_hosts"), remoteDirectory: try required("remote_dir"))
+            if let port = try int("sftp", "port") {
+                guard (1...65535).contains(port) else { throw CommandFailure(.config, "\(source): [sftp] port must be between 1 and 65535") }
+                s.port = port
+            }
+            s.passphraseFile = try string("sftp", "passphrase_file")
+            if let v = value("sftp", "delete_after_download") {
+                guard let b = v.bool else { throw typeError("sftp", "delete_after_download", "true or false") }
+                s.deleteAfterDownload = b
+            }
+            for (key, path) in [("connect_timeout_seconds", \SFTPSettings.connectTimeoutSeconds), ("io_timeout_seconds", \.ioTimeoutSeconds)] {
+                if let t = try int("sftp", key) {
+                    guard (1...3600).contains(t) else { throw CommandFailure(.config, "\(source): [sftp] \(key) must be between 1 and 3600") }
+                    s[keyPath: path] = t
+                }
+            }
+            return s
         }
 
         private func value(_ section: String, _ key: String) -> (any TOMLValueConvertible)? {

@@ -1,0 +1,108 @@
+internal import CLibSSH
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The private key, checked before use (R16): owned by the user aafd runs as, no group or other permission,
+/// RSA of at least 2048 bits (Ed25519 and ECDSA accepted if the académie allows them). The passphrase comes from
+/// `passphrase_file` or `$CREDENTIALS_DIRECTORY/sftp-passphrase`, never from the command line.
+struct PrivateKey {
+    let handle: ssh_key
+
+    /// The name of the systemd credential holding the passphrase.
+    static let passphraseCredential = "sftp-passphrase"
+
+    static func load(_ settings: SFTPSettings) throws -> PrivateKey {
+        let path = settings.privateKey
+        try checkOwnerOnly(path, what: "private key")
+        var passphrase: String?
+        if let file = settings.passphraseFile {
+            try checkOwnerOnly(file, what: "passphrase file")
+            passphrase = try readSecret(file)
+        } else if let credentials = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] {
+            let file = (credentials as NSString).appendingPathComponent(passphraseCredential)
+            if FileManager.default.fileExists(atPath: file) { passphrase = try readSecret(file) }
+        }
+        var key: ssh_key?
+        let rc = ssh_pki_import_privkey_file(path, passphrase, nil, nil, &key)
+        guard rc == SSH_OK, let key else {
+            throw TransferError(
+                .keyFile,
+                "cannot read the private key \(path): "
+                    + (passphrase == nil ? "unsupported format, or it needs a passphrase (set passphrase_file)" : "wrong passphrase or unsupported format"))
+        }
+        switch ssh_key_type(key) {
+        case SSH_KEYTYPE_RSA:
+            let bits = rsaBits(key)
+            guard let bits, bits >= 2048 else {
+                ssh_key_free(key)
+                throw TransferError(
+                    .keyFile,
+                    "\(path) is a \(bits.map { "\($0)-bit" } ?? "short") RSA key; the convention requires RSA-2048 (R16). "
+                        + "Create a new pair with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to the académie")
+            }
+        case SSH_KEYTYPE_ED25519, SSH_KEYTYPE_ECDSA_P256, SSH_KEYTYPE_ECDSA_P384, SSH_KEYTYPE_ECDSA_P521:
+            break
+        default:
+            ssh_key_free(key)
+            throw TransferError(.keyFile, "\(path) is not an RSA, Ed25519 or ECDSA key (R16)")
+        }
+        return PrivateKey(handle: key)
+    }
+
+    /// R16: the file belongs to the user aafd runs as and nobody else can read it.
+    static func checkOwnerOnly(_ path: String, what: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw TransferError(.keyFile, "cannot read the \(what) \(path) (errno \(errno)); check [sftp] settings")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            throw TransferError(
+                .keyFile,
+                "the \(what) \(path) is readable by group or others (mode \(mode)); refused (R16). Fix: chmod 600 \(path)")
+        }
+        guard info.st_uid == geteuid() else {
+            throw TransferError(
+                .keyFile,
+                "the \(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(geteuid())); "
+                    + "refused (R16). Fix: chown it to the aafd user")
+        }
+    }
+
+    private static func readSecret(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TransferError(.keyFile, "cannot read \(path)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        return text
+    }
+
+    /// The modulus size of an RSA key, read from its public key blob (`ssh-rsa`, e, n): libssh 0.10 has no
+    /// `ssh_key_size`.
+    private static func rsaBits(_ key: ssh_key) -> Int? {
+        var b64: UnsafeMutablePointer<CChar>?
+        guard ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK, let b64 else { return nil }
+        defer { ssh_string_free_char(b64) }
+        guard let blob = Data(base64Encoded: String(cString: b64)) else { return nil }
+        let bytes = [UInt8](blob)
+        var offset = 0
+        func field() -> ArraySlice<UInt8>? {
+            guard offset + 4 <= bytes.count else { return nil }
+            let length = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            offset += 4
+            guard length >= 0, offset + length <= bytes.count else { return nil }
+            defer { offset += length }
+            return bytes[offset..<(offset + length)]
+        }
+        guard let type = field(), String(decoding: type, as: UTF8.self) == "ssh-rsa", field() != nil,
+            let modulus = field()
+        else { return nil }
+        let significant = modulus.drop(while: { $0 == 0 })
+        guard let first = significant.first else { return 0 }
+        return (significant.count - 1) * 8 + (8 - first.leadingZeroBitCount)
+    }
+}

@@ -1,0 +1,207 @@
+import AAFModel
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local spool: one folder (0700) per delivery, files 0600, written durably (R10, R18).
+///
+/// A file is written under a hidden temporary name (`.NAME.part`), fsynced, renamed to its final name, and the
+/// folder is fsynced; only then is it listed in the folder's manifest (`.manifest`: name, size, SHA-256), itself
+/// replaced atomically. A cut transfer leaves at most a hidden `.part` file, which no import ever reads and the next
+/// download of that file replaces.
+public final class Spool: Sendable {
+    public let root: String
+
+    /// One manifest line.
+    public struct Entry: Sendable, Hashable {
+        public var name: String
+        public var size: Int
+        public var sha256: String
+    }
+
+    /// Opens the spool at `root`, creating it (0700) if needed.
+    public init(root: String) throws {
+        self.root = root
+        try Spool.makeDirectory(root)
+    }
+
+    /// The folder of a delivery: `YYYYMMDD-Complet` or `YYYYMMDD-Delta`.
+    public func folder(date: ExtractDate, mode: DeliveryMode) -> String {
+        (root as NSString).appendingPathComponent("\(date.compact)-\(mode.rawValue)")
+    }
+
+    /// Delivery folders present in the spool, oldest first, with whether a refusal marker is there.
+    public func deliveries() -> [(path: String, date: ExtractDate, mode: DeliveryMode, refusedOn: String?)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.sorted().compactMap { name in
+            let parts = name.split(separator: "-")
+            guard parts.count == 2, let date = ExtractDate(compact: parts[0]), let mode = DeliveryMode(rawValue: String(parts[1]))
+            else { return nil }
+            let path = (root as NSString).appendingPathComponent(name)
+            let marker = (path as NSString).appendingPathComponent(".refused")
+            let refusedOn = FileManager.default.contents(atPath: marker).map { String(decoding: $0, as: UTF8.self) }
+            return (path, date, mode, refusedOn?.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// The manifest of a delivery folder.
+    public func manifest(_ folder: String) -> [Entry] {
+        let path = (folder as NSString).appendingPathComponent(".manifest")
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t")
+            guard f.count == 3, let size = Int(f[1]) else { return nil }
+            return Entry(name: String(f[0]), size: size, sha256: String(f[2]))
+        }
+    }
+
+    /// Writes `name` into `folder` durably from `produce`, which is handed a writer; records it in the manifest.
+    ///
+    /// - Returns: the manifest entry.
+    /// - Throws: whatever `produce` throws (the temporary file is removed), or ``TransferError`` `.local`.
+    @discardableResult
+    public func store(
+        _ name: String, in folder: String, expectedSize: Int, produce: (SpoolWriter) throws -> Void
+    ) throws -> Entry {
+        guard DeliveryFileName.isSafe(name) else {
+            throw TransferError(.local, "refusing to write a file with an unsafe name (R20)")
+        }
+        try Spool.makeDirectory(folder)
+        let temporary = (folder as NSString).appendingPathComponent(".\(name).part")
+        let final = (folder as NSString).appendingPathComponent(name)
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw TransferError(.local, "cannot create \(temporary) (errno \(errno))") }
+        let writer = SpoolWriter(fd: fd, path: temporary)
+        do {
+            try produce(writer)
+            guard writer.written == expectedSize else {
+                throw TransferError(.transfer, "\(name): \(writer.written) bytes written, \(expectedSize) expected; not kept")
+            }
+            try writer.sync()
+            writer.close()
+            guard rename(temporary, final) == 0 else { throw TransferError(.local, "cannot rename \(temporary) (errno \(errno))") }
+            try Spool.syncDirectory(folder)
+        } catch {
+            writer.close()
+            unlink(temporary)
+            throw error
+        }
+        let entry = Entry(name: name, size: writer.written, sha256: writer.digest())
+        var entries = manifest(folder).filter { $0.name != name }
+        entries.append(entry)
+        try writeManifest(entries, in: folder)
+        return entry
+    }
+
+    /// Checks every file of the manifest against its recorded size.
+    public func verify(_ folder: String) throws {
+        for entry in manifest(folder) {
+            let path = (folder as NSString).appendingPathComponent(entry.name)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            guard size == entry.size else {
+                throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (size); download it again")
+            }
+        }
+    }
+
+    /// Marks a delivery refused on `date` (kept for diagnosis, R10).
+    public func markRefused(_ folder: String, on date: ExtractDate) throws {
+        let path = (folder as NSString).appendingPathComponent(".refused")
+        try Spool.writeAtomically(Data((date.iso + "\n").utf8), to: path, folder: folder)
+    }
+
+    /// Deletes a delivery folder and its files (R10: once imported).
+    public func remove(_ folder: String) throws {
+        do {
+            try FileManager.default.removeItem(atPath: folder)
+            try Spool.syncDirectory(root)
+        } catch let error as TransferError {
+            throw error
+        } catch {
+            throw TransferError(.local, "cannot delete \(folder) from the spool")
+        }
+    }
+
+    private func writeManifest(_ entries: [Entry], in folder: String) throws {
+        let text = entries.map { "\($0.name)\t\($0.size)\t\($0.sha256)\n" }.joined()
+        try Spool.writeAtomically(Data(text.utf8), to: (folder as NSString).appendingPathComponent(".manifest"), folder: folder)
+    }
+
+    static func writeAtomically(_ data: Data, to path: String, folder: String) throws {
+        let temporary = path + ".tmp"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw TransferError(.local, "cannot create \(temporary) (errno \(errno))") }
+        let ok = data.withUnsafeBytes { raw in write(fd, raw.baseAddress, raw.count) == raw.count } && fsync(fd) == 0
+        Glibc.close(fd)
+        guard ok, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw TransferError(.local, "cannot write \(path)")
+        }
+        try syncDirectory(folder)
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw TransferError(.local, "\(path) exists and is not a folder") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw TransferError(.local, "cannot create the spool folder \(path); check [directory] spool and its owner")
+        }
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw TransferError(.local, "cannot open \(path) to sync it (errno \(errno))") }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw TransferError(.local, "cannot sync \(path) (errno \(errno))") }
+    }
+}
+
+/// Writes one spool file and hashes it as it goes.
+public final class SpoolWriter {
+    private var fd: Int32
+    let path: String
+    private let hasher = SHA256Hasher()
+    public private(set) var written = 0
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TransferError(.local, "cannot write \(path) (errno \(errno)); check free space")
+            }
+            offset += n
+        }
+        hasher.update(bytes)
+        written += bytes.count
+    }
+
+    func sync() throws {
+        guard fsync(fd) == 0 else { throw TransferError(.local, "cannot sync \(path) (errno \(errno))") }
+    }
+
+    func close() {
+        if fd >= 0 {
+            Glibc.close(fd)
+            fd = -1
+        }
+    }
+
+    func digest() -> String { hasher.finalize() }
+}
