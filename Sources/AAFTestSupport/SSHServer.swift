@@ -24,7 +24,7 @@ public final class SSHServer: @unchecked Sendable {
     public let knownHosts: String
     /// The server's public host key line (`ssh-ed25519 AAAA…`).
     public let hostKeyLine: String
-    private let process: Process
+    private var process: ChildProcess?
 
     /// Starts sshd; `authorizedKeys` are public key files allowed to log in.
     public init(authorizedKeys: [String]) throws {
@@ -57,16 +57,14 @@ public final class SSHServer: @unchecked Sendable {
             """
         let configPath = folder.write("sshd_config", config)
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-        process.arguments = ["-D", "-e", "-f", configPath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: folder.write("sshd.log", ""))
-        try process.run()
+        let log = open(folder.write("sshd.log", ""), O_WRONLY | O_APPEND)
+        defer { close(log) }
+        let sshd = try ChildProcess("/usr/sbin/sshd", ["-D", "-e", "-f", configPath], stderr: log)
+        process = sshd
         // Wait until it accepts connections.
         let deadline = Date().addingTimeInterval(10)
         while !SSHServer.accepts(port) {
-            guard Date() < deadline, process.isRunning else {
+            guard Date() < deadline, sshd.isRunning else {
                 throw SSHServerError("sshd did not start: " + ((try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? ""))
             }
             Thread.sleep(forTimeInterval: 0.02)
@@ -78,16 +76,17 @@ public final class SSHServer: @unchecked Sendable {
     /// Stops sshd and every session it started.
     public func stop() {
         signalSessions(SIGKILL)
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        if let process {
+            process.signal(SIGTERM)
+            process.wait()
+            self.process = nil
         }
     }
 
     /// Sends `signal` to every process sshd started (the sessions), not to sshd itself.
     public func signalSessions(_ signal: Int32) {
-        guard process.processIdentifier > 0 else { return }
-        for pid in SSHServer.descendants(of: process.processIdentifier) { kill(pid, signal) }
+        guard let process else { return }
+        for pid in SSHServer.descendants(of: process.pid) { kill(pid, signal) }
     }
 
     /// The current user's name (the SFTP login).
@@ -107,15 +106,8 @@ public final class SSHServer: @unchecked Sendable {
         return path
     }
 
-    static func run(_ tool: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw SSHServerError("\(tool) \(args.joined(separator: " ")) failed") }
+    public static func run(_ tool: String, _ args: [String]) throws {
+        guard try ChildProcess(tool, args).wait() == 0 else { throw SSHServerError("\(tool) \(args.joined(separator: " ")) failed") }
     }
 
     static func freePort() throws -> Int {

@@ -23,6 +23,8 @@ public final class SFTPClient {
     private var session: ssh_session?
     private var sftp: sftp_session?
     private let settings: SFTPSettings
+    /// Ends any remote call that gets no answer for `io_timeout_seconds` (ADR 0007).
+    private var watchdog: Watchdog?
     /// The SHA-256 fingerprint of the server's host key, for messages.
     public private(set) var hostKeyFingerprint: String?
 
@@ -62,18 +64,23 @@ public final class SFTPClient {
 
         var ioTimeout = Int(settings.ioTimeoutSeconds)
         ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &ioTimeout)
-        let auth = ssh_userauth_publickey(session, nil, key.handle)
+        let watchdog = Watchdog(socket: ssh_get_fd(session), timeout: settings.ioTimeoutSeconds)
+        self.watchdog = watchdog
+        let auth = guarded { ssh_userauth_publickey(session, nil, key.handle) }
+        if watchdog.fired {
+            throw TransferError(.unreachable, "\(settings.host) stopped answering during authentication (io_timeout_seconds)")
+        }
         guard auth == SSH_AUTH_SUCCESS.rawValue else {
             throw TransferError(
                 .authentication,
                 "\(settings.host) refused the key \(settings.privateKey) for user \(settings.user) (R16); check that the "
                     + "académie installed its public key for this account")
         }
-        guard let sftp = sftp_new(session) else {
+        guard let sftp = guarded({ sftp_new(session) }) else {
             throw TransferError(.remote, "\(settings.host) did not open an SFTP channel: \(lastError())")
         }
         self.sftp = sftp
-        guard sftp_init(sftp) == SSH_OK else {
+        guard guarded({ sftp_init(sftp) }) == SSH_OK else {
             throw TransferError(.remote, "\(settings.host) refused the SFTP subsystem: \(lastError())")
         }
     }
@@ -82,6 +89,8 @@ public final class SFTPClient {
 
     /// Closes the SFTP channel and the connection; later calls do nothing.
     public func close() {
+        watchdog?.stop()
+        watchdog = nil
         if let sftp {
             sftp_free(sftp)
             self.sftp = nil
@@ -98,12 +107,12 @@ public final class SFTPClient {
     /// The remote folder's entries (not `.` and `..`).
     public func list() throws -> [RemoteEntry] {
         let sftp = try channel()
-        guard let dir = sftp_opendir(sftp, settings.remoteDirectory) else {
+        guard let dir = guarded({ sftp_opendir(sftp, settings.remoteDirectory) }) else {
             throw remoteError("cannot open the remote folder \(settings.remoteDirectory)")
         }
-        defer { sftp_closedir(dir) }
+        defer { _ = guarded { sftp_closedir(dir) } }
         var entries: [RemoteEntry] = []
-        while let attributes = sftp_readdir(sftp, dir) {
+        while let attributes = guarded({ sftp_readdir(sftp, dir) }) {
             defer { sftp_attributes_free(attributes) }
             guard let cName = attributes.pointee.name else { continue }
             let name = String(cString: cName)
@@ -122,7 +131,7 @@ public final class SFTPClient {
     /// The size of one remote file, from `sftp_stat`.
     public func size(of name: String) throws -> Int {
         let sftp = try channel()
-        guard let attributes = sftp_stat(sftp, remotePath(name)) else {
+        guard let attributes = guarded({ sftp_stat(sftp, remotePath(name)) }) else {
             throw remoteError("cannot stat \(name)")
         }
         defer { sftp_attributes_free(attributes) }
@@ -132,7 +141,7 @@ public final class SFTPClient {
     /// Deletes one remote file (`sftp_unlink`).
     public func remove(_ name: String) throws {
         let sftp = try channel()
-        guard sftp_unlink(sftp, remotePath(name)) == 0 else {
+        guard guarded({ sftp_unlink(sftp, remotePath(name)) }) == 0 else {
             throw remoteError("cannot delete \(name) on the server")
         }
     }
@@ -150,14 +159,13 @@ public final class SFTPClient {
     ///   `io_timeout_seconds` (a watchdog shuts the socket down), `.remote` when the file cannot be opened.
     public func download(_ name: String, expectedSize: Int, into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         let sftp = try channel()
-        guard let session else { throw TransferError(.transfer, "connection closed") }
-        guard let file = sftp_open(sftp, remotePath(name), O_RDONLY, 0) else {
+        guard let watchdog else { throw TransferError(.transfer, "connection closed") }
+        guard let file = guarded({ sftp_open(sftp, remotePath(name), O_RDONLY, 0) }) else {
             throw remoteError("cannot open \(name) on the server")
         }
-        defer { sftp_close(file) }
-
-        let watchdog = Watchdog(socket: ssh_get_fd(session), timeout: settings.ioTimeoutSeconds)
-        defer { watchdog.stop() }
+        defer { _ = guarded { sftp_close(file) } }
+        watchdog.arm()
+        defer { watchdog.disarm() }
 
         var buffer = [UInt8](repeating: 0, count: Int(SFTPClient.requestSize))
         var pending: [UInt32] = []
@@ -209,6 +217,13 @@ public final class SFTPClient {
 
     // MARK: Helpers
 
+    /// Runs one blocking libssh call under the watchdog.
+    private func guarded<T>(_ call: () -> T) -> T {
+        watchdog?.arm()
+        defer { watchdog?.disarm() }
+        return call()
+    }
+
     private func channel() throws -> sftp_session {
         guard let sftp else { throw TransferError(.transfer, "the SFTP connection is closed") }
         return sftp
@@ -232,6 +247,9 @@ public final class SFTPClient {
 
     /// A remote failure, told apart by the SFTP status: missing versus refused.
     private func remoteError(_ what: String) -> TransferError {
+        if watchdog?.fired == true {
+            return TransferError(.transfer, "\(what): \(settings.host) stopped answering for \(settings.ioTimeoutSeconds) s (io_timeout_seconds)")
+        }
         let status = sftp.map { sftp_get_error($0) } ?? -1
         switch status {
         case SSH_FX_NO_SUCH_FILE:
@@ -295,10 +313,18 @@ public final class SFTPClient {
     }
 }
 
-/// Shuts the connection's socket down when a transfer makes no progress for `timeout` seconds, so that a blocked
-/// libssh read returns with an error instead of hanging (ADR 0007).
+/// Shuts the connection's socket down when a remote call gets no answer for `timeout` seconds, so that a blocked
+/// libssh call returns with an error instead of hanging: libssh 0.10's SFTP calls loop on their own poll timeout
+/// (ADR 0007). One thread per connection; armed around each call, fed by download progress.
 private final class Watchdog: Sendable {
-    private let state = Mutex<(last: ContinuousClock.Instant, stopped: Bool, fired: Bool)>((.now, false, false))
+    private struct State {
+        var last: ContinuousClock.Instant = .now
+        var armed = false
+        var stopped = false
+        var fired = false
+    }
+
+    private let state = Mutex(State())
     private let socket: Int32
     private let timeout: Int
 
@@ -310,6 +336,8 @@ private final class Watchdog: Sendable {
         thread.start()
     }
 
+    func arm() { state.withLock { $0.armed = true; $0.last = .now } }
+    func disarm() { state.withLock { $0.armed = false } }
     func progress() { state.withLock { $0.last = .now } }
     func stop() { state.withLock { $0.stopped = true } }
     var fired: Bool { state.withLock { $0.fired } }
@@ -317,20 +345,14 @@ private final class Watchdog: Sendable {
     private func watch() {
         while true {
             Thread.sleep(forTimeInterval: 0.25)
-            let action: Bool? = state.withLock { s in
+            let fire: Bool? = state.withLock { s in
                 if s.stopped { return nil }
-                if ContinuousClock.now - s.last > .seconds(timeout) {
-                    s.fired = true
-                    s.stopped = true
-                    return true
-                }
-                return false
+                guard s.armed, !s.fired, ContinuousClock.now - s.last > .seconds(timeout) else { return false }
+                s.fired = true
+                return true
             }
-            guard let action else { return }
-            if action {
-                shutdown(socket, Int32(SHUT_RDWR))
-                return
-            }
+            guard let fire else { return }
+            if fire { shutdown(socket, Int32(SHUT_RDWR)) }
         }
     }
 }

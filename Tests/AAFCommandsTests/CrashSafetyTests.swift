@@ -12,15 +12,10 @@ import Glibc
 struct CrashSafetyTests {
     /// Starts `aafd import`, kills it with SIGKILL after `delay`, and waits for it.
     func killDuringImport(_ cli: CLI, folder: String, after delay: Double) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.aafdBinary)
-        process.arguments = ["import", "--config", cli.config, "--from-dir", folder]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder])
         Thread.sleep(forTimeInterval: delay)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 
     @Test("killed at 25 moments of a second import: the previous state is intact each time, then the import lands")
