@@ -51,6 +51,10 @@ public final class SFTPClient {
         try checkReadable(settings.knownHosts, what: "known_hosts")
         try option(SSH_OPTIONS_KNOWNHOSTS, settings.knownHosts)
         try option(SSH_OPTIONS_GLOBAL_KNOWNHOSTS, settings.knownHosts)
+        // Pipelined read requests are small packets: without TCP_NODELAY, Nagle's algorithm and delayed ACKs
+        // stall them by tens of milliseconds at random (measured: 1.7–8.5 s for 322 MiB instead of ~1.3 s).
+        var noDelay: Int32 = 1
+        ssh_options_set(session, SSH_OPTIONS_NODELAY, &noDelay)
         var connectTimeout = Int(settings.connectTimeoutSeconds)
         ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &connectTimeout)
 
@@ -150,7 +154,7 @@ public final class SFTPClient {
 
     /// Bytes requested per read and how many reads are in flight: requests are pipelined, as OpenSSH's sftp does.
     static let requestSize: UInt32 = 65_536
-    static let requestsInFlight = 32
+    static let requestsInFlight = 16
 
     /// Streams remote file `name` into `sink`, which is called with each block in order.
     ///

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Download benchmark: `aafd fetch` against OpenSSH's `sftp` command line, same files, same loopback sshd, same run.
+# Usage: scripts/bench-sftp.sh [PUPILS]   (default 100000: a ~320 MB delivery; ~1.5 guardians per pupil)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then exec sudo -E "$0" "$@"; fi
+source scripts/install-deps.sh
+command -v /usr/bin/time >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+swift build -c release --product aafd >/dev/null
+swift build -c release --product aafd-fixtures >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+n="${1:-100000}"
+out="$PWD/bench-out"
+d="$out/delivery-$n"
+mkdir -p "$out"
+if [ ! -f "$d/.complete" ]; then
+    rm -rf "$d"
+    "$bin/aafd-fixtures" delivery --out "$d" --pupils "$n" --schools $(( n / 250 + 1 )) --part-size 20000 --date 20250901 --no-quirks >/dev/null
+    touch "$d/.complete"
+fi
+source scripts/lib-sshd.sh
+rm -rf "$out/sftp-server"
+start_sshd "$out/sftp-server" "$d"
+bytes=$(cat "$d"/*.xml | wc -c)
+
+# sftp then sync: a durable copy, as aafd makes one (each file fsynced before the remote copy may go, R10).
+run_sftp() {
+    rm -rf "$out/sftp-get" && mkdir -p "$out/sftp-get"
+    sync
+    printf 'get %s/*.xml %s/\n' "$d" "$out/sftp-get" > "$out/sftp-batch"
+    /usr/bin/time -f "%e" -o "$out/t" sh -c "sftp -q -b '$out/sftp-batch' -i '$out/sftp-server/client_rsa' \
+        -o UserKnownHostsFile='$out/sftp-server/known_hosts' -o BatchMode=yes -P $SSHD_PORT $(id -un)@127.0.0.1 >/dev/null && sync"
+    cat "$out/t"
+}
+run_aafd() {
+    rm -rf "$out/aafd-state" && mkdir -p -m 0700 "$out/aafd-state"
+    sync
+    cat > "$out/aafd-fetch.toml" <<TOML
+[directory]
+database = "$out/aafd-state/aafd.sqlite3"
+[sftp]
+host = "127.0.0.1"
+port = $SSHD_PORT
+user = "$(id -un)"
+private_key = "$out/sftp-server/client_rsa"
+known_hosts = "$out/sftp-server/known_hosts"
+remote_dir = "$d"
+delete_after_download = false
+TOML
+    /usr/bin/time -f "%e" -o "$out/t" "$bin/aafd" fetch --config "$out/aafd-fetch.toml" >/dev/null 2>&1
+    cat "$out/t"
+}
+cat "$d"/*.xml >/dev/null
+echo "files: $(ls "$d"/*.xml | wc -l), $(( bytes / 1048576 )) MiB"
+printf "%-6s %-10s %-10s %-12s %-12s %-8s\n" run sftp_s aafd_s sftp_MiB/s aafd_MiB/s ratio
+for i in 1 2 3 4 5; do
+    s=$(run_sftp); a=$(run_aafd)
+    printf "%-6s %-10s %-10s %-12s %-12s %-8s\n" "$i" "$s" "$a" \
+        "$(awk -v b="$bytes" -v t="$s" 'BEGIN{printf "%.0f", b/1048576/t}')" \
+        "$(awk -v b="$bytes" -v t="$a" 'BEGIN{printf "%.0f", b/1048576/t}')" \
+        "$(awk -v s="$s" -v a="$a" 'BEGIN{printf "%.2f", s/a}')"
+done
+echo "ratio = aafd throughput / sftp throughput (goal >= 0.9). Both durable: sftp is timed with a final sync;"
+echo "aafd fetch fsyncs each file and its folder, hashes it (SHA-256) and writes the manifest."
