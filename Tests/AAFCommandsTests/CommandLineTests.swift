@@ -134,6 +134,22 @@ struct CommandLineTests {
         #expect(missing.status == 78)
     }
 
+    @Test("Config/aafd.example.toml is valid and names every key aafd accepts")
+    func exampleConfig() throws {
+        let temp = TemporaryDirectory("example")
+        let example = try String(contentsOf: Paths.root.appendingPathComponent("Config/aafd.example.toml"), encoding: .utf8)
+        let path = temp.write("aafd.toml", example.replacingOccurrences(of: "/var/lib/aafd/aafd.sqlite3", with: temp.file("db/aafd.sqlite3")))
+        let result = try runProgram(Paths.aafdBinary, ["status", "--config", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        // Every key of every section appears in the example, commented out or not.
+        for key in ["database", "state_dir", "spool", "host", "port", "user", "private_key", "passphrase_file", "known_hosts",
+            "remote_dir", "delete_after_download", "connect_timeout_seconds", "io_timeout_seconds", "departure_guard_percent",
+            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_grace_days", "level"]
+        {
+            #expect(example.contains("\(key) ="), "\(key) is not documented in the example")
+        }
+    }
+
     @Test("a second run while the lock is held exits 75 at once")
     func lockHeld() throws {
         let cli = CLI()
