@@ -13,20 +13,7 @@ start_sshd() {
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then SSHD_PORT=$p; break; fi
     done
     [ -n "$SSHD_PORT" ] || { echo "no free port on 127.0.0.1"; return 1; }
-    cat > "$dir/sshd_config" <<CFG
-Port $SSHD_PORT
-ListenAddress 127.0.0.1
-HostKey $dir/host_ed25519
-PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/authorized_keys
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-Subsystem sftp internal-sftp
-LogLevel ERROR
-CFG
+    sed -e "s#@PORT@#$SSHD_PORT#" -e "s#@DIR@#$dir#" "$(dirname "${BASH_SOURCE[0]}")/../Fixtures/sshd/sshd_config.in" > "$dir/sshd_config"
     mkdir -p /run/sshd
     /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
     # shellcheck disable=SC2064

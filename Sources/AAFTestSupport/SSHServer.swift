@@ -38,23 +38,8 @@ public final class SSHServer: @unchecked Sendable {
         remoteDirectory = folder.folder("drop")
         port = try SSHServer.freePort()
         knownHosts = folder.write("known_hosts", "[127.0.0.1]:\(port) \(hostKeyLine)\n")
-        let config = """
-            Port \(port)
-            ListenAddress 127.0.0.1
-            HostKey \(dir)/host_ed25519
-            PidFile \(dir)/sshd.pid
-            AuthorizedKeysFile \(dir)/authorized_keys
-            StrictModes no
-            PubkeyAuthentication yes
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            PermitRootLogin prohibit-password
-            Subsystem sftp internal-sftp
-            LogLevel ERROR
-            MaxStartups 100
-
-            """
+        let template = try String(contentsOf: Paths.fixtures.appendingPathComponent("sshd/sshd_config.in"), encoding: .utf8)
+        let config = template.replacingOccurrences(of: "@PORT@", with: String(port)).replacingOccurrences(of: "@DIR@", with: dir)
         let configPath = folder.write("sshd_config", config)
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let log = open(folder.write("sshd.log", ""), O_WRONLY | O_APPEND)
