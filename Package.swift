@@ -80,17 +80,26 @@ let package = Package(
             name: "AAFStore",
             dependencies: [
                 "AAFModel",
+                "AAFDigest",
                 "CSQLite3",
             ],
             swiftSettings: hotPathSettings
+        ),
+        // SHA-256 over OpenSSL's libcrypto: spool manifests, deletion-record chain.
+        .target(
+            name: "AAFDigest",
+            dependencies: [
+                "CCrypto"
+            ],
+            swiftSettings: swiftSettings
         ),
         // SFTP listing and durable download: the only target that imports CLibSSH.
         .target(
             name: "AAFTransfer",
             dependencies: [
                 "AAFModel",
+                "AAFDigest",
                 "CLibSSH",
-                "CCrypto",
             ],
             swiftSettings: swiftSettings
         ),
@@ -182,6 +191,7 @@ let package = Package(
                 "AAFParser",
                 "AAFPolicy",
                 "AAFStore",
+                "AAFTransfer",
                 "AAFPipeline",
                 "AAFFixtures",
                 "AAFTestSupport",

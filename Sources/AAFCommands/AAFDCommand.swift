@@ -17,7 +17,10 @@ public struct AAFDCommand: ParsableCommand {
         commandName: "aafd",
         abstract: "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
         discussion: "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
-        subcommands: [ImportCommand.self, FetchCommand.self, StatusCommand.self, PersonCommand.self]
+        subcommands: [
+            ImportCommand.self, FetchCommand.self, StatusCommand.self, PersonCommand.self, PurgeCommand.self,
+            CertificateCommand.self, ConsentCommand.self,
+        ]
     )
 
     public init() {}
@@ -130,11 +133,14 @@ struct ImportCommand: ParsableCommand {
         let lock = try RunLock(path: configuration.lockPath)
         defer { withExtendedLifetime(lock) {} }
         let store = try openStore(configuration)
-        let importer = Importer(store: store, settings: configuration.importSettings, logger: logger)
+        var settings = configuration.importSettings
+        settings.homeAddressConsents = try store.homeAddressConsents()  // R2
+        let importer = Importer(store: store, settings: settings, logger: logger)
         let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun)
         guard fromDirectory == nil else {
             do {
                 try show(try importer.importDelivery(inDirectory: fromDirectory!, options: importOptions))
+                if !dryRun { try purgeAfterImport(configuration, store: store, spool: nil, logger: logger) }
             } catch let failure as ImportFailure {
                 if json { try? show(failure.report) }
                 throw CommandFailure(failure.report.outcome == .refused ? .dataError : .failure, failure.description)
@@ -161,6 +167,7 @@ struct ImportCommand: ParsableCommand {
         let results = try SpoolImporter(
             spool: spool, importer: importer, today: configuration.today, logger: logger
         ).run(options: importOptions)
+        if !dryRun { try purgeAfterImport(configuration, store: store, spool: spool, logger: logger) }
         var refused: [ImportFailure] = []
         for result in results {
             switch result {
@@ -192,6 +199,15 @@ struct ImportCommand: ParsableCommand {
             return
         }
         print(ReportText.render(report))
+    }
+}
+
+/// The purge engine runs after every import (R6–R11), as of today.
+func purgeAfterImport(_ configuration: Configuration, store: DirectoryStore, spool: Spool?, logger: Logger) throws {
+    let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: logger)
+        .run(asOf: configuration.today, executedAt: Importer.timestamp(configuration.importSettings.now()), dryRun: false)
+    if result.total > 0 {
+        FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8))
     }
 }
 
@@ -388,13 +404,19 @@ struct PersonShowCommand: ParsableCommand {
         guard !found.isEmpty else {
             throw CommandFailure(.noInput, "no person with that jointure in the directory")
         }
-        let objects = found.map(PersonJSON.object)
+        let consents = try store.consents(jointure: jointure)
+        let objects = found.map { person -> [String: Any] in
+            var object = PersonJSON.object(person)
+            object["consents"] = consents.map { ["field": $0.field, "granted_at": $0.grantedAt, "recorded_by": $0.recordedBy] }
+            return object
+        }
         if json {
             let output: Any = objects.count == 1 ? objects[0] : ["matches": objects] as [String: Any]
             try printJSON(output)
             return
         }
         for person in found { print(PersonJSON.text(person)) }
+        for c in consents { print("  consent: \(c.field) since \(c.grantedAt), recorded by \(c.recordedBy)") }
     }
 }
 

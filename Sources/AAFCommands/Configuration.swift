@@ -1,6 +1,7 @@
 import AAFModel
 import AAFParser
 import AAFPipeline
+import AAFPolicy
 import AAFTransfer
 import AAFPolicy
 import Foundation
@@ -23,6 +24,10 @@ public struct Configuration: Sendable {
     public var sftp: SFTPSettings?
     /// `[import]` and `[retention]` settings.
     public var importSettings = ImportSettings()
+    /// `[convention]`: the parties named on certificates of deletion (R13).
+    public var commune = "(commune not configured)"
+    public var academy = "Académie de Créteil"
+    public var publisher = "(ENT publisher not configured)"
     /// `[log] level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -34,8 +39,9 @@ public struct Configuration: Sendable {
             "connect_timeout_seconds", "io_timeout_seconds",
         ],
         "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
-        "retention": ["pupil_grace_days"],
+        "retention": ["pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days"],
         "log": ["level"],
+        "convention": ["commune", "academy", "publisher"],
     ]
 
     /// Reads and validates the file at `path`.
@@ -91,12 +97,29 @@ public struct Configuration: Sendable {
             }
             config.importSettings.limits.maxValueBytes = bytes
         }
-        if let days = try reader.int("retention", "pupil_grace_days") {
-            guard (0...366).contains(days) else {
-                throw CommandFailure(.config, "\(source): [retention] pupil_grace_days must be between 0 and 366 (0 is the convention's own rule)")
+        // Retention delays may be shortened, never lengthened beyond the convention's.
+        if let days = try reader.int("retention", "pupil_days_after_departure") {
+            guard (0...365).contains(days) else {
+                throw CommandFailure(.config, "\(source): [retention] pupil_days_after_departure must be between 0 and 365 (unset: end of the civil year)")
             }
-            config.importSettings.retention.pupilGraceDays = days
+            config.importSettings.retention.pupilDaysAfterDeparture = days
         }
+        for (key, path, maximum, rule) in [
+            ("record_max_age_years", \RetentionPolicy.recordMaxAgeYears, 2, "R9"),
+            ("journal_previous_years", \.journalPreviousYears, 1, "R11"),
+            ("refused_delivery_working_days", \.refusedDeliveryWorkingDays, 5, "R10"),
+        ] {
+            if let value = try reader.int("retention", key) {
+                guard (key == "record_max_age_years" ? 1 : 0)...maximum ~= value else {
+                    throw CommandFailure(
+                        .config, "\(source): [retention] \(key) must be at most \(maximum), the convention's limit (\(rule)); shorter is allowed")
+                }
+                config.importSettings.retention[keyPath: path] = value
+            }
+        }
+        config.commune = try reader.string("convention", "commune") ?? config.commune
+        config.academy = try reader.string("convention", "academy") ?? config.academy
+        config.publisher = try reader.string("convention", "publisher") ?? config.publisher
         if let level = try reader.string("log", "level") {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
                 throw CommandFailure(.config, "\(source): [log] level must be one of trace, debug, info, notice, warning, error, critical")

@@ -98,16 +98,13 @@ public final class Fetcher {
     }
 }
 
-/// Imports the deliveries waiting in the spool, oldest first, and applies R10 to the spool: imported deliveries
-/// are deleted, refused ones kept for diagnosis at most 5 working days.
+/// Imports the deliveries waiting in the spool, oldest first (R20): imported deliveries are deleted (R10); refused
+/// ones are marked and kept for diagnosis until the purge engine deletes them (`Purger`, R10).
 public final class SpoolImporter {
     private let spool: Spool
     private let importer: Importer
     private let logger: Logger
     private let today: ExtractDate
-
-    /// Working days a refused delivery stays in the spool (R10).
-    public static let refusedRetentionWorkingDays = 5
 
     public init(spool: Spool, importer: Importer, today: ExtractDate, logger: Logger) {
         self.spool = spool
@@ -122,17 +119,10 @@ public final class SpoolImporter {
         case refused(ImportFailure)
     }
 
-    /// Imports every waiting delivery not already refused; deletes refused ones past their retention.
+    /// Imports every waiting delivery not already refused.
     public func run(options: ImportOptions) throws -> [Result] {
         var results: [Result] = []
-        for waiting in spool.deliveries() {
-            if let refusedOn = waiting.refusedOn {
-                if let day = ExtractDate(iso: refusedOn), today >= day.addingWorkingDays(SpoolImporter.refusedRetentionWorkingDays) {
-                    try spool.remove(waiting.path)
-                    logger.info("refused delivery deleted from the spool (R10)", metadata: ["delivery.date": "\(waiting.date.iso)"])
-                }
-                continue
-            }
+        for waiting in spool.deliveries() where waiting.refusedOn == nil {
             try spool.verify(waiting.path)
             do {
                 let report = try importer.importDelivery(inDirectory: waiting.path, options: options)
@@ -147,18 +137,3 @@ public final class SpoolImporter {
     }
 }
 
-extension ExtractDate {
-    /// Monday = 0 … Sunday = 6.
-    public var weekday: Int { ((dayNumber % 7) + 7 + 3) % 7 }
-
-    /// The date `count` working days (Monday to Friday) after this one. Public holidays are not counted out.
-    public func addingWorkingDays(_ count: Int) -> ExtractDate {
-        var date = self
-        var left = count
-        while left > 0 {
-            date = date.adding(days: 1)
-            if date.weekday < 5 { left -= 1 }
-        }
-        return date
-    }
-}

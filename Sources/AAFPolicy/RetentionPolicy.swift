@@ -1,13 +1,24 @@
 import AAFModel
 
-/// What happens to a person on departure (R6–R8). Every delay is a setting; the defaults are the convention's.
+/// How long each kind of data lives (annexe 3, article 5): pure rules on dates, with an injected "today".
+///
+/// Every delay is a setting; the defaults are the convention's own wording. The DPO may ask for shorter delays.
 public struct RetentionPolicy: Sendable, Hashable {
-    /// Extra days before a departed pupil or guardian is purged, counted from 1 January of the year after
-    /// the departure. 0 is the convention's wording: "le terme de l'année civile" (R6, R7).
-    public var pupilGraceDays: Int
+    /// R6, R7: when set, departed pupils and guardians are purged this many days after departure, or at the end of
+    /// the civil year if that comes first. Unset: the end of the civil year ("le terme de l'année civile").
+    public var pupilDaysAfterDeparture: Int?
+    /// R9: years after the académie last sent a record before it is purged whatever else happens ("deux ans").
+    public var recordMaxAgeYears: Int
+    /// R11: aafd's journal keeps the current year and this many previous calendar years (1 = "l'année précédente").
+    public var journalPreviousYears: Int
+    /// R10: working days a refused delivery stays in the spool for diagnosis.
+    public var refusedDeliveryWorkingDays: Int
 
-    public init(pupilGraceDays: Int = 0) {
-        self.pupilGraceDays = pupilGraceDays
+    public init(pupilDaysAfterDeparture: Int? = nil, recordMaxAgeYears: Int = 2, journalPreviousYears: Int = 1, refusedDeliveryWorkingDays: Int = 5) {
+        self.pupilDaysAfterDeparture = pupilDaysAfterDeparture
+        self.recordMaxAgeYears = recordMaxAgeYears
+        self.journalPreviousYears = journalPreviousYears
+        self.refusedDeliveryWorkingDays = refusedDeliveryWorkingDays
     }
 
     /// What a departure does to a person of `category`.
@@ -23,7 +34,68 @@ public struct RetentionPolicy: Sendable, Hashable {
         case .staff:
             .delete
         case .pupil, .guardian, .structure:
-            .markDeparted(purgeDue: date.firstDayOfNextYear.adding(days: pupilGraceDays))
+            .markDeparted(purgeDue: purgeDue(departedOn: date))
         }
+    }
+
+    /// R6, R7: the first day a person departed on `date` may no longer be kept.
+    public func purgeDue(departedOn date: ExtractDate) -> ExtractDate {
+        let endOfYear = date.firstDayOfNextYear
+        guard let days = pupilDaysAfterDeparture else { return endOfYear }
+        return min(endOfYear, date.adding(days: days))
+    }
+
+    /// What a purge run on `asOf` removes, given the extract date of the last delivery received.
+    public func plan(asOf: ExtractDate, lastReceived: ExtractDate?) -> PurgePlan {
+        // purgeDue(d) <= asOf  ⟺  d < 1 January of asOf's year, or d + days <= asOf.
+        let cap = asOf.addingYears(-recordMaxAgeYears)
+        return PurgePlan(
+            asOf: asOf,
+            departedBefore: ExtractDate(year: asOf.year, month: 1, day: 1)!,
+            departedOnOrBefore: pupilDaysAfterDeparture.map { asOf.adding(days: -$0) },
+            receivedOnOrBefore: cap,
+            everyoneExpired: lastReceived.map { $0 <= cap } ?? false,
+            journalBefore: ExtractDate(year: asOf.year - journalPreviousYears, month: 1, day: 1)!)
+    }
+
+    /// R10: whether a delivery refused on `refusedOn` must leave the spool on `asOf`.
+    public func refusedDeliveryExpired(refusedOn: ExtractDate, asOf: ExtractDate) -> Bool {
+        asOf >= refusedOn.addingWorkingDays(refusedDeliveryWorkingDays)
+    }
+}
+
+/// The boundaries of one purge run (``RetentionPolicy/plan(asOf:lastReceived:)``).
+public struct PurgePlan: Sendable, Hashable {
+    public var asOf: ExtractDate
+    /// R6 (pupils), R7 (guardians): departed before this date (1 January of the current year) → purged.
+    public var departedBefore: ExtractDate
+    /// R6, R7 with `pupil_days_after_departure`: departed on or before this date → purged too.
+    public var departedOnOrBefore: ExtractDate?
+    /// R9: anyone whose record was last received on or before this date → purged.
+    public var receivedOnOrBefore: ExtractDate
+    /// R9: no delivery since `receivedOnOrBefore`: every person is purged.
+    public var everyoneExpired: Bool
+    /// R11: journal entries from before this date → purged.
+    public var journalBefore: ExtractDate
+}
+
+extension ExtractDate {
+    /// The same day `years` years later (29 February becomes 28 February in a common year).
+    public func addingYears(_ years: Int) -> ExtractDate {
+        ExtractDate(year: year + years, month: month, day: day) ?? ExtractDate(year: year + years, month: month, day: day - 1)!
+    }
+
+    /// Monday = 0 … Sunday = 6.
+    public var weekday: Int { ((dayNumber % 7) + 7 + 3) % 7 }
+
+    /// The date `count` working days (Monday to Friday) after this one. Public holidays are not counted out.
+    public func addingWorkingDays(_ count: Int) -> ExtractDate {
+        var date = self
+        var left = count
+        while left > 0 {
+            date = date.adding(days: 1)
+            if date.weekday < 5 { left -= 1 }
+        }
+        return date
     }
 }

@@ -68,10 +68,10 @@ public final class DirectoryStore {
         return entries
     }
 
-    /// The extract date of the newest imported delivery.
+    /// The extract date of the newest imported delivery: when the académie last sent the directory (R9, R20).
+    /// Kept apart from the journal, which R11 purges.
     public func lastImportedExtractDate() throws -> ExtractDate? {
-        let stmt = try connection.prepare(
-            "SELECT max(extract_date) FROM import_runs WHERE outcome = 'imported' AND dry_run = 0")
+        let stmt = try connection.prepare("SELECT value FROM directory_state WHERE key = 'last_received'")
         return try stmt.step() ? stmt.text(0).flatMap { ExtractDate(iso: $0) } : nil
     }
 

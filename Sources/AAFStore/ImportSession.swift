@@ -314,10 +314,17 @@ public final class ImportSession {
 
     // MARK: End
 
-    /// Writes the journal row and commits the delivery in one step, then empties the WAL (R5, R12).
-    public func commit(journal: JournalEntry) throws {
+    /// Writes the journal row and the deletion records of people deleted by this import (R8 staff, R4 guardians no
+    /// pupil references; R13), commits the delivery in one step, then empties the WAL (R5, R12).
+    public func commit(journal: JournalEntry, deletions: [String: [String: Int]] = [:]) throws {
         precondition(open, "ImportSession used after commit or rollback")
         try store.insertJournal(journal)
+        try connection.prepare(
+            "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"
+        ).run([.text(extractDate.iso)])
+        for (rule, counts) in deletions.sorted(by: { $0.key < $1.key }) where counts.values.reduce(0, +) > 0 {
+            try store.appendPurgeRecord(purgedOn: extractDate, executedAt: journal.finishedAt, rule: rule, counts: counts)
+        }
         try connection.execute("COMMIT")
         open = false
         try connection.checkpointTruncate()

@@ -74,7 +74,47 @@ enum Migrations {
             dropped      TEXT NOT NULL DEFAULT '{}',
             duration_ms  INTEGER NOT NULL
         );
+        """,
+        // 2: consents (R2), administrator journal, chained deletion records (R13).
         """
+        CREATE TABLE consents (
+            jointure    TEXT NOT NULL,
+            field       TEXT NOT NULL CHECK (field IN ('home-address')),
+            granted_at  TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            PRIMARY KEY (jointure, field)
+        ) WITHOUT ROWID;
+        CREATE TABLE admin_journal (
+            id          INTEGER PRIMARY KEY,
+            at          TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            jointure    TEXT,
+            field       TEXT,
+            recorded_by TEXT NOT NULL
+        );
+        CREATE TABLE purge_records (
+            id          INTEGER PRIMARY KEY,
+            purged_on   TEXT NOT NULL,
+            executed_at TEXT NOT NULL,
+            rule        TEXT NOT NULL,
+            counts      TEXT NOT NULL,
+            prev_hash   TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        );
+        CREATE TABLE purge_chain (
+            singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+            anchor_hash TEXT NOT NULL,
+            head_hash   TEXT NOT NULL,
+            records     INTEGER NOT NULL
+        );
+        CREATE TABLE directory_state (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO directory_state SELECT 'last_received', max(extract_date) FROM import_runs
+            WHERE outcome = 'imported' AND dry_run = 0 HAVING max(extract_date) IS NOT NULL;
+        INSERT INTO purge_chain VALUES (1, '\(String(repeating: "0", count: 64))', '\(String(repeating: "0", count: 64))', 0);
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -1,3 +1,4 @@
+import AAFDigest
 import AAFModel
 import Foundation
 

@@ -27,6 +27,21 @@ final class CLI {
         try run(["import", "--config", config, "--from-dir", Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path] + extra)
     }
 
+    /// Today where the binary runs (UTC date of the machine clock: aafd uses the local time zone, CI runs in UTC).
+    var today: ExtractDate {
+        let c = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+        return ExtractDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+
+    /// Writes `directory` as the delivery of `date` and imports it.
+    func importSynthetic(_ directory: SyntheticDirectory, date: ExtractDate) throws -> ProcessResult {
+        let folder = temp.folder("delivery-\(date.compact)")
+        var writer = DeliveryWriter()
+        writer.partSize = 1000
+        try writer.write(directory, date: date, to: folder)
+        return try run(["import", "--config", config, "--from-dir", folder])
+    }
+
     func json(_ arguments: [String]) throws -> [String: Any] {
         let result = try run(arguments)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
@@ -65,13 +80,16 @@ struct CommandLineTests {
     @Test("person show --json: category, AAF attributes (lists as arrays), links, departure and purge dates (R14)")
     func personShow() throws {
         let cli = CLI()
-        #expect(try cli.importDay("20250901").status == 0)
-        #expect(try cli.importDay("20250902").status == 0)
+        // Dated yesterday and today: every import also purges as of today, and this departure is this year's.
+        let today = cli.today
+        let yesterday = today.adding(days: -1)
+        #expect(try cli.importSynthetic(Scenario.day(1), date: yesterday).status == 0)
+        #expect(try cli.importSynthetic(Scenario.day(2), date: today).status == 0)
         let leaving = Scenario.leavingPupil
         let person = try cli.json(["person", "show", leaving.jointure, "--config", cli.config, "--json"])
         #expect(person["category"] as? String == "Eleve")
-        #expect(person["departed_on"] as? String == "2025-09-02")
-        #expect(person["purge_due"] as? String == "2026-01-01")
+        #expect(person["departed_on"] as? String == today.iso)
+        #expect(person["purge_due"] as? String == today.firstDayOfNextYear.iso)
         let attributes = try #require(person["attributes"] as? [String: Any])
         #expect((attributes["ENTPersonNom"] as? String)?.hasPrefix(leaving.surname) == true)
         #expect(attributes["ENTPersonPrenom"] as? String == leaving.firstName)
@@ -144,7 +162,7 @@ struct CommandLineTests {
         // Every key of every section appears in the example, commented out or not.
         for key in ["database", "state_dir", "spool", "host", "port", "user", "private_key", "passphrase_file", "known_hosts",
             "remote_dir", "delete_after_download", "connect_timeout_seconds", "io_timeout_seconds", "departure_guard_percent",
-            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_grace_days", "level"]
+            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days", "level"]
         {
             #expect(example.contains("\(key) ="), "\(key) is not documented in the example")
         }

@@ -67,7 +67,9 @@ struct RetentionPolicyTests {
         #expect(p.departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!))
         #expect(p.departure(of: .guardian, on: ExtractDate(year: 2026, month: 12, day: 31)!) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!))
         #expect(p.departure(of: .staff, on: d) == .delete)
-        #expect(RetentionPolicy(pupilGraceDays: 30).departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 31)!))
+        // A shorter delay (DPO): 30 days after departure, or the end of the year if sooner; never later.
+        #expect(RetentionPolicy(pupilDaysAfterDeparture: 30).departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2026, month: 10, day: 2)!))
+        #expect(RetentionPolicy(pupilDaysAfterDeparture: 30).purgeDue(departedOn: ExtractDate(year: 2026, month: 12, day: 20)!) == ExtractDate(year: 2027, month: 1, day: 1)!)
     }
 }
 

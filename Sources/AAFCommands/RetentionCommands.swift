@@ -1,0 +1,194 @@
+import AAFModel
+import AAFPipeline
+import AAFStore
+import AAFTransfer
+import ArgumentParser
+import Foundation
+
+/// `aafd purge`: the purge engine on its own.
+struct PurgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge",
+        abstract: "Delete what the convention no longer allows to keep (R6–R11); counts only, no personal data.",
+        discussion: "--as-of evaluates the rules as of another date (preview); --dry-run deletes nothing."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .customLong("as-of"), help: "Evaluate the rules as of this date (YYYY-MM-DD); default today.")
+    var asOf: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Report counts per rule and category; delete nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        let date: ExtractDate
+        if let asOf {
+            guard let d = ExtractDate(iso: asOf) else { throw CommandFailure(.config, "--as-of must be a date, YYYY-MM-DD") }
+            date = d
+        } else {
+            date = configuration.today
+        }
+        let lock = try RunLock(path: configuration.lockPath)
+        defer { withExtendedLifetime(lock) {} }
+        let store = try openStore(configuration)
+        let spool = try? Spool(root: configuration.spoolDirectory)
+        let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: options.logger(configuration))
+            .run(asOf: date, executedAt: Importer.timestamp(configuration.importSettings.now()), dryRun: dryRun)
+        if json {
+            try printJSON(["as_of": date.iso, "dry_run": dryRun, "counts": result.counts, "total": result.total])
+            return
+        }
+        print("\(dryRun ? "Would purge" : "Purged") as of \(date.iso): \(result.total == 0 ? "nothing" : PurgeText.summary(result))")
+        for (rule, counts) in result.counts.sorted(by: { $0.key < $1.key }) {
+            print("  \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+    }
+}
+
+enum PurgeText {
+    static func summary(_ result: PurgeResult) -> String {
+        result.counts.sorted { $0.key < $1.key }.map { rule, counts in
+            "\(rule) " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: " ")
+        }.joined(separator: "; ")
+    }
+}
+
+/// `aafd certificate`: a certificate of deletion for a period (R13, convention art. 6.3).
+struct CertificateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certificate",
+        abstract: "Print a certificate of deletion for a period, from the chained deletion records (R13).",
+        discussion: "Exit 65 when the chain does not verify (a record was removed or edited)."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "First purge date (YYYY-MM-DD).") var from: String?
+    @Option(help: "Last purge date (YYYY-MM-DD).") var to: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        func date(_ text: String?, _ name: String) throws -> ExtractDate? {
+            guard let text else { return nil }
+            guard let d = ExtractDate(iso: text) else { throw CommandFailure(.config, "--\(name) must be a date, YYYY-MM-DD") }
+            return d
+        }
+        let start = try date(from, "from")
+        let end = try date(to, "to")
+        let store = try openStore(configuration)
+        let records = try store.purgeRecords(from: start, to: end)
+        let verification = try store.verifyPurgeChain()
+        var totals: [String: [String: Int]] = [:]
+        for r in records {
+            let counts = (try? JSONSerialization.jsonObject(with: Data(r.countsJSON.utf8))) as? [String: Int] ?? [:]
+            for (k, v) in counts { totals[r.rule, default: [:]][k, default: 0] += v }
+        }
+        let period = "\(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
+        if json {
+            try printJSON([
+                "parties": ["commune": configuration.commune, "academy": configuration.academy, "publisher": configuration.publisher],
+                "period": ["from": start.map { $0.iso as Any } ?? NSNull(), "to": end.map { $0.iso as Any } ?? NSNull()] as [String: Any],
+                "records": records.map { ["id": $0.id, "purged_on": $0.purgedOn.iso, "executed_at": $0.executedAt, "rule": $0.rule, "counts": (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) ?? [:], "hash": $0.hash] as [String: Any] },
+                "totals": totals,
+                "chain": ["verified": verification.ok, "records": verification.records, "problems": verification.problems],
+            ])
+        } else {
+            print("CERTIFICAT DE SUPPRESSION / CERTIFICATE OF DELETION (convention ENT1D, art. 6.3)")
+            print("Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)")
+            print("Period: \(period); produced by aafd on \(configuration.today.iso)")
+            print("Personal data deleted under the convention's retention rules, counts only:")
+            if records.isEmpty { print("  no deletion in this period") }
+            for r in records {
+                print("  \(r.purgedOn.iso)  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…")
+            }
+            for (rule, counts) in totals.sorted(by: { $0.key < $1.key }) {
+                print("Total \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            }
+            print("Chain of deletion records: " + (verification.ok ? "verified (\(verification.records) records)" : "NOT VERIFIED"))
+            for p in verification.problems { print("  \(p)") }
+        }
+        guard verification.ok else {
+            throw CommandFailure(.dataError, "the chain of deletion records does not verify: " + verification.problems.joined(separator: "; "))
+        }
+    }
+}
+
+/// `aafd consent`: the consent register for staff home addresses (R2).
+struct ConsentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consent",
+        abstract: "Record, revoke and list staff consents to storing their home address (R2).",
+        subcommands: [Grant.self, Revoke.self, List.self]
+    )
+
+    struct FieldOptions: ParsableArguments {
+        @Argument(help: "The staff member's jointure.") var jointure: String
+        @Option(help: "The data consented to: home-address.") var field: String = DirectoryStore.homeAddressField
+        @Option(help: "Who records this (the administrator).") var by: String
+
+        func validate() throws {
+            guard field == DirectoryStore.homeAddressField else { throw ValidationError("--field must be home-address") }
+            guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who records it") }
+        }
+    }
+
+    struct Grant: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a consent; the next import stores the address.")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var consent: FieldOptions
+
+        func run() throws {
+            let configuration = try options.load()
+            let lock = try RunLock(path: configuration.lockPath)
+            defer { withExtendedLifetime(lock) {} }
+            let store = try openStore(configuration)
+            do {
+                try store.grantConsent(
+                    jointure: consent.jointure, field: consent.field, recordedBy: consent.by,
+                    at: Importer.timestamp(configuration.importSettings.now()))
+            } catch let error as StoreError {
+                throw CommandFailure(.noInput, error.message)
+            }
+            print("consent recorded; the next import stores the home address")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a consent; the stored address is erased at once.")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var consent: FieldOptions
+
+        func run() throws {
+            let configuration = try options.load()
+            let lock = try RunLock(path: configuration.lockPath)
+            defer { withExtendedLifetime(lock) {} }
+            let store = try openStore(configuration)
+            let existed = try store.revokeConsent(
+                jointure: consent.jointure, field: consent.field, recordedBy: consent.by,
+                at: Importer.timestamp(configuration.importSettings.now()))
+            print(existed ? "consent revoked; the stored home address was erased" : "no such consent; nothing stored (revocation journaled)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List recorded consents.")
+        @OptionGroup var options: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let store = try openStore(try options.load())
+            let consents = try store.consents()
+            if json {
+                try printJSON(consents.map { ["jointure": $0.jointure, "field": $0.field, "granted_at": $0.grantedAt, "recorded_by": $0.recordedBy] })
+                return
+            }
+            if consents.isEmpty { print("no consent recorded") }
+            for c in consents { print("\(c.jointure)  \(c.field)  since \(c.grantedAt)  recorded by \(c.recordedBy)") }
+        }
+    }
+}

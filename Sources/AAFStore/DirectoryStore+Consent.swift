@@ -1,0 +1,82 @@
+import AAFModel
+
+/// A recorded consent (R2): who consented (the person, by jointure), for what, when, and who recorded it.
+public struct Consent: Sendable, Hashable {
+    public var jointure: String
+    public var field: String
+    public var grantedAt: String
+    public var recordedBy: String
+}
+
+extension DirectoryStore {
+    /// The consent field for a staff member's home address.
+    public static let homeAddressField = "home-address"
+
+    /// Recorded consents, for one person or all.
+    public func consents(jointure: String? = nil) throws -> [Consent] {
+        let stmt = try connection.prepare(
+            "SELECT jointure, field, granted_at, recorded_by FROM consents WHERE ?1 IS NULL OR jointure = ?1 ORDER BY jointure, field")
+        try stmt.bind([.optional(jointure)])
+        var result: [Consent] = []
+        while try stmt.step() {
+            result.append(Consent(jointure: stmt.text(0) ?? "", field: stmt.text(1) ?? "", grantedAt: stmt.text(2) ?? "", recordedBy: stmt.text(3) ?? ""))
+        }
+        return result
+    }
+
+    /// Staff jointures whose home address may be stored (R2): fed to the allow-list at each import.
+    public func homeAddressConsents() throws -> Set<String> {
+        Set(try consents().filter { $0.field == DirectoryStore.homeAddressField }.map(\.jointure))
+    }
+
+    /// Records a consent and journals it. The next import stores the address.
+    ///
+    /// - Throws: ``StoreError`` when no staff member has that jointure.
+    public func grantConsent(jointure: String, field: String, recordedBy: String, at: String) throws {
+        try connection.transaction {
+            guard try connection.scalarInt("SELECT count(*) FROM persons WHERE category = 'PersEducNat' AND jointure = ?1", [.text(jointure)]) == 1 else {
+                throw StoreError("no staff member with that jointure in the directory")
+            }
+            try connection.prepare("INSERT OR REPLACE INTO consents (jointure, field, granted_at, recorded_by) VALUES (?1, ?2, ?3, ?4)")
+                .run([.text(jointure), .text(field), .text(at), .text(recordedBy)])
+            try journal("consent-grant", jointure: jointure, field: field, recordedBy: recordedBy, at: at)
+        }
+    }
+
+    /// Removes a consent and erases the stored address at once (R2), then truncates the WAL (R12).
+    ///
+    /// - Returns: whether a consent was there.
+    @discardableResult
+    public func revokeConsent(jointure: String, field: String, recordedBy: String, at: String) throws -> Bool {
+        let existed = try connection.transaction { () -> Bool in
+            try connection.prepare("DELETE FROM consents WHERE jointure = ?1 AND field = ?2").run([.text(jointure), .text(field)])
+            let existed = connection.changes > 0
+            let find = try connection.prepare("SELECT id, attrs FROM persons WHERE category = 'PersEducNat' AND jointure = ?1")
+            try find.bind([.text(jointure)])
+            if try find.step() {
+                let id = find.int(0)
+                let kept = AttributeCoding.decode(find.blob(1)).filter { !AttributeCatalog.homeAddress.contains($0.name) }
+                find.reset()
+                try connection.prepare("UPDATE persons SET attrs = ?2 WHERE id = ?1").run([.int(id), .blob(AttributeCoding.encode(kept))])
+            }
+            try journal("consent-revoke", jointure: jointure, field: field, recordedBy: recordedBy, at: at)
+            return existed
+        }
+        try connection.checkpointTruncate()
+        return existed
+    }
+
+    private func journal(_ action: String, jointure: String, field: String, recordedBy: String, at: String) throws {
+        try connection.prepare("INSERT INTO admin_journal (at, action, jointure, field, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .run([.text(at), .text(action), .text(jointure), .text(field), .text(recordedBy)])
+    }
+
+    /// The administrator journal, newest first.
+    public func adminJournal(limit: Int = 100) throws -> [(at: String, action: String, jointure: String?, field: String?, recordedBy: String)] {
+        let stmt = try connection.prepare("SELECT at, action, jointure, field, recorded_by FROM admin_journal ORDER BY id DESC LIMIT ?1")
+        try stmt.bind([.int(limit)])
+        var rows: [(String, String, String?, String?, String)] = []
+        while try stmt.step() { rows.append((stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.text(2), stmt.text(3), stmt.text(4) ?? "")) }
+        return rows
+    }
+}

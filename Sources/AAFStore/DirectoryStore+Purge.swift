@@ -1,0 +1,204 @@
+import AAFDigest
+import AAFModel
+
+/// What one purge removed, by rule and category. Counts only (R13, R15).
+public struct PurgeResult: Sendable, Hashable {
+    /// rule ID → category report key → count.
+    public var counts: [String: [String: Int]] = [:]
+    public var total: Int { counts.values.flatMap(\.values).reduce(0, +) }
+    public init() {}
+}
+
+/// The boundaries a purge applies: a value computed by the retention policy (AAFPolicy), executed here.
+public struct PurgeBoundaries: Sendable, Hashable {
+    public var asOf: ExtractDate
+    public var departedBefore: ExtractDate
+    public var departedOnOrBefore: ExtractDate?
+    public var receivedOnOrBefore: ExtractDate
+    public var everyoneExpired: Bool
+    public var journalBefore: ExtractDate
+
+    public init(
+        asOf: ExtractDate, departedBefore: ExtractDate, departedOnOrBefore: ExtractDate?, receivedOnOrBefore: ExtractDate,
+        everyoneExpired: Bool, journalBefore: ExtractDate
+    ) {
+        self.asOf = asOf
+        self.departedBefore = departedBefore
+        self.departedOnOrBefore = departedOnOrBefore
+        self.receivedOnOrBefore = receivedOnOrBefore
+        self.everyoneExpired = everyoneExpired
+        self.journalBefore = journalBefore
+    }
+}
+
+/// One deletion record of the R13 chain.
+public struct PurgeRecord: Sendable, Hashable {
+    public var id: Int
+    public var purgedOn: ExtractDate
+    public var executedAt: String
+    public var rule: String
+    /// category report key → count, as stored (JSON, sorted keys).
+    public var countsJSON: String
+    public var prevHash: String
+    public var hash: String
+
+    /// The hash a record must have: SHA-256 over its fields and the previous hash.
+    public static func hash(prev: String, purgedOn: String, executedAt: String, rule: String, counts: String) -> String {
+        SHA256Hasher.hex([prev, purgedOn, executedAt, rule, counts].joined(separator: "\u{1F}"))
+    }
+}
+
+/// The result of checking the chain of deletion records.
+public struct ChainVerification: Sendable, Hashable {
+    public var ok: Bool
+    public var records: Int
+    /// What is wrong, by record id; empty when ok.
+    public var problems: [String]
+}
+
+extension DirectoryStore {
+    /// Runs the purge in one transaction: R6 (pupils), R7 (guardians), R8 (staff), R9 (two-year cap), R11 (journal);
+    /// writes one chained deletion record per rule that removed something (R13); then truncates the WAL (R12).
+    ///
+    /// - Parameter dryRun: count only; nothing is deleted or recorded.
+    public func purge(
+        _ b: PurgeBoundaries, executedAt: String, dryRun: Bool, alsoRecord: [String: [String: Int]] = [:]
+    ) throws -> PurgeResult {
+        var result = PurgeResult()
+        result.counts = alsoRecord
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let before = b.departedBefore.iso
+            let onOrBefore = b.departedOnOrBefore?.iso ?? "0000-00-00"
+            // R6, R7, R8: departed people past their purge date.
+            for (rule, category) in [("R6", AAFCategory.pupil), ("R7", .guardian)] {
+                let n = try deletePersons(
+                    "category = ?1 AND departed_on IS NOT NULL AND (departed_on < ?2 OR departed_on <= ?3)",
+                    [.text(category.rawValue), .text(before), .text(onOrBefore)], dryRun: dryRun)
+                if n > 0 { result.counts[rule, default: [:]][category.reportKey] = n }
+            }
+            let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [], dryRun: dryRun)
+            if staff > 0 { result.counts["R8", default: [:]][AAFCategory.staff.reportKey] = staff }
+            // R9: records last received two years ago or more: departed before the cap, or everyone when no
+            // delivery has come since.
+            let cap = b.receivedOnOrBefore.iso
+            for category in [AAFCategory.pupil, .staff, .guardian] {
+                let n =
+                    b.everyoneExpired
+                    ? try deletePersons("category = ?1", [.text(category.rawValue)], dryRun: dryRun)
+                    : try deletePersons("category = ?1 AND departed_on IS NOT NULL AND departed_on <= ?2", [.text(category.rawValue), .text(cap)], dryRun: dryRun)
+                if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
+            }
+            // R4 after the above: a departed guardian no pupil references any more goes with the last one (R7).
+            let orphans = try deletePersons(
+                "category = 'PersRelEleve' AND departed_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)",
+                [], dryRun: dryRun)
+            if orphans > 0 { result.counts["R7", default: [:]][AAFCategory.guardian.reportKey, default: 0] += orphans }
+            // R11: aafd's own journal.
+            let journalBefore = b.journalBefore.iso
+            var journal = 0
+            for (table, column) in [("import_runs", "finished_at"), ("admin_journal", "at")] {
+                journal += try deleteRows(table, "\(column) < ?1", [.text(journalBefore)], dryRun: dryRun)
+            }
+            journal += try prunePurgeRecords(before: journalBefore, dryRun: dryRun)
+            if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }
+
+            if dryRun {
+                try connection.execute("ROLLBACK")
+                return result
+            }
+            for (rule, counts) in result.counts.sorted(by: { $0.key < $1.key }) {
+                try appendPurgeRecord(purgedOn: b.asOf, executedAt: executedAt, rule: rule, counts: counts)
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            if connection.inTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+        // R12: nothing purged may be read back from the WAL.
+        try connection.checkpointTruncate()
+        return result
+    }
+
+    private func deletePersons(_ condition: String, _ bindings: [SQLValue], dryRun: Bool) throws -> Int {
+        try deleteRows("persons", condition, bindings, dryRun: dryRun)
+    }
+
+    private func deleteRows(_ table: String, _ condition: String, _ bindings: [SQLValue], dryRun: Bool) throws -> Int {
+        if dryRun {
+            return try connection.scalarInt("SELECT count(*) FROM \(table) WHERE \(condition)", bindings) ?? 0
+        }
+        let stmt = try connection.prepare("DELETE FROM \(table) WHERE \(condition)")
+        try stmt.run(bindings)
+        return connection.changes
+    }
+
+    /// R11 for the deletion records themselves: records older than the journal's window go; the chain keeps the
+    /// hash of the last one removed as its new anchor, so verification still holds.
+    private func prunePurgeRecords(before: String, dryRun: Bool) throws -> Int {
+        let stmt = try connection.prepare("SELECT id, hash FROM purge_records WHERE purged_on < ?1 ORDER BY id")
+        try stmt.bind([.text(before)])
+        var last: (id: Int, hash: String)?
+        var count = 0
+        while try stmt.step() {
+            last = (stmt.int(0), stmt.text(1) ?? "")
+            count += 1
+        }
+        guard let last, !dryRun else { return count }
+        try connection.prepare("DELETE FROM purge_records WHERE id <= ?1").run([.int(last.id)])
+        try connection.prepare("UPDATE purge_chain SET anchor_hash = ?1, records = records - ?2").run([.text(last.hash), .int(count)])
+        return count
+    }
+
+    func appendPurgeRecord(purgedOn: ExtractDate, executedAt: String, rule: String, counts: [String: Int]) throws {
+        let head = try connection.prepare("SELECT head_hash FROM purge_chain WHERE singleton = 1")
+        let prev = try head.step() ? (head.text(0) ?? "") : String(repeating: "0", count: 64)
+        let countsJSON = "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+        let hash = PurgeRecord.hash(prev: prev, purgedOn: purgedOn.iso, executedAt: executedAt, rule: rule, counts: countsJSON)
+        try connection.prepare(
+            "INSERT INTO purge_records (purged_on, executed_at, rule, counts, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        ).run([.text(purgedOn.iso), .text(executedAt), .text(rule), .text(countsJSON), .text(prev), .text(hash)])
+        try connection.prepare("UPDATE purge_chain SET head_hash = ?1, records = records + 1").run([.text(hash)])
+    }
+
+    /// Deletion records in a period (by purge date), oldest first.
+    public func purgeRecords(from: ExtractDate?, to: ExtractDate?) throws -> [PurgeRecord] {
+        let stmt = try connection.prepare(
+            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash FROM purge_records WHERE purged_on >= ?1 AND purged_on <= ?2 ORDER BY id")
+        try stmt.bind([.text(from?.iso ?? "0000-00-00"), .text(to?.iso ?? "9999-99-99")])
+        var records: [PurgeRecord] = []
+        while try stmt.step() {
+            records.append(
+                PurgeRecord(
+                    id: stmt.int(0), purgedOn: ExtractDate(iso: stmt.text(1) ?? "") ?? ExtractDate(dayNumber: 0),
+                    executedAt: stmt.text(2) ?? "", rule: stmt.text(3) ?? "", countsJSON: stmt.text(4) ?? "",
+                    prevHash: stmt.text(5) ?? "", hash: stmt.text(6) ?? ""))
+        }
+        return records
+    }
+
+    /// Checks the whole chain: each record's hash, each link to the previous one, and the head and count kept
+    /// beside it. A removed or edited record is reported (R13).
+    public func verifyPurgeChain() throws -> ChainVerification {
+        let chain = try connection.prepare("SELECT anchor_hash, head_hash, records FROM purge_chain WHERE singleton = 1")
+        guard try chain.step() else { return ChainVerification(ok: false, records: 0, problems: ["the chain's head is missing"]) }
+        var expectedPrev = chain.text(0) ?? ""
+        let head = chain.text(1) ?? ""
+        let count = chain.int(2)
+        var problems: [String] = []
+        let all = try purgeRecords(from: nil, to: nil)
+        for r in all {
+            if r.prevHash != expectedPrev {
+                problems.append("record \(r.id): does not follow the previous record (one was removed or edited)")
+            }
+            let recomputed = PurgeRecord.hash(prev: r.prevHash, purgedOn: r.purgedOn.iso, executedAt: r.executedAt, rule: r.rule, counts: r.countsJSON)
+            if recomputed != r.hash {
+                problems.append("record \(r.id): its content does not match its hash (edited)")
+            }
+            expectedPrev = r.hash
+        }
+        if expectedPrev != head { problems.append("the last record is not the chain's head (records removed at the end)") }
+        if all.count != count { problems.append("\(all.count) records found, \(count) written") }
+        return ChainVerification(ok: problems.isEmpty, records: all.count, problems: problems)
+    }
+}

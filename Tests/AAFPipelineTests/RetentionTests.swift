@@ -1,0 +1,215 @@
+import AAFFixtures
+import AAFModel
+import AAFPipeline
+import AAFPolicy
+import AAFStore
+import AAFTestSupport
+import AAFTransfer
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// An injected wall clock: tests move it to the simulated day.
+final class SimulatedClock: Sendable {
+    private let current = Mutex<Date>(Date(timeIntervalSince1970: 0))
+
+    func set(_ day: ExtractDate) {
+        current.withLock { $0 = Date(timeIntervalSince1970: Double(day.dayNumber) * 86_400 + 36_000) }
+    }
+
+    var now: Date { current.withLock { $0 } }
+}
+
+extension Harness {
+    /// Purges as of `day` with the default (convention) policy.
+    @discardableResult
+    func purge(_ day: String, policy: RetentionPolicy = RetentionPolicy(), spool: Spool? = nil, dryRun: Bool = false) throws -> PurgeResult {
+        try Purger(store: try store, spool: spool, policy: policy, logger: RecordingLogHandler.logger(lines))
+            .run(asOf: .d(day), executedAt: day + "T10:00:00Z", dryRun: dryRun)
+    }
+}
+
+/// Only children (their guardians have no other child), for departures whose guardians follow (R7).
+func onlyChildren(_ d: SyntheticDirectory) -> [SyntheticDirectory.Pupil] {
+    d.pupils.filter { p in p.guardians.allSatisfy { g in d.pupils.filter { $0.guardians.contains(g) }.count == 1 } }
+}
+
+@Suite("Retention over three simulated years (R6–R13)", .serialized)
+struct RetentionTests {
+    let base: SyntheticDirectory
+    let julyLeaver: SyntheticDirectory.Pupil
+    let januaryLeaver: SyntheticDirectory.Pupil
+    let returner: SyntheticDirectory.Pupil
+    let staffLeaver: SyntheticDirectory.Staff
+
+    init() {
+        var d = SyntheticDirectory.generate(schools: 2, pupils: 40, seed: 11)
+        let singles = onlyChildren(d)
+        let july = singles[0].jointure
+        // A name found nowhere else, to prove it is gone from the database files (R12).
+        let i = d.pupils.firstIndex { $0.jointure == july }!
+        d.pupils[i].surname = "SENTINELPURGE"
+        for g in d.pupils[i].guardians {
+            let k = d.guardians.firstIndex { $0.jointure == g }!
+            d.guardians[k].surname = "SENTINELPURGE"
+        }
+        base = d
+        julyLeaver = d.pupils[i]
+        januaryLeaver = singles[1]
+        returner = singles[2]
+        staffLeaver = d.staff.last!
+    }
+
+    func without(_ jointures: Set<String>, staff: Bool) -> SyntheticDirectory {
+        var d = base
+        d.pupils.removeAll { jointures.contains($0.jointure) }
+        if staff { d.staff.removeAll { $0.jointure == staffLeaver.jointure } }
+        return d
+    }
+
+    /// Imports `directory` as the delivery of `day`, with the clock on that day.
+    func deliver(_ h: Harness, _ clock: SimulatedClock, _ day: String, _ directory: SyntheticDirectory) throws {
+        clock.set(.d(day))
+        try h.importDelivery(h.write(directory, date: .d(day), partSize: 1000))
+    }
+
+    @Test("arrivals, departures in July and January, a staff departure, a return, then deliveries stop (R9)")
+    func threeYears() throws {
+        let h = Harness()
+        let clock = SimulatedClock()
+        h.settings.now = { clock.now }
+        // Year 1.
+        try deliver(h, clock, "2025-09-01", base)
+        // July: one pupil leaves for good, one leaves and comes back, a staff member leaves.
+        try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure, returner.jointure], staff: true))
+        #expect(try h.person(staffLeaver.jointure) == nil, "R8: staff deleted by the import that no longer lists them")
+        #expect(try h.person(julyLeaver.jointure)?.purgeDue == .d("2027-01-01"))
+        try deliver(h, clock, "2026-09-01", without([julyLeaver.jointure], staff: true))
+        #expect(try h.person(returner.jointure)?.departedOn == nil, "R6: back before the purge, active again")
+        #expect(h.databaseFilesContain("SENTINELPURGE"))
+
+        // R6 / R7 boundary: kept on 31 December, gone on 1 January.
+        try h.purge("2026-12-31")
+        #expect(try h.person(julyLeaver.jointure) != nil)
+        for g in julyLeaver.guardians { #expect(try h.person(g) != nil) }
+        let purged = try h.purge("2027-01-01")
+        #expect(try h.person(julyLeaver.jointure) == nil)
+        for g in julyLeaver.guardians { #expect(try h.person(g) == nil, "R7: the guardians go with their only child") }
+        #expect(purged.counts["R6"]?["students"] == 1)
+        #expect(purged.counts["R7"]?["guardians"] == julyLeaver.guardians.count)
+        #expect(try h.person(returner.jointure) != nil)
+        // R12: nothing purged can be read back from the .sqlite3 or the -wal.
+        #expect(!h.databaseFilesContain("SENTINELPURGE"))
+
+        // R13: every rule that deleted something left a record, chained and verified.
+        let records = try h.store.purgeRecords(from: nil, to: nil)
+        #expect(Set(records.map(\.rule)).isSuperset(of: ["R6", "R7", "R8"]))
+        #expect(records.first { $0.rule == "R8" }?.purgedOn == .d("2026-07-03"))
+        #expect(try h.store.verifyPurgeChain().ok)
+
+        // January: another pupil leaves; purged on 1 January of the next year, not before.
+        try deliver(h, clock, "2027-01-08", without([julyLeaver.jointure, januaryLeaver.jointure], staff: true))
+        try h.purge("2027-12-31")
+        #expect(try h.person(januaryLeaver.jointure) != nil)
+        try h.purge("2028-01-01")
+        #expect(try h.person(januaryLeaver.jointure) == nil)
+
+
+        // Deliveries stop. R9: two years after the last one received, nobody is left.
+        let before = try h.store.counts()
+        #expect(before.students > 0)
+        try h.purge("2029-01-07")
+        #expect(try h.store.counts().students == before.students)
+        let capped = try h.purge("2029-01-08")
+        let after = try h.store.counts()
+        #expect(after.students == 0 && after.staff == 0 && after.guardians == 0 && after.departed == 0)
+        #expect(capped.counts["R9"]?["students"] == before.students)
+
+        // R11 pruned the records older than last year; the chain still verifies from its new anchor.
+        let remaining = try h.store.purgeRecords(from: nil, to: nil)
+        #expect(remaining.contains { $0.rule == "R9" })
+        #expect(!remaining.contains { $0.rule == "R8" })
+        #expect(try h.store.verifyPurgeChain().ok)
+    }
+
+    @Test("R11: the journal keeps the current and the previous calendar year")
+    func journal() throws {
+        let h = Harness()
+        let clock = SimulatedClock()
+        h.settings.now = { clock.now }
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-03-02", base)
+        try h.purge("2026-12-31")
+        #expect(try h.journal().count == 2)
+        let result = try h.purge("2027-01-01")
+        #expect(try h.journal().count == 1, "the 2025 run is gone, the 2026 one stays")
+        #expect(result.counts["R11"]?["journal"] == 1)
+    }
+
+    @Test("a shorter delay set by the DPO: purged N days after departure, never later than the year's end")
+    func shorterDelay() throws {
+        let h = Harness()
+        let clock = SimulatedClock()
+        h.settings.now = { clock.now }
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-03-02", without([julyLeaver.jointure], staff: false))
+        let policy = RetentionPolicy(pupilDaysAfterDeparture: 30)
+        try h.purge("2026-03-31", policy: policy)
+        #expect(try h.person(julyLeaver.jointure) != nil)
+        try h.purge("2026-04-01", policy: policy)
+        #expect(try h.person(julyLeaver.jointure) == nil)
+    }
+
+    @Test("--dry-run counts per rule and deletes nothing")
+    func dryRun() throws {
+        let h = Harness()
+        let clock = SimulatedClock()
+        h.settings.now = { clock.now }
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure], staff: false))
+        let before = try h.dump()
+        let preview = try h.purge("2027-01-01", dryRun: true)
+        #expect(preview.counts["R6"]?["students"] == 1)
+        #expect(try h.dump() == before)
+        #expect(try h.store.purgeRecords(from: nil, to: nil).isEmpty)
+    }
+
+    @Test("R13: an edited or removed deletion record is detected")
+    func tampering() throws {
+        let h = Harness()
+        let clock = SimulatedClock()
+        h.settings.now = { clock.now }
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure, januaryLeaver.jointure], staff: true))
+        try h.purge("2027-01-01")
+        let records = try h.store.purgeRecords(from: nil, to: nil)
+        #expect(records.count >= 3)
+        #expect(try h.store.verifyPurgeChain().ok)
+        let c = try h.store.connection
+        try c.execute("UPDATE purge_records SET counts = '{\"students\":0}' WHERE id = \(records[1].id)")
+        let edited = try h.store.verifyPurgeChain()
+        #expect(!edited.ok)
+        #expect(edited.problems.contains { $0.contains("record \(records[1].id)") && $0.contains("edited") })
+        try c.execute("UPDATE purge_records SET counts = '\(records[1].countsJSON)' WHERE id = \(records[1].id)")
+        #expect(try h.store.verifyPurgeChain().ok)
+        try c.execute("DELETE FROM purge_records WHERE id = \(records[0].id)")
+        #expect(try !h.store.verifyPurgeChain().ok)
+    }
+
+    @Test("R10: a refused delivery stays 5 working days in the spool, then the purge deletes it")
+    func refusedSpool() throws {
+        let h = Harness()
+        let spool = try Spool(root: h.temp.file("spool"))
+        let folder = spool.folder(date: .d("2026-07-03"), mode: .complet)
+        try spool.store("ENT1D_Complet_20260703_Eleve_0000.xml", in: folder, expectedSize: 3) { writer in
+            try [UInt8]("abc".utf8).withUnsafeBytes { try writer.write($0) }
+        }
+        try spool.markRefused(folder, on: .d("2026-07-03"))  // a Friday
+        try h.purge("2026-07-09", spool: spool)  // Thursday: 4 working days
+        #expect(FileManager.default.fileExists(atPath: folder))
+        let result = try h.purge("2026-07-10", spool: spool)  // Friday: 5 working days
+        #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(result.counts["R10"]?["refused deliveries"] == 1)
+    }
+}
