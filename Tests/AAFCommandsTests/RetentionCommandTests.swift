@@ -1,0 +1,95 @@
+import AAFFixtures
+import AAFModel
+import AAFTestSupport
+import Foundation
+import Testing
+
+@Suite("Consent, purge and certificate commands")
+struct RetentionCommandTests {
+    @Test("R2: no address without consent; grant → next import stores it; revoke → erased at once; all journaled; shown (R14)")
+    func consentRoundTrip() throws {
+        let cli = CLI()
+        let staff = Scenario.base.staff[1]
+        #expect(try cli.importDay("20250901").status == 0)
+        let database = cli.database
+        func stored() -> Bool { fileContains(database, staff.homeStreet) || fileContains(database + "-wal", staff.homeStreet) }
+        #expect(!stored())
+
+        let grant = try cli.run(["consent", "grant", staff.jointure, "--field", "home-address", "--by", "Mme Admin", "--config", cli.config])
+        #expect(grant.status == 0, "\(grant.stderr)")
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(stored())
+        let person = try cli.json(["person", "show", staff.jointure, "--config", cli.config, "--json"])
+        let attributes = try #require(person["attributes"] as? [String: Any])
+        #expect((attributes["ENTPersonAdresse"] as? String)?.contains(staff.homeStreet) == true)
+        let consents = try #require(person["consents"] as? [[String: Any]])
+        #expect(consents.first?["recorded_by"] as? String == "Mme Admin")
+        #expect(consents.first?["field"] as? String == "home-address")
+        // Another staff member's address is still not stored.
+        #expect(!fileContains(database, Scenario.base.staff[2].homeStreet))
+
+        let revoke = try cli.run(["consent", "revoke", staff.jointure, "--field", "home-address", "--by", "Mme Admin", "--config", cli.config])
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        #expect(!stored())
+        let list = try cli.run(["consent", "list", "--config", cli.config])
+        #expect(list.stdout.contains("no consent recorded"))
+        let journal = try runProgram("/usr/bin/sqlite3", [database, "SELECT action || ' ' || recorded_by FROM admin_journal ORDER BY id"])
+        #expect(journal.stdout == "consent-grant Mme Admin\nconsent-revoke Mme Admin\n")
+    }
+
+    @Test("consent for a jointure that is no staff member: exit 66; --by is required")
+    func consentErrors() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let unknown = try cli.run(["consent", "grant", "0000000", "--by", "X", "--config", cli.config])
+        #expect(unknown.status == 66)
+        let pupil = try cli.run(["consent", "grant", Scenario.base.pupils[0].jointure, "--by", "X", "--config", cli.config])
+        #expect(pupil.status == 66)
+        let noBy = try cli.run(["consent", "grant", Scenario.base.staff[0].jointure, "--config", cli.config])
+        #expect(noBy.status == 64)
+    }
+
+    @Test("purge --as-of --dry-run --json reports counts and deletes nothing; purge then certificate")
+    func purgeAndCertificate() throws {
+        let cli = CLI(extra: "[convention]\ncommune = \"Mairie de Testville\"\n")
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(try cli.importDay("20250902").status == 0)
+        // The purge after each import ran as of today: the 2025 departures (due 2026-01-01) are gone already.
+        let status = try cli.json(["status", "--config", cli.config, "--json"])
+        #expect((status["directory"] as? [String: Any])?["departed"] as? Int == 0)
+
+        // R9 preview: two years after the last delivery, everyone would go.
+        let preview = try cli.json(["purge", "--as-of", "2027-09-02", "--dry-run", "--json", "--config", cli.config])
+        let counts = try #require(preview["counts"] as? [String: [String: Int]])
+        #expect(counts["R9"]?["students"] == 61)
+        let after = try cli.json(["status", "--config", cli.config, "--json"])
+        #expect((after["directory"] as? [String: Any])?["students"] as? Int == 61)
+
+        let certificate = try cli.run(["certificate", "--config", cli.config])
+        #expect(certificate.status == 0, "\(certificate.stderr)")
+        #expect(certificate.stdout.contains("Mairie de Testville"))
+        #expect(certificate.stdout.contains("Académie de Créteil"))
+        #expect(certificate.stdout.contains("R6"))
+        #expect(certificate.stdout.contains("R8"))
+        #expect(certificate.stdout.contains("verified"))
+        for p in Scenario.base.pupils.prefix(10) { #expect(!certificate.stdout.contains(p.surname)) }
+
+        // Tampering is reported with a non-zero exit.
+        _ = try runProgram("/usr/bin/sqlite3", [cli.database, "UPDATE purge_records SET counts = '{}' WHERE id = 1"])
+        let broken = try cli.run(["certificate", "--config", cli.config])
+        #expect(broken.status == 65)
+        #expect(broken.stdout.contains("NOT VERIFIED"))
+    }
+
+    @Test("retention settings may be shortened, never lengthened beyond the convention (78)")
+    func retentionLimits() throws {
+        for (key, value) in [("record_max_age_years", 3), ("journal_previous_years", 2), ("refused_delivery_working_days", 6)] {
+            let cli = CLI(extra: "[retention]\n\(key) = \(value)\n")
+            let result = try cli.run(["status", "--config", cli.config])
+            #expect(result.status == 78)
+            #expect(result.stderr.contains("convention"))
+        }
+        let shorter = CLI(extra: "[retention]\nrecord_max_age_years = 1\npupil_days_after_departure = 30\n")
+        #expect(try shorter.run(["status", "--config", shorter.config]).status == 0)
+    }
+}
