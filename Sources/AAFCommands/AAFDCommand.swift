@@ -133,60 +133,19 @@ struct ImportCommand: ParsableCommand {
         let lock = try RunLock(path: configuration.lockPath)
         defer { withExtendedLifetime(lock) {} }
         let store = try openStore(configuration)
-        var settings = configuration.importSettings
-        settings.homeAddressConsents = try store.homeAddressConsents()  // R2
-        let importer = Importer(store: store, settings: settings, logger: logger)
-        let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun)
-        guard fromDirectory == nil else {
-            do {
-                try show(try importer.importDelivery(inDirectory: fromDirectory!, options: importOptions))
-                if !dryRun { try purgeAfterImport(configuration, store: store, spool: nil, logger: logger) }
-            } catch let failure as ImportFailure {
-                if json { try? show(failure.report) }
-                throw CommandFailure(failure.report.outcome == .refused ? .dataError : .failure, failure.description)
-            }
-            return
-        }
-
-        // Fetch, then import what the spool holds.
-        let spool = try openSpool(configuration)
-        var fetched: FetchReport?
-        var transferFailure: CommandFailure?
-        if let sftp = configuration.sftp {
-            do {
-                let report = try Fetcher(settings: sftp, spool: spool, store: store, logger: logger).fetch()
-                fetched = report
-                if !json { print(FetchText.render(report)) }
-            } catch let error as TransferError {
-                transferFailure = CommandFailure(error.status, error.message)
-            }
+        let stop = StopFlag.installForOneShot()
+        let cycle = RunCycle(configuration: configuration, store: store, logger: logger, shouldStop: stop)
+        if json { cycle.print = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun, shouldStop: stop)
+        let outcome: RunOutcome
+        if let fromDirectory {
+            outcome = cycle.importFolder(fromDirectory, importOptions, show: { try? show($0) }, showFailure: { if json { try? show($0) } })
         } else {
-            throw CommandFailure(.config, "\(options.config): no [sftp] section; add one, or import a folder with --from-dir")
+            outcome = cycle.fetchAndImport(importOptions, show: { try? show($0) })
         }
-        // Deliveries downloaded earlier (a cut run) are imported even when the server is unreachable now.
-        let results = try SpoolImporter(
-            spool: spool, importer: importer, today: configuration.today, logger: logger
-        ).run(options: importOptions)
-        if !dryRun { try purgeAfterImport(configuration, store: store, spool: spool, logger: logger) }
-        var refused: [ImportFailure] = []
-        for result in results {
-            switch result {
-            case .imported(let report): try show(report)
-            case .refused(let failure):
-                if json { try? show(failure.report) }
-                refused.append(failure)
-            }
-        }
-        if let first = refused.first {
-            throw CommandFailure(.dataError, first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : ""))
-        }
-        if let transferFailure { throw transferFailure }
-        if results.isEmpty {
-            let host = configuration.sftp.map { "\($0.host):\($0.remoteDirectory)" } ?? "the server"
-            let skipped = fetched?.skipped ?? []
-            throw CommandFailure(
-                .unavailable,
-                "no new delivery on \(host) yet" + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")))
+        if !dryRun { cycle.finish(outcome) }
+        if outcome.status != .ok, let message = outcome.message {
+            throw CommandFailure(outcome.status, message)
         }
     }
 
@@ -199,15 +158,6 @@ struct ImportCommand: ParsableCommand {
             return
         }
         print(ReportText.render(report))
-    }
-}
-
-/// The purge engine runs after every import (R6–R11), as of today.
-func purgeAfterImport(_ configuration: Configuration, store: DirectoryStore, spool: Spool?, logger: Logger) throws {
-    let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: logger)
-        .run(asOf: configuration.today, executedAt: Importer.timestamp(configuration.importSettings.now()), dryRun: false)
-    if result.total > 0 {
-        FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8))
     }
 }
 

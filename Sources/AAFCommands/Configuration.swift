@@ -28,6 +28,14 @@ public struct Configuration: Sendable {
     public var commune = "(commune not configured)"
     public var academy = "Académie de Créteil"
     public var publisher = "(ENT publisher not configured)"
+    /// `[schedule]`: when `aafd run` fetches (R20).
+    public var schedule = Schedule()
+    /// `[alert] command`: run once per incident (R19), through /bin/sh, with AAFD_* variables; nil: none.
+    public var alertCommand: String?
+    /// `[metrics] textfile`: node_exporter textfile written after each run; nil: none.
+    public var metricsTextfile: String?
+    /// `[metrics] file_mode`: 0600 by default (R18); 0640 or 0644 when node_exporter runs as another user.
+    public var metricsFileMode: mode_t = 0o600
     /// `[log] level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -42,6 +50,9 @@ public struct Configuration: Sendable {
         "retention": ["pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days"],
         "log": ["level"],
         "convention": ["commune", "academy", "publisher"],
+        "schedule": ["time", "timezone", "retry_minutes", "give_up_after_hours"],
+        "alert": ["command"],
+        "metrics": ["textfile", "file_mode"],
     ]
 
     /// Reads and validates the file at `path`.
@@ -116,6 +127,36 @@ public struct Configuration: Sendable {
                 }
                 config.importSettings.retention[keyPath: path] = value
             }
+        }
+        if let time = try reader.string("schedule", "time") {
+            let parts = time.split(separator: ":")
+            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m) else {
+                throw CommandFailure(.config, "\(source): [schedule] time must be HH:MM, e.g. \"06:30\"")
+            }
+            config.schedule.hour = h
+            config.schedule.minute = m
+        }
+        if let zone = try reader.string("schedule", "timezone") {
+            guard let tz = TimeZone(identifier: zone) else {
+                throw CommandFailure(.config, "\(source): [schedule] timezone \(zone) is not a known time zone (e.g. Europe/Paris)")
+            }
+            config.schedule.timeZone = tz
+        }
+        if let minutes = try reader.int("schedule", "retry_minutes") {
+            guard (1...720).contains(minutes) else { throw CommandFailure(.config, "\(source): [schedule] retry_minutes must be between 1 and 720") }
+            config.schedule.retryMinutes = minutes
+        }
+        if let hours = try reader.int("schedule", "give_up_after_hours") {
+            guard (1...23).contains(hours) else { throw CommandFailure(.config, "\(source): [schedule] give_up_after_hours must be between 1 and 23") }
+            config.schedule.giveUpAfterHours = hours
+        }
+        config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
+        config.metricsTextfile = try reader.string("metrics", "textfile")
+        if let mode = try reader.string("metrics", "file_mode") {
+            guard let m = mode_t(mode, radix: 8), [0o600, 0o640, 0o644].contains(m) else {
+                throw CommandFailure(.config, "\(source): [metrics] file_mode must be \"0600\", \"0640\" or \"0644\"")
+            }
+            config.metricsFileMode = m
         }
         config.commune = try reader.string("convention", "commune") ?? config.commune
         config.academy = try reader.string("convention", "academy") ?? config.academy

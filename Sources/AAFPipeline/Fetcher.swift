@@ -31,12 +31,14 @@ public final class Fetcher {
     private let spool: Spool
     private let store: DirectoryStore
     private let logger: Logger
+    private let shouldStop: @Sendable () -> Bool
 
-    public init(settings: SFTPSettings, spool: Spool, store: DirectoryStore, logger: Logger) {
+    public init(settings: SFTPSettings, spool: Spool, store: DirectoryStore, logger: Logger, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.settings = settings
         self.spool = spool
         self.store = store
         self.logger = logger
+        self.shouldStop = shouldStop
     }
 
     /// Connects, lists, downloads. Throws ``TransferError`` for connection, key and transfer failures.
@@ -73,8 +75,12 @@ public final class Fetcher {
                     logger.notice("remote size changed since the listing", metadata: ["file.name": "\(file.fileName)"])
                 }
                 if have[file.fileName] == expected { continue }  // already durable from an earlier, cut run
+                if shouldStop() { throw CancellationError() }
                 let entry = try spool.store(file.fileName, in: folder, expectedSize: expected) { writer in
-                    _ = try client.download(file.fileName, expectedSize: expected) { try writer.write($0) }
+                    _ = try client.download(file.fileName, expectedSize: expected) { bytes in
+                        if shouldStop() { throw CancellationError() }
+                        try writer.write(bytes)
+                    }
                 }
                 report.files += 1
                 report.bytes += entry.size

@@ -23,15 +23,18 @@ public struct ImportSettings: Sendable {
 }
 
 /// Options of one run (`aafd import` flags).
-public struct ImportOptions: Sendable, Hashable {
+public struct ImportOptions: Sendable {
     /// Accept departures beyond the R21 threshold for this delivery.
     public var acceptDepartures = false
     /// Parse and reconcile, report, commit nothing.
     public var dryRun = false
+    /// Asked between record batches: true stops the import before its commit (SIGTERM); nothing is imported.
+    public var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(acceptDepartures: Bool = false, dryRun: Bool = false) {
+    public init(acceptDepartures: Bool = false, dryRun: Bool = false, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.acceptDepartures = acceptDepartures
         self.dryRun = dryRun
+        self.shouldStop = shouldStop
     }
 }
 
@@ -130,6 +133,7 @@ public final class Importer {
             while filesLeft > 0 {
                 switch reader.next() {
                 case .records(let batch):
+                    if options.shouldStop() { throw CancellationError() }
                     for record in batch {
                         c.records += 1
                         let outcome: ApplyOutcome =
@@ -178,6 +182,7 @@ public final class Importer {
         for category in AAFCategory.importOrder {
             departures[category] = (session.activeBefore[category] ?? 0, session.departures[category] ?? 0)
         }
+        if options.shouldStop() { throw CancellationError() }
         let breaches = settings.departureGuard.breaches(departures)
         if !breaches.isEmpty, !options.acceptDepartures {
             report.rule = "R21"

@@ -97,8 +97,10 @@ extension DirectoryStore {
             // R11: aafd's own journal.
             let journalBefore = b.journalBefore.iso
             var journal = 0
-            for (table, column) in [("import_runs", "finished_at"), ("admin_journal", "at")] {
-                journal += try deleteRows(table, "\(column) < ?1", [.text(journalBefore)], dryRun: dryRun)
+            for (table, condition) in [
+                ("import_runs", "finished_at < ?1"), ("admin_journal", "at < ?1"), ("incidents", "closed_at IS NOT NULL AND closed_at < ?1"),
+            ] {
+                journal += try deleteRows(table, condition, [.text(journalBefore)], dryRun: dryRun)
             }
             journal += try prunePurgeRecords(before: journalBefore, dryRun: dryRun)
             if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }

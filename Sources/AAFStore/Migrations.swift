@@ -115,6 +115,20 @@ enum Migrations {
             WHERE outcome = 'imported' AND dry_run = 0 HAVING max(extract_date) IS NOT NULL;
         INSERT INTO purge_chain VALUES (1, '\(String(repeating: "0", count: 64))', '\(String(repeating: "0", count: 64))', 0);
         """,
+        // 3: incidents (R19). At most one open at a time; `alerted` makes the alert command run once per incident.
+        """
+        CREATE TABLE incidents (
+            id           INTEGER PRIMARY KEY,
+            opened_at    TEXT NOT NULL,
+            closed_at    TEXT,
+            outcome      TEXT NOT NULL,
+            rule         TEXT,
+            extract_date TEXT,
+            reason       TEXT NOT NULL,
+            alerted      INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX incidents_one_open ON incidents((closed_at IS NULL)) WHERE closed_at IS NULL;
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

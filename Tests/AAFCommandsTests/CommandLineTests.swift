@@ -191,8 +191,9 @@ struct CommandLineTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: state)
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
         for name in try FileManager.default.contentsOfDirectory(atPath: state) {
-            let mode = try FileManager.default.attributesOfItem(atPath: state + "/" + name)[.posixPermissions] as? Int
-            #expect(mode == 0o600, "\(name)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: state + "/" + name)
+            let isDirectory = attributes[.type] as? FileAttributeType == .typeDirectory
+            #expect(attributes[.posixPermissions] as? Int == (isDirectory ? 0o700 : 0o600), "\(name)")
         }
     }
 }

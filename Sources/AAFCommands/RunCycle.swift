@@ -1,0 +1,275 @@
+import AAFModel
+import AAFPipeline
+import AAFStore
+import AAFTransfer
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one run (fetch + import, or one folder) came to.
+struct RunOutcome {
+    enum Kind: String {
+        case imported
+        /// Nothing new on the server yet: not an incident before `give_up_after_hours` (daemon).
+        case nothingNew = "no-delivery"
+        /// The server cannot be reached or stopped answering: retried (daemon).
+        case unavailable
+        /// A delivery was refused (R21, malformed, incomplete…).
+        case refused
+        /// The host key or the key was refused (R16, R17), or the configuration is wrong.
+        case denied
+        case failed
+        /// Stopped by SIGTERM/SIGINT before the commit: nothing imported, not an incident.
+        case stopped
+    }
+
+    var kind: Kind
+    var status: ExitStatus
+    var message: String?
+    var rule: String?
+    var extractDate: ExtractDate?
+    var reports: [ImportReport] = []
+    var bytesDownloaded = 0
+    var duration = 0.0
+
+    /// Whether this outcome opens an incident at once (R19). `nothingNew`/`unavailable` only do so when the daemon
+    /// gives up on the day.
+    var isIncident: Bool { [.refused, .denied, .failed].contains(kind) }
+}
+
+/// The steps every run shares, whether from cron (`aafd import`) or the daemon (`aafd run`): fetch and import,
+/// then incidents and alert (R19), purge (R6–R11), metrics.
+final class RunCycle {
+    let configuration: Configuration
+    let store: DirectoryStore
+    let logger: Logger
+    let shouldStop: @Sendable () -> Bool
+    var print: (String) -> Void = { Swift.print($0) }
+
+    init(configuration: Configuration, store: DirectoryStore, logger: Logger, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.shouldStop = shouldStop
+    }
+
+    private var now: String { Importer.timestamp(configuration.importSettings.now()) }
+
+    private func importer() throws -> Importer {
+        var settings = configuration.importSettings
+        settings.homeAddressConsents = try store.homeAddressConsents()  // R2
+        return Importer(store: store, settings: settings, logger: logger)
+    }
+
+    /// Fetches every pending delivery and imports the spool, oldest first.
+    func fetchAndImport(_ options: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
+        let started = ContinuousClock.now
+        var outcome = classify {
+            guard let sftp = configuration.sftp else {
+                throw CommandFailure(.config, "no [sftp] section; add one, or import a folder with --from-dir")
+            }
+            let spool = try openSpool(configuration)
+            var fetched: FetchReport?
+            var transferFailure: TransferError?
+            do {
+                let report = try Fetcher(settings: sftp, spool: spool, store: store, logger: logger, shouldStop: shouldStop).fetch()
+                fetched = report
+                print(FetchText.render(report))
+            } catch let error as TransferError {
+                transferFailure = error
+            }
+            // Deliveries downloaded earlier (a cut run) are imported even when the server cannot be reached now.
+            let results = try SpoolImporter(spool: spool, importer: try importer(), today: configuration.today, logger: logger)
+                .run(options: options)
+            var outcome = RunOutcome(kind: .imported, status: .ok)
+            outcome.bytesDownloaded = fetched?.bytes ?? 0
+            var refused: [ImportFailure] = []
+            for result in results {
+                switch result {
+                case .imported(let report):
+                    show(report)
+                    outcome.reports.append(report)
+                case .refused(let failure): refused.append(failure)
+                }
+            }
+            if let first = refused.first {
+                if first.report.outcome == .failed, first.report.reason?.contains("stopped") == true {
+                    return RunOutcome(kind: .stopped, status: .ok, message: first.description)
+                }
+                outcome.kind = .refused
+                outcome.status = .dataError
+                outcome.rule = first.report.rule
+                outcome.extractDate = first.report.extractDate
+                outcome.message = first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : "")
+                return outcome
+            }
+            if let transferFailure {
+                throw transferFailure
+            }
+            if results.isEmpty {
+                let skipped = fetched?.skipped ?? []
+                return RunOutcome(
+                    kind: .nothingNew, status: .unavailable,
+                    message: "no new delivery on \(sftp.host):\(sftp.remoteDirectory) yet" + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")),
+                    rule: "R20")
+            }
+            return outcome
+        }
+        outcome.duration = seconds(since: started)
+        return outcome
+    }
+
+    /// Imports one local folder.
+    func importFolder(_ folder: String, _ options: ImportOptions, show: (ImportReport) -> Void, showFailure: (ImportReport) -> Void) -> RunOutcome {
+        let started = ContinuousClock.now
+        var outcome = classify {
+            do {
+                let report = try importer().importDelivery(inDirectory: folder, options: options)
+                show(report)
+                var o = RunOutcome(kind: .imported, status: .ok)
+                o.reports = [report]
+                return o
+            } catch let failure as ImportFailure {
+                showFailure(failure.report)
+                if failure.report.reason?.contains("stopped") == true {
+                    return RunOutcome(kind: .stopped, status: .ok, message: failure.description)
+                }
+                return RunOutcome(
+                    kind: failure.report.outcome == .refused ? .refused : .failed,
+                    status: failure.report.outcome == .refused ? .dataError : .failure, message: failure.description,
+                    rule: failure.report.rule, extractDate: failure.report.extractDate)
+            }
+        }
+        outcome.duration = seconds(since: started)
+        return outcome
+    }
+
+    private func classify(_ body: () throws -> RunOutcome) -> RunOutcome {
+        do {
+            return try body()
+        } catch let error as TransferError {
+            let kind: RunOutcome.Kind = [.hostKey, .authentication, .keyFile].contains(error.code) ? .denied : (error.code == .local ? .failed : .unavailable)
+            let rule: String? = error.code == .hostKey ? "R17" : ([.authentication, .keyFile].contains(error.code) ? "R16" : nil)
+            return RunOutcome(kind: kind, status: error.status, message: error.message, rule: rule)
+        } catch let failure as CommandFailure {
+            return RunOutcome(kind: failure.status == .config ? .denied : .failed, status: failure.status, message: failure.message)
+        } catch is CancellationError {
+            return RunOutcome(kind: .stopped, status: .ok, message: "stopped before the end; nothing was imported")
+        } catch {
+            return RunOutcome(kind: .failed, status: .failure, message: "\(error)")
+        }
+    }
+
+    /// After a run: the incident opens (R19) or closes, the alert runs once per incident, the purge runs, the
+    /// metrics file is written. `forceIncident` opens one for outcomes that are not incidents by themselves
+    /// (the daemon giving up on the day's delivery).
+    func finish(_ outcome: RunOutcome, forceIncident: Bool = false) {
+        do {
+            if outcome.kind == .imported {
+                if let closed = try store.closeIncident(at: now) {
+                    logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(closed.id)"])
+                }
+            } else if outcome.isIncident || forceIncident {
+                let (incident, isNew) = try store.raiseIncident(
+                    outcome: outcome.kind.rawValue, rule: outcome.rule, extractDate: outcome.extractDate,
+                    reason: outcome.message ?? outcome.kind.rawValue, at: now)
+                if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
+                if !incident.alerted { alert(incident) }
+            }
+            if outcome.kind != .stopped, !shouldStop() {
+                let spool = try? Spool(root: configuration.spoolDirectory)
+                let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: logger)
+                    .run(asOf: configuration.today, executedAt: now, dryRun: false)
+                if result.total > 0 { FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8)) }
+            }
+        } catch {
+            logger.error("after-run steps failed", metadata: ["error": "\(error)"])
+        }
+        writeMetrics(outcome)
+    }
+
+    /// Runs `[alert] command` once for this incident, with no personal data in its environment (R19, R15).
+    private func alert(_ incident: Incident) {
+        guard let command = configuration.alertCommand else {
+            try? store.markAlerted(incident.id)
+            return
+        }
+        let env = [
+            "AAFD_INCIDENT_ID": String(incident.id), "AAFD_INCIDENT_OPENED_AT": incident.openedAt, "AAFD_OUTCOME": incident.outcome,
+            "AAFD_RULE": incident.rule ?? "", "AAFD_EXTRACT_DATE": incident.extractDate?.iso ?? "", "AAFD_REASON": incident.reason,
+            "AAFD_COMMUNE": configuration.commune,
+        ]
+        let status = Spawn.shell(command, environment: env, timeout: 60)
+        if status == 0 {
+            try? store.markAlerted(incident.id)
+            logger.notice("alert command ran", metadata: ["incident.id": "\(incident.id)"])
+        } else {
+            // Not marked: the next run tries the alert again (the incident is still open).
+            logger.error("alert command failed", metadata: ["incident.id": "\(incident.id)", "alert.status": "\(status.map(String.init) ?? "killed")"])
+        }
+    }
+
+    /// The node_exporter textfile, written atomically (temporary file, rename). Counts only (R15).
+    func writeMetrics(_ outcome: RunOutcome) {
+        guard let path = configuration.metricsTextfile else { return }
+        do {
+            let counts = try store.counts()
+            let success = try store.journal(limit: 1, outcome: .imported).first
+            let successTime = success.flatMap { ISO8601DateFormatter().date(from: $0.finishedAt)?.timeIntervalSince1970 } ?? 0
+            let incident = try store.openIncident()
+            let duration = outcome.reports.reduce(0) { $0 + $1.durationMilliseconds }
+            var lines = [
+                "# HELP aafd_last_success_timestamp_seconds End of the last successful import.",
+                "# TYPE aafd_last_success_timestamp_seconds gauge",
+                "aafd_last_success_timestamp_seconds \(Int(successTime))",
+                "# HELP aafd_last_run_outcome The last run's outcome (1 for the outcome it had).",
+                "# TYPE aafd_last_run_outcome gauge",
+            ]
+            for kind in ["imported", "no-delivery", "unavailable", "refused", "denied", "failed", "stopped"] {
+                lines.append("aafd_last_run_outcome{outcome=\"\(kind)\"} \(kind == outcome.kind.rawValue ? 1 : 0)")
+            }
+            lines += [
+                "# HELP aafd_last_run_timestamp_seconds End of the last run.",
+                "# TYPE aafd_last_run_timestamp_seconds gauge",
+                "aafd_last_run_timestamp_seconds \(Int(configuration.importSettings.now().timeIntervalSince1970))",
+                "# HELP aafd_directory_entries Active entries in the directory, by category.",
+                "# TYPE aafd_directory_entries gauge",
+                "aafd_directory_entries{category=\"structures\"} \(counts.structures)",
+                "aafd_directory_entries{category=\"students\"} \(counts.students)",
+                "aafd_directory_entries{category=\"staff\"} \(counts.staff)",
+                "aafd_directory_entries{category=\"guardians\"} \(counts.guardians)",
+                "# HELP aafd_departed_awaiting_purge Departed people not yet purged.",
+                "# TYPE aafd_departed_awaiting_purge gauge",
+                "aafd_departed_awaiting_purge \(counts.departed)",
+                "# HELP aafd_last_import_duration_seconds Duration of the last run's imports.",
+                "# TYPE aafd_last_import_duration_seconds gauge",
+                "aafd_last_import_duration_seconds \(Double(duration) / 1000)",
+                "# HELP aafd_last_run_downloaded_bytes Bytes downloaded by the last run.",
+                "# TYPE aafd_last_run_downloaded_bytes gauge",
+                "aafd_last_run_downloaded_bytes \(outcome.bytesDownloaded)",
+                "# HELP aafd_incident_open 1 while an incident is open (R19).",
+                "# TYPE aafd_incident_open gauge",
+                "aafd_incident_open \(incident == nil ? 0 : 1)",
+            ]
+            let temporary = path + ".tmp"
+            let text = lines.joined(separator: "\n") + "\n"
+            unlink(temporary)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, configuration.metricsFileMode)
+            guard fd >= 0 else { throw CommandFailure(.ioError, "cannot write \(temporary)") }
+            fchmod(fd, configuration.metricsFileMode)
+            let ok = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) == $0.count - 1 }
+            close(fd)
+            guard ok, rename(temporary, path) == 0 else { throw CommandFailure(.ioError, "cannot write \(path)") }
+        } catch {
+            logger.error("cannot write the metrics file", metadata: ["metrics.path": "\(path)"])
+        }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
