@@ -1,6 +1,7 @@
 import AAFModel
 import AAFParser
 import AAFPipeline
+import AAFPolicy
 import AAFStore
 import AAFTransfer
 import ArgumentParser
@@ -18,8 +19,8 @@ public struct AAFDCommand: ParsableCommand {
         abstract: "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
         discussion: "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
         subcommands: [
-            ImportCommand.self, FetchCommand.self, StatusCommand.self, PersonCommand.self, PurgeCommand.self,
-            CertificateCommand.self, ConsentCommand.self,
+            ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self, PersonCommand.self,
+            PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, CheckConfigCommand.self,
         ]
     )
 
@@ -270,7 +271,7 @@ extension String {
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the directory's counts and the last imports. No personal data."
+        abstract: "Show the directory's counts, the last imports, the next run, any open incident. No personal data."
     )
 
     @OptionGroup var options: GlobalOptions
@@ -284,6 +285,10 @@ struct StatusCommand: ParsableCommand {
         let counts = try store.counts()
         let last = try store.journal(limit: 1).first
         let success = try store.journal(limit: 1, outcome: .imported).first
+        let incident = try store.openIncident()
+        let nextRun = configuration.schedule.next(after: configuration.importSettings.now())
+        let pending = try Purger(store: store, spool: nil, policy: configuration.importSettings.retention, logger: Logger(label: "aafd.status"))
+            .run(asOf: configuration.today, executedAt: "", dryRun: true).total
         if json {
             var lastImport: [String: Any] = ["outcome": NSNull(), "extract_date": NSNull(), "finished_at": NSNull()]
             if let last {
@@ -296,6 +301,12 @@ struct StatusCommand: ParsableCommand {
             if let success {
                 lastSuccess = ["extract_date": success.extractDate?.iso ?? NSNull(), "finished_at": success.finishedAt]
             }
+            let incidentObject: Any = incident.map {
+                [
+                    "id": $0.id, "opened_at": $0.openedAt, "outcome": $0.outcome, "rule": $0.rule ?? NSNull(),
+                    "extract_date": $0.extractDate?.iso ?? NSNull(), "reason": $0.reason, "alerted": $0.alerted,
+                ] as [String: Any]
+            } ?? NSNull()
             try printJSON([
                 "directory": [
                     "structures": counts.structures, "students": counts.students, "staff": counts.staff,
@@ -303,21 +314,64 @@ struct StatusCommand: ParsableCommand {
                 ],
                 "last_import": lastImport,
                 "last_success": lastSuccess,
+                "incident": incidentObject,
+                "next_run": Importer.timestamp(nextRun),
+                "pending_purges": pending,
                 "database": configuration.databasePath,
             ])
             return
         }
         print("aafd directory \(configuration.databasePath)")
-        print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
-        print("  departed, awaiting purge: \(counts.departed)")
         if let success {
             print("  last success: delivery of \(success.extractDate?.iso ?? "?"), finished \(success.finishedAt)")
         } else {
             print("  last success: none yet")
         }
-        if let last, last != success {
+        if let last {
             print("  last attempt: \(last.outcome.rawValue), delivery of \(last.extractDate?.iso ?? "?"), finished \(last.finishedAt)")
-            if let reason = last.reason { print("    \(reason)") }
+            if last.outcome != .imported, let reason = last.reason { print("    \(reason)") }
+        }
+        print("  next scheduled run: \(Importer.timestamp(nextRun)) (\(String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)) \(configuration.schedule.timeZone.identifier))")
+        if let incident {
+            print("  OPEN INCIDENT since \(incident.openedAt): \(incident.outcome)\(incident.rule.map { " (\($0))" } ?? "")\(incident.extractDate.map { ", delivery of \($0.iso)" } ?? "")")
+            print("    \(incident.reason)")
+        } else {
+            print("  incident: none")
+        }
+        print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
+        print("  departed, awaiting purge: \(counts.departed); purgeable today: \(pending)")
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List the import journal, newest first (dates, outcomes, counts; no personal data)."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "How many entries.") var limit = 20
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let store = try openStore(try options.load())
+        let entries = try store.journal(limit: max(1, limit), includeDryRuns: true)
+        if json {
+            try printJSON(entries.map { e -> [String: Any] in
+                [
+                    "started_at": e.startedAt, "finished_at": e.finishedAt, "extract_date": e.extractDate?.iso ?? NSNull(),
+                    "mode": e.mode ?? NSNull(), "outcome": e.outcome.rawValue, "dry_run": e.dryRun, "reason": e.reason ?? NSNull(),
+                    "counts": (try? JSONSerialization.jsonObject(with: Data(e.countsJSON.utf8))) ?? [:],
+                    "dropped": (try? JSONSerialization.jsonObject(with: Data(e.droppedJSON.utf8))) ?? [:],
+                    "duration_ms": e.durationMilliseconds,
+                ]
+            })
+            return
+        }
+        if entries.isEmpty { print("no import yet") }
+        for e in entries {
+            print("\(e.finishedAt)  \(e.outcome.rawValue)\(e.dryRun ? " (dry run)" : "")  \(e.mode ?? "-") \(e.extractDate?.iso ?? "-")  \(e.durationMilliseconds) ms")
+            if let reason = e.reason { print("    \(reason)") }
         }
     }
 }

@@ -8,8 +8,15 @@ import Glibc
 /// The private key, checked before use (R16): owned by the user aafd runs as, no group or other permission,
 /// RSA of at least 2048 bits (Ed25519 and ECDSA accepted if the académie allows them). The passphrase comes from
 /// `passphrase_file` or `$CREDENTIALS_DIRECTORY/sftp-passphrase`, never from the command line.
-struct PrivateKey {
+public struct PrivateKey {
     let handle: ssh_key
+
+    /// Checks the key file, the passphrase and the key size without connecting (R16), for `aafd check-config`.
+    public static func check(_ settings: SFTPSettings) throws {
+        SFTPClient.initialize()
+        let key = try load(settings)
+        ssh_key_free(key.handle)
+    }
 
     /// The name of the systemd credential holding the passphrase.
     static let passphraseCredential = "sftp-passphrase"

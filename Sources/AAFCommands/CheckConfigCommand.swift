@@ -1,0 +1,69 @@
+import AAFTransfer
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aafd check-config`: everything a run needs, checked without connecting anywhere.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the configuration: every key, file modes, key size, pinned host, writable folders.",
+        discussion: "Exit 0 when everything is usable; 78 with one line per problem otherwise."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let configuration = try options.load()  // keys, types, ranges: 78 with file and key
+        var problems: [String] = []
+        for (what, folder) in [
+            ("[directory] database folder", (configuration.databasePath as NSString).deletingLastPathComponent),
+            ("[directory] state_dir", configuration.stateDirectory), ("[directory] spool", configuration.spoolDirectory),
+        ] {
+            if let problem = CheckConfigCommand.writable(folder) { problems.append("\(what) \(folder): \(problem)") }
+        }
+        if let textfile = configuration.metricsTextfile {
+            let folder = (textfile as NSString).deletingLastPathComponent
+            if access(folder, W_OK) != 0 { problems.append("[metrics] textfile: cannot write in \(folder)") }
+        }
+        if let sftp = configuration.sftp {
+            do {
+                try PrivateKey.check(sftp)
+            } catch let error as TransferError {
+                problems.append("[sftp] \(error.message)")
+            }
+            if let text = try? String(contentsOfFile: sftp.knownHosts, encoding: .utf8) {
+                let names = sftp.port == 22 ? [sftp.host, "[\(sftp.host)]:22"] : ["[\(sftp.host)]:\(sftp.port)"]
+                let pinned = text.split(separator: "\n").contains { line in
+                    let hosts = line.split(separator: " ").first.map { $0.split(separator: ",").map(String.init) } ?? []
+                    return hosts.contains { names.contains($0) || $0.hasPrefix("|1|") }
+                }
+                if !pinned {
+                    problems.append("[sftp] known_hosts \(sftp.knownHosts) has no entry for \(names.last!); pin the académie's host key (Docs/operations.md)")
+                }
+            } else {
+                problems.append("[sftp] known_hosts \(sftp.knownHosts) cannot be read")
+            }
+        } else {
+            print("note: no [sftp] section: only `aafd import --from-dir` can run")
+        }
+        guard problems.isEmpty else {
+            throw CommandFailure(.config, "\(options.config): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
+        }
+        print("\(options.config): OK")
+    }
+
+    /// Nil when `folder` exists and is writable, or can be created; else what is wrong.
+    static func writable(_ folder: String) -> String? {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { return "not a folder" }
+            return access(folder, W_OK | X_OK) == 0 ? nil : "not writable by this user"
+        }
+        let parent = (folder as NSString).deletingLastPathComponent
+        return writable(parent) == nil ? nil : "does not exist and cannot be created"
+    }
+}
