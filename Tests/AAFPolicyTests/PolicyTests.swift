@@ -1,3 +1,4 @@
+import Foundation
 import AAFModel
 import AAFPolicy
 import Testing
@@ -122,5 +123,41 @@ struct ModelTests {
         #expect(GuardianReference.jointure("2867253$2$1$1$0$0") == "2867253")
         #expect(GuardianReference.jointure("2867253") == "2867253")
         #expect(GuardianReference.jointure("$1") == nil)
+    }
+}
+
+@Suite("Schedule across daylight-saving changes (Europe/Paris)")
+struct ScheduleTests {
+    func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    @Test("06:30 Paris is 05:30 UTC in winter and 04:30 UTC in summer, across the March change")
+    func march() {
+        let s = Schedule()
+        #expect(s.next(after: utc("2026-03-28T06:00:00Z")) == utc("2026-03-29T04:30:00Z"))
+        #expect(s.next(after: utc("2026-03-27T06:00:00Z")) == utc("2026-03-28T05:30:00Z"))
+        #expect(s.next(after: utc("2026-03-29T04:30:00Z")) == utc("2026-03-30T04:30:00Z"))
+    }
+
+    @Test("…and back to 05:30 UTC across the October change")
+    func october() {
+        let s = Schedule()
+        #expect(s.next(after: utc("2026-10-24T06:00:00Z")) == utc("2026-10-25T05:30:00Z"))
+        #expect(s.next(after: utc("2026-10-23T06:00:00Z")) == utc("2026-10-24T04:30:00Z"))
+    }
+
+    @Test("a time inside the spring-forward gap runs at the next existing minute")
+    func gap() {
+        var s = Schedule()
+        s.hour = 2
+        s.minute = 30
+        #expect(s.next(after: utc("2026-03-28T12:00:00Z")) == utc("2026-03-29T01:00:00Z"))
+    }
+
+    @Test("last(atOrBefore:) is the most recent scheduled instant (catch-up)")
+    func last() {
+        let s = Schedule()
+        #expect(s.last(atOrBefore: utc("2026-03-29T04:29:00Z")) == utc("2026-03-28T05:30:00Z"))
+        #expect(s.last(atOrBefore: utc("2026-03-29T04:30:00Z")) == utc("2026-03-29T04:30:00Z"))
+        #expect(s.last(atOrBefore: utc("2026-11-29T12:00:00Z")) == utc("2026-11-29T05:30:00Z"))
     }
 }
