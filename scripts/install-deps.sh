@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages aafd needs to build, test and run. Idempotent; needs root (or sudo).
 set -euo pipefail
-packages=(libxml2-dev libsqlite3-dev libssh-dev pkg-config openssh-server openssh-client libxml2-utils sqlite3 binutils)
+packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config openssh-server openssh-client libxml2-utils sqlite3 systemd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

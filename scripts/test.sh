@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds, and runs the whole test suite (Swift Testing).
+# Installs what the tests need, builds, checks the systemd units, and runs the whole test suite (Swift Testing).
+# The SFTP and daemon tests start their own OpenSSH sshd instances on 127.0.0.1 (root needed, as in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 swift build --build-tests
+scripts/check-units.sh "$(swift build --show-bin-path)/aafd"
 swift test --skip-build 2>&1 | tee .build/test-output.txt
