@@ -65,7 +65,10 @@ final class RunCycle {
     }
 
     /// Fetches every pending delivery and imports the spool, oldest first.
-    func fetchAndImport(_ options: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
+    func fetchAndImport(_ given: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
+        var options = given
+        options.progress = { TerminalProgress.shared.show("importing: \($0) records") }
+        defer { TerminalProgress.shared.clear() }
         let started = ContinuousClock.now
         var outcome = classify {
             guard let sftp = configuration.sftp else {
@@ -75,7 +78,10 @@ final class RunCycle {
             var fetched: FetchReport?
             var transferFailure: TransferError?
             do {
-                let report = try Fetcher(settings: sftp, spool: spool, store: store, logger: logger, shouldStop: shouldStop).fetch()
+                let fetcher = Fetcher(settings: sftp, spool: spool, store: store, logger: logger, shouldStop: shouldStop)
+                fetcher.progress = { TerminalProgress.shared.show("downloading: \($0 / 1_048_576) MiB") }
+                let report = try fetcher.fetch()
+                TerminalProgress.shared.clear()
                 fetched = report
                 print(FetchText.render(report))
             } catch let error as TransferError {
@@ -123,7 +129,10 @@ final class RunCycle {
     }
 
     /// Imports one local folder.
-    func importFolder(_ folder: String, _ options: ImportOptions, show: (ImportReport) -> Void, showFailure: (ImportReport) -> Void) -> RunOutcome {
+    func importFolder(_ folder: String, _ given: ImportOptions, show: (ImportReport) -> Void, showFailure: (ImportReport) -> Void) -> RunOutcome {
+        var options = given
+        options.progress = { TerminalProgress.shared.show("importing: \($0) records") }
+        defer { TerminalProgress.shared.clear() }
         let started = ContinuousClock.now
         var outcome = classify {
             do {

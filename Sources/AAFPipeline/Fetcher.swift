@@ -32,6 +32,8 @@ public final class Fetcher {
     private let store: DirectoryStore
     private let logger: Logger
     private let shouldStop: @Sendable () -> Bool
+    /// Told the bytes downloaded so far in this run (progress display).
+    public var progress: @Sendable (Int) -> Void = { _ in }
 
     public init(settings: SFTPSettings, spool: Spool, store: DirectoryStore, logger: Logger, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.settings = settings
@@ -54,6 +56,7 @@ public final class Fetcher {
         let listing = DeliveryCheck.group(files.map(\.name))
         report.ignored = listing.ignored
         let last = try store.lastImportedExtractDate()
+        var downloaded = 0
 
         for delivery in listing.candidates {
             let label = "\(delivery.date.compact)-\(delivery.mode.rawValue)"
@@ -80,6 +83,8 @@ public final class Fetcher {
                     _ = try client.download(file.fileName, expectedSize: expected) { bytes in
                         if shouldStop() { throw CancellationError() }
                         try writer.write(bytes)
+                        downloaded += bytes.count
+                        progress(downloaded)
                     }
                 }
                 report.files += 1

@@ -30,6 +30,8 @@ public struct ImportOptions: Sendable {
     public var dryRun = false
     /// Asked between record batches: true stops the import before its commit (SIGTERM); nothing is imported.
     public var shouldStop: @Sendable () -> Bool = { false }
+    /// Told the number of records applied so far, after each batch (progress display).
+    public var progress: @Sendable (Int) -> Void = { _ in }
 
     public init(acceptDepartures: Bool = false, dryRun: Bool = false, shouldStop: @escaping @Sendable () -> Bool = { false }) {
         self.acceptDepartures = acceptDepartures
@@ -127,6 +129,7 @@ public final class Importer {
             filter: filter, chunkSize: settings.chunkSize, limits: settings.limits)
         defer { reader.cancel() }
 
+        var applied = 0
         for category in AAFCategory.importOrder {
             var c = CategoryCounts()
             var filesLeft = delivery.files[category]?.count ?? 0
@@ -142,6 +145,8 @@ public final class Importer {
                             : try session.upsert(record)
                         Importer.count(outcome, into: &c)
                     }
+                    applied += batch.count
+                    options.progress(applied)
                 case .endOfFile(let file, let header, let statistics):
                     try checkHeader(header, file: file)
                     report.files += 1
