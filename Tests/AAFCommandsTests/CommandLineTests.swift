@@ -162,7 +162,8 @@ struct CommandLineTests {
         // Every key of every section appears in the example, commented out or not.
         for key in ["database", "state_dir", "spool", "host", "port", "user", "private_key", "passphrase_file", "known_hosts",
             "remote_dir", "delete_after_download", "connect_timeout_seconds", "io_timeout_seconds", "departure_guard_percent",
-            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days", "level"]
+            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days", "level", "commune", "academy", "publisher", "time", "timezone",
+            "retry_minutes", "give_up_after_hours", "command", "textfile", "file_mode"]
         {
             #expect(example.contains("\(key) ="), "\(key) is not documented in the example")
         }
