@@ -131,6 +131,14 @@ struct ConsentCommand: ParsableCommand {
         @Option(help: "The data consented to: home-address.") var field: String = DirectoryStore.homeAddressField
         @Option(help: "Who records this (the administrator).") var by: String
 
+        /// Loads the configuration, takes the run lock, opens the directory, and hands them to `body`.
+        func withStore(_ options: GlobalOptions, _ body: (DirectoryStore, _ at: String) throws -> Void) throws {
+            let configuration = try options.load()
+            let lock = try RunLock(path: configuration.lockPath)
+            defer { withExtendedLifetime(lock) {} }
+            try body(try openStore(configuration), Importer.timestamp(configuration.importSettings.now()))
+        }
+
         func validate() throws {
             guard field == DirectoryStore.homeAddressField else { throw ValidationError("--field must be home-address") }
             guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who records it") }
@@ -143,16 +151,12 @@ struct ConsentCommand: ParsableCommand {
         @OptionGroup var consent: FieldOptions
 
         func run() throws {
-            let configuration = try options.load()
-            let lock = try RunLock(path: configuration.lockPath)
-            defer { withExtendedLifetime(lock) {} }
-            let store = try openStore(configuration)
-            do {
-                try store.grantConsent(
-                    jointure: consent.jointure, field: consent.field, recordedBy: consent.by,
-                    at: Importer.timestamp(configuration.importSettings.now()))
-            } catch let error as StoreError {
-                throw CommandFailure(.noInput, error.message)
+            try consent.withStore(options) { store, at in
+                do {
+                    try store.grantConsent(jointure: consent.jointure, field: consent.field, recordedBy: consent.by, at: at)
+                } catch let error as StoreError {
+                    throw CommandFailure(.noInput, error.message)
+                }
             }
             print("consent recorded; the next import stores the home address")
         }
@@ -164,13 +168,10 @@ struct ConsentCommand: ParsableCommand {
         @OptionGroup var consent: FieldOptions
 
         func run() throws {
-            let configuration = try options.load()
-            let lock = try RunLock(path: configuration.lockPath)
-            defer { withExtendedLifetime(lock) {} }
-            let store = try openStore(configuration)
-            let existed = try store.revokeConsent(
-                jointure: consent.jointure, field: consent.field, recordedBy: consent.by,
-                at: Importer.timestamp(configuration.importSettings.now()))
+            var existed = false
+            try consent.withStore(options) { store, at in
+                existed = try store.revokeConsent(jointure: consent.jointure, field: consent.field, recordedBy: consent.by, at: at)
+            }
             print(existed ? "consent revoked; the stored home address was erased" : "no such consent; nothing stored (revocation journaled)")
         }
     }

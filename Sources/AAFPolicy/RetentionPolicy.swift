@@ -64,21 +64,6 @@ public struct RetentionPolicy: Sendable, Hashable {
     }
 }
 
-/// The boundaries of one purge run (``RetentionPolicy/plan(asOf:lastReceived:)``).
-public struct PurgePlan: Sendable, Hashable {
-    public var asOf: ExtractDate
-    /// R6 (pupils), R7 (guardians): departed before this date (1 January of the current year) → purged.
-    public var departedBefore: ExtractDate
-    /// R6, R7 with `pupil_days_after_departure`: departed on or before this date → purged too.
-    public var departedOnOrBefore: ExtractDate?
-    /// R9: anyone whose record was last received on or before this date → purged.
-    public var receivedOnOrBefore: ExtractDate
-    /// R9: no delivery since `receivedOnOrBefore`: every person is purged.
-    public var everyoneExpired: Bool
-    /// R11: journal entries from before this date → purged.
-    public var journalBefore: ExtractDate
-}
-
 extension ExtractDate {
     /// The same day `years` years later (29 February becomes 28 February in a common year).
     public func addingYears(_ years: Int) -> ExtractDate {

@@ -9,28 +9,6 @@ public struct PurgeResult: Sendable, Hashable {
     public init() {}
 }
 
-/// The boundaries a purge applies: a value computed by the retention policy (AAFPolicy), executed here.
-public struct PurgeBoundaries: Sendable, Hashable {
-    public var asOf: ExtractDate
-    public var departedBefore: ExtractDate
-    public var departedOnOrBefore: ExtractDate?
-    public var receivedOnOrBefore: ExtractDate
-    public var everyoneExpired: Bool
-    public var journalBefore: ExtractDate
-
-    public init(
-        asOf: ExtractDate, departedBefore: ExtractDate, departedOnOrBefore: ExtractDate?, receivedOnOrBefore: ExtractDate,
-        everyoneExpired: Bool, journalBefore: ExtractDate
-    ) {
-        self.asOf = asOf
-        self.departedBefore = departedBefore
-        self.departedOnOrBefore = departedOnOrBefore
-        self.receivedOnOrBefore = receivedOnOrBefore
-        self.everyoneExpired = everyoneExpired
-        self.journalBefore = journalBefore
-    }
-}
-
 /// One deletion record of the R13 chain.
 public struct PurgeRecord: Sendable, Hashable {
     public var id: Int
@@ -62,7 +40,7 @@ extension DirectoryStore {
     ///
     /// - Parameter dryRun: count only; nothing is deleted or recorded.
     public func purge(
-        _ b: PurgeBoundaries, executedAt: String, dryRun: Bool, alsoRecord: [String: [String: Int]] = [:]
+        _ b: PurgePlan, executedAt: String, dryRun: Bool, alsoRecord: [String: [String: Int]] = [:]
     ) throws -> PurgeResult {
         var result = PurgeResult()
         result.counts = alsoRecord

@@ -1,0 +1,28 @@
+/// The boundaries of one purge run: computed by the retention policy (AAFPolicy, `RetentionPolicy.plan`),
+/// executed by the store (AAFStore, `DirectoryStore.purge`).
+public struct PurgePlan: Sendable, Hashable {
+    public var asOf: ExtractDate
+    /// R6 (pupils), R7 (guardians): departed before this date (1 January of the current year) → purged.
+    public var departedBefore: ExtractDate
+    /// R6, R7 with `pupil_days_after_departure`: departed on or before this date → purged too.
+    public var departedOnOrBefore: ExtractDate?
+    /// R9: anyone whose record was last received on or before this date → purged.
+    public var receivedOnOrBefore: ExtractDate
+    /// R9: no delivery since `receivedOnOrBefore`: every person is purged.
+    public var everyoneExpired: Bool
+    /// R11: journal entries from before this date → purged.
+    public var journalBefore: ExtractDate
+
+    public init(
+        asOf: ExtractDate, departedBefore: ExtractDate, departedOnOrBefore: ExtractDate?, receivedOnOrBefore: ExtractDate,
+        everyoneExpired: Bool, journalBefore: ExtractDate
+    ) {
+        self.asOf = asOf
+        self.departedBefore = departedBefore
+        self.departedOnOrBefore = departedOnOrBefore
+        self.receivedOnOrBefore = receivedOnOrBefore
+        self.everyoneExpired = everyoneExpired
+        self.journalBefore = journalBefore
+    }
+}
+
