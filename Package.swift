@@ -47,6 +47,10 @@ let package = Package(
             pkgConfig: "libssh",
             providers: [.apt(["libssh-dev"])]
         ),
+        // sync_file_range (Linux, _GNU_SOURCE): header only.
+        .systemLibrary(
+            name: "CFileSync"
+        ),
         .systemLibrary(
             name: "CCrypto",
             pkgConfig: "libcrypto",
@@ -100,6 +104,7 @@ let package = Package(
                 "AAFModel",
                 "AAFDigest",
                 "CLibSSH",
+                "CFileSync",
             ],
             swiftSettings: swiftSettings
         ),

@@ -72,6 +72,7 @@ public final class Fetcher {
             }
             let folder = spool.folder(date: delivery.date, mode: delivery.mode)
             let have = Dictionary(spool.manifest(folder).map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
+            var stored: [Spool.Entry] = []
             for file in delivery.orderedFiles {
                 let expected = try client.size(of: file.fileName)
                 if expected != sizes[file.fileName] {
@@ -87,9 +88,11 @@ public final class Fetcher {
                         progress(downloaded)
                     }
                 }
+                stored.append(entry)
                 report.files += 1
                 report.bytes += entry.size
             }
+            try spool.commit(stored, in: folder)
             try spool.verify(folder)
             report.downloaded.append(label)
             // R10: the remote copy goes only once every local copy is durable.

@@ -1,6 +1,8 @@
 import AAFDigest
 import AAFModel
+internal import CFileSync
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,12 +10,16 @@ import Glibc
 
 /// The local spool: one folder (0700) per delivery, files 0600, written durably (R10, R18).
 ///
-/// A file is written under a hidden temporary name (`.NAME.part`), fsynced, renamed to its final name, and the
-/// folder is fsynced; only then is it listed in the folder's manifest (`.manifest`: name, size, SHA-256), itself
-/// replaced atomically. A cut transfer leaves at most a hidden `.part` file, which no import ever reads and the next
-/// download of that file replaces.
+/// A file is written under a hidden temporary name (`.NAME.part`) — write-back started as it arrives — fsynced and
+/// renamed to its final name. Once every file of a delivery is there, ``commit(_:in:)`` records them in the folder's
+/// manifest (`.manifest`: name, size, SHA-256, replaced atomically) and fsyncs the folder: only then are the copies
+/// durable and may the remote files go (R10). A cut transfer leaves at most a hidden `.part` file, which no import
+/// ever reads and the next download replaces; files not yet in the manifest are downloaded again.
 public final class Spool: Sendable {
     public let root: String
+    /// Finishes files (fsync, rename) in the background while the next one downloads; ``commit(_:in:)`` waits.
+    private let finisher = DispatchQueue(label: "aafd.spool.finish")
+    private let finishError = Mutex<TransferError?>(nil)
 
     /// One manifest line.
     public struct Entry: Sendable, Hashable {
@@ -58,9 +64,10 @@ public final class Spool: Sendable {
         }
     }
 
-    /// Writes `name` into `folder` durably from `produce`, which is handed a writer; records it in the manifest.
+    /// Writes `name` into `folder` from `produce`, which is handed a writer: fsynced and renamed; recorded by
+    /// ``commit(_:in:)``.
     ///
-    /// - Returns: the manifest entry.
+    /// - Returns: the manifest entry to commit.
     /// - Throws: whatever `produce` throws (the temporary file is removed), or ``TransferError`` `.local`.
     @discardableResult
     public func store(
@@ -81,20 +88,49 @@ public final class Spool: Sendable {
             guard writer.written == expectedSize else {
                 throw TransferError(.transfer, "\(name): \(writer.written) bytes written, \(expectedSize) expected; not kept")
             }
-            try writer.sync()
-            writer.close()
-            guard rename(temporary, final) == 0 else { throw TransferError(.local, "cannot rename \(temporary) (errno \(errno))") }
-            try Spool.syncDirectory(folder)
         } catch {
             writer.close()
             unlink(temporary)
             throw error
         }
         let entry = Entry(name: name, size: writer.written, sha256: writer.digest())
-        var entries = manifest(folder).filter { $0.name != name }
-        entries.append(entry)
-        try writeManifest(entries, in: folder)
+        // fsync and rename while the caller downloads the next file; commit() waits for them.
+        let handoff = FinishJob(writer: writer, temporary: temporary, final: final)
+        finisher.async { [self] in
+            do {
+                try handoff.writer.sync()
+                handoff.writer.close()
+                guard rename(handoff.temporary, handoff.final) == 0 else {
+                    throw TransferError(.local, "cannot rename \(handoff.temporary) (errno \(errno))")
+                }
+            } catch {
+                handoff.writer.close()
+                unlink(handoff.temporary)
+                self.finishError.withLock { $0 = $0 ?? (error as? TransferError) ?? TransferError(.local, "cannot finish \(handoff.final)") }
+            }
+        }
         return entry
+    }
+
+    /// Waits until every file handed over is fsynced and renamed; throws the first failure.
+    public func waitForFiles() throws {
+        finisher.sync {}
+        if let error = finishError.withLock({ e -> TransferError? in
+            defer { e = nil }
+            return e
+        }) {
+            throw error
+        }
+    }
+
+    /// Records `entries` in the folder's manifest and makes the folder durable (one fsync covers the files' renames
+    /// and the manifest's). Call before deleting anything remotely.
+    public func commit(_ entries: [Entry], in folder: String) throws {
+        try waitForFiles()
+        let names = Set(entries.map(\.name))
+        let all = manifest(folder).filter { !names.contains($0.name) } + entries
+        try writeManifest(all, in: folder, syncFolder: false)
+        try Spool.syncDirectory(folder)
     }
 
     /// Checks every file of the manifest against its recorded size.
@@ -126,12 +162,12 @@ public final class Spool: Sendable {
         }
     }
 
-    private func writeManifest(_ entries: [Entry], in folder: String) throws {
+    private func writeManifest(_ entries: [Entry], in folder: String, syncFolder: Bool) throws {
         let text = entries.map { "\($0.name)\t\($0.size)\t\($0.sha256)\n" }.joined()
-        try Spool.writeAtomically(Data(text.utf8), to: (folder as NSString).appendingPathComponent(".manifest"), folder: folder)
+        try Spool.writeAtomically(Data(text.utf8), to: (folder as NSString).appendingPathComponent(".manifest"), folder: folder, syncFolder: syncFolder)
     }
 
-    static func writeAtomically(_ data: Data, to path: String, folder: String) throws {
+    static func writeAtomically(_ data: Data, to path: String, folder: String, syncFolder: Bool = true) throws {
         let temporary = path + ".tmp"
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -142,7 +178,7 @@ public final class Spool: Sendable {
             unlink(temporary)
             throw TransferError(.local, "cannot write \(path)")
         }
-        try syncDirectory(folder)
+        if syncFolder { try syncDirectory(folder) }
     }
 
     static func makeDirectory(_ path: String) throws {
@@ -166,12 +202,24 @@ public final class Spool: Sendable {
     }
 }
 
+/// A finished download waiting for its fsync and rename on the spool's queue.
+private struct FinishJob: @unchecked Sendable {
+    // @unchecked Sendable: the writer is handed over whole; the downloading thread never touches it again.
+    let writer: SpoolWriter
+    let temporary: String
+    let final: String
+}
+
 /// Writes one spool file and hashes it as it goes.
 public final class SpoolWriter {
     private var fd: Int32
     let path: String
     private let hasher = SHA256Hasher()
     public private(set) var written = 0
+    /// Bytes already handed to the kernel's write-back.
+    private var flushed = 0
+    /// Write-back starts every this many bytes while downloading, so that the final fsync has little left to do.
+    static let writeBackStep = 4 << 20
 
     init(fd: Int32, path: String) {
         self.fd = fd
@@ -191,6 +239,11 @@ public final class SpoolWriter {
         }
         hasher.update(bytes)
         written += bytes.count
+        if written - flushed >= SpoolWriter.writeBackStep {
+            // Asynchronous: starts write-back of what was written since, without waiting for it.
+            _ = cfilesync_start_writeback(fd, Int64(flushed), Int64(written - flushed))
+            flushed = written
+        }
     }
 
     func sync() throws {

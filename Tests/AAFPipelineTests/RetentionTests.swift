@@ -202,9 +202,10 @@ struct RetentionTests {
         let h = Harness()
         let spool = try Spool(root: h.temp.file("spool"))
         let folder = spool.folder(date: .d("2026-07-03"), mode: .complet)
-        try spool.store("ENT1D_Complet_20260703_Eleve_0000.xml", in: folder, expectedSize: 3) { writer in
+        let entry = try spool.store("ENT1D_Complet_20260703_Eleve_0000.xml", in: folder, expectedSize: 3) { writer in
             try [UInt8]("abc".utf8).withUnsafeBytes { try writer.write($0) }
         }
+        try spool.commit([entry], in: folder)
         try spool.markRefused(folder, on: .d("2026-07-03"))  // a Friday
         try h.purge("2026-07-09", spool: spool)  // Thursday: 4 working days
         #expect(FileManager.default.fileExists(atPath: folder))

@@ -1,0 +1,11 @@
+#ifndef AAFD_CFILESYNC_SHIM_H
+#define AAFD_CFILESYNC_SHIM_H
+// sync_file_range is a Linux call behind _GNU_SOURCE, which Swift's Glibc module does not expose.
+#define _GNU_SOURCE 1
+#include <fcntl.h>
+
+/// Starts write-back of a file range without waiting for it (SYNC_FILE_RANGE_WRITE); 0 or -1 with errno.
+static inline int cfilesync_start_writeback(int fd, long long offset, long long count) {
+    return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+}
+#endif
