@@ -287,7 +287,9 @@ struct StatusCommand: ParsableCommand {
         let success = try store.journal(limit: 1, outcome: .imported).first
         let incident = try store.openIncident()
         let nextRun = configuration.schedule.next(after: configuration.importSettings.now())
-        let pending = try Purger(store: store, spool: nil, policy: configuration.importSettings.retention, logger: Logger(label: "aafd.status"))
+        var quiet = Logger(label: "aafd.status")
+        quiet.logLevel = .warning  // the preview is not an event worth a log line
+        let pending = try Purger(store: store, spool: nil, policy: configuration.importSettings.retention, logger: quiet)
             .run(asOf: configuration.today, executedAt: "", dryRun: true).total
         if json {
             var lastImport: [String: Any] = ["outcome": NSNull(), "extract_date": NSNull(), "finished_at": NSNull()]

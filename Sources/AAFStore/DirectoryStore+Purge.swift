@@ -44,7 +44,8 @@ extension DirectoryStore {
     ) throws -> PurgeResult {
         var result = PurgeResult()
         result.counts = alsoRecord
-        try connection.execute("BEGIN IMMEDIATE")
+        // A dry run only reads: a deferred transaction, so that `aafd status` never waits behind an import (WAL).
+        try connection.execute(dryRun ? "BEGIN" : "BEGIN IMMEDIATE")
         do {
             let before = b.departedBefore.iso
             let onOrBefore = b.departedOnOrBefore?.iso ?? "0000-00-00"
