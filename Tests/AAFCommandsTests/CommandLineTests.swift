@@ -169,6 +169,24 @@ struct CommandLineTests {
         }
     }
 
+    @Test("status answers at once while an import holds its transaction, showing the previous state")
+    func statusDuringImport() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let folder = cli.temp.folder("big")
+        var writer = DeliveryWriter()
+        writer.partSize = 2000
+        try writer.write(SyntheticDirectory.generate(schools: 6, pupils: 8000, seed: 4), date: ExtractDate(year: 2025, month: 9, day: 2)!, to: folder)
+        let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"])
+        usleep(400_000)
+        let started = Date()
+        let status = try cli.run(["status", "--config", cli.config, "--json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(status.stderr.isEmpty)
+        #expect(importing.wait() == 0)
+    }
+
     @Test("a second run while the lock is held exits 75 at once")
     func lockHeld() throws {
         let cli = CLI()
