@@ -1,3 +1,5 @@
+import AAFFixtures
+import AAFModel
 import Foundation
 
 /// Where things are, from the test's point of view.
@@ -92,4 +94,13 @@ public func runProgram(_ path: String, _ arguments: [String], environment: [Stri
 public func fileContains(_ path: String, _ needle: String) -> Bool {
     guard let data = FileManager.default.contents(atPath: path) else { return false }
     return data.range(of: Data(needle.utf8)) != nil
+}
+
+/// Writes a synthetic Complet delivery of `pupils` pupils for `date` into `folder` (which must exist).
+public func writeSyntheticDelivery(
+    pupils: Int, schools: Int, seed: UInt64, date: ExtractDate, partSize: Int, to folder: String
+) throws {
+    var writer = DeliveryWriter()
+    writer.partSize = partSize
+    try writer.write(SyntheticDirectory.generate(schools: schools, pupils: pupils, seed: seed), date: date, to: folder)
 }

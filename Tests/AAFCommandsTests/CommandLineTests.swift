@@ -174,9 +174,7 @@ struct CommandLineTests {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let folder = cli.temp.folder("big")
-        var writer = DeliveryWriter()
-        writer.partSize = 2000
-        try writer.write(SyntheticDirectory.generate(schools: 6, pupils: 8000, seed: 4), date: ExtractDate(year: 2025, month: 9, day: 2)!, to: folder)
+        try writeSyntheticDelivery(pupils: 8000, schools: 6, seed: 4, date: ExtractDate(year: 2025, month: 9, day: 2)!, partSize: 2000, to: folder)
         let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"])
         usleep(400_000)
         let started = Date()

@@ -37,9 +37,7 @@ extension SFTPSetup {
 
     /// A delivery big enough for an import to be cut in the middle.
     func dropBig(date: ExtractDate, pupils: Int = 6000) throws {
-        var writer = DeliveryWriter()
-        writer.partSize = 1000
-        try writer.write(SyntheticDirectory.generate(schools: 4, pupils: pupils, seed: 8), date: date, to: server.remoteDirectory)
+        try writeSyntheticDelivery(pupils: pupils, schools: 4, seed: 8, date: date, partSize: 1000, to: server.remoteDirectory)
     }
 }
 
@@ -188,9 +186,7 @@ struct IncidentTests {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let folder = cli.temp.folder("big")
-        var writer = DeliveryWriter()
-        writer.partSize = 500
-        try writer.write(SyntheticDirectory.generate(schools: 6, pupils: 6000, seed: 9), date: ExtractDate(year: 2025, month: 9, day: 2)!, to: folder)
+        try writeSyntheticDelivery(pupils: 6000, schools: 6, seed: 9, date: ExtractDate(year: 2025, month: 9, day: 2)!, partSize: 500, to: folder)
         var stoppedMidway = 0
         for delay in [0.15, 0.3, 0.45, 0.6] {
             let child = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"])

@@ -220,9 +220,7 @@ struct SFTPTests {
 
     /// A delivery big enough that a transfer can be caught in the middle.
     func bigDelivery(on s: SFTPSetup) throws {
-        var writer = DeliveryWriter()
-        writer.partSize = 100_000
-        try writer.write(SyntheticDirectory.generate(schools: 4, pupils: 12_000, seed: 3), date: ExtractDate(year: 2025, month: 9, day: 4)!, to: s.server.remoteDirectory)
+        try writeSyntheticDelivery(pupils: 12_000, schools: 4, seed: 3, date: ExtractDate(year: 2025, month: 9, day: 4)!, partSize: 100_000, to: s.server.remoteDirectory)
     }
 
     /// Waits until a `.part` file in the spool holds some bytes.

@@ -68,6 +68,14 @@ struct RetentionTests {
         return d
     }
 
+    /// A harness whose journal timestamps come from a simulated clock.
+    func clockedHarness() -> (Harness, SimulatedClock) {
+        let h = Harness()
+        let clock = SimulatedClock()
+        h.settings.now = { clock.now }
+        return (h, clock)
+    }
+
     /// Imports `directory` as the delivery of `day`, with the clock on that day.
     func deliver(_ h: Harness, _ clock: SimulatedClock, _ day: String, _ directory: SyntheticDirectory) throws {
         clock.set(.d(day))
@@ -76,9 +84,7 @@ struct RetentionTests {
 
     @Test("arrivals, departures in July and January, a staff departure, a return, then deliveries stop (R9)")
     func threeYears() throws {
-        let h = Harness()
-        let clock = SimulatedClock()
-        h.settings.now = { clock.now }
+        let (h, clock) = clockedHarness()
         // Year 1.
         try deliver(h, clock, "2025-09-01", base)
         // July: one pupil leaves for good, one leaves and comes back, a staff member leaves.
@@ -135,9 +141,7 @@ struct RetentionTests {
 
     @Test("R11: the journal keeps the current and the previous calendar year")
     func journal() throws {
-        let h = Harness()
-        let clock = SimulatedClock()
-        h.settings.now = { clock.now }
+        let (h, clock) = clockedHarness()
         try deliver(h, clock, "2025-09-01", base)
         try deliver(h, clock, "2026-03-02", base)
         try h.purge("2026-12-31")
@@ -149,9 +153,7 @@ struct RetentionTests {
 
     @Test("a shorter delay set by the DPO: purged N days after departure, never later than the year's end")
     func shorterDelay() throws {
-        let h = Harness()
-        let clock = SimulatedClock()
-        h.settings.now = { clock.now }
+        let (h, clock) = clockedHarness()
         try deliver(h, clock, "2025-09-01", base)
         try deliver(h, clock, "2026-03-02", without([julyLeaver.jointure], staff: false))
         let policy = RetentionPolicy(pupilDaysAfterDeparture: 30)
@@ -163,9 +165,7 @@ struct RetentionTests {
 
     @Test("--dry-run counts per rule and deletes nothing")
     func dryRun() throws {
-        let h = Harness()
-        let clock = SimulatedClock()
-        h.settings.now = { clock.now }
+        let (h, clock) = clockedHarness()
         try deliver(h, clock, "2025-09-01", base)
         try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure], staff: false))
         let before = try h.dump()
@@ -177,9 +177,7 @@ struct RetentionTests {
 
     @Test("R13: an edited or removed deletion record is detected")
     func tampering() throws {
-        let h = Harness()
-        let clock = SimulatedClock()
-        h.settings.now = { clock.now }
+        let (h, clock) = clockedHarness()
         try deliver(h, clock, "2025-09-01", base)
         try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure, januaryLeaver.jointure], staff: true))
         try h.purge("2027-01-01")
