@@ -181,12 +181,17 @@ struct FetchCommand: ParsableCommand {
         let store = try openStore(configuration)
         let spool = try openSpool(configuration)
         let report: FetchReport
+        let fetcher = Fetcher(settings: sftp, spool: spool, store: store, logger: options.logger(configuration), now: configuration.importSettings.now)
         do {
-            report = try Fetcher(settings: sftp, spool: spool, store: store, logger: options.logger(configuration)).fetch()
+            report = try fetcher.fetch()
         } catch let error as TransferError {
+            if !fetcher.partial.downloaded.isEmpty { print(FetchText.render(fetcher.partial)) }
             throw CommandFailure(error.status, error.message)
         }
         print(FetchText.render(report))
+        if !report.owedDeletions.isEmpty {
+            throw CommandFailure(.remoteNotDeleted, RunCycle.owedMessage(report.owedDeletions, host: sftp.host).replacingOccurrences(of: "imported, but", with: "downloaded, but"))
+        }
         if report.downloaded.isEmpty {
             throw CommandFailure(.unavailable, "no new complete delivery on \(sftp.host):\(sftp.remoteDirectory) yet")
         }
@@ -215,11 +220,23 @@ extension TransferError {
 
 enum FetchText {
     static func render(_ r: FetchReport) -> String {
-        var lines = [
-            "Fetched \(r.downloaded.count) deliveries (\(r.files) files, \(r.bytes) bytes, \(String(format: "%.1f", r.seconds)) s); "
-                + "\(r.remoteDeleted) remote files deleted"
-        ]
-        for d in r.downloaded { lines.append("  downloaded \(d)") }
+        var lines: [String]
+        if r.dryRun {
+            lines = [
+                "Would fetch \(r.downloaded.count) deliveries (\(r.files) files, \(r.bytes) bytes); nothing downloaded or deleted"
+            ]
+            for d in r.downloaded { lines.append("  would download \(d)") }
+        } else {
+            lines = [
+                "Fetched \(r.downloaded.count) deliveries (\(r.files) files, \(r.bytes) bytes, \(String(format: "%.1f", r.seconds)) s); "
+                    + "\(r.remoteDeleted) remote files deleted"
+            ]
+            for d in r.downloaded { lines.append("  downloaded \(d)") }
+        }
+        if r.owedSettled > 0 { lines.append("  \(r.owedSettled) remote deletions owed by earlier runs done (R10)") }
+        if !r.owedDeletions.isEmpty {
+            lines.append("  remote deletions still owed (R10), retried every run: " + r.owedDeletions.joined(separator: ", "))
+        }
         for s in r.skipped { lines.append("  skipped \(s)") }
         if !r.ignored.isEmpty { lines.append("  ignored (not delivery files): " + r.ignored.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
@@ -286,6 +303,7 @@ struct StatusCommand: ParsableCommand {
         let last = try store.journal(limit: 1).first
         let success = try store.journal(limit: 1, outcome: .imported).first
         let incident = try store.openIncident()
+        let owed = try store.owedRemoteDeletions()
         let nextRun = configuration.schedule.next(after: configuration.importSettings.now())
         var quiet = Logger(label: "aafd.status")
         quiet.logLevel = .warning  // the preview is not an event worth a log line
@@ -319,6 +337,11 @@ struct StatusCommand: ParsableCommand {
                 "incident": incidentObject,
                 "next_run": Importer.timestamp(nextRun),
                 "pending_purges": pending,
+                // R10: downloaded files the server refused to delete; names only (no personal data).
+                "remote_deletions_owed": owed.map {
+                    ["name": $0.name, "extract_date": $0.extractDate.iso, "owed_since": $0.owedSince, "attempts": $0.attempts,
+                     "last_error": $0.lastError] as [String: Any]
+                },
                 "database": configuration.databasePath,
             ])
             return
@@ -342,6 +365,10 @@ struct StatusCommand: ParsableCommand {
         }
         print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
         print("  departed, awaiting purge: \(counts.departed); purgeable today: \(pending)")
+        if !owed.isEmpty {
+            print("  REMOTE DELETIONS OWED (R10): \(owed.count) downloaded files the server refused to delete; retried every run")
+            for o in owed { print("    \(o.name) (delivery of \(o.extractDate.iso), since \(o.owedSince), \(o.attempts) attempts: \(o.lastError))") }
+        }
     }
 }
 

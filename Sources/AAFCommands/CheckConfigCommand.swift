@@ -1,6 +1,8 @@
+import AAFPipeline
 import AAFTransfer
 import ArgumentParser
 import Foundation
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +17,13 @@ struct CheckConfigCommand: ParsableCommand {
     )
 
     @OptionGroup var options: GlobalOptions
+
+    @Flag(
+        help: """
+            Also connect to the SFTP server: verify the pinned host key, authenticate, list remote_dir and say what a \
+            run would fetch. Downloads and deletes nothing; creates no database.
+            """)
+    var connect = false
 
     func run() throws {
         let configuration = try options.load()  // keys, types, ranges: 78 with file and key
@@ -54,6 +63,28 @@ struct CheckConfigCommand: ParsableCommand {
             throw CommandFailure(.config, "\(options.config): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
         }
         print("\(options.config): OK")
+        if connect { try checkConnection(configuration) }
+    }
+
+    /// The day-one check with the académie on the phone: connect, pin, authenticate, list; change nothing.
+    private func checkConnection(_ configuration: Configuration) throws {
+        guard let sftp = configuration.sftp else {
+            throw CommandFailure(.config, "\(options.config): --connect needs an [sftp] section")
+        }
+        // The directory only if it exists already: it says what was imported and what deletions are owed.
+        let store = FileManager.default.fileExists(atPath: configuration.databasePath) ? try openStore(configuration) : nil
+        let spool = try openSpool(configuration)
+        var quiet = options.logger(configuration)
+        quiet.logLevel = .warning
+        let report: FetchReport
+        do {
+            report = try Fetcher(settings: sftp, spool: spool, store: store, logger: quiet, now: configuration.importSettings.now).fetch(dryRun: true)
+        } catch let error as TransferError {
+            throw CommandFailure(error.status, error.message)
+        }
+        print("connected to \(sftp.host):\(sftp.port); host key \(report.hostKeyFingerprint ?? "?") matches \(sftp.knownHosts) (R17)")
+        print("authenticated as \(sftp.user) with \(sftp.privateKey) (R16); listed \(sftp.remoteDirectory)")
+        print(FetchText.render(report))
     }
 
     /// Nil when `folder` exists and is writable, or can be created; else what is wrong.

@@ -14,6 +14,9 @@ public enum ExitStatus: Int32, Sendable {
     case ioError = 74
     /// EX_TEMPFAIL: another aafd run holds the lock; try later.
     case tempFail = 75
+    /// EX_PROTOCOL: the deliveries were imported, but the server refused to delete its copies (R10): an incident
+    /// is open and aafd retries the deletions on every run.
+    case remoteNotDeleted = 76
     /// EX_NOPERM: host key or authentication refused.
     case noPermission = 77
     /// EX_CONFIG: configuration error.

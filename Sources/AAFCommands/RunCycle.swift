@@ -32,8 +32,15 @@ struct RunOutcome {
     var rule: String?
     var extractDate: ExtractDate?
     var reports: [ImportReport] = []
+    /// Remote files still owed a deletion after this run (R10); file names only.
+    var owedDeletions: [String] = []
+    /// Owed deletions from earlier runs that this run completed.
+    var owedSettled = 0
     var bytesDownloaded = 0
     var duration = 0.0
+
+    /// The incident outcome of a run whose remote deletions the server refused (R10).
+    static let remoteDeletionOutcome = "remote-deletion-refused"
 
     /// Whether this outcome opens an incident at once (R19). `nothingNew`/`unavailable` only do so when the daemon
     /// gives up on the day.
@@ -65,6 +72,11 @@ final class RunCycle {
     }
 
     /// Fetches every pending delivery and imports the spool, oldest first.
+    ///
+    /// A run can partly succeed; the outcome says which part (Docs/operations.md, "Runs that partly succeed"):
+    /// deliveries imported while the server then refused a deletion (exit 76, R10 incident), deliveries waiting in
+    /// the spool imported while the server could not be reached or refused the key (the fetch's exit status, the
+    /// imports named in the message). The fetch summary is printed whenever the fetch got as far as listing.
     func fetchAndImport(_ given: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
         var options = given
         options.progress = { TerminalProgress.shared.show("importing: \($0) records") }
@@ -77,55 +89,107 @@ final class RunCycle {
             let spool = try openSpool(configuration)
             var fetched: FetchReport?
             var transferFailure: TransferError?
+            let fetcher = Fetcher(
+                settings: sftp, spool: spool, store: store, logger: logger, shouldStop: shouldStop,
+                now: configuration.importSettings.now)
             do {
-                let fetcher = Fetcher(settings: sftp, spool: spool, store: store, logger: logger, shouldStop: shouldStop)
                 fetcher.progress = { TerminalProgress.shared.show("downloading: \($0 / 1_048_576) MiB") }
-                let report = try fetcher.fetch()
+                let report = try fetcher.fetch(dryRun: options.dryRun)
                 TerminalProgress.shared.clear()
                 fetched = report
                 print(FetchText.render(report))
             } catch let error as TransferError {
+                TerminalProgress.shared.clear()
                 transferFailure = error
+                // What was downloaded (and deleted) before the failure is said all the same.
+                if !fetcher.partial.downloaded.isEmpty || fetcher.partial.remoteDeleted > 0 {
+                    print(FetchText.render(fetcher.partial))
+                }
             }
             // Deliveries downloaded earlier (a cut run) are imported even when the server cannot be reached now.
+            // A dry run previews them (nothing committed, the spool untouched) and downloaded nothing.
             let results = try SpoolImporter(spool: spool, importer: try importer(), today: configuration.today, logger: logger)
                 .run(options: options)
             var outcome = RunOutcome(kind: .imported, status: .ok)
-            outcome.bytesDownloaded = fetched?.bytes ?? 0
+            outcome.bytesDownloaded = (fetched ?? fetcher.partial).bytes
+            outcome.owedDeletions = try store.owedRemoteDeletions().map(\.name)
+            outcome.owedSettled = (fetched ?? fetcher.partial).owedSettled
             var refused: [ImportFailure] = []
+            var interrupted: ImportFailure?
             for result in results {
                 switch result {
                 case .imported(let report):
                     show(report)
                     outcome.reports.append(report)
                 case .refused(let failure): refused.append(failure)
+                case .interrupted(let failure): interrupted = failure
                 }
             }
-            if let first = refused.first {
-                if first.report.outcome == .failed, first.report.reason?.contains("stopped") == true {
-                    return RunOutcome(kind: .stopped, status: .ok, message: first.description)
+            let importedNote =
+                outcome.reports.isEmpty
+                ? "" : "; imported \(outcome.reports.count) deliver\(outcome.reports.count == 1 ? "y" : "ies") before that"
+            if let interrupted {
+                // Not the delivery's fault: it waits in the spool for the next run.
+                outcome.extractDate = interrupted.report.extractDate
+                if interrupted.kind == .stopped {
+                    outcome.kind = .stopped
+                    outcome.status = .ok
+                    outcome.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
+                } else {
+                    outcome.kind = .failed
+                    outcome.status = .failure
+                    outcome.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
                 }
+                return outcome
+            }
+            if let first = refused.first {
                 outcome.kind = .refused
                 outcome.status = .dataError
                 outcome.rule = first.report.rule
                 outcome.extractDate = first.report.extractDate
-                outcome.message = first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : "")
+                outcome.message = first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : "") + importedNote
                 return outcome
             }
             if let transferFailure {
-                throw transferFailure
+                var failed = RunCycle.outcome(of: transferFailure)
+                failed.reports = outcome.reports
+                failed.owedDeletions = outcome.owedDeletions
+                failed.bytesDownloaded = outcome.bytesDownloaded
+                if !outcome.reports.isEmpty {
+                    failed.message = (failed.message ?? "") + "; imported \(outcome.reports.count) deliver\(outcome.reports.count == 1 ? "y" : "ies") already in the spool"
+                }
+                return failed
+            }
+            if options.dryRun {
+                return outcome
             }
             if results.isEmpty {
                 let skipped = fetched?.skipped ?? []
-                return RunOutcome(
+                var nothing = RunOutcome(
                     kind: .nothingNew, status: .unavailable,
                     message: "no new delivery on \(sftp.host):\(sftp.remoteDirectory) yet" + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")),
                     rule: "R20")
+                nothing.owedDeletions = outcome.owedDeletions
+                nothing.owedSettled = outcome.owedSettled
+                return nothing
+            }
+            if !outcome.owedDeletions.isEmpty {
+                outcome.status = .remoteNotDeleted
+                outcome.rule = "R10"
+                outcome.message = RunCycle.owedMessage(outcome.owedDeletions, host: sftp.host)
             }
             return outcome
         }
         outcome.duration = seconds(since: started)
         return outcome
+    }
+
+    /// The message of a run that imported while the server kept its copies (R10). File names only.
+    static func owedMessage(_ names: [String], host: String) -> String {
+        let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
+        return "imported, but \(host) refused to delete \(names.count) downloaded file\(names.count == 1 ? "" : "s") (\(shown)): "
+            + "annexe 4 wants them destroyed once downloaded (R10). Tell the académie; aafd retries the deletion on every run "
+            + "(`aafd status` lists what is owed)"
     }
 
     /// Imports one local folder.
@@ -143,26 +207,34 @@ final class RunCycle {
                 return o
             } catch let failure as ImportFailure {
                 showFailure(failure.report)
-                if failure.report.reason?.contains("stopped") == true {
+                switch failure.kind {
+                case .stopped:
                     return RunOutcome(kind: .stopped, status: .ok, message: failure.description)
+                case .refused:
+                    return RunOutcome(
+                        kind: .refused, status: .dataError, message: failure.description, rule: failure.report.rule,
+                        extractDate: failure.report.extractDate)
+                case .failed:
+                    return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: failure.report.extractDate)
                 }
-                return RunOutcome(
-                    kind: failure.report.outcome == .refused ? .refused : .failed,
-                    status: failure.report.outcome == .refused ? .dataError : .failure, message: failure.description,
-                    rule: failure.report.rule, extractDate: failure.report.extractDate)
             }
         }
         outcome.duration = seconds(since: started)
         return outcome
     }
 
+    /// The outcome of a failed transfer: the one mapping from transfer failures to kinds, rules and exit statuses.
+    static func outcome(of error: TransferError) -> RunOutcome {
+        let kind: RunOutcome.Kind = [.hostKey, .authentication, .keyFile].contains(error.code) ? .denied : (error.code == .local ? .failed : .unavailable)
+        let rule: String? = error.code == .hostKey ? "R17" : ([.authentication, .keyFile].contains(error.code) ? "R16" : nil)
+        return RunOutcome(kind: kind, status: error.status, message: error.message, rule: rule)
+    }
+
     private func classify(_ body: () throws -> RunOutcome) -> RunOutcome {
         do {
             return try body()
         } catch let error as TransferError {
-            let kind: RunOutcome.Kind = [.hostKey, .authentication, .keyFile].contains(error.code) ? .denied : (error.code == .local ? .failed : .unavailable)
-            let rule: String? = error.code == .hostKey ? "R17" : ([.authentication, .keyFile].contains(error.code) ? "R16" : nil)
-            return RunOutcome(kind: kind, status: error.status, message: error.message, rule: rule)
+            return RunCycle.outcome(of: error)
         } catch let failure as CommandFailure {
             return RunOutcome(kind: failure.status == .config ? .denied : .failed, status: failure.status, message: failure.message)
         } catch is CancellationError {
@@ -177,10 +249,26 @@ final class RunCycle {
     /// (the daemon giving up on the day's delivery).
     func finish(_ outcome: RunOutcome, forceIncident: Bool = false) {
         do {
+            let open = try store.openIncident()
+            if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome {
+                try store.closeIncident(at: now)
+                logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open.id)"])
+            }
+            if !outcome.owedDeletions.isEmpty {
+                // R10: the server keeps copies it should have destroyed; the commune must tell the académie.
+                let (incident, isNew) = try store.raiseIncident(
+                    outcome: RunOutcome.remoteDeletionOutcome, rule: "R10", extractDate: nil,
+                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: configuration.sftp?.host ?? "the server"), at: now)
+                if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
+                if !incident.alerted { alert(incident) }
+            } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped, outcome.kind != .unavailable,
+                outcome.kind != .denied
+            {
+                // The run reached the server and owes nothing any more.
+                try store.closeIncident(at: now)
+                logger.notice("incident closed: every owed remote deletion is done (R10)", metadata: ["incident.id": "\(open!.id)"])
+            }
             if outcome.kind == .imported {
-                if let closed = try store.closeIncident(at: now) {
-                    logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(closed.id)"])
-                }
             } else if outcome.isIncident || forceIncident {
                 let (incident, isNew) = try store.raiseIncident(
                     outcome: outcome.kind.rawValue, rule: outcome.rule, extractDate: outcome.extractDate,
@@ -259,6 +347,9 @@ final class RunCycle {
                 "# HELP aafd_last_run_downloaded_bytes Bytes downloaded by the last run.",
                 "# TYPE aafd_last_run_downloaded_bytes gauge",
                 "aafd_last_run_downloaded_bytes \(outcome.bytesDownloaded)",
+                "# HELP aafd_remote_deletions_owed Downloaded files the server refused to delete, retried every run (R10).",
+                "# TYPE aafd_remote_deletions_owed gauge",
+                "aafd_remote_deletions_owed \(outcome.owedDeletions.count)",
                 "# HELP aafd_incident_open 1 while an incident is open (R19).",
                 "# TYPE aafd_incident_open gauge",
                 "aafd_incident_open \(incident == nil ? 0 : 1)",

@@ -42,8 +42,25 @@ public struct ImportOptions: Sendable {
 
 /// An import that did not land. `report` says what was read before it stopped; the directory is unchanged.
 public struct ImportFailure: Error, Sendable, CustomStringConvertible {
+    /// Why it did not land, as a type: only `refused` means the delivery itself is at fault.
+    public enum Kind: Sendable, Hashable {
+        /// The rules refused the delivery (malformed, incomplete, older than the last, R21 guard): it stays
+        /// refused until an administrator acts.
+        case refused
+        /// A stop (SIGTERM, SIGINT) arrived before the commit: the delivery waits for the next run.
+        case stopped
+        /// Something other than the delivery failed (the database, the disk): the delivery waits for the next run.
+        case failed
+    }
+
+    public var kind: Kind
     public var report: ImportReport
     public var description: String { report.reason ?? "import \(report.outcome.rawValue)" }
+
+    public init(kind: Kind, report: ImportReport) {
+        self.kind = kind
+        self.report = report
+    }
 }
 
 /// Parses a delivery and reconciles it into the directory in one transaction (R21).
@@ -97,7 +114,7 @@ public final class Importer {
             logger.error(
                 "import \(report.outcome.rawValue)",
                 metadata: ["import.reason": "\(report.reason ?? "")", "delivery.date": "\(report.extractDate?.iso ?? "-")"])
-            throw ImportFailure(report: report)
+            throw ImportFailure(kind: error is CancellationError ? .stopped : (report.outcome == .refused ? .refused : .failed), report: report)
         }
     }
 

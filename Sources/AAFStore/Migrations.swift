@@ -129,6 +129,17 @@ enum Migrations {
         );
         CREATE UNIQUE INDEX incidents_one_open ON incidents((closed_at IS NULL)) WHERE closed_at IS NULL;
         """,
+        // 4: remote deletions still owed (R10): files downloaded durably whose deletion the server refused.
+        // File names only (no personal data); a row goes once the file is deleted or gone.
+        """
+        CREATE TABLE remote_deletions (
+            name         TEXT PRIMARY KEY,
+            extract_date TEXT NOT NULL,
+            owed_since   TEXT NOT NULL,
+            attempts     INTEGER NOT NULL DEFAULT 1,
+            last_error   TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -25,21 +25,64 @@ public final class SSHServer: @unchecked Sendable {
     /// The server's public host key line (`ssh-ed25519 AAAA…`).
     public let hostKeyLine: String
     private var process: ChildProcess?
+    /// `remote_dir` as the SFTP session sees it: `remoteDirectory`, or `/drop` under a chroot.
+    public let remoteDir: String
+    /// The chroot, outside /tmp (sshd wants every component root-owned and not writable by others).
+    private let chroot: String?
+
+    /// How this sshd differs from OpenSSH's defaults (the interoperability matrix).
+    public struct Options: Sendable {
+        /// `ed25519` or `rsa`.
+        public var hostKeyType = "ed25519"
+        /// Global sshd_config lines (`PubkeyAcceptedAlgorithms rsa-sha2-256`…).
+        public var extraConfig = ""
+        /// Chroot the session (`ChrootDirectory`, `ForceCommand internal-sftp`): `remote_dir` is then `/drop`.
+        public var chroot = false
+        /// A `ForceCommand` (`internal-sftp -P remove` refuses deletions).
+        public var forceCommand: String?
+
+        public init(hostKeyType: String = "ed25519", extraConfig: String = "", chroot: Bool = false, forceCommand: String? = nil) {
+            self.hostKeyType = hostKeyType
+            self.extraConfig = extraConfig
+            self.chroot = chroot
+            self.forceCommand = forceCommand
+        }
+    }
 
     /// Starts sshd; `authorizedKeys` are public key files allowed to log in.
-    public init(authorizedKeys: [String]) throws {
+    public init(authorizedKeys: [String], options: Options = Options()) throws {
         folder = TemporaryDirectory("sshd")
         let dir = folder.path
-        try SSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_ed25519"])
-        hostKeyLine = try String(contentsOfFile: dir + "/host_ed25519.pub", encoding: .utf8)
+        let hostKey = dir + "/host_" + options.hostKeyType
+        try SSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", options.hostKeyType, "-N", "", "-f", hostKey])
+        hostKeyLine = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         let keys = try authorizedKeys.map { try String(contentsOfFile: $0, encoding: .utf8) }.joined()
         folder.write("authorized_keys", keys)
-        remoteDirectory = folder.folder("drop")
+        if options.chroot {
+            let root = "/srv/aafd-test-chroot-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            chmod("/srv", 0o755)
+            chroot = root
+            remoteDirectory = root + "/drop"
+            try FileManager.default.createDirectory(atPath: remoteDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            remoteDir = "/drop"
+        } else {
+            chroot = nil
+            remoteDirectory = folder.folder("drop")
+            remoteDir = remoteDirectory
+        }
         port = try SSHServer.freePort()
         knownHosts = folder.write("known_hosts", "[127.0.0.1]:\(port) \(hostKeyLine)\n")
         let template = try String(contentsOf: Paths.fixtures.appendingPathComponent("sshd/sshd_config.in"), encoding: .utf8)
-        let config = template.replacingOccurrences(of: "@PORT@", with: String(port)).replacingOccurrences(of: "@DIR@", with: dir)
+        var config = template.replacingOccurrences(of: "@PORT@", with: String(port)).replacingOccurrences(of: "@DIR@", with: dir)
+            .replacingOccurrences(of: "HostKey \(dir)/host_ed25519", with: "HostKey \(hostKey)")
+        config += options.extraConfig.isEmpty ? "" : options.extraConfig + "\n"
+        if chroot != nil || options.forceCommand != nil {
+            config += "Match all\n"
+            if let chroot { config += "    ChrootDirectory \(chroot)\n" }
+            config += "    ForceCommand \(options.forceCommand ?? "internal-sftp")\n"
+        }
         let configPath = folder.write("sshd_config", config)
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let log = open(folder.write("sshd.log", ""), O_WRONLY | O_APPEND)
@@ -56,7 +99,10 @@ public final class SSHServer: @unchecked Sendable {
         }
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        if let chroot { try? FileManager.default.removeItem(atPath: chroot) }
+    }
 
     /// Stops sshd and every session it started.
     public func stop() {

@@ -11,6 +11,12 @@ import Glibc
 public struct PrivateKey {
     let handle: ssh_key
 
+    /// Whether the key is RSA (its signature algorithm is then chosen per attempt: rsa-sha2-512, rsa-sha2-256).
+    var isRSA: Bool { ssh_key_type(handle) == SSH_KEYTYPE_RSA }
+
+    /// The key's SSH type name (`ssh-ed25519`…), for messages.
+    var typeName: String { ssh_key_type_to_char(ssh_key_type(handle)).map { String(cString: $0) } ?? "unknown" }
+
     /// Checks the key file, the passphrase and the key size without connecting (R16), for `aafd check-config`.
     public static func check(_ settings: SFTPSettings) throws {
         SFTPClient.initialize()

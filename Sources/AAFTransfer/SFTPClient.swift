@@ -6,11 +6,73 @@ import Synchronization
 import Glibc
 #endif
 
-/// One file in the remote folder.
+/// One entry of the remote folder, as the server listed it and, where the listing did not say enough, as `stat`
+/// resolved it.
 public struct RemoteEntry: Sendable, Hashable {
+    /// What the entry is, once resolved.
+    public enum Kind: Sendable, Hashable {
+        /// A regular file: a candidate delivery file.
+        case file
+        /// A regular file reached through a symbolic link that stays inside `remote_dir`.
+        case linkedFile
+        /// The server gave no type, even on `stat` (SFTP v3 lets it omit permissions): taken as a file, since
+        /// opening anything else for reading fails with a clear error.
+        case untypedFile
+        /// Anything else, with why it is not taken (a folder, a link leaving `remote_dir`, a device…).
+        case notTaken(String)
+    }
+
     public var name: String
     public var size: Int
-    public var isRegularFile: Bool
+    public var kind: Kind
+
+    public init(name: String, size: Int, kind: Kind) {
+        self.name = name
+        self.size = size
+        self.kind = kind
+    }
+
+    /// Whether the entry is read as a file.
+    public var isFile: Bool {
+        switch kind {
+        case .file, .linkedFile, .untypedFile: true
+        case .notTaken: false
+        }
+    }
+}
+
+/// One public-key attempt during authentication, for the error message.
+public struct AuthenticationAttempt: Sendable, Hashable, CustomStringConvertible {
+    public enum Result: Sendable, Hashable {
+        /// The server answered the signed request with a failure.
+        case refusedByServer
+        /// libssh refused locally: the server had not announced this algorithm; nothing was sent.
+        case notAnnounced
+        /// The connection failed during the attempt.
+        case error(String)
+    }
+
+    public var algorithm: String
+    public var result: Result
+
+    /// The names of the methods in a `ssh_userauth_list` mask.
+    static func methodNames(_ mask: Int32) -> String {
+        let names: [(UInt32, String)] = [
+            (SSH_AUTH_METHOD_PASSWORD, "password"), (SSH_AUTH_METHOD_PUBLICKEY, "publickey"),
+            (SSH_AUTH_METHOD_HOSTBASED, "hostbased"), (SSH_AUTH_METHOD_INTERACTIVE, "keyboard-interactive"),
+            (SSH_AUTH_METHOD_GSSAPI_MIC, "gssapi-with-mic"),
+        ]
+        let offered = names.filter { UInt32(bitPattern: mask) & $0.0 != 0 }.map(\.1)
+        return offered.isEmpty ? "nothing" : offered.joined(separator: ", ")
+    }
+
+    public var description: String {
+        switch result {
+        case .refusedByServer: "\(algorithm): refused by the server"
+        case .notAnnounced: "\(algorithm): not announced by the server (server-sig-algs), not sent"
+        case .error(let why): "\(algorithm): \(why)"
+        }
+    }
 }
 
 /// An SFTP connection to the académie's server (libssh 0.10): `ssh_session` → `sftp_session`, torn down child first.
@@ -70,16 +132,7 @@ public final class SFTPClient {
         ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &ioTimeout)
         let watchdog = Watchdog(socket: ssh_get_fd(session), timeout: settings.ioTimeoutSeconds)
         self.watchdog = watchdog
-        let auth = guarded { ssh_userauth_publickey(session, nil, key.handle) }
-        if watchdog.fired {
-            throw TransferError(.unreachable, "\(settings.host) stopped answering during authentication (io_timeout_seconds)")
-        }
-        guard auth == SSH_AUTH_SUCCESS.rawValue else {
-            throw TransferError(
-                .authentication,
-                "\(settings.host) refused the key \(settings.privateKey) for user \(settings.user) (R16); check that the "
-                    + "académie installed its public key for this account")
-        }
+        try authenticate(session, key: key)
         guard let sftp = guarded({ sftp_new(session) }) else {
             throw TransferError(.remote, "\(settings.host) did not open an SFTP channel: \(lastError())")
         }
@@ -87,6 +140,72 @@ public final class SFTPClient {
         guard guarded({ sftp_init(sftp) }) == SSH_OK else {
             throw TransferError(.remote, "\(settings.host) refused the SFTP subsystem: \(lastError())")
         }
+    }
+
+    /// RSA signature algorithms, strongest first. SHA-1 `ssh-rsa` is never offered (R16; OpenSSH ≥ 8.8 refuses it).
+    static let rsaSignatureAlgorithms = ["rsa-sha2-512", "rsa-sha2-256"]
+
+    /// Authenticates with the key (R16), the same way against every server (ADR 0009).
+    ///
+    /// 1. A `none` request first: its answer comes after the server's `SSH_MSG_EXT_INFO` (RFC 8308), so libssh has
+    ///    read `server-sig-algs` before it chooses a signature algorithm. Servers that send the extension after
+    ///    the key exchange rather than with it (ProFTPD mod_sftp, asyncssh, paramiko) otherwise lose a race in
+    ///    which libssh 0.10 falls back to SHA-1, refuses it itself, and fails without sending anything.
+    /// 2. For an RSA key, `rsa-sha2-512` then `rsa-sha2-256` on the same connection, each alone in
+    ///    `PUBLICKEY_ACCEPTED_TYPES`: a server that accepts only one of them while announcing both still lets in.
+    private func authenticate(_ session: ssh_session, key: PrivateKey) throws {
+        guard let watchdog else { throw TransferError(.transfer, "connection closed") }
+        let none = guarded { ssh_userauth_none(session, nil) }
+        if none == SSH_AUTH_SUCCESS.rawValue { return }  // the server asks for nothing more (its choice)
+        guard none == SSH_AUTH_DENIED.rawValue || none == SSH_AUTH_PARTIAL.rawValue else {
+            throw TransferError(
+                .unreachable,
+                watchdog.fired
+                    ? "\(settings.host) stopped answering during authentication (io_timeout_seconds)"
+                    : "\(settings.host) closed the connection before authentication: \(lastError())")
+        }
+        let methods = ssh_userauth_list(session, nil)
+        guard methods & Int32(SSH_AUTH_METHOD_PUBLICKEY) != 0 else {
+            throw TransferError(
+                .authentication,
+                "\(settings.host) does not offer public-key authentication to user \(settings.user) (it offers: "
+                    + "\(AuthenticationAttempt.methodNames(methods))); nothing was sent with the key. Ask the académie to "
+                    + "enable public-key login for this account (R16)")
+        }
+        let algorithms: [String?] = key.isRSA ? SFTPClient.rsaSignatureAlgorithms : [nil]
+        var attempts: [AuthenticationAttempt] = []
+        for algorithm in algorithms {
+            if let algorithm { try option(SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES, algorithm) }
+            let name = algorithm ?? key.typeName
+            let result = guarded { ssh_userauth_publickey(session, nil, key.handle) }
+            if result == SSH_AUTH_SUCCESS.rawValue { return }
+            if watchdog.fired {
+                throw TransferError(.unreachable, "\(settings.host) stopped answering during authentication (io_timeout_seconds)")
+            }
+            guard result == SSH_AUTH_DENIED.rawValue || result == SSH_AUTH_PARTIAL.rawValue else {
+                attempts.append(AuthenticationAttempt(algorithm: name, result: .error(lastError())))
+                throw TransferError(
+                    .unreachable,
+                    "\(settings.host) closed the connection during authentication (\(attempts.map(\.description).joined(separator: "; ")))")
+            }
+            // libssh's own refusals (algorithm not allowed, unknown key type) are SSH_REQUEST_DENIED raised before
+            // anything is sent; the server's refusal reads "Access denied for 'publickey'".
+            let why = lastError()
+            let local = why.contains("not allowed") || why.contains("Invalid key type")
+            attempts.append(AuthenticationAttempt(algorithm: name, result: local ? .notAnnounced : .refusedByServer))
+        }
+        let tried = attempts.map(\.description).joined(separator: "; ")
+        if attempts.allSatisfy({ $0.result == .notAnnounced }) {
+            throw TransferError(
+                .authentication,
+                "\(settings.host) announced neither rsa-sha2-512 nor rsa-sha2-256 (RFC 8308 server-sig-algs), so no "
+                    + "signature was sent for user \(settings.user) (\(tried)); aafd never signs with SHA-1 ssh-rsa (R16). "
+                    + "Ask the académie to enable rsa-sha2-256 or rsa-sha2-512 on its server")
+        }
+        throw TransferError(
+            .authentication,
+            "\(settings.host) refused the key \(settings.privateKey) for user \(settings.user) (\(tried)) (R16); check "
+                + "that the académie installed its public key for this account")
     }
 
     deinit { close() }
@@ -108,28 +227,109 @@ public final class SFTPClient {
 
     // MARK: Remote folder
 
-    /// The remote folder's entries (not `.` and `..`).
-    public func list() throws -> [RemoteEntry] {
+    /// The remote folder's entries (not `.` and `..`), resolved: what the listing does not say (SFTP v3 lets a
+    /// server omit permissions, hence the type) is asked with `stat`; a symbolic link is taken only when it
+    /// resolves, on the server, to a regular file inside `remote_dir` (never followed out of it).
+    ///
+    /// - Parameter resolve: whether an entry needs resolving at all (the fetcher asks only for names that look
+    ///   like delivery files).
+    public func list(resolving resolve: (String) -> Bool = { _ in true }) throws -> [RemoteEntry] {
         let sftp = try channel()
         guard let dir = guarded({ sftp_opendir(sftp, settings.remoteDirectory) }) else {
             throw remoteError("cannot open the remote folder \(settings.remoteDirectory)")
         }
-        defer { _ = guarded { sftp_closedir(dir) } }
-        var entries: [RemoteEntry] = []
+        var listed: [(name: String, size: Int, type: UInt8, hasSize: Bool)] = []
         while let attributes = guarded({ sftp_readdir(sftp, dir) }) {
             defer { sftp_attributes_free(attributes) }
             guard let cName = attributes.pointee.name else { continue }
             let name = String(cString: cName)
             if name == "." || name == ".." { continue }
-            entries.append(
-                RemoteEntry(
-                    name: name, size: Int(attributes.pointee.size),
-                    isRegularFile: attributes.pointee.type == UInt8(SSH_FILEXFER_TYPE_REGULAR)))
+            let a = attributes.pointee
+            let typed = a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0
+            listed.append((name, Int(a.size), typed ? a.type : UInt8(SSH_FILEXFER_TYPE_UNKNOWN), a.flags & UInt32(SSH_FILEXFER_ATTR_SIZE) != 0))
         }
-        guard sftp_dir_eof(dir) == 1 else {
+        let complete = sftp_dir_eof(dir) == 1
+        _ = guarded { sftp_closedir(dir) }
+        guard complete else {
             throw TransferError(.transfer, "listing \(settings.remoteDirectory) was cut: \(lastError())")
         }
-        return entries
+        var folder: String?
+        return try listed.map { entry in
+            let regular = entry.type == UInt8(SSH_FILEXFER_TYPE_REGULAR)
+            if !resolve(entry.name) || (regular && entry.hasSize) {
+                return RemoteEntry(
+                    name: entry.name, size: entry.size, kind: regular ? .file : .notTaken(SFTPClient.typeName(entry.type)))
+            }
+            switch entry.type {
+            case UInt8(SSH_FILEXFER_TYPE_REGULAR), UInt8(SSH_FILEXFER_TYPE_UNKNOWN):
+                // No size or no type in the listing: ask.
+                guard let attributes = guarded({ sftp_lstat(sftp, remotePath(entry.name)) }) else {
+                    return RemoteEntry(name: entry.name, size: 0, kind: .notTaken("cannot stat it: \(remoteError("stat").message)"))
+                }
+                defer { sftp_attributes_free(attributes) }
+                let a = attributes.pointee
+                let typed = a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0
+                let type = typed ? a.type : UInt8(SSH_FILEXFER_TYPE_UNKNOWN)
+                switch type {
+                case UInt8(SSH_FILEXFER_TYPE_REGULAR): return RemoteEntry(name: entry.name, size: Int(a.size), kind: .file)
+                case UInt8(SSH_FILEXFER_TYPE_UNKNOWN): return RemoteEntry(name: entry.name, size: Int(a.size), kind: .untypedFile)
+                case UInt8(SSH_FILEXFER_TYPE_SYMLINK):
+                    if folder == nil { folder = try canonicalFolder() }
+                    return try resolveLink(entry.name, inside: folder!)
+                default: return RemoteEntry(name: entry.name, size: 0, kind: .notTaken(SFTPClient.typeName(type)))
+                }
+            case UInt8(SSH_FILEXFER_TYPE_SYMLINK):
+                if folder == nil { folder = try canonicalFolder() }
+                return try resolveLink(entry.name, inside: folder!)
+            default:
+                return RemoteEntry(name: entry.name, size: 0, kind: .notTaken(SFTPClient.typeName(entry.type)))
+            }
+        }
+    }
+
+    /// `remote_dir` as the server resolves it (`realpath`), without a trailing slash.
+    private func canonicalFolder() throws -> String {
+        let sftp = try channel()
+        guard let c = guarded({ sftp_canonicalize_path(sftp, settings.remoteDirectory) }) else {
+            throw remoteError("cannot resolve the remote folder \(settings.remoteDirectory)")
+        }
+        defer { ssh_string_free_char(c) }
+        let path = String(cString: c)
+        return path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    /// A symbolic link: taken when the server resolves it to a regular file inside `folder`.
+    private func resolveLink(_ name: String, inside folder: String) throws -> RemoteEntry {
+        let sftp = try channel()
+        guard let c = guarded({ sftp_canonicalize_path(sftp, remotePath(name)) }) else {
+            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link the server cannot resolve"))
+        }
+        let target = String(cString: c)
+        ssh_string_free_char(c)
+        let prefix = folder == "/" ? "/" : folder + "/"
+        guard target.hasPrefix(prefix), !target.dropFirst(prefix.count).isEmpty else {
+            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link leading out of remote_dir; not followed"))
+        }
+        guard let attributes = guarded({ sftp_stat(sftp, target) }) else {
+            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link to nothing"))
+        }
+        defer { sftp_attributes_free(attributes) }
+        let a = attributes.pointee
+        let typed = a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0
+        guard !typed || a.type == UInt8(SSH_FILEXFER_TYPE_REGULAR) else {
+            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link to \(SFTPClient.typeName(a.type))"))
+        }
+        return RemoteEntry(name: name, size: Int(a.size), kind: .linkedFile)
+    }
+
+    private static func typeName(_ type: UInt8) -> String {
+        switch type {
+        case UInt8(SSH_FILEXFER_TYPE_DIRECTORY): "a folder"
+        case UInt8(SSH_FILEXFER_TYPE_SYMLINK): "a symbolic link"
+        case UInt8(SSH_FILEXFER_TYPE_SPECIAL): "a special file (device, FIFO or socket)"
+        case UInt8(SSH_FILEXFER_TYPE_REGULAR): "a regular file"
+        default: "of an unknown type"
+        }
     }
 
     /// The size of one remote file, from `sftp_stat`.
@@ -142,11 +342,27 @@ public final class SFTPClient {
         return Int(attributes.pointee.size)
     }
 
-    /// Deletes one remote file (`sftp_unlink`).
-    public func remove(_ name: String) throws {
+    /// What became of a remote deletion.
+    public enum Removal: Sendable, Hashable {
+        case removed
+        /// The file was no longer there (someone else deleted it): nothing is owed.
+        case alreadyGone
+        /// The server refused, or the request failed: the deletion is still owed (R10). The text names the
+        /// server's SFTP status.
+        case refused(String)
+    }
+
+    /// Deletes one remote file (`sftp_unlink`). Throws only when the connection is gone.
+    public func remove(_ name: String) throws -> Removal {
         let sftp = try channel()
-        guard guarded({ sftp_unlink(sftp, remotePath(name)) }) == 0 else {
-            throw remoteError("cannot delete \(name) on the server")
+        if guarded({ sftp_unlink(sftp, remotePath(name)) }) == 0 { return .removed }
+        if watchdog?.fired == true || ssh_is_connected(session) == 0 {
+            throw TransferError(.transfer, "the connection was lost while deleting \(name) on the server")
+        }
+        switch sftp_get_error(sftp) {
+        case SSH_FX_NO_SUCH_FILE: return .alreadyGone
+        case SSH_FX_PERMISSION_DENIED: return .refused("permission denied (SFTP status 3)")
+        case let status: return .refused("\(lastError()) (SFTP status \(status))")
         }
     }
 

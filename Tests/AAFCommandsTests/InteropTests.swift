@@ -1,0 +1,331 @@
+import AAFFixtures
+import AAFModel
+import AAFTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An aafd configuration pointing at any of the test servers, with a fresh state folder.
+final class InteropClient {
+    let cli: CLI
+    let server: any SFTPTestServer
+
+    init(_ server: any SFTPTestServer, key: String, extra: String = "") {
+        self.server = server
+        cli = CLI(
+            extra: """
+                [sftp]
+                host = "127.0.0.1"
+                port = \(server.port)
+                user = "\(server.login)"
+                private_key = "\(key)"
+                known_hosts = "\(server.knownHosts)"
+                remote_dir = "\(server.remoteDir)"
+                connect_timeout_seconds = 5
+                io_timeout_seconds = 10
+                \(extra)
+                """)
+    }
+
+    var spoolFiles: [String] {
+        (FileManager.default.enumerator(atPath: cli.temp.file("state/spool"))?.allObjects as? [String] ?? []).sorted()
+    }
+}
+
+/// The committed delivery of 2025-09-01 (four ENT1D files and the DTD).
+let interopDay = "20250901"
+let interopFiles: [String] = {
+    let source = Paths.fixtures.appendingPathComponent("ent1d/\(interopDay)").path
+    return ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter { $0.hasPrefix("ENT1D_") }.sorted()
+}()
+
+func dropDay(_ compact: String, into folder: String) throws {
+    let source = Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path
+    for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+        let target = folder + "/" + name
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: source + "/" + name, toPath: target)
+    }
+}
+
+func remoteDeliveryFiles(_ server: any SFTPTestServer) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: server.remoteDirectory)) ?? []).filter { $0.hasPrefix("ENT1D_") }.sorted()
+}
+
+/// One interop case: `runs` fresh fetches against one server; each must download the whole delivery and delete
+/// (or, where the server refuses, owe) the remote copies. A race that fails one morning in ten fails here.
+func fetchRepeatedly(_ server: any SFTPTestServer, key: String, runs: Int = 20, removeRefused: Bool = false) throws {
+    var failures: [String] = []
+    for run in 1...runs {
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["fetch", "--config", client.cli.config])
+        let expected: Int32 = removeRefused ? 76 : 0
+        if result.status != expected {
+            failures.append("run \(run): exit \(result.status): \(result.stderr.split(separator: "\n").last ?? "")")
+            continue
+        }
+        let spooled = client.spoolFiles.filter { $0.hasPrefix("20250901-Complet/ENT1D_") }.map { String($0.dropFirst(17)) }
+        if spooled != interopFiles { failures.append("run \(run): spool holds \(spooled.count) of \(interopFiles.count) files") }
+        let remote = remoteDeliveryFiles(server)
+        if removeRefused {
+            if remote != interopFiles { failures.append("run \(run): \(remote.count) remote files left") }
+            if !result.stdout.contains("remote deletions still owed (R10)") { failures.append("run \(run): owed deletions not reported") }
+        } else if !remote.isEmpty {
+            failures.append("run \(run): \(remote.count) remote files left")
+        }
+    }
+    let failed = Set(failures.map { $0.split(separator: ":").first ?? "" }).count
+    #expect(failures.isEmpty, "\(runs - failed) of \(runs) runs passed:\n\(failures.prefix(5).joined(separator: "\n"))")
+}
+
+/// The interoperability matrix (issue 8): every server an académie may run, 20 fresh fetches each.
+@Suite("SFTP interoperability matrix, 20 fresh runs per server", .enabled(if: SSHServer.available, "needs root and openssh-server"))
+struct InteropMatrixTests {
+    let keys = TemporaryDirectory("interop-keys")
+
+    func rsaKey() throws -> String { try SSHServer.makeKey(keys.file("id_rsa"), pem: true) }
+
+    @Test("OpenSSH 9.2, default settings")
+    func opensshDefaults() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test("OpenSSH chrooted internal-sftp with ForceCommand: remote_dir is the path the session sees (/drop)")
+    func opensshChroot() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(chroot: true))
+        #expect(server.remoteDir == "/drop")
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test("OpenSSH with PubkeyAcceptedAlgorithms rsa-sha2-256 only (announces both): rsa-sha2-512 refused, rsa-sha2-256 taken")
+    func opensshSHA256Only() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(extraConfig: "PubkeyAcceptedAlgorithms rsa-sha2-256"))
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test("OpenSSH with an RSA host key and HostKeyAlgorithms rsa-sha2-512")
+    func opensshRSAHostKey() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(hostKeyType: "rsa", extraConfig: "HostKeyAlgorithms rsa-sha2-512"))
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test("OpenSSH internal-sftp -P remove: downloaded, deletion owed (exit 76, R10)")
+    func opensshNoRemove() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(forceCommand: "internal-sftp -P remove"))
+        try fetchRepeatedly(server, key: key, removeRefused: true)
+    }
+
+    @Test("ProFTPD 1.3.8 mod_sftp, DefaultRoot ~ (server-sig-algs after the key exchange)", .enabled(if: ProFTPDServer.available, "needs proftpd-core and proftpd-mod-crypto"))
+    func proftpd() throws {
+        let key = try rsaKey()
+        let server = try ProFTPDServer(authorizedKeys: [key + ".pub"])
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test("asyncssh SFTP server, listing in random order", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    func asyncsshShuffled() throws {
+        let key = try rsaKey()
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], shuffle: true)
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test("asyncssh SFTP server denying REMOVE: downloaded, deletion owed (exit 76, R10)", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    func asyncsshDenyRemove() throws {
+        let key = try rsaKey()
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], shuffle: true, denyRemove: true)
+        try fetchRepeatedly(server, key: key, removeRefused: true)
+    }
+
+    @Test("asyncssh listing without permission bits (no file type, SFTP v3): files resolved, taken", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    func asyncsshUntyped() throws {
+        let key = try rsaKey()
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], untyped: true)
+        try fetchRepeatedly(server, key: key)
+    }
+}
+
+@Suite("SFTP in the field: deletions refused, listings, interrupted imports, check-config --connect", .enabled(if: SSHServer.available, "needs root and openssh-server"))
+struct FieldTests {
+    let keys = TemporaryDirectory("field-keys")
+
+    func rsaKey() throws -> String { try SSHServer.makeKey(keys.file("id_rsa"), pem: true) }
+
+    @Test("REMOVE refused: imported, exit 76, R10 incident, status lists what is owed; retried and closed once the server allows it", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    func removeRefusedThenAllowed() throws {
+        let key = try rsaKey()
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], denyRemove: true)
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        let first = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(first.status == 76, "\(first.stderr)")
+        #expect(first.stdout.contains("Fetched 1 deliveries"))
+        #expect(first.stdout.contains("Imported the Complet delivery of 2025-09-01"))
+        #expect(first.stderr.contains("R10"))
+        let status = try client.cli.json(["status", "--config", client.cli.config, "--json"])
+        #expect((status["directory"] as? [String: Any])?["students"] as? Int == 60)
+        let incident = try #require(status["incident"] as? [String: Any])
+        #expect(incident["rule"] as? String == "R10")
+        #expect(incident["outcome"] as? String == "remote-deletion-refused")
+        let owed = try #require(status["remote_deletions_owed"] as? [[String: Any]])
+        #expect(owed.compactMap { $0["name"] as? String }.sorted() == interopFiles)
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+
+        // Still refused: the next run owes the same, imports nothing new, and keeps the incident open.
+        let second = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(second.status == 69, "\(second.stderr)")
+        #expect(second.stdout.contains("remote deletions still owed"))
+        #expect(!second.stdout.contains("downloaded 20250901"), "an owed file is downloaded again")
+        #expect(try client.cli.json(["status", "--config", client.cli.config, "--json"])["incident"] is [String: Any])
+
+        // The académie fixes its server: the deletions are done, the incident closes.
+        unlink(server.denyMarker)
+        let third = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(third.status == 69, "\(third.stderr)")
+        #expect(third.stdout.contains("\(interopFiles.count) remote deletions owed by earlier runs done (R10)"))
+        #expect(remoteDeliveryFiles(server).isEmpty)
+        let after = try client.cli.json(["status", "--config", client.cli.config, "--json"])
+        #expect(after["incident"] is NSNull)
+        #expect((after["remote_deletions_owed"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("symbolic links: one inside remote_dir is taken; one leading out is reported and not followed")
+    func symlinks() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        let store = server.remoteDirectory + "/store"
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        try dropDay(interopDay, into: store)
+        for name in interopFiles where !name.contains("_Eleve_") {
+            try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + name, withDestinationPath: "store/" + name)
+        }
+        let outside = TemporaryDirectory("outside")
+        try dropDay(interopDay, into: outside.path)
+        let pupils = "ENT1D_Complet_20250901_Eleve_0000.xml"
+        let pupils2 = "ENT1D_Complet_20250901_Eleve_0001.xml"
+        try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + pupils, withDestinationPath: outside.file(pupils))
+        try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + pupils2, withDestinationPath: "store/" + pupils2)
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["fetch", "--config", client.cli.config])
+        // The pupils' file is a link out of remote_dir: not taken, so the delivery is incomplete and waits.
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stdout.contains("\(pupils): a symbolic link leading out of remote_dir; not followed; not taken"), "\(result.stdout)")
+        #expect(result.stdout.contains("Eleve part 0000 is missing"))
+        #expect(FileManager.default.fileExists(atPath: outside.file(pupils)))
+        // Replaced by a link inside: the whole delivery is taken through the links.
+        unlink(server.remoteDirectory + "/" + pupils)
+        try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + pupils, withDestinationPath: "store/" + pupils)
+        let second = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(client.spoolFiles.filter { $0.hasPrefix("20250901-Complet/ENT1D_") }.count == interopFiles.count)
+    }
+
+    @Test("a folder named like a delivery file is reported with its reason, not silently absent")
+    func folderNamedLikeAFile() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let odd = "ENT1D_Complet_20250902_Eleve_0000.xml"
+        try FileManager.default.createDirectory(atPath: server.remoteDirectory + "/" + odd, withIntermediateDirectories: true)
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("skipped \(odd): a folder; not taken"), "\(result.stdout)")
+    }
+
+    @Test("a database failure during the import of a spooled delivery is not a refusal: it waits and the next run imports it")
+    func failedImportWaits() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        #expect(try client.cli.run(["fetch", "--config", client.cli.config]).status == 0)
+        #expect(remoteDeliveryFiles(server).isEmpty)
+        // A real SQLite failure in the middle of the transaction (as a full disk would give).
+        let sql = "CREATE TRIGGER fail BEFORE INSERT ON persons BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;"
+        #expect(try runProgram("/usr/bin/sqlite3", [client.cli.database, sql]).status == 0)
+        let failed = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("waits in the spool"), "\(failed.stderr)")
+        #expect(!client.spoolFiles.contains("20250901-Complet/.refused"))
+        #expect(try runProgram("/usr/bin/sqlite3", [client.cli.database, "DROP TRIGGER fail;"]).status == 0)
+        let next = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stdout.contains("Imported the Complet delivery of 2025-09-01"))
+        #expect(client.spoolFiles.isEmpty)
+    }
+
+    @Test("SIGTERM during the import of a spooled delivery: exit 0, not marked refused, the next run imports it")
+    func stoppedImportWaits() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try writeSyntheticDelivery(
+            pupils: 12_000, schools: 4, seed: 3, date: ExtractDate(year: 2025, month: 9, day: 4)!, partSize: 100_000, to: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        #expect(try client.cli.run(["fetch", "--config", client.cli.config]).status == 0)
+        let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", client.cli.config])
+        usleep(400_000)
+        importing.signal(SIGTERM)
+        #expect(importing.wait() == 0)
+        let students = (try client.cli.json(["status", "--config", client.cli.config, "--json"])["directory"] as? [String: Any])?["students"] as? Int
+        try #require(students == 0, "the import finished before the stop; make the delivery bigger")
+        #expect(!client.spoolFiles.contains("20250904-Complet/.refused"), "a stopped import was marked refused")
+        let next = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stdout.contains("Imported the Complet delivery of 2025-09-04"))
+    }
+
+    @Test("authentication failure: the message says what happened (algorithms tried, refused by the server)")
+    func authenticationMessage() throws {
+        let key = try rsaKey()
+        let other = try SSHServer.makeKey(keys.file("other"), pem: true)
+        let server = try SSHServer(authorizedKeys: [other + ".pub"])
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(result.status == 77)
+        #expect(result.stderr.contains("rsa-sha2-512: refused by the server; rsa-sha2-256: refused by the server"), "\(result.stderr)")
+        #expect(!result.stderr.contains("ssh-rsa:"))
+    }
+
+    @Test("check-config --connect: verifies the host key, authenticates, lists remote_dir, says what it would fetch; downloads and deletes nothing")
+    func checkConfigConnect() throws {
+        let key = try rsaKey()
+        let server = try ProFTPDServer.available ? ProFTPDServer(authorizedKeys: [key + ".pub"]) as any SFTPTestServer : SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["check-config", "--config", client.cli.config, "--connect"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("would download 20250901-Complet"), "\(result.stdout)")
+        #expect(result.stdout.contains("host key"))
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+        #expect(client.spoolFiles.isEmpty)
+        // A wrong remote_dir is named.
+        let wrong = InteropClient(server, key: key, extra: "")
+        try (try String(contentsOfFile: wrong.cli.config, encoding: .utf8)).replacingOccurrences(of: "remote_dir = \"\(server.remoteDir)\"", with: "remote_dir = \"/nowhere\"")
+            .write(toFile: wrong.cli.config, atomically: true, encoding: .utf8)
+        let bad = try wrong.cli.run(["check-config", "--config", wrong.cli.config, "--connect"])
+        #expect(bad.status == 69, "\(bad.stderr)")
+        #expect(bad.stderr.contains("/nowhere"))
+    }
+
+    @Test("import --dry-run downloads and deletes nothing remotely")
+    func dryRunLeavesServer() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["import", "--config", client.cli.config, "--dry-run"])
+        #expect(result.stdout.contains("would download 20250901-Complet"), "\(result.stdout) \(result.stderr)")
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+        #expect(client.spoolFiles.isEmpty)
+    }
+}
