@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Download benchmark: `aafd fetch` against OpenSSH's `sftp` command line, same files, same loopback sshd, same run.
-# Usage: scripts/bench-sftp.sh [PUPILS]   (default 100000: a ~320 MB delivery; ~1.5 guardians per pupil)
+# Usage: scripts/bench-sftp.sh [--server openssh|proftpd] [PUPILS]
+#   (default OpenSSH sshd; 100000 pupils: a ~320 MB delivery; ~1.5 guardians per pupil)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then exec sudo -E "$0" "$@"; fi
@@ -9,6 +10,8 @@ command -v /usr/bin/time >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-g
 swift build -c release --product aafd >/dev/null
 swift build -c release --product aafd-fixtures >/dev/null
 bin="$(swift build -c release --show-bin-path)"
+server=openssh
+if [ "${1:-}" = "--server" ]; then server="$2"; shift 2; fi
 n="${1:-100000}"
 out="$PWD/bench-out"
 d="$out/delivery-$n"
@@ -20,16 +23,23 @@ if [ ! -f "$d/.complete" ]; then
 fi
 source scripts/lib-sshd.sh
 rm -rf "$out/sftp-server"
-start_sshd "$out/sftp-server" "$d"
+login="$(id -un)"
+remote="$d"
+case "$server" in
+    openssh) start_sshd "$out/sftp-server" "$d" ;;
+    proftpd) start_proftpd "$out/sftp-server" "$d"; login="$PROFTPD_USER"; remote="/" ;;
+    *) echo "unknown server $server (openssh or proftpd)"; exit 64 ;;
+esac
+echo "server: $server"
 bytes=$(cat "$d"/*.xml | wc -c)
 
 # sftp then sync: a durable copy, as aafd makes one (each file fsynced before the remote copy may go, R10).
 run_sftp() {
     rm -rf "$out/sftp-get" && mkdir -p "$out/sftp-get"
     sync
-    printf 'get %s/*.xml %s/\n' "$d" "$out/sftp-get" > "$out/sftp-batch"
+    printf 'get %s/*.xml %s/\n' "${remote%/}" "$out/sftp-get" > "$out/sftp-batch"
     /usr/bin/time -f "%e" -o "$out/t" sh -c "sftp -q -b '$out/sftp-batch' -i '$out/sftp-server/client_rsa' \
-        -o UserKnownHostsFile='$out/sftp-server/known_hosts' -o BatchMode=yes -P $SSHD_PORT $(id -un)@127.0.0.1 >/dev/null && sync"
+        -o UserKnownHostsFile='$out/sftp-server/known_hosts' -o BatchMode=yes -P $SSHD_PORT $login@127.0.0.1 >/dev/null && sync"
     cat "$out/t"
 }
 run_aafd() {
@@ -41,10 +51,10 @@ database = "$out/aafd-state/aafd.sqlite3"
 [sftp]
 host = "127.0.0.1"
 port = $SSHD_PORT
-user = "$(id -un)"
+user = "$login"
 private_key = "$out/sftp-server/client_rsa"
 known_hosts = "$out/sftp-server/known_hosts"
-remote_dir = "$d"
+remote_dir = "$remote"
 delete_after_download = false
 TOML
     /usr/bin/time -f "%e" -o "$out/t" "$bin/aafd" fetch --config "$out/aafd-fetch.toml" >/dev/null 2>&1

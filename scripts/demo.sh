@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then exec sudo -E "$0" "$@"; fi
-source scripts/install-deps.sh
+AAFD_NO_TEST_SERVERS=1 source scripts/install-deps.sh
 swift build -c release --product aafd >/dev/null
 swift build -c release --product aafd-fixtures >/dev/null
 bin="$(swift build -c release --show-bin-path)"
