@@ -29,6 +29,11 @@ struct PurgeCommand: ParsableCommand {
         let date: ExtractDate
         if let asOf {
             guard let d = ExtractDate(iso: asOf) else { throw CommandFailure(.config, "--as-of must be a date, YYYY-MM-DD") }
+            // A future date deletes what the rules still protect today: a preview only.
+            guard d <= configuration.today || dryRun else {
+                throw CommandFailure(
+                    .config, "--as-of \(d.iso) is after today (\(configuration.today.iso)): a future date is a preview; add --dry-run")
+            }
             date = d
         } else {
             date = configuration.today

@@ -88,8 +88,23 @@ public struct ExtractDate: Sendable, Hashable, Comparable, Codable, CustomString
     /// This date moved by `days` days.
     public func adding(days: Int) -> ExtractDate { ExtractDate(dayNumber: dayNumber + days) }
 
+    /// A date computed from a valid one (arithmetic): never checked against the 1900–9999 range that parsing
+    /// enforces, so that no arithmetic on an accepted date can trap (a delivery dated 9999-12-31 used to crash every
+    /// run on `year + 1`). The day is clamped to the month's length.
+    private init(computedYear year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = min(max(day, 1), ExtractDate.daysIn(month: month, year: year))
+    }
+
+    /// 1 January of `year` (any year: arithmetic, not parsing).
+    public static func firstOfJanuary(_ year: Int) -> ExtractDate { ExtractDate(computedYear: year, month: 1, day: 1) }
+
     /// 1 January of the year after this date.
-    public var firstDayOfNextYear: ExtractDate { ExtractDate(year: year + 1, month: 1, day: 1)! }
+    public var firstDayOfNextYear: ExtractDate { ExtractDate.firstOfJanuary(year + 1) }
+
+    /// The same day `years` years later (29 February becomes 28 February in a common year).
+    public func addingYears(_ years: Int) -> ExtractDate { ExtractDate(computedYear: year + years, month: month, day: day) }
 
     public static func < (lhs: ExtractDate, rhs: ExtractDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)

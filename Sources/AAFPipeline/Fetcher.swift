@@ -109,8 +109,14 @@ public final class Fetcher {
         let last = try store?.lastImportedExtractDate()
         var downloaded = 0
 
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: now())
+        let tomorrow = (ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)).adding(days: 1)
         for delivery in listing.candidates {
             let label = "\(delivery.date.compact)-\(delivery.mode.rawValue)"
+            if delivery.date > tomorrow {
+                report.skipped.append("\(label): dated after today, a wrong date (R20); neither downloaded nor deleted")
+                continue
+            }
             if let last, delivery.date <= last {
                 report.skipped.append("\(label): already imported (last import \(last.iso)); left on the server")
                 continue

@@ -122,6 +122,17 @@ public final class Importer {
         _ delivery: Delivery, from directory: String, options: ImportOptions, report: inout ImportReport,
         started: Date, clock: ContinuousClock.Instant
     ) throws {
+        // R20: an extract date after tomorrow (one day of margin for time zones) is a wrong date, not a delivery:
+        // accepted, it would make every real delivery "older than the last one" and postpone R9 for years.
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: settings.now())
+        let today = ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)
+        if delivery.date > today.adding(days: 1) {
+            report.rule = "R20"
+            throw DeliveryError(
+                "the \(delivery.mode.rawValue) delivery is dated \(delivery.date.iso), after today (\(today.iso)); a "
+                    + "delivery from the future is refused (R20). Check the machine's clock, or ask the académie for a "
+                    + "correctly dated extract")
+        }
         if let last = try store.lastImportedExtractDate(), delivery.date < last {
             report.rule = "R20"
             throw DeliveryError(

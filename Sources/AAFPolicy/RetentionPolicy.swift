@@ -51,11 +51,11 @@ public struct RetentionPolicy: Sendable, Hashable {
         let cap = asOf.addingYears(-recordMaxAgeYears)
         return PurgePlan(
             asOf: asOf,
-            departedBefore: ExtractDate(year: asOf.year, month: 1, day: 1)!,
+            departedBefore: ExtractDate.firstOfJanuary(asOf.year),
             departedOnOrBefore: pupilDaysAfterDeparture.map { asOf.adding(days: -$0) },
             receivedOnOrBefore: cap,
             everyoneExpired: lastReceived.map { $0 <= cap } ?? false,
-            journalBefore: ExtractDate(year: asOf.year - journalPreviousYears, month: 1, day: 1)!)
+            journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears))
     }
 
     /// R10: whether a delivery refused on `refusedOn` must leave the spool on `asOf`.
@@ -65,11 +65,6 @@ public struct RetentionPolicy: Sendable, Hashable {
 }
 
 extension ExtractDate {
-    /// The same day `years` years later (29 February becomes 28 February in a common year).
-    public func addingYears(_ years: Int) -> ExtractDate {
-        ExtractDate(year: year + years, month: month, day: day) ?? ExtractDate(year: year + years, month: month, day: day - 1)!
-    }
-
     /// Monday = 0 … Sunday = 6.
     public var weekday: Int { ((dayNumber % 7) + 7 + 3) % 7 }
 

@@ -161,3 +161,34 @@ struct ScheduleTests {
         #expect(s.last(atOrBefore: utc("2026-11-29T12:00:00Z")) == utc("2026-11-29T05:30:00Z"))
     }
 }
+
+@Suite("Date arithmetic over the whole accepted range (R6–R11)")
+struct DateRangeTests {
+    @Test("no date from 1900-01-01 to 9999-12-31 makes the retention rules trap (a 9999 delivery crashed every run)")
+    func wholeRange() {
+        let policies = [RetentionPolicy(), { var p = RetentionPolicy(); p.pupilDaysAfterDeparture = 30; return p }()]
+        var checked = 0
+        for year in [1900, 1901, 1999, 2000, 2024, 2100, 9998, 9999] + Array(stride(from: 1900, through: 9999, by: 97)) {
+            for (month, day) in [(1, 1), (2, 28), (2, 29), (6, 30), (12, 31)] {
+                guard let date = ExtractDate(year: year, month: month, day: day) else { continue }
+                for policy in policies {
+                    let due = policy.purgeDue(departedOn: date)
+                    #expect(due > date)
+                    let plan = policy.plan(asOf: date, lastReceived: date)
+                    #expect(plan.departedBefore <= date)
+                    #expect(plan.receivedOnOrBefore < date)
+                    _ = policy.refusedDeliveryExpired(refusedOn: date, asOf: date)
+                }
+                #expect(date.addingYears(2).year == year + 2)
+                #expect(date.addingYears(-2).year == year - 2)
+                #expect(date.firstDayOfNextYear.iso == ExtractDate.firstOfJanuary(year + 1).iso)
+                #expect(date.addingWorkingDays(5) > date)
+                checked += 1
+            }
+        }
+        #expect(checked > 300)
+        // 29 February moves to 28 February in a common year.
+        #expect(ExtractDate(year: 2024, month: 2, day: 29)!.addingYears(1).iso == "2025-02-28")
+        #expect(ExtractDate(year: 9999, month: 12, day: 31)!.firstDayOfNextYear.iso == "10000-01-01")
+    }
+}
