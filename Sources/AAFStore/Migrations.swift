@@ -143,14 +143,21 @@ enum Migrations {
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.
+    ///
+    /// Safe against any number of processes opening a new database at once (`aafd status` polling while
+    /// `aafd run` starts): the version is read again inside each `BEGIN IMMEDIATE` transaction, which holds the
+    /// write lock, so a migration another process applied meanwhile is skipped rather than run twice.
     static func migrate(_ connection: SQLiteConnection) throws {
         let current = try connection.scalarInt("PRAGMA user_version") ?? 0
         guard current <= all.count else {
             throw StoreError(
                 "the database schema is version \(current), newer than this aafd knows (\(all.count)); upgrade aafd")
         }
+        guard current < all.count else { return }
         for (index, sql) in all.enumerated() where index + 1 > current {
             try connection.transaction {
+                let now = try connection.scalarInt("PRAGMA user_version") ?? 0
+                guard now == index else { return }  // applied by another process since
                 try connection.execute(sql)
                 try connection.execute("PRAGMA user_version = \(index + 1)")
             }

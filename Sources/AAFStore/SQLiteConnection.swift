@@ -44,7 +44,7 @@ public final class SQLiteConnection {
             if try scalarInt("PRAGMA page_count") == 0 {
                 try execute("PRAGMA page_size = 16384")
             }
-            try execute("PRAGMA journal_mode = WAL")
+            try enableWAL()
             try execute("PRAGMA synchronous = FULL")
         }
         try execute("PRAGMA temp_store = FILE")
@@ -54,6 +54,25 @@ public final class SQLiteConnection {
 
     deinit {
         close()
+    }
+
+    /// Switches to WAL unless the database is in WAL already. Changing the journal mode needs a lock that the
+    /// busy handler does not wait for: a process opening a new database while another creates it (`aafd status`
+    /// during the first `aafd run`) got SQLITE_BUSY at once. Retried for up to 10 s.
+    private func enableWAL() throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                let mode = try prepare("PRAGMA journal_mode")
+                let isWAL = try mode.step() && mode.text(0)?.lowercased() == "wal"
+                mode.reset()  // ends the statement's read transaction before the mode changes
+                if isWAL { return }
+                try execute("PRAGMA journal_mode = WAL")
+                return
+            } catch let error as SQLiteError where error.code & 0xFF == SQLITE_BUSY && ContinuousClock.now < deadline {
+                usleep(20_000)
+            }
+        }
     }
 
     /// Closes the connection; later calls do nothing.

@@ -48,3 +48,24 @@ struct DateSafetyTests {
         #expect(past.status == 0, "\(past.stderr)")
     }
 }
+
+@Suite("Several processes on a new database")
+struct FirstStartRaceTests {
+    @Test("the first import while status polls: 20 fresh databases, every import succeeds, no migration runs twice")
+    func firstStartWithStatus() throws {
+        var failures: [String] = []
+        for run in 1...20 {
+            let cli = CLI()
+            let folder = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+            let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder])
+            let pollers = try (0..<3).map { _ in try ChildProcess(Paths.aafdBinary, ["status", "--config", cli.config]) }
+            let status = importing.wait()
+            let polled = pollers.map { $0.wait() }
+            if status != 0 { failures.append("run \(run): import exit \(status)") }
+            if polled.contains(where: { $0 != 0 }) { failures.append("run \(run): status exits \(polled)") }
+            let version = try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA user_version;"]).stdout
+            if version.trimmingCharacters(in: .whitespacesAndNewlines) != "4" { failures.append("run \(run): user_version \(version)") }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
