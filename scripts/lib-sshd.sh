@@ -1,18 +1,23 @@
 # Shared by demo.sh and bench-sftp.sh: a throwaway OpenSSH sshd on 127.0.0.1 with its default algorithms.
 # start_sshd DIR SERVED_FOLDER: writes DIR/{host_ed25519,sshd_config,sshd.pid}, a client RSA-2048 key in
 # DIR/client_rsa (authorized), a pinned known_hosts in DIR/known_hosts; sets SSHD_PORT; stops it on exit.
-start_sshd() {
-    local dir="$1" served="$2"
-    mkdir -p -m 0700 "$dir"
-    ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
-    ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C aafd-local -f "$dir/client_rsa"
-    cp "$dir/client_rsa.pub" "$dir/authorized_keys"
+# free_port: sets SSHD_PORT to a port nothing listens on at 127.0.0.1.
+free_port() {
     SSHD_PORT=""
     for _ in $(seq 50); do
         local p=$(( 20000 + RANDOM % 40000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then SSHD_PORT=$p; break; fi
     done
     [ -n "$SSHD_PORT" ] || { echo "no free port on 127.0.0.1"; return 1; }
+}
+
+start_sshd() {
+    local dir="$1" served="$2"
+    mkdir -p -m 0700 "$dir"
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+    ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C aafd-local -f "$dir/client_rsa"
+    cp "$dir/client_rsa.pub" "$dir/authorized_keys"
+    free_port || return 1
     sed -e "s#@PORT@#$SSHD_PORT#" -e "s#@DIR@#$dir#" "$(dirname "${BASH_SOURCE[0]}")/../Fixtures/sshd/sshd_config.in" > "$dir/sshd_config"
     mkdir -p /run/sshd
     /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
@@ -36,12 +41,7 @@ start_proftpd() {
     PROFTPD_USER=academie
     echo "$PROFTPD_USER:x:0:0::$served:/bin/sh" > "$dir/passwd"
     chmod 600 "$dir/passwd"
-    SSHD_PORT=""
-    for _ in $(seq 50); do
-        local p=$(( 20000 + RANDOM % 40000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then SSHD_PORT=$p; break; fi
-    done
-    [ -n "$SSHD_PORT" ] || { echo "no free port on 127.0.0.1"; return 1; }
+    free_port || return 1
     cat > "$dir/proftpd.conf" <<CONF
 ServerName "aafd-bench"
 ServerType standalone

@@ -15,24 +15,30 @@ final class InteropClient {
 
     init(_ server: any SFTPTestServer, key: String, extra: String = "") {
         self.server = server
-        cli = CLI(
-            extra: """
-                [sftp]
-                host = "127.0.0.1"
-                port = \(server.port)
-                user = "\(server.login)"
-                private_key = "\(key)"
-                known_hosts = "\(server.knownHosts)"
-                remote_dir = "\(server.remoteDir)"
-                connect_timeout_seconds = 5
-                io_timeout_seconds = 10
-                \(extra)
-                """)
+        cli = CLI(extra: sftpSection(server, key: key, knownHosts: server.knownHosts, remoteDir: server.remoteDir, ioTimeout: 10, extra: extra))
     }
 
     var spoolFiles: [String] {
         (FileManager.default.enumerator(atPath: cli.temp.file("state/spool"))?.allObjects as? [String] ?? []).sorted()
     }
+}
+
+/// The `[sftp]` section reaching `server` with `key` (short timeouts: everything is on loopback).
+func sftpSection(
+    _ server: any SFTPTestServer, key: String, knownHosts: String, remoteDir: String, ioTimeout: Int = 5, extra: String = ""
+) -> String {
+    """
+    [sftp]
+    host = "127.0.0.1"
+    port = \(server.port)
+    user = "\(server.login)"
+    private_key = "\(key)"
+    known_hosts = "\(knownHosts)"
+    remote_dir = "\(remoteDir)"
+    connect_timeout_seconds = 5
+    io_timeout_seconds = \(ioTimeout)
+    \(extra)
+    """
 }
 
 /// The committed delivery of 2025-09-01 (four ENT1D files and the DTD).

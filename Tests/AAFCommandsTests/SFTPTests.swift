@@ -25,19 +25,7 @@ final class SFTPSetup {
         key = try makeKey(keys.file("id"))
         server = try SSHServer(authorizedKeys: [key + ".pub"])
         let pinned = knownHosts?(server, keys) ?? server.knownHosts
-        cli = CLI(
-            extra: """
-                [sftp]
-                host = "127.0.0.1"
-                port = \(server.port)
-                user = "\(SSHServer.user)"
-                private_key = "\(key)"
-                known_hosts = "\(pinned)"
-                remote_dir = "\(remoteDir ?? server.remoteDirectory)"
-                connect_timeout_seconds = 5
-                io_timeout_seconds = 5
-                \(extra)
-                """)
+        cli = CLI(extra: sftpSection(server, key: key, knownHosts: pinned, remoteDir: remoteDir ?? server.remoteDirectory, extra: extra))
     }
 
     /// Puts a committed fixture day on the server.
