@@ -84,7 +84,9 @@ struct GlobalOptions: ParsableArguments {
 func openStore(_ configuration: Configuration) throws -> DirectoryStore {
     do {
         try RunLock.ensureDirectory((configuration.databasePath as NSString).deletingLastPathComponent)
-        return try DirectoryStore(path: configuration.databasePath)
+        let store = try DirectoryStore(path: configuration.databasePath)
+        store.erasureWait = .seconds(configuration.erasureWaitSeconds)
+        return store
     } catch let failure as CommandFailure {
         throw failure
     } catch {
@@ -138,13 +140,13 @@ struct ImportCommand: ParsableCommand {
         let cycle = RunCycle(configuration: configuration, store: store, logger: logger, shouldStop: stop)
         if json { cycle.print = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun, shouldStop: stop)
-        let outcome: RunOutcome
+        var outcome: RunOutcome
         if let fromDirectory {
             outcome = cycle.importFolder(fromDirectory, importOptions, show: { try? show($0) }, showFailure: { if json { try? show($0) } })
         } else {
             outcome = cycle.fetchAndImport(importOptions, show: { try? show($0) })
         }
-        if !dryRun { cycle.finish(outcome) }
+        if !dryRun { outcome = cycle.finish(outcome) }
         if outcome.status != .ok, let message = outcome.message {
             throw CommandFailure(outcome.status, message)
         }

@@ -36,6 +36,9 @@ public struct Configuration: Sendable {
     public var metricsTextfile: String?
     /// `[metrics] file_mode`: 0600 by default (R18); 0640 or 0644 when node_exporter runs as another user.
     public var metricsFileMode: mode_t = 0o600
+    /// `[retention] erasure_wait_seconds`: how long a deletion waits for readers before it is reported incomplete
+    /// (R12, exit 75, incident). Default 30.
+    public var erasureWaitSeconds = 30
     /// `[log] level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -47,7 +50,9 @@ public struct Configuration: Sendable {
             "connect_timeout_seconds", "io_timeout_seconds",
         ],
         "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
-        "retention": ["pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days"],
+        "retention": ["pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days",
+            "erasure_wait_seconds",
+        ],
         "log": ["level"],
         "convention": ["commune", "academy", "publisher"],
         "schedule": ["time", "timezone", "retry_minutes", "give_up_after_hours"],
@@ -114,6 +119,12 @@ public struct Configuration: Sendable {
                 throw CommandFailure(.config, "\(source): [retention] pupil_days_after_departure must be between 0 and 365 (unset: end of the civil year)")
             }
             config.importSettings.retention.pupilDaysAfterDeparture = days
+        }
+        if let seconds = try reader.int("retention", "erasure_wait_seconds") {
+            guard (1...600).contains(seconds) else {
+                throw CommandFailure(.config, "\(source): [retention] erasure_wait_seconds must be between 1 and 600")
+            }
+            config.erasureWaitSeconds = seconds
         }
         for (key, path, maximum, rule) in [
             ("record_max_age_years", \RetentionPolicy.recordMaxAgeYears, 2, "R9"),

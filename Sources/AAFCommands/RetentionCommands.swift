@@ -52,7 +52,22 @@ struct PurgeCommand: ParsableCommand {
         for (rule, counts) in result.counts.sorted(by: { $0.key < $1.key }) {
             print("  \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
+        if !dryRun {
+            // R12: done only once the values are gone from the files; else an incident, exit 75, finished next run.
+            let cycle = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
+            let outcome = cycle.erasureStep(RunOutcome(kind: .failed, status: .ok), erased: result.erasureComplete)
+            if outcome.status != .ok { throw CommandFailure(outcome.status, "purged, but " + (outcome.message ?? "")) }
+        }
     }
+}
+
+/// A deletion committed whose values a reader kept in the files (R12): incident, exit 75.
+func reportPendingErasure(_ options: GlobalOptions) throws {
+    let configuration = try options.load()
+    let store = try openStore(configuration)
+    let outcome = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
+        .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: false)
+    throw CommandFailure(outcome.status, "revoked, but " + (outcome.message ?? ""))
 }
 
 enum PurgeText {
@@ -98,7 +113,7 @@ struct CertificateCommand: ParsableCommand {
             try printJSON([
                 "parties": ["commune": configuration.commune, "academy": configuration.academy, "publisher": configuration.publisher],
                 "period": ["from": start.map { $0.iso as Any } ?? NSNull(), "to": end.map { $0.iso as Any } ?? NSNull()] as [String: Any],
-                "records": records.map { ["id": $0.id, "purged_on": $0.purgedOn.iso, "executed_at": $0.executedAt, "rule": $0.rule, "counts": (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) ?? [:], "hash": $0.hash] as [String: Any] },
+                "records": records.map { ["id": $0.id, "purged_on": $0.purgedOn.iso, "executed_at": $0.executedAt, "rule": $0.rule, "counts": (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) ?? [:], "hash": $0.hash, "erased": $0.erased] as [String: Any] },
                 "totals": totals,
                 "chain": ["verified": verification.ok, "records": verification.records, "problems": verification.problems],
             ])
@@ -109,7 +124,8 @@ struct CertificateCommand: ParsableCommand {
             print("Personal data deleted under the convention's retention rules, counts only:")
             if records.isEmpty { print("  no deletion in this period") }
             for r in records {
-                print("  \(r.purgedOn.iso)  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…")
+                print("  \(r.purgedOn.iso)  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"
+                    + (r.erased ? "" : "  ERASURE PENDING: a reader held the database; completed on the next run (R12)"))
             }
             for (rule, counts) in totals.sorted(by: { $0.key < $1.key }) {
                 print("Total \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
@@ -174,8 +190,13 @@ struct ConsentCommand: ParsableCommand {
 
         func run() throws {
             var existed = false
-            try consent.withStore(options) { store, at in
-                existed = try store.revokeConsent(jointure: consent.jointure, field: consent.field, recordedBy: consent.by, at: at)
+            do {
+                try consent.withStore(options) { store, at in
+                    existed = try store.revokeConsent(jointure: consent.jointure, field: consent.field, recordedBy: consent.by, at: at)
+                }
+            } catch is ErasurePending {
+                // Revoked and journaled, but a reader kept the old address in the database files (R12).
+                try reportPendingErasure(options)
             }
             print(existed ? "consent revoked; the stored home address was erased" : "no such consent; nothing stored (revocation journaled)")
         }

@@ -1,4 +1,5 @@
 import AAFModel
+import AAFPolicy
 import AAFPipeline
 import AAFStore
 import AAFTransfer
@@ -41,6 +42,8 @@ struct RunOutcome {
 
     /// The incident outcome of a run whose remote deletions the server refused (R10).
     static let remoteDeletionOutcome = "remote-deletion-refused"
+    /// The incident outcome of a deletion whose values a reader kept in the database files (R12).
+    static let erasurePendingOutcome = "erasure-pending"
 
     /// Whether this outcome opens an incident at once (R19). `nothingNew`/`unavailable` only do so when the daemon
     /// gives up on the day.
@@ -247,7 +250,9 @@ final class RunCycle {
     /// After a run: the incident opens (R19) or closes, the alert runs once per incident, the purge runs, the
     /// metrics file is written. `forceIncident` opens one for outcomes that are not incidents by themselves
     /// (the daemon giving up on the day's delivery).
-    func finish(_ outcome: RunOutcome, forceIncident: Bool = false) {
+    @discardableResult
+    func finish(_ given: RunOutcome, forceIncident: Bool = false) -> RunOutcome {
+        var outcome = given
         do {
             let open = try store.openIncident()
             if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome {
@@ -276,16 +281,55 @@ final class RunCycle {
                 if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
                 if !incident.alerted { alert(incident) }
             }
+            var erased = true
             if outcome.kind != .stopped, !shouldStop() {
                 let spool = try? Spool(root: configuration.spoolDirectory)
+                // The purge ends with the erasure of everything deleted so far, this run's import included (R12).
                 let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: logger)
                     .run(asOf: configuration.today, executedAt: now, dryRun: false)
                 if result.total > 0 { FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8)) }
+                erased = result.erasureComplete
+            } else {
+                erased = try store.pendingErasures() == 0 && !outcome.reports.contains(where: \.erasurePending)
             }
+            outcome = erasureStep(outcome, erased: erased)
         } catch {
             logger.error("after-run steps failed", metadata: ["error": "\(error)"])
         }
         writeMetrics(outcome)
+        return outcome
+    }
+
+    /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
+    /// 75; once erased, that incident closes.
+    func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
+        var outcome = given
+        do {
+            let open = try store.openIncident()
+            if !erased {
+                let message = RunCycle.erasureMessage(configuration.importSettings.retention)
+                let (incident, isNew) = try store.raiseIncident(
+                    outcome: RunOutcome.erasurePendingOutcome, rule: "R12", extractDate: nil, reason: message, at: now)
+                if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
+                if !incident.alerted { alert(incident) }
+                if outcome.status == .ok {
+                    outcome.status = .tempFail
+                    outcome.message = (outcome.kind == .imported ? "imported; but " : "") + message
+                }
+            } else if let open, open.outcome == RunOutcome.erasurePendingOutcome {
+                try store.closeIncident(at: now)
+                logger.notice("incident closed: the pending erasure is complete (R12)", metadata: ["incident.id": "\(open.id)"])
+            }
+        } catch {
+            logger.error("erasure check failed", metadata: ["error": "\(error)"])
+        }
+        return outcome
+    }
+
+    static func erasureMessage(_ retention: RetentionPolicy) -> String {
+        "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
+            + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
+            + "Find the reader (fuser or lsof on the database) if this repeats"
     }
 
     /// Runs `[alert] command` once for this incident, with no personal data in its environment (R19, R15).

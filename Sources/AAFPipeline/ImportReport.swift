@@ -46,6 +46,9 @@ public struct ImportReport: Sendable, Hashable, Codable {
     /// Which rule refused it (`R21`, `R20`…), when a rule did.
     public var rule: String?
     public var durationMilliseconds = 0
+    /// The import is committed, but what it replaced or deleted may still be in the database files: a reader kept
+    /// the checkpoint from completing (R12). The next run completes the erasure.
+    public var erasurePending = false
 
     public init(outcome: Outcome, dryRun: Bool) {
         self.outcome = outcome

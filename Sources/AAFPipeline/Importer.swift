@@ -236,9 +236,10 @@ public final class Importer {
             // R13: deletions made by the import itself are recorded like any purge.
             let staffDeleted = counts[.staff]?.departed ?? 0
             let guardiansDeleted = counts[.guardian]?.deletedUnreferenced ?? 0
-            try session.commit(
+            let erased = try session.commit(
                 journal: entry,
                 deletions: ["R8": [AAFCategory.staff.reportKey: staffDeleted], "R4": [AAFCategory.guardian.reportKey: guardiansDeleted]])
+            report.erasurePending = !erased
         }
     }
 

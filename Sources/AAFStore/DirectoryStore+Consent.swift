@@ -8,6 +8,10 @@ public struct Consent: Sendable, Hashable {
     public var recordedBy: String
 }
 
+/// The deletion is committed, but a reader kept its values in the database files past `erasure_wait_seconds`
+/// (R12); the next run completes the erasure.
+public struct ErasurePending: Error, Sendable {}
+
 extension DirectoryStore {
     /// The consent field for a staff member's home address.
     public static let homeAddressField = "home-address"
@@ -62,7 +66,7 @@ extension DirectoryStore {
             try journal("consent-revoke", jointure: jointure, field: field, recordedBy: recordedBy, at: at)
             return existed
         }
-        try connection.checkpointTruncate()
+        guard try completeErasure() else { throw ErasurePending() }
         return existed
     }
 

@@ -5,6 +5,9 @@ import AAFModel
 public struct PurgeResult: Sendable, Hashable {
     /// rule ID → category report key → count.
     public var counts: [String: [String: Int]] = [:]
+    /// Whether the deleted values are gone from the database files too (R12); false when a reader kept the
+    /// checkpoint from completing within `erasure_wait_seconds`.
+    public var erasureComplete = true
     public var total: Int { counts.values.flatMap(\.values).reduce(0, +) }
     public init() {}
 }
@@ -19,6 +22,8 @@ public struct PurgeRecord: Sendable, Hashable {
     public var countsJSON: String
     public var prevHash: String
     public var hash: String
+    /// False while the deleted values may still be in the database files (R12): a reader held the database.
+    public var erased = true
 
     /// The hash a record must have: SHA-256 over its fields and the previous hash.
     public static func hash(prev: String, purgedOn: String, executedAt: String, rule: String, counts: String) -> String {
@@ -96,8 +101,8 @@ extension DirectoryStore {
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
             throw error
         }
-        // R12: nothing purged may be read back from the WAL.
-        try connection.checkpointTruncate()
+        // R12: nothing purged may be read back from the WAL or the database file.
+        result.erasureComplete = try completeErasure()
         return result
     }
 
@@ -137,7 +142,7 @@ extension DirectoryStore {
         let countsJSON = "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
         let hash = PurgeRecord.hash(prev: prev, purgedOn: purgedOn.iso, executedAt: executedAt, rule: rule, counts: countsJSON)
         try connection.prepare(
-            "INSERT INTO purge_records (purged_on, executed_at, rule, counts, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO purge_records (purged_on, executed_at, rule, counts, prev_hash, hash, erased) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
         ).run([.text(purgedOn.iso), .text(executedAt), .text(rule), .text(countsJSON), .text(prev), .text(hash)])
         try connection.prepare("UPDATE purge_chain SET head_hash = ?1, records = records + 1").run([.text(hash)])
     }
@@ -145,7 +150,7 @@ extension DirectoryStore {
     /// Deletion records in a period (by purge date), oldest first.
     public func purgeRecords(from: ExtractDate?, to: ExtractDate?) throws -> [PurgeRecord] {
         let stmt = try connection.prepare(
-            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash FROM purge_records WHERE purged_on >= ?1 AND purged_on <= ?2 ORDER BY id")
+            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash, erased FROM purge_records WHERE purged_on >= ?1 AND purged_on <= ?2 ORDER BY id")
         try stmt.bind([.text(from?.iso ?? "0000-00-00"), .text(to?.iso ?? "9999-99-99")])
         var records: [PurgeRecord] = []
         while try stmt.step() {
@@ -153,7 +158,7 @@ extension DirectoryStore {
                 PurgeRecord(
                     id: stmt.int(0), purgedOn: ExtractDate(iso: stmt.text(1) ?? "") ?? ExtractDate(dayNumber: 0),
                     executedAt: stmt.text(2) ?? "", rule: stmt.text(3) ?? "", countsJSON: stmt.text(4) ?? "",
-                    prevHash: stmt.text(5) ?? "", hash: stmt.text(6) ?? ""))
+                    prevHash: stmt.text(5) ?? "", hash: stmt.text(6) ?? "", erased: stmt.int(7) != 0))
         }
         return records
     }

@@ -1,15 +1,47 @@
 import AAFModel
+import Foundation
 
 /// The SQLite ENT directory: structures, people, their links, and the import journal.
 ///
 /// One writing connection per process. Admin commands read through the same type.
 public final class DirectoryStore {
     public let connection: SQLiteConnection
+    /// How long a deletion waits for readers to let go before it is reported incomplete (R12):
+    /// `[retention] erasure_wait_seconds`.
+    public var erasureWait: Duration = .seconds(30)
 
     /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
     public init(path: String) throws {
         connection = try SQLiteConnection(path: path, create: true)
         try Migrations.migrate(connection)
+    }
+
+    // MARK: Erasure (R5, R12)
+
+    /// Deletion records whose values may still be in the database files.
+    public func pendingErasures() throws -> Int {
+        try connection.scalarInt("SELECT count(*) FROM purge_records WHERE erased = 0") ?? 0
+    }
+
+    /// Removes every copy of deleted values from the database files: a TRUNCATE checkpoint (secure_delete has
+    /// zeroed them in the new pages), retried while readers hold older snapshots, for at most ``erasureWait``.
+    /// Then the deletion records still pending are marked erased.
+    ///
+    /// - Returns: whether the erasure is complete. When false, nothing was lost: the deletions are committed, the
+    ///   records stay pending, and the next run completes them.
+    @discardableResult
+    public func completeErasure() throws -> Bool {
+        let deadline = ContinuousClock.now + erasureWait
+        while true {
+            if try connection.checkpointTruncate() { break }
+            guard ContinuousClock.now < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        if try pendingErasures() > 0 {
+            try connection.transaction { try connection.execute("UPDATE purge_records SET erased = 1 WHERE erased = 0") }
+            _ = try connection.checkpointTruncate()  // the flag holds no personal data; best effort
+        }
+        return true
     }
 
     /// Starts the one transaction in which a delivery is applied.

@@ -316,7 +316,10 @@ public final class ImportSession {
 
     /// Writes the journal row and the deletion records of people deleted by this import (R8 staff, R4 guardians no
     /// pupil references; R13), commits the delivery in one step, then empties the WAL (R5, R12).
-    public func commit(journal: JournalEntry, deletions: [String: [String: Int]] = [:]) throws {
+    /// - Returns: whether the erasure of what the import replaced or deleted is complete (R12): false when a reader
+    ///   kept the checkpoint from completing; the import stands and the next run completes the erasure.
+    @discardableResult
+    public func commit(journal: JournalEntry, deletions: [String: [String: Int]] = [:]) throws -> Bool {
         precondition(open, "ImportSession used after commit or rollback")
         try store.insertJournal(journal)
         try connection.prepare(
@@ -327,7 +330,7 @@ public final class ImportSession {
         }
         try connection.execute("COMMIT")
         open = false
-        try connection.checkpointTruncate()
+        return try store.completeErasure()
     }
 
     /// Discards every write of the session.

@@ -140,6 +140,11 @@ enum Migrations {
             last_error   TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 5: whether a deletion record's erasure is complete (R12): the checkpoint that removes the deleted values
+        // from the database files succeeded. Outside the record's hash (it changes once, after the record).
+        """
+        ALTER TABLE purge_records ADD COLUMN erased INTEGER NOT NULL DEFAULT 1;
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -129,8 +129,16 @@ public final class SQLiteConnection {
     }
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the WAL into the database and empties it (R5, R12).
-    public func checkpointTruncate() throws {
-        try execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ///
+    /// - Returns: whether it completed. A reader holding an older snapshot keeps it from completing (SQLite
+    ///   answers busy after the busy timeout): the old pages, deleted values included, then stay in the WAL and
+    ///   the database file until it can.
+    public func checkpointTruncate() throws -> Bool {
+        let stmt = try prepare("PRAGMA wal_checkpoint(TRUNCATE)")
+        guard try stmt.step() else { return false }
+        let busy = stmt.int(0)
+        stmt.reset()
+        return busy == 0
     }
 
     /// The single value of a one-row query.
