@@ -306,6 +306,7 @@ struct StatusCommand: ParsableCommand {
         let success = try store.journal(limit: 1, outcome: .imported).first
         let incident = try store.openIncident()
         let owed = try store.owedRemoteDeletions()
+        let warnings = configuration.sftp.map { $0.deleteAfterDownload ? [] : [SFTPSettings.keepRemoteWarning] } ?? []
         let nextRun = configuration.schedule.next(after: configuration.importSettings.now())
         var quiet = Logger(label: "aafd.status")
         quiet.logLevel = .warning  // the preview is not an event worth a log line
@@ -344,6 +345,7 @@ struct StatusCommand: ParsableCommand {
                     ["name": $0.name, "extract_date": $0.extractDate.iso, "owed_since": $0.owedSince, "attempts": $0.attempts,
                      "last_error": $0.lastError] as [String: Any]
                 },
+                "warnings": warnings,
                 "database": configuration.databasePath,
             ])
             return
@@ -367,6 +369,7 @@ struct StatusCommand: ParsableCommand {
         }
         print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
         print("  departed, awaiting purge: \(counts.departed); purgeable today: \(pending)")
+        for w in warnings { print("  WARNING: \(w)") }
         if !owed.isEmpty {
             print("  REMOTE DELETIONS OWED (R10): \(owed.count) downloaded files the server refused to delete; retried every run")
             for o in owed { print("    \(o.name) (delivery of \(o.extractDate.iso), since \(o.owedSince), \(o.attempts) attempts: \(o.lastError))") }

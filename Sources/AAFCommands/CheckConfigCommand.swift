@@ -63,6 +63,7 @@ struct CheckConfigCommand: ParsableCommand {
             throw CommandFailure(.config, "\(options.config): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
         }
         print("\(options.config): OK")
+        if let sftp = configuration.sftp, !sftp.deleteAfterDownload { print("warning: " + SFTPSettings.keepRemoteWarning) }
         if connect { try checkConnection(configuration) }
     }
 

@@ -47,6 +47,7 @@ public struct Configuration: Sendable {
         "directory": ["database", "state_dir", "spool"],
         "sftp": [
             "host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_dir", "delete_after_download",
+            "accepted_key_types",
             "connect_timeout_seconds", "io_timeout_seconds",
         ],
         "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
@@ -227,6 +228,19 @@ public struct Configuration: Sendable {
             if let v = value("sftp", "delete_after_download") {
                 guard let b = v.bool else { throw typeError("sftp", "delete_after_download", "true or false") }
                 s.deleteAfterDownload = b
+            }
+            if let v = value("sftp", "accepted_key_types") {
+                guard let array = v.array else { throw typeError("sftp", "accepted_key_types", "a list of strings") }
+                var types: Set<String> = []
+                for item in array {
+                    guard let t = item.string, SFTPSettings.keyTypes.contains(t) else {
+                        throw CommandFailure(
+                            .config, "\(source): [sftp] accepted_key_types may hold \(SFTPSettings.keyTypes.sorted().map { "\"\($0)\"" }.joined(separator: ", ")) only")
+                    }
+                    types.insert(t)
+                }
+                guard !types.isEmpty else { throw CommandFailure(.config, "\(source): [sftp] accepted_key_types must not be empty") }
+                s.acceptedKeyTypes = types
             }
             for (key, path) in [("connect_timeout_seconds", \SFTPSettings.connectTimeoutSeconds), ("io_timeout_seconds", \.ioTimeoutSeconds)] {
                 if let t = try int("sftp", key) {

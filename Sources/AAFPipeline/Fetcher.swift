@@ -84,6 +84,7 @@ public final class Fetcher {
         defer { client.close() }
         logger.info("connected", metadata: ["sftp.host": "\(settings.host)", "sftp.host_key": "\(client.hostKeyFingerprint ?? "-")"])
         report.hostKeyFingerprint = client.hostKeyFingerprint
+        if !settings.deleteAfterDownload { logger.warning("\(SFTPSettings.keepRemoteWarning)") }
 
         // R10: deletions owed from earlier runs first.
         let owed = try store?.owedRemoteDeletions() ?? []

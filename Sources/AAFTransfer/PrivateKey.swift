@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The private key, checked before use (R16): owned by the user aafd runs as, no group or other permission,
-/// RSA of at least 2048 bits (Ed25519 and ECDSA accepted if the académie allows them). The passphrase comes from
+/// RSA of at least 2048 bits (Ed25519 and ECDSA only when `accepted_key_types` lists them: the académie agreed). The passphrase comes from
 /// `passphrase_file` or `$CREDENTIALS_DIRECTORY/sftp-passphrase`, never from the command line.
 public struct PrivateKey {
     let handle: ssh_key
@@ -48,6 +48,10 @@ public struct PrivateKey {
         }
         switch ssh_key_type(key) {
         case SSH_KEYTYPE_RSA:
+            guard settings.acceptedKeyTypes.contains("rsa") else {
+                ssh_key_free(key)
+                throw TransferError(.keyFile, "\(path) is an RSA key, and [sftp] accepted_key_types does not list \"rsa\"")
+            }
             let bits = rsaBits(key)
             guard let bits, bits >= 2048 else {
                 ssh_key_free(key)
@@ -57,7 +61,16 @@ public struct PrivateKey {
                         + "Create a new pair with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to the académie")
             }
         case SSH_KEYTYPE_ED25519, SSH_KEYTYPE_ECDSA_P256, SSH_KEYTYPE_ECDSA_P384, SSH_KEYTYPE_ECDSA_P521:
-            break
+            let type = ssh_key_type(key) == SSH_KEYTYPE_ED25519 ? "ed25519" : "ecdsa"
+            guard settings.acceptedKeyTypes.contains(type) else {
+                ssh_key_free(key)
+                throw TransferError(
+                    .keyFile,
+                    "\(path) is an \(type == "ed25519" ? "Ed25519" : "ECDSA") key; annexe 4 of the convention asks for "
+                        + "RSA-2048 (R16). Create one with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to "
+                        + "the académie; only if the académie agreed in writing to another type, add \"\(type)\" to "
+                        + "[sftp] accepted_key_types")
+            }
         default:
             ssh_key_free(key)
             throw TransferError(.keyFile, "\(path) is not an RSA, Ed25519 or ECDSA key (R16)")

@@ -17,10 +17,20 @@ public struct SFTPSettings: Sendable, Hashable {
     public var remoteDirectory: String
     /// `delete_after_download`: delete each remote file once its local copy is durable (R10). Default true.
     public var deleteAfterDownload = true
+    /// `accepted_key_types`: the private key types aafd uses. Annexe 4 asks for RSA-2048 (R16), so the default is
+    /// `["rsa"]`; `ed25519` and `ecdsa` only where the académie agreed to them.
+    public var acceptedKeyTypes: Set<String> = ["rsa"]
+    /// The values `accepted_key_types` may hold.
+    public static let keyTypes: Set<String> = ["rsa", "ed25519", "ecdsa"]
     /// `connect_timeout_seconds`: TCP connect and SSH handshake. Default 30.
     public var connectTimeoutSeconds = 30
     /// `io_timeout_seconds`: the longest wait for any answer once connected. Default 60.
     public var ioTimeoutSeconds = 60
+
+    /// The warning every run and `check-config`/`status` give while `delete_after_download` is false (R10).
+    public static let keepRemoteWarning =
+        "delete_after_download = false: files stay on the académie's server after download, against annexe 4 (R10); "
+        + "allowed only where the académie deletes them itself, or for a diagnosis"
 
     public init(host: String, user: String, privateKey: String, knownHosts: String, remoteDirectory: String) {
         self.host = host

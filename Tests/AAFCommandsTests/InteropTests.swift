@@ -323,6 +323,40 @@ struct FieldTests {
         #expect(bad.stderr.contains("/nowhere"))
     }
 
+    @Test("R16: an Ed25519 key is refused by default (78, naming annexe 4); accepted when accepted_key_types lists it")
+    func keyTypes() throws {
+        let key = try SSHServer.makeKey(keys.file("id_ed25519"), type: "ed25519", bits: nil)
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let refused = InteropClient(server, key: key)
+        let result = try refused.cli.run(["fetch", "--config", refused.cli.config])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("annexe 4"))
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+        let check = try refused.cli.run(["check-config", "--config", refused.cli.config])
+        #expect(check.status == 78)
+        let agreed = InteropClient(server, key: key, extra: "accepted_key_types = [\"rsa\", \"ed25519\"]")
+        let accepted = try agreed.cli.run(["fetch", "--config", agreed.cli.config])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+    }
+
+    @Test("R10: delete_after_download = false is warned about by check-config, status and every fetch")
+    func keepRemoteWarned() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key, extra: "delete_after_download = false")
+        let check = try client.cli.run(["check-config", "--config", client.cli.config])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("warning: delete_after_download = false"))
+        let fetch = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(fetch.status == 0)
+        #expect(fetch.stderr.contains("delete_after_download = false"))
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+        let status = try client.cli.json(["status", "--config", client.cli.config, "--json"])
+        #expect((status["warnings"] as? [String])?.first?.contains("R10") == true)
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()
