@@ -204,6 +204,10 @@ final class RunCycle {
         var outcome = classify {
             do {
                 let report = try importer().importDelivery(inDirectory: folder, options: options)
+                // R10: a spool delivery imported by hand leaves the spool at once, like any imported one.
+                if !options.dryRun, let spool = try? Spool(root: configuration.spoolDirectory), spool.contains(folder) {
+                    try spool.remove(folder)
+                }
                 show(report)
                 var o = RunOutcome(kind: .imported, status: .ok)
                 o.reports = [report]

@@ -230,7 +230,9 @@ public final class SpoolImporter {
     /// Imports every waiting delivery not already refused, oldest first; stops at the first interrupted one.
     public func run(options: ImportOptions) throws -> [Result] {
         var results: [Result] = []
-        for waiting in spool.deliveries() where waiting.refusedOn == nil {
+        // A delivery the mass-departure guard refused is tried again when the administrator accepts the departures
+        // (the remedy the refusal prints: `aafd import --accept-departures`).
+        for waiting in spool.deliveries() where waiting.refusedOn == nil || (options.acceptDepartures && waiting.refusedRule == "R21") {
             try spool.verify(waiting.path)
             do {
                 let report = try importer.importDelivery(inDirectory: waiting.path, options: options)
@@ -239,7 +241,7 @@ public final class SpoolImporter {
             } catch let failure as ImportFailure {
                 switch failure.kind {
                 case .refused:
-                    if !options.dryRun { try spool.markRefused(waiting.path, on: today) }
+                    if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: failure.report.rule) }
                     results.append(.refused(failure))
                 case .stopped, .failed:
                     results.append(.interrupted(failure))

@@ -39,8 +39,9 @@ public final class Spool: Sendable {
         (root as NSString).appendingPathComponent("\(date.compact)-\(mode.rawValue)")
     }
 
-    /// Delivery folders present in the spool, oldest first, with whether a refusal marker is there.
-    public func deliveries() -> [(path: String, date: ExtractDate, mode: DeliveryMode, refusedOn: String?)] {
+    /// Delivery folders present in the spool, oldest first, with the refusal marker's date and rule when there is
+    /// one (`.refused`: `YYYY-MM-DD [RULE]`).
+    public func deliveries() -> [(path: String, date: ExtractDate, mode: DeliveryMode, refusedOn: String?, refusedRule: String?)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.sorted().compactMap { name in
             let parts = name.split(separator: "-")
@@ -48,9 +49,19 @@ public final class Spool: Sendable {
             else { return nil }
             let path = (root as NSString).appendingPathComponent(name)
             let marker = (path as NSString).appendingPathComponent(".refused")
-            let refusedOn = FileManager.default.contents(atPath: marker).map { String(decoding: $0, as: UTF8.self) }
-            return (path, date, mode, refusedOn?.trimmingCharacters(in: .whitespacesAndNewlines))
+            let fields = FileManager.default.contents(atPath: marker).map {
+                String(decoding: $0, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            }
+            return (path, date, mode, fields?.first, fields.flatMap { $0.count > 1 ? $0[1] : nil })
         }
+    }
+
+    /// Whether `folder` is a delivery folder of this spool (an administrator may import one with `--from-dir`).
+    public func contains(_ folder: String) -> Bool {
+        let resolved = (folder as NSString).resolvingSymlinksInPath
+        let parent = (resolved as NSString).deletingLastPathComponent
+        return parent == (root as NSString).resolvingSymlinksInPath
+            && deliveries().contains { ($0.path as NSString).resolvingSymlinksInPath == resolved }
     }
 
     /// The manifest of a delivery folder.
@@ -144,10 +155,11 @@ public final class Spool: Sendable {
         }
     }
 
-    /// Marks a delivery refused on `date` (kept for diagnosis, R10).
-    public func markRefused(_ folder: String, on date: ExtractDate) throws {
+    /// Marks a delivery refused on `date` by `rule` (kept for diagnosis, R10).
+    public func markRefused(_ folder: String, on date: ExtractDate, rule: String?) throws {
         let path = (folder as NSString).appendingPathComponent(".refused")
-        try Spool.writeAtomically(Data((date.iso + "\n").utf8), to: path, folder: folder)
+        let rule = rule.flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber } ? $0 : nil }
+        try Spool.writeAtomically(Data((date.iso + (rule.map { " " + $0 } ?? "") + "\n").utf8), to: path, folder: folder)
     }
 
     /// Deletes a delivery folder and its files (R10: once imported).

@@ -357,6 +357,25 @@ struct FieldTests {
         #expect((status["warnings"] as? [String])?.first?.contains("R10") == true)
     }
 
+    @Test("a spool delivery refused by the R21 guard: `aafd import --accept-departures`, as printed, imports it and empties the spool")
+    func acceptDeparturesFromSpool() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        #expect(try client.cli.run(["import", "--config", client.cli.config]).status == 0)
+        // Five pupils left of sixty: the mass-departure guard refuses.
+        try writeSyntheticDelivery(pupils: 5, schools: 3, seed: 99, date: ExtractDate(year: 2025, month: 9, day: 5)!, partSize: 1000, to: server.remoteDirectory)
+        let refused = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(refused.status == 65, "\(refused.stderr)")
+        #expect(refused.stderr.contains("--accept-departures"))
+        #expect(client.spoolFiles.contains("20250905-Complet/.refused"))
+        let accepted = try client.cli.run(["import", "--config", client.cli.config, "--accept-departures"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(accepted.stdout.contains("Imported the Complet delivery of 2025-09-05"))
+        #expect(client.spoolFiles.isEmpty, "R10: the imported copy is still in the spool")
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()
