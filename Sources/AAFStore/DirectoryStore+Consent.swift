@@ -33,6 +33,25 @@ extension DirectoryStore {
         Set(try consents().filter { $0.field == DirectoryStore.homeAddressField }.map(\.jointure))
     }
 
+    /// Consents, and the administrator journal's link to a person, follow the person (R2, R8, R9, R11): once the
+    /// staff member is no longer in the directory, the consent goes (a returning person starts with none) and the
+    /// journal rows about them keep the action and date but lose the jointure. Runs inside the caller's
+    /// transaction (the import's commit, the purge).
+    ///
+    /// - Returns: the consents removed (counted, with `dryRun`).
+    func forgetConsentsOfDeparted(dryRun: Bool) throws -> Int {
+        func gone(_ table: String) -> String {
+            "NOT EXISTS (SELECT 1 FROM persons p WHERE p.category = 'PersEducNat' AND p.jointure = \(table).jointure)"
+        }
+        if dryRun {
+            return try connection.scalarInt("SELECT count(*) FROM consents WHERE " + gone("consents")) ?? 0
+        }
+        try connection.execute("DELETE FROM consents WHERE " + gone("consents"))
+        let removed = connection.changes
+        try connection.execute("UPDATE admin_journal SET jointure = NULL WHERE jointure IS NOT NULL AND " + gone("admin_journal"))
+        return removed
+    }
+
     /// Records a consent and journals it. The next import stores the address.
     ///
     /// - Throws: ``StoreError`` when no staff member has that jointure.

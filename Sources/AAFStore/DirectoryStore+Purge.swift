@@ -78,6 +78,9 @@ extension DirectoryStore {
                 "category = 'PersRelEleve' AND departed_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)",
                 [], dryRun: dryRun)
             if orphans > 0 { result.counts["R7", default: [:]][AAFCategory.guardian.reportKey, default: 0] += orphans }
+            // R2: consents go with the person.
+            let consents = try forgetConsentsOfDeparted(dryRun: dryRun)
+            if consents > 0 { result.counts["R2", default: [:]]["consents"] = consents }
             // R11: aafd's own journal.
             let journalBefore = b.journalBefore.iso
             var journal = 0

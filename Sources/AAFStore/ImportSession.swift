@@ -321,6 +321,10 @@ public final class ImportSession {
     @discardableResult
     public func commit(journal: JournalEntry, deletions: [String: [String: Int]] = [:]) throws -> Bool {
         precondition(open, "ImportSession used after commit or rollback")
+        // R2: a staff member deleted by this import (R8) takes their consent along.
+        let consents = try store.forgetConsentsOfDeparted(dryRun: false)
+        var deletions = deletions
+        if consents > 0 { deletions["R2", default: [:]]["consents"] = consents }
         try store.insertJournal(journal)
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"

@@ -93,3 +93,33 @@ struct RetentionCommandTests {
         #expect(try shorter.run(["status", "--config", shorter.config]).status == 0)
     }
 }
+
+@Suite("Consents follow the person (R2, R8, R9, R11)")
+struct ConsentLifecycleTests {
+    @Test("a staff member with a consent leaves (R8): the consent goes, the journal forgets the jointure; on return, no address without a new consent")
+    func consentLeavesWithThePerson() throws {
+        let cli = CLI()
+        let staff = Scenario.leavingStaff
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(try cli.run(["consent", "grant", staff.jointure, "--field", "home-address", "--by", "DPO", "--config", cli.config]).status == 0)
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(fileContains(cli.database, staff.homeStreet) || fileContains(cli.database + "-wal", staff.homeStreet))
+        // Day 2: the staff member is gone (deleted by the import, R8), and so is the consent.
+        #expect(try cli.importDay("20250902").status == 0)
+        let list = try cli.run(["consent", "list", "--config", cli.config])
+        #expect(!list.stdout.contains(staff.jointure), "\(list.stdout)")
+        let journal = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT count(*) FROM admin_journal WHERE jointure = '\(staff.jointure)'"])
+        #expect(journal.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let kept = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT count(*) FROM admin_journal WHERE action = 'consent-grant'"])
+        #expect(kept.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the action itself stays journaled (R11)")
+        // The same jointure comes back (day 1's file again, newer date): no consent, so no address.
+        let again = cli.temp.folder("return")
+        let source = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: again + "/" + name.replacingOccurrences(of: "20250901", with: "20250910"))
+        }
+        let back = try cli.run(["import", "--config", cli.config, "--from-dir", again, "--accept-departures"])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(!fileContains(cli.database, staff.homeStreet) && !fileContains(cli.database + "-wal", staff.homeStreet))
+    }
+}
