@@ -64,7 +64,7 @@ struct FirstStartRaceTests {
             if status != 0 { failures.append("run \(run): import exit \(status)") }
             if polled.contains(where: { $0 != 0 }) { failures.append("run \(run): status exits \(polled)") }
             let version = try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA user_version;"]).stdout
-            if version.trimmingCharacters(in: .whitespacesAndNewlines) != "4" { failures.append("run \(run): user_version \(version)") }
+            if version.trimmingCharacters(in: .whitespacesAndNewlines) != "5" { failures.append("run \(run): user_version \(version)") }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
