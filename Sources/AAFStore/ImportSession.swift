@@ -151,6 +151,12 @@ public final class ImportSession {
             }
             findPerson.reset()
             seenPersons.insert(id)
+            // R4, R7: a departed guardian stays departed while no active pupil references them, even if the
+            // académie still lists them; reactivating them would depart them again at every import, moving
+            // departed_on (and so R7's purge) forward and feeding the mass-departure guard.
+            if departed, record.category == .guardian, try !isReferencedByActivePupil(record.jointure) {
+                return .unchanged
+            }
             if same {
                 guard departed else { return .unchanged }
                 try reactivatePerson.run([.int(id)])

@@ -160,3 +160,26 @@ struct ScenarioTests {
         }
     }
 }
+
+@Suite("Guardians whose children left (R4, R7, R21)")
+struct DepartedGuardianTests {
+    @Test("a guardian still listed after the children left stays departed: departed_on does not move, nothing reactivates, the guard is not fooled")
+    func staysDeparted() throws {
+        let h = Harness()
+        try h.importDelivery(h.day("20250901"))
+        try h.importDelivery(h.day("20250902"))
+        let guardians = Scenario.leavingPupil.guardians
+        #expect(!guardians.isEmpty)
+        for g in guardians { #expect(try h.person(g)?.departedOn == .d("2025-09-02"), "R7 on day 2") }
+        // The same population again, three later mornings: the académie still lists those guardians.
+        for day in ["2025-09-05", "2025-09-08", "2025-09-09"] {
+            let report = try h.importDelivery(h.write(Scenario.day(2), date: .d(day)))
+            #expect(report.counts[AAFCategory.guardian.reportKey]?.reactivated == 0)
+            #expect(report.counts[AAFCategory.guardian.reportKey]?.departed == 0)
+        }
+        for g in guardians { #expect(try h.person(g)?.departedOn == .d("2025-09-02"), "departed_on moved forward") }
+        // The child comes back: the guardians are active again.
+        try h.importDelivery(h.write(Scenario.day(3), date: .d("2025-09-10")))
+        for g in guardians { #expect(try h.person(g)?.departedOn == nil) }
+    }
+}
