@@ -1,8 +1,8 @@
 /// A parsed ENT1D file name: `<PREFIX>_<Complet|Delta>_<YYYYMMDD>_<Category>_<NNNN>.xml` (aaf-format.md §1).
 ///
 /// The name is matched from the right, so prefixes holding underscores or dashes (`clean-FULL_ENTTSSERVICES`)
-/// are accepted. Names with a path separator, a NUL, a control character or anything outside printable ASCII
-/// are refused (R20): they never reach the file system.
+/// are accepted. Names with anything outside `[A-Za-z0-9._-]`, or longer than 200 bytes, are refused (R20):
+/// they never reach the file system.
 public struct DeliveryFileName: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let fileName: String
     public let prefix: String
@@ -34,13 +34,19 @@ public struct DeliveryFileName: Sendable, Hashable, Comparable, CustomStringConv
         self.part = part
     }
 
-    /// Whether a remote or local name may be used as a file name at all: printable ASCII, no `/`, no `..`.
+    /// Whether a remote or local name may be used as a file name at all: `[A-Za-z0-9._-]` only, at most
+    /// ``maximumLength`` bytes (so that the spool's temporary `.NAME.part` stays within NAME_MAX), not starting with
+    /// a dot. Anything else (shell metacharacters, spaces, non-ASCII) is reported as ignored and never reaches the
+    /// file system, a message or an alert's environment (R15, R20).
     public static func isSafe(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= 255, name != ".", name != "..", !name.hasPrefix(".") else { return false }
+        guard !name.isEmpty, name.utf8.count <= maximumLength, !name.hasPrefix(".") else { return false }
         return name.utf8.allSatisfy { b in
-            b > 0x20 && b < 0x7F && b != UInt8(ascii: "/") && b != UInt8(ascii: "\\")
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
         }
     }
+
+    /// The longest delivery file name accepted.
+    public static let maximumLength = 200
 
     public var description: String { fileName }
 

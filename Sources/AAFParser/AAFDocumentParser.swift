@@ -614,11 +614,8 @@ private final class SAXState {
         }
     }
 
-    static func reportableName(_ name: String) -> String {
-        let ok = !name.isEmpty && name.utf8.count <= 64
-            && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E }
-        return ok ? name : "(invalid name)"
-    }
+    /// R15: only names of the AAF vocabulary reach an output; any other is counted under one placeholder.
+    static func reportableName(_ name: String) -> String { AAFVocabulary.reportable(name) }
 
     private func safeName(_ pointer: UnsafePointer<xmlChar>) -> String {
         SAXState.reportableName(String(cString: pointer))

@@ -247,7 +247,7 @@ public final class Importer {
     private func checkHeader(_ header: DocumentHeader, file: DeliveryFileName) throws {
         if let degre = header.degre, degre.uppercased() != "1D" {
             throw DeliveryError(
-                "\(file.fileName): the header says degre=\"\(degre.prefix(8))\", not 1D; this is not a first-degree "
+                "\(file.fileName): the header's degre attribute is not 1D; this is not a first-degree "
                     + "extract: ask the academy for the ENT1D files")
         }
     }

@@ -69,3 +69,59 @@ struct FirstStartRaceTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }
+
+@Suite("Nothing from the file in outputs (R15)")
+struct OutputVocabularyTests {
+    func copyDay(_ cli: CLI, _ compact: String) throws -> String {
+        let folder = cli.temp.folder("day-\(UUID().uuidString.prefix(6))")
+        let source = Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
+        }
+        return folder
+    }
+
+    func outputs(_ cli: CLI, _ results: [ProcessResult]) throws -> String {
+        let history = try cli.run(["history", "--config", cli.config, "--json"])
+        let status = try cli.run(["status", "--config", cli.config, "--json"])
+        let journal = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT reason, counts, dropped FROM import_runs; SELECT reason FROM incidents;"])
+        return (results + [history, status, journal]).map { $0.stdout + $0.stderr }.joined(separator: "\n")
+    }
+
+    @Test("invented attribute names (2,400 distinct), a foreign category and a degre value never reach stdout, stderr, journal or status")
+    func namesNotCopied() throws {
+        let cli = CLI()
+        let names = try copyDay(cli, "20250901")
+        let pupils = names + "/ENT1D_Complet_20250901_Eleve_0000.xml"
+        // 40 invented names in each of the 60 pupils' records: 2,400 distinct names.
+        let parts = try String(contentsOfFile: pupils, encoding: .utf8).components(separatedBy: "<attributes>\n")
+        var text = parts[0]
+        for (k, part) in parts.dropFirst().enumerated() {
+            text += "<attributes>\n" + (0..<40).map { "<attr name=\"zzSecretName\(k * 40 + $0)\"><value>v</value></attr>" }.joined() + "\n" + part
+        }
+        try text.write(toFile: pupils, atomically: false, encoding: .utf8)
+        let imported = try cli.run(["import", "--config", cli.config, "--from-dir", names, "--json"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        let category = try copyDay(cli, "20250902")
+        let staffFile = category + "/ENT1D_Complet_20250902_PersEducNat_0000.xml"
+        try (try String(contentsOfFile: staffFile, encoding: .utf8)).replacingOccurrences(of: "<value>PersEducNat</value>", with: "<value>SecretCategoryValue</value>")
+            .write(toFile: staffFile, atomically: false, encoding: .utf8)
+        let refusedCategory = try cli.run(["import", "--config", cli.config, "--from-dir", category])
+        #expect(refusedCategory.status == 65)
+
+        let degre = try copyDay(cli, "20250902")
+        let schools = degre + "/ENT1D_Complet_20250902_EtabEducNat_0000.xml"
+        try (try String(contentsOfFile: schools, encoding: .utf8)).replacingOccurrences(of: "degre=\"1D\"", with: "degre=\"SecretDegreValue\"")
+            .write(toFile: schools, atomically: false, encoding: .utf8)
+        let refusedDegre = try cli.run(["import", "--config", cli.config, "--from-dir", degre])
+        #expect(refusedDegre.status == 65)
+
+        let all = try outputs(cli, [imported, refusedCategory, refusedDegre])
+        for secret in ["zzSecretName", "SecretCategoryValue", "SecretDegreValue"] {
+            #expect(!all.contains(secret), "\(secret) reached an output")
+        }
+        #expect(imported.stdout.contains(AAFVocabulary.unknownName))
+        #expect(imported.stdout.utf8.count < 20_000, "the report grows with the number of invented names")
+    }
+}

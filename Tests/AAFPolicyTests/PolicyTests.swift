@@ -192,3 +192,23 @@ struct DateRangeTests {
         #expect(ExtractDate(year: 9999, month: 12, day: 31)!.firstDayOfNextYear.iso == "10000-01-01")
     }
 }
+
+@Suite("Delivery file names (R15, R20)")
+struct FileNameTests {
+    @Test("shell metacharacters, spaces, non-ASCII and names too long for .NAME.part are refused")
+    func unsafeNames() {
+        #expect(DeliveryFileName("ENT1D_Complet_20250901_Eleve_0000.xml") != nil)
+        #expect(DeliveryFileName("clean-FULL_ENTTSSERVICES_Complet_20130117_Eleve_0001.xml") != nil)
+        for bad in [
+            "A;`id`$(touch${IFS}X)|x_Complet_20250901_Eleve_0000.xml", "A B_Complet_20250901_Eleve_0000.xml",
+            "É_Complet_20250901_Eleve_0000.xml", String(repeating: "A", count: 200) + "_Complet_20250901_Eleve_0000.xml",
+            ".hidden_Complet_20250901_Eleve_0000.xml", "a/b_Complet_20250901_Eleve_0000.xml",
+        ] {
+            #expect(DeliveryFileName(bad) == nil, "\(bad)")
+            #expect(!DeliveryFileName.isSafe(bad))
+        }
+        let longest = String(repeating: "A", count: DeliveryFileName.maximumLength - 33) + "_Complet_20250901_Eleve_0000.xml"
+        #expect(DeliveryFileName(longest) != nil)
+        #expect((".\(longest).part").utf8.count <= 255)
+    }
+}
