@@ -43,14 +43,15 @@ extension DirectoryStore {
     /// Runs the purge in one transaction: R6 (pupils), R7 (guardians), R8 (staff), R9 (two-year cap), R11 (journal);
     /// writes one chained deletion record per rule that removed something (R13); then truncates the WAL (R12).
     ///
-    /// - Parameter dryRun: count only; nothing is deleted or recorded.
+    /// - Parameter dryRun: the same deletions, in the same order, then rolled back: the counts are exactly what a
+    ///   purge would delete (a pupil deleted by R6 is not counted again by R9; a guardian left without pupils by
+    ///   R6 is counted under R7). Nothing is deleted or recorded.
     public func purge(
         _ b: PurgePlan, executedAt: String, dryRun: Bool, alsoRecord: [String: [String: Int]] = [:]
     ) throws -> PurgeResult {
         var result = PurgeResult()
         result.counts = alsoRecord
-        // A dry run only reads: a deferred transaction, so that `aafd status` never waits behind an import (WAL).
-        try connection.execute(dryRun ? "BEGIN" : "BEGIN IMMEDIATE")
+        try connection.execute("BEGIN IMMEDIATE")
         do {
             let before = b.departedBefore.iso
             let onOrBefore = b.departedOnOrBefore?.iso ?? "0000-00-00"
@@ -58,10 +59,10 @@ extension DirectoryStore {
             for (rule, category) in [("R6", AAFCategory.pupil), ("R7", .guardian)] {
                 let n = try deletePersons(
                     "category = ?1 AND departed_on IS NOT NULL AND (departed_on < ?2 OR departed_on <= ?3)",
-                    [.text(category.rawValue), .text(before), .text(onOrBefore)], dryRun: dryRun)
+                    [.text(category.rawValue), .text(before), .text(onOrBefore)], dryRun: false)
                 if n > 0 { result.counts[rule, default: [:]][category.reportKey] = n }
             }
-            let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [], dryRun: dryRun)
+            let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [], dryRun: false)
             if staff > 0 { result.counts["R8", default: [:]][AAFCategory.staff.reportKey] = staff }
             // R9: records last received two years ago or more: departed before the cap, or everyone when no
             // delivery has come since.
@@ -69,17 +70,17 @@ extension DirectoryStore {
             for category in [AAFCategory.pupil, .staff, .guardian] {
                 let n =
                     b.everyoneExpired
-                    ? try deletePersons("category = ?1", [.text(category.rawValue)], dryRun: dryRun)
-                    : try deletePersons("category = ?1 AND departed_on IS NOT NULL AND departed_on <= ?2", [.text(category.rawValue), .text(cap)], dryRun: dryRun)
+                    ? try deletePersons("category = ?1", [.text(category.rawValue)], dryRun: false)
+                    : try deletePersons("category = ?1 AND departed_on IS NOT NULL AND departed_on <= ?2", [.text(category.rawValue), .text(cap)], dryRun: false)
                 if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
             }
             // R4 after the above: a departed guardian no pupil references any more goes with the last one (R7).
             let orphans = try deletePersons(
                 "category = 'PersRelEleve' AND departed_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)",
-                [], dryRun: dryRun)
+                [], dryRun: false)
             if orphans > 0 { result.counts["R7", default: [:]][AAFCategory.guardian.reportKey, default: 0] += orphans }
             // R2: consents go with the person.
-            let consents = try forgetConsentsOfDeparted(dryRun: dryRun)
+            let consents = try forgetConsentsOfDeparted(dryRun: false)
             if consents > 0 { result.counts["R2", default: [:]]["consents"] = consents }
             // R11: aafd's own journal.
             let journalBefore = b.journalBefore.iso
@@ -87,9 +88,9 @@ extension DirectoryStore {
             for (table, condition) in [
                 ("import_runs", "finished_at < ?1"), ("admin_journal", "at < ?1"), ("incidents", "closed_at IS NOT NULL AND closed_at < ?1"),
             ] {
-                journal += try deleteRows(table, condition, [.text(journalBefore)], dryRun: dryRun)
+                journal += try deleteRows(table, condition, [.text(journalBefore)], dryRun: false)
             }
-            journal += try prunePurgeRecords(before: journalBefore, dryRun: dryRun)
+            journal += try prunePurgeRecords(before: journalBefore, dryRun: false)
             if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }
 
             if dryRun {

@@ -141,6 +141,11 @@ public final class SQLiteConnection {
         return busy == 0
     }
 
+    /// Sets how long a statement waits for another connection's lock (5 s from the start).
+    public func setBusyTimeout(milliseconds: Int32) {
+        if let handle { sqlite3_busy_timeout(handle, milliseconds) }
+    }
+
     /// The single value of a one-row query.
     public func scalarInt(_ sql: String, _ bindings: [SQLValue] = []) throws -> Int? {
         let stmt = try prepare(sql)

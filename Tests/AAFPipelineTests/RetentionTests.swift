@@ -175,6 +175,20 @@ struct RetentionTests {
         #expect(try h.store.purgeRecords(from: nil, to: nil).isEmpty)
     }
 
+    @Test("the dry run counts exactly what the purge then deletes, rule by rule (same code, rolled back)", arguments: ["2027-01-01", "2028-07-04", "2029-01-01"])
+    func dryRunEqualsPurge(asOf: String) throws {
+        let (h, clock) = clockedHarness()
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure], staff: true))
+        try deliver(h, clock, "2027-01-04", without([julyLeaver.jointure, januaryLeaver.jointure], staff: true))
+        let before = try h.dump()
+        let preview = try h.purge(asOf, dryRun: true)
+        #expect(try h.dump() == before)
+        let real = try h.purge(asOf)
+        #expect(preview.counts == real.counts, "dry run \(preview.counts) ≠ purge \(real.counts)")
+        #expect(real.total > 0)
+    }
+
     @Test("R13: an edited or removed deletion record is detected")
     func tampering() throws {
         let (h, clock) = clockedHarness()
