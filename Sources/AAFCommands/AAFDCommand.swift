@@ -442,30 +442,53 @@ struct PersonShowCommand: ParsableCommand {
         let configuration = try options.load()
         let store = try openStore(configuration)
         let found = try store.persons(jointure: jointure)
-        guard !found.isEmpty else {
-            throw CommandFailure(.noInput, "no person with that jointure in the directory")
+        // R14: every row of every table that refers to this jointure, found from the schema (consents and journal
+        // rows included, even when the person is no longer in the directory).
+        let rows = try store.storedRows(jointure: jointure)
+        guard !found.isEmpty || !rows.isEmpty else {
+            throw CommandFailure(.noInput, "nothing is stored about that jointure")
         }
         let consents = try store.consents(jointure: jointure)
-        let objects = found.map { person -> [String: Any] in
+        let stored = rows.tables.mapValues { $0.map { $0.mapValues { $0.map { $0 as Any } ?? NSNull() } } }
+        var objects = found.map { person -> [String: Any] in
             var object = PersonJSON.object(person)
             object["consents"] = consents.map { ["field": $0.field, "granted_at": $0.grantedAt, "recorded_by": $0.recordedBy] }
+            object["stored_rows"] = stored
             return object
+        }
+        if objects.isEmpty {
+            objects = [["jointure": jointure, "in_directory": false, "consents": consents.map { ["field": $0.field, "granted_at": $0.grantedAt, "recorded_by": $0.recordedBy] }, "stored_rows": stored]]
         }
         if json {
             let output: Any = objects.count == 1 ? objects[0] : ["matches": objects] as [String: Any]
             try printJSON(output)
             return
         }
+        if found.isEmpty { print("\(jointure): not in the directory; other records refer to it") }
         for person in found { print(PersonJSON.text(person)) }
         for c in consents { print("  consent: \(c.field) since \(c.grantedAt), recorded by \(c.recordedBy)") }
+        for (table, tableRows) in rows.tables.sorted(by: { $0.key < $1.key }) {
+            print("  stored in \(table): \(tableRows.count) row\(tableRows.count == 1 ? "" : "s")")
+            for row in tableRows {
+                print("    " + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "NULL")" }.joined(separator: " "))
+            }
+        }
     }
 }
 
 enum PersonJSON {
     static func object(_ p: PersonDetails) -> [String: Any] {
-        var attributes: [String: Any] = [:]
+        // A name repeated in the record keeps every value (R14): values are gathered by name, not overwritten.
+        var gathered: [String: [String]] = [:]
+        var order: [String] = []
         for a in p.attributes {
-            attributes[a.name] = AttributeCatalog.multiValued.contains(a.name) || a.values.count > 1 ? a.values : (a.values.first ?? "")
+            if gathered[a.name] == nil { order.append(a.name) }
+            gathered[a.name, default: []] += a.values
+        }
+        var attributes: [String: Any] = [:]
+        for name in order {
+            let values = gathered[name] ?? []
+            attributes[name] = AttributeCatalog.multiValued.contains(name) || values.count > 1 ? values : (values.first ?? "")
         }
         func structures(_ links: [PersonDetails.StructureLink]) -> [[String: Any]] {
             links.map { ["jointure": $0.jointure, "uai": $0.uai ?? NSNull()] }

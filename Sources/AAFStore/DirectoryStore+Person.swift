@@ -135,3 +135,61 @@ private enum MembershipLinkFactory {
         .init(structure: stmt.text(1) ?? "", code: stmt.text(2) ?? "", label: stmt.text(3) ?? "")
     }
 }
+
+/// Every row of every table that refers to one person, found from the schema itself (R14: complete by
+/// construction): a table is searched when it has a column named `jointure` or ending in `_jointure` (compared
+/// with the jointure), or `person_id`/`pupil_id` (compared with the person's row ids). A table added later is
+/// included without anyone remembering to.
+public struct StoredRows: Sendable, Hashable {
+    /// table → rows, each row column → value (text; BLOBs are summarised, their content is in `attributes`).
+    public var tables: [String: [[String: String?]]] = [:]
+    public var isEmpty: Bool { tables.values.allSatisfy(\.isEmpty) }
+    public var rowCount: Int { tables.values.reduce(0) { $0 + $1.count } }
+}
+
+extension DirectoryStore {
+    public func storedRows(jointure: String) throws -> StoredRows {
+        var ids: [Int] = []
+        let find = try connection.prepare("SELECT id FROM persons WHERE jointure = ?1")
+        try find.bind([.text(jointure)])
+        while try find.step() { ids.append(find.int(0)) }
+
+        var tables: [String] = []
+        let list = try connection.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        while try list.step() { tables.append(list.text(0) ?? "") }
+
+        var result = StoredRows()
+        for table in tables {
+            var columns: [String] = []
+            let info = try connection.prepare("SELECT name FROM pragma_table_info(?1)")
+            try info.bind([.text(table)])
+            while try info.step() { columns.append(info.text(0) ?? "") }
+            var conditions: [String] = []
+            var bindings: [SQLValue] = []
+            for column in columns {
+                if column == "jointure" || column.hasSuffix("_jointure") {
+                    bindings.append(.text(jointure))
+                    conditions.append("\"\(column)\" = ?\(bindings.count)")
+                } else if (column == "person_id" || column == "pupil_id" || (table == "persons" && column == "id")), !ids.isEmpty {
+                    conditions.append("\"\(column)\" IN (\(ids.map(String.init).joined(separator: ",")))")
+                }
+            }
+            guard !conditions.isEmpty else { continue }
+            let select = try connection.prepare(
+                "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")), \(columns.map { "typeof(\"\($0)\")" }.joined(separator: ", ")) FROM \"\(table)\" WHERE "
+                    + conditions.joined(separator: " OR "))
+            try select.bind(bindings)
+            var rows: [[String: String?]] = []
+            while try select.step() {
+                var row: [String: String?] = [:]
+                for (k, column) in columns.enumerated() {
+                    let type = select.text(Int32(columns.count + k)) ?? "null"
+                    row[column] = type == "null" ? .some(nil) : (type == "blob" ? "(stored attributes: see attributes)" : select.text(Int32(k)))
+                }
+                rows.append(row)
+            }
+            if !rows.isEmpty { result.tables[table] = rows }
+        }
+        return result
+    }
+}

@@ -123,3 +123,48 @@ struct ConsentLifecycleTests {
         #expect(!fileContains(cli.database, staff.homeStreet) && !fileContains(cli.database + "-wal", staff.homeStreet))
     }
 }
+
+@Suite("Right of access is complete (R14)")
+struct AccessCompletenessTests {
+    /// Rows of every table referring to `jointure`, found by the sqlite3 shell (not aafd): any column whose text
+    /// equals the jointure, or any `*_id` column equal to the person's row id.
+    func rowsBySQLite(_ database: String, _ jointure: String) throws -> [String: Int] {
+        func sql(_ q: String) throws -> [String] {
+            try runProgram("/usr/bin/sqlite3", [database, q]).stdout.split(separator: "\n").map(String.init)
+        }
+        let ids = try sql("SELECT id FROM persons WHERE jointure = '\(jointure)'")
+        var counts: [String: Int] = [:]
+        for table in try sql("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+            let columns = try sql("SELECT name FROM pragma_table_info('\(table)')")
+            var conditions = columns.map { "CAST(\"\($0)\" AS TEXT) = '\(jointure)'" }
+            if !ids.isEmpty {
+                conditions += columns.filter { $0.hasSuffix("_id") || (table == "persons" && $0 == "id") }.map { "\"\($0)\" IN (\(ids.joined(separator: ",")))" }
+            }
+            let n = Int(try sql("SELECT count(*) FROM \"\(table)\" WHERE " + conditions.joined(separator: " OR ")).first ?? "0") ?? 0
+            if n > 0 { counts[table] = n }
+        }
+        return counts
+    }
+
+    @Test("person show --json holds every row of every table about a pupil, a guardian and a staff member with a consent")
+    func everyTable() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let staff = Scenario.base.staff[1]
+        #expect(try cli.run(["consent", "grant", staff.jointure, "--field", "home-address", "--by", "DPO", "--config", cli.config]).status == 0)
+        #expect(try cli.importDay("20250902").status == 0)
+        let pupil = Scenario.base.pupils[3]
+        for jointure in [pupil.jointure, pupil.guardians[0], staff.jointure] {
+            let shown = try cli.json(["person", "show", jointure, "--config", cli.config, "--json"])
+            let stored = try #require(shown["stored_rows"] as? [String: [Any]])
+            let expected = try rowsBySQLite(cli.database, jointure)
+            #expect(!expected.isEmpty)
+            #expect(stored.mapValues(\.count) == expected, "\(jointure): aafd shows \(stored.mapValues(\.count)), the database holds \(expected)")
+        }
+        // The staff member's consent and its journal rows are among them.
+        let staffShown = try cli.json(["person", "show", staff.jointure, "--config", cli.config, "--json"])
+        let rows = try #require(staffShown["stored_rows"] as? [String: [Any]])
+        #expect(rows["consents"]?.count == 1)
+        #expect(rows["admin_journal"]?.count == 1)
+    }
+}
