@@ -270,6 +270,11 @@ enum ReportText {
         if !report.skippedLinks.isEmpty {
             lines.append("  unreadable link values: " + report.skippedLinks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
         }
+        if !report.repeatedAttributes.isEmpty {
+            lines.append(
+                "  repeated attributes, first kept: "
+                    + report.repeatedAttributes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+        }
         if report.normalisedApostrophes > 0 {
             lines.append("  literal &apos; turned into ': \(report.normalisedApostrophes)")
         }

@@ -23,6 +23,10 @@ public struct ParseStatistics: Sendable, Hashable {
     public var droppedAttributes: [String: Int] = [:]
     /// Literal `&apos;` sequences turned into `'` (double-escaped feeds).
     public var normalisedApostrophes: Int = 0
+    /// Anomalies where an attribute says more than once what it may say once: a second `<attr>` of the same name
+    /// in one record, or a second value of a single-valued attribute. The first wins everywhere (stored form,
+    /// links, `person show`); the rest is counted here, by name (R15: AAF names only).
+    public var repeatedAttributes: [String: Int] = [:]
     /// Bytes fed.
     public var bytes: Int = 0
 
@@ -225,6 +229,12 @@ private final class SAXState {
     /// The record's kept attributes, written directly in their stored form (AttributeCoding).
     var blob: [UInt8] = []
     var attributeCount = 0
+    /// Names of the attributes already met in the current record (entries of `names`; names the table could not
+    /// hold in `seenUnindexed`): a repeated one is not stored again.
+    var recordAttrNames: [Int] = []
+    var seenUnindexed: [String] = []
+    /// Whether the current attribute may hold several values (AttributeCatalog).
+    var attrIsMultiValued = true
     /// Values of the jointure attribute, read even when the filter drops it, to check them against <id>.
     var statedJointure: [String]?
     var recordLine = 0
@@ -424,6 +434,8 @@ private final class SAXState {
         blob.removeAll(keepingCapacity: true)
         names.startRecord()
         attributeCount = 0
+        recordAttrNames.removeAll(keepingCapacity: true)
+        seenUnindexed.removeAll(keepingCapacity: true)
         statedJointure = nil
         recordLine = line
     }
@@ -480,6 +492,23 @@ private final class SAXState {
             attrIsJointure = true
             statedJointure = statedJointure ?? []
         }
+        // One place decides repeated attributes: the first <attr> of a name wins; a later one is counted, not
+        // stored (so the stored form, the links and `person show` agree).
+        let repeated: Bool
+        if let nameIndex {
+            repeated = recordAttrNames.contains(nameIndex)
+            if !repeated { recordAttrNames.append(nameIndex) }
+            attrIsMultiValued = names.entries[nameIndex].isMultiValued
+        } else {
+            repeated = seenUnindexed.contains(name)
+            if !repeated { seenUnindexed.append(name) }
+            attrIsMultiValued = AttributeCatalog.multiValued.contains(name)
+        }
+        if repeated {
+            attrKept = false
+            stats.repeatedAttributes[SAXState.reportableName(name), default: 0] += 1
+            return
+        }
         guard hasFilter, let category else {
             attrKept = true
             return
@@ -518,6 +547,11 @@ private final class SAXState {
             if attrIsOperational { values.append(value) } else { statedJointure?.append(value) }
         }
         guard attrKept, !attrIsOperational, !text.isEmpty else { return }
+        if attrWritten, !attrIsMultiValued {
+            // A second value of a single-valued attribute: the first wins (counted).
+            stats.repeatedAttributes[SAXState.reportableName(attrName), default: 0] += 1
+            return
+        }
         // `<value/>` and empty values are not stored: "no value" has one form (AttributeCoding).
         if attrWritten {
             blob.append(AttributeCoding.valueSeparator)

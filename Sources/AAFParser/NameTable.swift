@@ -20,6 +20,8 @@ struct NameTable {
         /// Whether the name is the category's jointure attribute (`ENTPersonJointure` / `ENTStructureJointure`).
         var isPersonJointure: Bool
         var isStructureJointure: Bool
+        /// Whether the attribute may hold several values (AttributeCatalog.multiValued).
+        var isMultiValued: Bool
         /// The entry that followed this one last time: records repeat their attributes in the same order,
         /// so the next name is usually predicted with one `memcmp` and no hashing.
         var next: Int32 = -1
@@ -79,7 +81,8 @@ struct NameTable {
         entries.append(
             Entry(
                 bytes: Array(buffer), name: name, isPersonJointure: name == AAFCategory.pupil.jointureAttribute,
-                isStructureJointure: name == AAFCategory.structure.jointureAttribute))
+                isStructureJointure: name == AAFCategory.structure.jointureAttribute,
+                isMultiValued: AttributeCatalog.multiValued.contains(name)))
         slots[slot] = Int32(entries.count - 1)
         return entries.count - 1
     }

@@ -35,6 +35,9 @@ public struct ImportReport: Sendable, Hashable, Codable {
     public var droppedAttributes: [String: Int] = [:]
     /// Link values that could not be read, by attribute name.
     public var skippedLinks: [String: Int] = [:]
+    /// Repeated attributes (a second `<attr>` of a name in one record, a second value of a single-valued one):
+    /// the first was kept, these were not; by AAF name.
+    public var repeatedAttributes: [String: Int] = [:]
     /// `&apos;` sequences left by double escaping, turned into `'`.
     public var normalisedApostrophes = 0
     public var files = 0

@@ -180,6 +180,7 @@ public final class Importer {
                     report.files += 1
                     report.bytes += statistics.bytes
                     report.normalisedApostrophes += statistics.normalisedApostrophes
+                    report.repeatedAttributes.merge(statistics.repeatedAttributes, uniquingKeysWith: +)
                     dropped.merge(statistics.droppedAttributes, uniquingKeysWith: +)
                     filesLeft -= 1
                     try Task.checkCancellation()

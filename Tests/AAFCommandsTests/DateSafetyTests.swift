@@ -125,3 +125,46 @@ struct OutputVocabularyTests {
         #expect(imported.stdout.utf8.count < 20_000, "the report grows with the number of invented names")
     }
 }
+
+@Suite("Repeated single-valued attributes (R14, aaf-format)")
+struct RepeatedAttributeTests {
+    @Test("two ENTPersonNom, two ENTPersonStructRattach, two birth-date values: the first wins in storage, links and person show; counted")
+    func firstWins() throws {
+        let cli = CLI()
+        let folder = cli.temp.folder("repeated")
+        let source = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
+        }
+        let pupil = Scenario.base.pupils[0]
+        let otherSchool = try #require(Scenario.base.schools.first { $0.jointure != pupil.school })
+        let file = folder + "/ENT1D_Complet_20250901_Eleve_0000.xml"
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        let marker = "<attr name=\"ENTPersonJointure\"><value>\(pupil.jointure)</value></attr>\n"
+        #expect(text.contains(marker))
+        text = text.replacingOccurrences(
+            of: marker,
+            with: marker + "<attr name=\"ENTPersonNom\"><value>ZZSECONDNAME</value></attr>\n"
+                + "<attr name=\"ENTPersonStructRattach\"><value>\(otherSchool.jointure)</value></attr>\n")
+        text = text.replacingOccurrences(
+            of: "<attr name=\"ENTPersonDateNaissance\"><value>\(pupil.birthDate)</value></attr>",
+            with: "<attr name=\"ENTPersonDateNaissance\"><value>\(pupil.birthDate)</value><value>01/01/2001</value></attr>")
+        #expect(text.contains("<value>01/01/2001</value>"))
+        try text.write(toFile: file, atomically: false, encoding: .utf8)
+        let result = try cli.run(["import", "--config", cli.config, "--from-dir", folder])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("repeated attributes, first kept:"), "\(result.stdout)")
+        #expect(!result.stdout.contains("ZZSECONDNAME"))
+        // The pupil's own attributes come after ENTPersonJointure in the fixture, so the inserted ones are first:
+        // the first occurrence is what is stored; the file's own later ones are the repeats.
+        let shown = try cli.json(["person", "show", pupil.jointure, "--config", cli.config, "--json"])
+        let attributes = try #require(shown["attributes"] as? [String: Any])
+        #expect(attributes["ENTPersonNom"] as? String == "ZZSECONDNAME")
+        let rattach = attributes["ENTPersonStructRattach"] as? [String]
+        #expect(rattach == [otherSchool.jointure])
+        let links = try #require(shown["links"] as? [String: Any])
+        let structures = (links["structures"] as? [[String: Any]])?.compactMap { $0["jointure"] as? String }
+        #expect(structures == [otherSchool.jointure], "the stored link disagrees with the shown attribute")
+        #expect((attributes["ENTPersonDateNaissance"] as? String) == pupil.birthDate)
+    }
+}
