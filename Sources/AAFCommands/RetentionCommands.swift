@@ -83,12 +83,18 @@ struct CertificateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certificate",
         abstract: "Print a certificate of deletion for a period, from the chained deletion records (R13).",
-        discussion: "Exit 65 when the chain does not verify (a record was removed or edited)."
+        discussion: """
+            Covers the deletions executed between --from and --to (the days they ran). Prints the chain's head hash: \
+            keep it, and give it to the next certificate with --check-head, which then proves no record was removed \
+            since. Exit 65 when the chain does not verify (a record was removed or edited, or an earlier head is gone).
+            """
     )
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "First purge date (YYYY-MM-DD).") var from: String?
-    @Option(help: "Last purge date (YYYY-MM-DD).") var to: String?
+    @Option(help: "First day deletions were executed (YYYY-MM-DD).") var from: String?
+    @Option(help: "Last day deletions were executed (YYYY-MM-DD).") var to: String?
+    @Option(name: .customLong("check-head"), help: "A chain head printed by an earlier certificate; it must still be on the chain.")
+    var checkHeads: [String] = []
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -102,20 +108,20 @@ struct CertificateCommand: ParsableCommand {
         let end = try date(to, "to")
         let store = try openStore(configuration)
         let records = try store.purgeRecords(from: start, to: end)
-        let verification = try store.verifyPurgeChain()
+        let verification = try store.verifyPurgeChain(earlierHeads: checkHeads)
         var totals: [String: [String: Int]] = [:]
         for r in records {
             let counts = (try? JSONSerialization.jsonObject(with: Data(r.countsJSON.utf8))) as? [String: Int] ?? [:]
             for (k, v) in counts { totals[r.rule, default: [:]][k, default: 0] += v }
         }
-        let period = "\(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
+        let period = "deletions executed from \(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
         if json {
             try printJSON([
                 "parties": ["commune": configuration.commune, "academy": configuration.academy, "publisher": configuration.publisher],
                 "period": ["from": start.map { $0.iso as Any } ?? NSNull(), "to": end.map { $0.iso as Any } ?? NSNull()] as [String: Any],
                 "records": records.map { ["id": $0.id, "purged_on": $0.purgedOn.iso, "executed_at": $0.executedAt, "rule": $0.rule, "counts": (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) ?? [:], "hash": $0.hash, "erased": $0.erased] as [String: Any] },
                 "totals": totals,
-                "chain": ["verified": verification.ok, "records": verification.records, "problems": verification.problems],
+                "chain": ["verified": verification.ok, "records": verification.records, "head": verification.head, "problems": verification.problems],
             ])
         } else {
             print("CERTIFICAT DE SUPPRESSION / CERTIFICATE OF DELETION (convention ENT1D, art. 6.3)")
@@ -124,13 +130,14 @@ struct CertificateCommand: ParsableCommand {
             print("Personal data deleted under the convention's retention rules, counts only:")
             if records.isEmpty { print("  no deletion in this period") }
             for r in records {
-                print("  \(r.purgedOn.iso)  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"
+                print("  executed \(r.executedAt.prefix(10)) (rules as of \(r.purgedOn.iso))  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"
                     + (r.erased ? "" : "  ERASURE PENDING: a reader held the database; completed on the next run (R12)"))
             }
             for (rule, counts) in totals.sorted(by: { $0.key < $1.key }) {
                 print("Total \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
             }
             print("Chain of deletion records: " + (verification.ok ? "verified (\(verification.records) records)" : "NOT VERIFIED"))
+            print("Chain head: \(verification.head) (keep it; the next certificate checks it with --check-head)")
             for p in verification.problems { print("  \(p)") }
         }
         guard verification.ok else {

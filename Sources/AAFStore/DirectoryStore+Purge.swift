@@ -35,6 +35,8 @@ public struct PurgeRecord: Sendable, Hashable {
 public struct ChainVerification: Sendable, Hashable {
     public var ok: Bool
     public var records: Int
+    /// The chain's head hash now: printed on each certificate, to be checked by the next one.
+    public var head: String = ""
     /// What is wrong, by record id; empty when ok.
     public var problems: [String]
 }
@@ -151,10 +153,11 @@ extension DirectoryStore {
         try connection.prepare("UPDATE purge_chain SET head_hash = ?1, records = records + 1").run([.text(hash)])
     }
 
-    /// Deletion records in a period (by purge date), oldest first.
+    /// Deletion records executed in a period (by the day the deletion ran, not the rule's date: a purge run on
+    /// 2026-11-30 belongs to 2026 whatever date it applied the rules for), oldest first.
     public func purgeRecords(from: ExtractDate?, to: ExtractDate?) throws -> [PurgeRecord] {
         let stmt = try connection.prepare(
-            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash, erased FROM purge_records WHERE purged_on >= ?1 AND purged_on <= ?2 ORDER BY id")
+            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash, erased FROM purge_records WHERE substr(executed_at, 1, 10) >= ?1 AND substr(executed_at, 1, 10) <= ?2 ORDER BY id")
         try stmt.bind([.text(from?.iso ?? "0000-00-00"), .text(to?.iso ?? "9999-99-99")])
         var records: [PurgeRecord] = []
         while try stmt.step() {
@@ -169,9 +172,13 @@ extension DirectoryStore {
 
     /// Checks the whole chain: each record's hash, each link to the previous one, and the head and count kept
     /// beside it. A removed or edited record is reported (R13).
-    public func verifyPurgeChain() throws -> ChainVerification {
+    ///
+    /// - Parameter earlierHeads: chain heads printed on earlier certificates. Each must still be on the chain (the
+    ///   anchor, a record's hash, or the head): removing the newest records and rewriting `purge_chain` to match
+    ///   is otherwise undetectable from inside the database.
+    public func verifyPurgeChain(earlierHeads: [String] = []) throws -> ChainVerification {
         let chain = try connection.prepare("SELECT anchor_hash, head_hash, records FROM purge_chain WHERE singleton = 1")
-        guard try chain.step() else { return ChainVerification(ok: false, records: 0, problems: ["the chain's head is missing"]) }
+        guard try chain.step() else { return ChainVerification(ok: false, records: 0, head: "", problems: ["the chain's head is missing"]) }
         var expectedPrev = chain.text(0) ?? ""
         let head = chain.text(1) ?? ""
         let count = chain.int(2)
@@ -189,6 +196,10 @@ extension DirectoryStore {
         }
         if expectedPrev != head { problems.append("the last record is not the chain's head (records removed at the end)") }
         if all.count != count { problems.append("\(all.count) records found, \(count) written") }
-        return ChainVerification(ok: problems.isEmpty, records: all.count, problems: problems)
+        let onChain = Set([chain.text(0) ?? "", head] + all.map(\.hash))
+        for earlier in earlierHeads where !onChain.contains(earlier.lowercased()) {
+            problems.append("the head \(earlier.prefix(16))… of an earlier certificate is no longer on the chain (records removed)")
+        }
+        return ChainVerification(ok: problems.isEmpty, records: all.count, head: head, problems: problems)
     }
 }

@@ -189,6 +189,36 @@ struct RetentionTests {
         #expect(real.total > 0)
     }
 
+    @Test("R13: a certificate covers deletions by the day they ran; an earlier certificate's head detects removed newest records")
+    func executedDatesAndHead() throws {
+        let (h, clock) = clockedHarness()
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure], staff: false))
+        // Rules applied as of 2027-01-01, executed on 2026-11-30: the deletion belongs to 2026.
+        let result = try Purger(store: try h.store, spool: nil, policy: RetentionPolicy(), logger: RecordingLogHandler.logger(h.lines))
+            .run(asOf: .d("2027-01-01"), executedAt: "2026-11-30T10:00:00Z", dryRun: false)
+        #expect(result.total > 0)
+        let in2026 = try h.store.purgeRecords(from: .d("2026-01-01"), to: .d("2026-12-31"))
+        #expect(in2026.contains { $0.purgedOn == .d("2027-01-01") && $0.rule == "R6" })
+        #expect(try h.store.purgeRecords(from: .d("2027-01-01"), to: .d("2027-12-31")).isEmpty)
+
+        let printedHead = try h.store.verifyPurgeChain().head
+        // Remove the newest record and rewrite the chain's head and count to match: invisible from inside…
+        let c = try h.store.connection
+        let newest = try #require(try c.scalarInt("SELECT max(id) FROM purge_records"))
+        let previous = try c.prepare("SELECT prev_hash FROM purge_records WHERE id = ?1")
+        try previous.bind([.int(newest)])
+        #expect(try previous.step())
+        let prev = previous.text(0) ?? ""
+        previous.reset()
+        try c.execute("DELETE FROM purge_records WHERE id = \(newest)")
+        try c.prepare("UPDATE purge_chain SET head_hash = ?1, records = records - 1").run([.text(prev)])
+        #expect(try h.store.verifyPurgeChain().ok, "documented limit: a consistent rewrite verifies on its own")
+        // …but not against the head an earlier certificate printed.
+        let checked = try h.store.verifyPurgeChain(earlierHeads: [printedHead])
+        #expect(!checked.ok)
+    }
+
     @Test("R13: an edited or removed deletion record is detected")
     func tampering() throws {
         let (h, clock) = clockedHarness()
