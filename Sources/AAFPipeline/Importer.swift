@@ -139,7 +139,7 @@ public final class Importer {
                 "the \(delivery.mode.rawValue) delivery of \(delivery.date.iso) is older than the last imported one "
                     + "(\(last.iso)); it is refused so that older data never overwrites newer")
         }
-        let session = try store.beginImport(extractDate: delivery.date)
+        let session = try store.beginImport(extractDate: delivery.date, mode: delivery.mode)
         defer { session.rollback() }
         let filter = AllowList(homeAddressConsents: settings.homeAddressConsents)
         var counts: [AAFCategory: CategoryCounts] = [:]

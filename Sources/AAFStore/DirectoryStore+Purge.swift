@@ -66,14 +66,18 @@ extension DirectoryStore {
             }
             let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [], dryRun: false)
             if staff > 0 { result.counts["R8", default: [:]][AAFCategory.staff.reportKey] = staff }
-            // R9: records last received two years ago or more: departed before the cap, or everyone when no
-            // delivery has come since.
+            // R9, per record: a person last listed by the académie two years ago or more goes. An active record
+            // was listed by the last Complet (else it would have departed) or, since, by a Delta (`listed_on`);
+            // a departed one was last listed before it departed.
             let cap = b.receivedOnOrBefore.iso
+            let lastComplet = try connection.scalarText("SELECT value FROM directory_state WHERE key = 'last_complet'") ?? ""
             for category in [AAFCategory.pupil, .staff, .guardian] {
-                let n =
-                    b.everyoneExpired
-                    ? try deletePersons("category = ?1", [.text(category.rawValue)], dryRun: false)
-                    : try deletePersons("category = ?1 AND departed_on IS NOT NULL AND departed_on <= ?2", [.text(category.rawValue), .text(cap)], dryRun: false)
+                let n = try deletePersons(
+                    """
+                    category = ?1 AND ((departed_on IS NOT NULL AND departed_on <= ?2)
+                        OR (departed_on IS NULL AND max(COALESCE(listed_on, ''), ?3) <= ?2))
+                    """,
+                    [.text(category.rawValue), .text(cap), .text(lastComplet)], dryRun: false)
                 if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
             }
             // R4 after the above: a departed guardian no pupil references any more goes with the last one (R7).

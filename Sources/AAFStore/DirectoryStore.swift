@@ -45,8 +45,8 @@ public final class DirectoryStore {
     }
 
     /// Starts the one transaction in which a delivery is applied.
-    public func beginImport(extractDate: ExtractDate) throws -> ImportSession {
-        try ImportSession(store: self, extractDate: extractDate)
+    public func beginImport(extractDate: ExtractDate, mode: DeliveryMode) throws -> ImportSession {
+        try ImportSession(store: self, extractDate: extractDate, mode: mode)
     }
 
     // MARK: Journal

@@ -65,17 +65,24 @@ public final class ImportSession {
     /// Link values skipped by attribute name.
     public private(set) var skippedLinks: SkippedLinks = [:]
 
-    init(store: DirectoryStore, extractDate: ExtractDate) throws {
+    /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
+    private let mode: DeliveryMode
+    /// R9 in a Delta: an unchanged record the Delta lists was still sent by the académie that day.
+    private let touchListed: Statement
+
+    init(store: DirectoryStore, extractDate: ExtractDate, mode: DeliveryMode) throws {
         self.store = store
+        self.mode = mode
         self.extractDate = extractDate
         self.extractDateText = extractDate.iso
         let c = store.connection
         findPerson = try c.prepare("SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2")
         insertPerson = try c.prepare(
-            "INSERT INTO persons (category, jointure, attrs, first_seen, updated_on) VALUES (?1, ?2, ?3, ?4, ?4)")
+            "INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on) VALUES (?1, ?2, ?3, ?4, ?4, ?4)")
         updatePerson = try c.prepare(
-            "UPDATE persons SET attrs = ?2, updated_on = ?3, departed_on = NULL, purge_due = NULL WHERE id = ?1")
-        reactivatePerson = try c.prepare("UPDATE persons SET departed_on = NULL, purge_due = NULL WHERE id = ?1")
+            "UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL WHERE id = ?1")
+        reactivatePerson = try c.prepare("UPDATE persons SET departed_on = NULL, purge_due = NULL, listed_on = ?2 WHERE id = ?1")
+        touchListed = try c.prepare("UPDATE persons SET listed_on = ?2 WHERE id = ?1 AND (listed_on IS NULL OR listed_on < ?2)")
         departPerson = try c.prepare(
             "UPDATE persons SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL")
         deletePerson = try c.prepare("DELETE FROM persons WHERE id = ?1")
@@ -158,8 +165,12 @@ public final class ImportSession {
                 return .unchanged
             }
             if same {
-                guard departed else { return .unchanged }
-                try reactivatePerson.run([.int(id)])
+                guard departed else {
+                    // R9: a Complet lists everyone (its date is kept once, `last_complet`); a Delta only some.
+                    if mode == .delta { try touchListed.run([.int(id), .text(dateText)]) }
+                    return .unchanged
+                }
+                try reactivatePerson.run([.int(id), .text(dateText)])
                 return .reactivated
             }
             try updatePerson.bind([.int(id)])
@@ -335,6 +346,12 @@ public final class ImportSession {
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"
         ).run([.text(extractDate.iso)])
+        if mode == .complet {
+            // R9: every active record was listed on this date.
+            try connection.prepare(
+                "INSERT INTO directory_state (key, value) VALUES ('last_complet', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"
+            ).run([.text(extractDate.iso)])
+        }
         for (rule, counts) in deletions.sorted(by: { $0.key < $1.key }) where counts.values.reduce(0, +) > 0 {
             try store.appendPurgeRecord(purgedOn: extractDate, executedAt: journal.finishedAt, rule: rule, counts: counts)
         }

@@ -145,6 +145,17 @@ enum Migrations {
         """
         ALTER TABLE purge_records ADD COLUMN erased INTEGER NOT NULL DEFAULT 1;
         """,
+        // 6: R9 per record: the last delivery that listed each person (`listed_on`: set by Deltas and by any
+        // change; a Complet lists every active record, so its date is kept once, `last_complet`). Existing rows
+        // take their last update; `last_complet` the last imported Complet still in the journal, else the last
+        // delivery received.
+        """
+        ALTER TABLE persons ADD COLUMN listed_on TEXT;
+        UPDATE persons SET listed_on = updated_on;
+        INSERT INTO directory_state SELECT 'last_complet', max(extract_date) FROM import_runs
+            WHERE outcome = 'imported' AND dry_run = 0 AND mode = 'Complet' HAVING max(extract_date) IS NOT NULL;
+        INSERT OR IGNORE INTO directory_state SELECT 'last_complet', value FROM directory_state WHERE key = 'last_received';
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -146,6 +146,13 @@ public final class SQLiteConnection {
         if let handle { sqlite3_busy_timeout(handle, milliseconds) }
     }
 
+    /// The single text value of a one-row query.
+    public func scalarText(_ sql: String, _ bindings: [SQLValue] = []) throws -> String? {
+        let stmt = try prepare(sql)
+        try stmt.bind(bindings)
+        return try stmt.step() ? stmt.text(0) : nil
+    }
+
     /// The single value of a one-row query.
     public func scalarInt(_ sql: String, _ bindings: [SQLValue] = []) throws -> Int? {
         let stmt = try prepare(sql)

@@ -219,6 +219,30 @@ struct RetentionTests {
         #expect(!checked.ok)
     }
 
+    @Test("R9 per record: a Delta that repeats one pupil keeps that pupil (and its guardians), not everyone")
+    func perRecordCap() throws {
+        let (h, clock) = clockedHarness()
+        try deliver(h, clock, "2025-09-01", base)
+        let kept = base.pupils[5]
+        var one = base
+        one.pupils = [kept]
+        one.staff = []
+        one.guardians = base.guardians.filter { kept.guardians.contains($0.jointure) }
+        clock.set(.d("2027-06-01"))
+        try h.importDelivery(h.write(one, date: .d("2027-06-01"), mode: .delta, partSize: 1000))
+        let preview = try h.purge("2027-09-02", dryRun: true)
+        let result = try h.purge("2027-09-02")
+        #expect(preview.counts == result.counts)
+        #expect(result.counts["R9"]?["students"] == base.pupils.count - 1, "\(result.counts)")
+        #expect(result.counts["R9"]?["staff"] == base.staff.count)
+        #expect(try h.person(kept.jointure) != nil)
+        for g in kept.guardians { #expect(try h.person(g) != nil) }
+        #expect(try h.person(base.pupils[6].jointure) == nil)
+        // Two years after that Delta, the last one goes too.
+        try h.purge("2029-06-01")
+        #expect(try h.person(kept.jointure) == nil)
+    }
+
     @Test("R13: an edited or removed deletion record is detected")
     func tampering() throws {
         let (h, clock) = clockedHarness()
