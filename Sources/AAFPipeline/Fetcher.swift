@@ -233,7 +233,13 @@ public final class SpoolImporter {
         // A delivery the mass-departure guard refused is tried again when the administrator accepts the departures
         // (the remedy the refusal prints: `aafd import --accept-departures`).
         for waiting in spool.deliveries() where waiting.refusedOn == nil || (options.acceptDepartures && waiting.refusedRule == "R21") {
-            try spool.verify(waiting.path)
+            do {
+                try spool.verify(waiting.path, hashes: true)
+            } catch let error as TransferError {
+                // Never imported; kept for diagnosis (R10) and reported as an incident.
+                if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: "R18") }
+                throw error
+            }
             do {
                 let report = try importer.importDelivery(inDirectory: waiting.path, options: options)
                 if !options.dryRun { try spool.remove(waiting.path) }

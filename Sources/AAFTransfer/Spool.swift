@@ -144,13 +144,45 @@ public final class Spool: Sendable {
         try Spool.syncDirectory(folder)
     }
 
-    /// Checks every file of the manifest against its recorded size.
-    public func verify(_ folder: String) throws {
-        for entry in manifest(folder) {
+    /// Checks the folder against its manifest: every file listed is there with its recorded size and, with
+    /// `hashes`, its recorded SHA-256; no delivery file is there that the manifest does not list. The import
+    /// checks everything (R18: a file another local user put or changed in the spool is never imported).
+    ///
+    /// - Throws: ``TransferError`` `.local` naming the file and what differs.
+    public func verify(_ folder: String, hashes: Bool = false) throws {
+        let entries = manifest(folder)
+        let listed = Set(entries.map(\.name))
+        let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }
+        if let extra = present.first(where: { !listed.contains($0) }) {
+            throw TransferError(
+                .local,
+                "\(DeliveryFileName.isSafe(extra) ? extra : "(a file with an unsafe name)") in \(folder) is not in its manifest: "
+                    + "the spool was changed by someone other than aafd; not imported (R18)")
+        }
+        for entry in entries {
             let path = (folder as NSString).appendingPathComponent(entry.name)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-            guard size == entry.size else {
-                throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (size); download it again")
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            guard fd >= 0 else {
+                throw TransferError(.local, "\(entry.name) in the spool is missing or unreadable; download it again")
+            }
+            defer { Glibc.close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == entry.size else {
+                throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (type or size); not imported (R18)")
+            }
+            guard hashes else { continue }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            let hasher = SHA256Hasher()
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n < 0, errno == EINTR { continue }
+                guard n >= 0 else { throw TransferError(.local, "cannot read \(entry.name) in the spool (errno \(errno))") }
+                if n == 0 { break }
+                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            }
+            guard hasher.finalize() == entry.sha256 else {
+                throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (SHA-256): it changed after download; not imported (R18)")
             }
         }
     }

@@ -172,3 +172,27 @@ struct RepeatedAttributeTests {
         #expect((attributes["ENTPersonDateNaissance"] as? String) == pupil.birthDate)
     }
 }
+
+@Suite("Files that are not files")
+struct SpecialFileTests {
+    @Test("a FIFO named like a delivery file in --from-dir is refused at once, not waited on forever")
+    func fifo() throws {
+        let cli = CLI()
+        let folder = cli.temp.folder("fifo")
+        let source = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.contains("_Eleve_0000") {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
+        }
+        #expect(mkfifo(folder + "/ENT1D_Complet_20250901_Eleve_0000.xml", 0o600) == 0)
+        let started = Date()
+        let child = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder])
+        let deadline = Date().addingTimeInterval(20)
+        while child.isRunning, Date() < deadline { usleep(50_000) }
+        let hung = child.isRunning
+        if hung { child.signal(SIGKILL) }
+        let status = child.wait()
+        #expect(!hung, "the import hung on the FIFO")
+        #expect(status == 65)
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+}

@@ -376,6 +376,34 @@ struct FieldTests {
         #expect(client.spoolFiles.isEmpty, "R10: the imported copy is still in the spool")
     }
 
+    @Test("R18: a spooled file changed after download (same size) or a file added to the spool is never imported: 74, incident, marked refused")
+    func spoolManifestVerified() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        for (case_, change) in [("changed", true), ("added", false)] {
+            try dropDay(interopDay, into: server.remoteDirectory)
+            let client = InteropClient(server, key: key)
+            #expect(try client.cli.run(["fetch", "--config", client.cli.config]).status == 0)
+            let folder = client.cli.temp.file("state/spool/20250901-Complet")
+            if change {
+                let file = folder + "/" + interopFiles[0]
+                var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+                let i = try #require(bytes.firstIndex(of: UInt8(ascii: "A")))
+                bytes[i] = UInt8(ascii: "B")
+                try bytes.write(to: URL(fileURLWithPath: file))
+            } else {
+                try Data("<x/>".utf8).write(to: URL(fileURLWithPath: folder + "/ENT1D_Complet_20250901_Eleve_0009.xml"))
+            }
+            let result = try client.cli.run(["import", "--config", client.cli.config])
+            #expect(result.status == 74, "\(case_): \(result.stderr)")
+            #expect(result.stderr.contains("R18"), "\(case_): \(result.stderr)")
+            let status = try client.cli.json(["status", "--config", client.cli.config, "--json"])
+            #expect((status["directory"] as? [String: Any])?["students"] as? Int == 0, "\(case_): imported anyway")
+            #expect(status["incident"] is [String: Any])
+            #expect(client.spoolFiles.contains("20250901-Complet/.refused"))
+        }
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()
