@@ -62,6 +62,11 @@ let package = Package(
             name: "AAFModel",
             swiftSettings: swiftSettings
         ),
+        // Ownership and mode checks on the local paths aafd trusts (R18).
+        .target(
+            name: "AAFFileSystem",
+            swiftSettings: swiftSettings
+        ),
         // Push parser: the only target that imports CLibXML2.
         .target(
             name: "AAFParser",
@@ -85,6 +90,7 @@ let package = Package(
             dependencies: [
                 "AAFModel",
                 "AAFDigest",
+                "AAFFileSystem",
                 "CSQLite3",
             ],
             swiftSettings: hotPathSettings
@@ -103,6 +109,7 @@ let package = Package(
             dependencies: [
                 "AAFModel",
                 "AAFDigest",
+                "AAFFileSystem",
                 "CLibSSH",
                 "CFileSync",
             ],
@@ -126,6 +133,7 @@ let package = Package(
             name: "AAFCommands",
             dependencies: [
                 "AAFModel",
+                "AAFFileSystem",
                 "AAFParser",
                 "AAFPolicy",
                 "AAFStore",

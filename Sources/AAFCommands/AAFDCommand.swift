@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFParser
 import AAFPipeline
@@ -36,6 +37,9 @@ public struct AAFDCommand: ParsableCommand {
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("aafd: \(failure.message)\n".utf8))
             return failure.status.rawValue
+        } catch let refusal as PathTrust.Refusal {
+            FileHandle.standardError.write(Data("aafd: \(refusal.message)\n".utf8))
+            return ExitStatus.config.rawValue
         } catch {
             let code = exitCode(for: error).rawValue
             if code != 0 {
@@ -89,6 +93,8 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
         return store
     } catch let failure as CommandFailure {
         throw failure
+    } catch let refusal as PathTrust.Refusal {
+        throw CommandFailure(.config, refusal.message)
     } catch {
         throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
     }

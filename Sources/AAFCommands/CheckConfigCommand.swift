@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFPipeline
 import AAFTransfer
 import ArgumentParser
@@ -33,6 +34,14 @@ struct CheckConfigCommand: ParsableCommand {
             ("[directory] state_dir", configuration.stateDirectory), ("[directory] spool", configuration.spoolDirectory),
         ] {
             if let problem = CheckConfigCommand.writable(folder) { problems.append("\(what) \(folder): \(problem)") }
+            do { try PathTrust.check(folder, .folder, what: what) } catch let refusal as PathTrust.Refusal { problems.append(refusal.message) }
+        }
+        // R18: what aafd would open must be its own and private.
+        let db = configuration.databasePath
+        for (path, what) in [(db, "the database"), (db + "-wal", "the database's WAL"), (db + "-shm", "the database's shared memory file"),
+            (configuration.lockPath, "the lock file")]
+        {
+            do { try PathTrust.check(path, .privateFile, what: what) } catch let refusal as PathTrust.Refusal { problems.append(refusal.message) }
         }
         if let textfile = configuration.metricsTextfile {
             let folder = (textfile as NSString).deletingLastPathComponent

@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFParser
 import AAFPipeline
@@ -63,6 +64,12 @@ public struct Configuration: Sendable {
 
     /// Reads and validates the file at `path`.
     public static func load(path: String) throws -> Configuration {
+        // It holds a command aafd runs ([alert] command): nobody but its owner (aafd's user or root) may write it.
+        do {
+            try PathTrust.check(path, .configuration, what: "the configuration file")
+        } catch let refusal as PathTrust.Refusal {
+            throw CommandFailure(.config, refusal.message)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CommandFailure(.config, "cannot read the configuration file \(path); pass --config PATH or create it from Config/aafd.example.toml")
         }

@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFPolicy
 import AAFPipeline
@@ -242,6 +243,8 @@ final class RunCycle {
             return try body()
         } catch let error as TransferError {
             return RunCycle.outcome(of: error)
+        } catch let refusal as PathTrust.Refusal {
+            return RunOutcome(kind: .denied, status: .config, message: refusal.message, rule: "R18")
         } catch let failure as CommandFailure {
             return RunOutcome(kind: failure.status == .config ? .denied : .failed, status: failure.status, message: failure.message)
         } catch is CancellationError {

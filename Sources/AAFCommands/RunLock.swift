@@ -1,3 +1,4 @@
+import AAFFileSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -17,6 +18,12 @@ public final class RunLock {
     public init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try RunLock.ensureDirectory(directory)
+        do {
+            try PathTrust.check(directory, .folder, what: "the state folder")
+            try PathTrust.check(path, .privateFile, what: "the lock file")
+        } catch let refusal as PathTrust.Refusal {
+            throw CommandFailure(.config, refusal.message)
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw CommandFailure(.ioError, "cannot open the lock file \(path) (errno \(errno)); check [directory] state_dir and its owner")

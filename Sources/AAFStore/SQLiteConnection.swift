@@ -1,3 +1,4 @@
+import AAFFileSystem
 internal import CSQLite3
 #if canImport(Glibc)
 import Glibc
@@ -14,14 +15,24 @@ public final class SQLiteConnection {
     /// Opens (and with `create`, creates) the database at `path`.
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
         self.path = path
-        if create, !readOnly {
-            // Create the file ourselves so that its mode is 0600 whatever the umask (R18).
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else {
-                throw StoreError("cannot create or open the database file \(path) (errno \(errno)); check [directory] database")
+        // R18: the folder, the database and its WAL and shared-memory files belong to aafd's user and nobody else
+        // may write (or, for the files, read) them; an existing file must be a SQLite database.
+        try PathTrust.check(PathTrust.folder(of: path), .folder, what: "the database folder")
+        for (file, what) in [(path, "the database"), (path + "-wal", "the database's WAL"), (path + "-shm", "the database's shared memory file")] {
+            try PathTrust.check(file, .privateFile, what: what)
+        }
+        if access(path, F_OK) == 0 {
+            try SQLiteConnection.checkIsDatabase(path)
+        } else if create, !readOnly {
+            // Create the file ourselves (O_EXCL) so that its mode is 0600 whatever the umask (R18); a file aafd did
+            // not create is never chmodded.
+            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd >= 0 {
+                fchmod(fd, 0o600)
+                Glibc.close(fd)
+            } else if errno != EEXIST {
+                throw StoreError("cannot create the database file \(path) (errno \(errno)); check [directory] database")
             }
-            fchmod(fd, 0o600)
-            Glibc.close(fd)
         } else if access(path, F_OK) != 0 {
             throw StoreError("the database file \(path) does not exist yet; run `aafd import` first")
         }
@@ -54,6 +65,21 @@ public final class SQLiteConnection {
 
     deinit {
         close()
+    }
+
+    /// An existing file is either empty (being created by another aafd) or starts with SQLite's header: aafd never
+    /// opens, let alone writes, another kind of file (`database = "/etc/passwd"` is refused untouched).
+    static func checkIsDatabase(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { throw StoreError("cannot open the database file \(path) (errno \(errno))") }
+        defer { Glibc.close(fd) }
+        var header = [UInt8](repeating: 0, count: 16)
+        let n = header.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 16) }
+        guard n == 0 || (n == 16 && header == Array("SQLite format 3\0".utf8)) else {
+            throw PathTrust.Refusal(
+                path: path,
+                message: "\(path) exists and is not a SQLite database; refused, and left untouched. Fix [directory] database")
+        }
     }
 
     /// Switches to WAL unless the database is in WAL already. Changing the journal mode needs a lock that the

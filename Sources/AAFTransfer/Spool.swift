@@ -1,4 +1,5 @@
 import AAFDigest
+import AAFFileSystem
 import AAFModel
 internal import CFileSync
 import Foundation
@@ -32,6 +33,7 @@ public final class Spool: Sendable {
     public init(root: String) throws {
         self.root = root
         try Spool.makeDirectory(root)
+        try PathTrust.check(root, .folder, what: "the spool")
     }
 
     /// The folder of a delivery: `YYYYMMDD-Complet` or `YYYYMMDD-Delta`.
@@ -150,6 +152,11 @@ public final class Spool: Sendable {
     ///
     /// - Throws: ``TransferError`` `.local` naming the file and what differs.
     public func verify(_ folder: String, hashes: Bool = false) throws {
+        // R18: a folder or file another local user made or can change is never imported.
+        try PathTrust.check(folder, .folder, what: "the spool folder")
+        for name in [".manifest", ".refused"] {
+            try PathTrust.check((folder as NSString).appendingPathComponent(name), .privateFile, what: "the spool file")
+        }
         let entries = manifest(folder)
         let listed = Set(entries.map(\.name))
         let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }
@@ -167,7 +174,11 @@ public final class Spool: Sendable {
             }
             defer { Glibc.close(fd) }
             var info = stat()
-            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == entry.size else {
+            guard fstat(fd, &info) == 0, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+                throw PathTrust.Refusal(
+                    path: path, message: "\(entry.name) in the spool belongs to another user or others may read it; refused (R18)")
+            }
+            guard info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == entry.size else {
                 throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (type or size); not imported (R18)")
             }
             guard hashes else { continue }

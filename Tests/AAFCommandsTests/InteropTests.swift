@@ -404,6 +404,32 @@ struct FieldTests {
         }
     }
 
+    @Test("R18: a delivery another local user dropped in the spool is never imported, not even with a manifest", .enabled(if: geteuid() == 0, "needs root"))
+    func foreignSpoolFolder() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        let client = InteropClient(server, key: key)
+        let folder = client.cli.temp.folder("state/spool/20991230-Complet")
+        chmod(client.cli.temp.file("state"), 0o700)
+        chmod(client.cli.temp.file("state/spool"), 0o700)
+        chmod(folder, 0o700)
+        try dropDay(interopDay, into: folder)
+        try? FileManager.default.removeItem(atPath: folder + "/ficAlimMENESR.dtd")
+        // Even a well-formed manifest does not help: the folder is not aafd's.
+        var manifest = ""
+        for name in interopFiles {
+            let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+            manifest += "\(name)\t\(data.count)\t0\n"
+        }
+        try manifest.write(toFile: folder + "/.manifest", atomically: false, encoding: .utf8)
+        chown(folder, 65534, 65534)
+        let result = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("R18"))
+        let status = try client.cli.json(["status", "--config", client.cli.config, "--json"])
+        #expect((status["directory"] as? [String: Any])?["students"] as? Int == 0)
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()

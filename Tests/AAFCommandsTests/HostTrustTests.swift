@@ -1,0 +1,79 @@
+import AAFFixtures
+import AAFModel
+import AAFTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Another local user, and files aafd did not make (R18). Runs as root, as CI does, to give files to `nobody`.
+@Suite("Not fooled by the host (R18)", .enabled(if: geteuid() == 0, "needs root to give files to another user"))
+struct HostTrustTests {
+    let nobody: uid_t = 65534
+
+    func mode(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+    }
+
+    @Test("a database another user pre-created, or made readable by others, is refused (78) and left untouched")
+    func foreignDatabase() throws {
+        for (label, toNobody) in [("0666", false), ("owned by nobody", true)] {
+            let cli = CLI()
+            cli.temp.folder("state")
+            chmod(cli.temp.file("state"), 0o700)
+            FileManager.default.createFile(atPath: cli.database, contents: Data())
+            if toNobody {
+                chown(cli.database, nobody, nobody)
+                chmod(cli.database, 0o600)
+            } else {
+                chmod(cli.database, 0o666)
+            }
+            let before = mode(cli.database)
+            let result = try cli.importDay("20250901")
+            #expect(result.status == 78, "\(label): \(result.stderr)")
+            #expect(result.stderr.contains("R18"), "\(label)")
+            #expect(mode(cli.database) == before, "\(label): its mode was changed")
+            let check = try cli.run(["check-config", "--config", cli.config])
+            #expect(check.status == 78, "\(label)")
+        }
+    }
+
+    @Test("database = a file that is not a SQLite database: refused (78), its mode and content untouched")
+    func notADatabase() throws {
+        let cli = CLI()
+        cli.temp.folder("state")
+        chmod(cli.temp.file("state"), 0o700)
+        let text = "root:x:0:0:root:/root:/bin/bash\n"
+        FileManager.default.createFile(atPath: cli.database, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        let result = try cli.importDay("20250901")
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("not a SQLite database"))
+        #expect(try String(contentsOfFile: cli.database, encoding: .utf8) == text)
+        #expect(mode(cli.database) == 0o600)
+    }
+
+    @Test("a state folder writable by others is refused (78); check-config says so")
+    func openStateFolder() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        chmod(cli.temp.file("state"), 0o777)
+        let result = try cli.importDay("20250902")
+        #expect(result.status == 78, "\(result.stderr)")
+        let check = try cli.run(["check-config", "--config", cli.config])
+        #expect(check.status == 78)
+        #expect(check.stderr.contains("chmod 700"))
+    }
+
+    @Test("a configuration file writable by group or others is refused (78): it holds a command aafd runs")
+    func openConfiguration() throws {
+        let cli = CLI()
+        chmod(cli.config, 0o666)
+        let result = try cli.run(["status", "--config", cli.config])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("configuration file"))
+        chmod(cli.config, 0o644)
+        #expect(try cli.run(["check-config", "--config", cli.config]).status == 0)
+    }
+}
