@@ -4,16 +4,23 @@ import Foundation
 import Glibc
 #endif
 
-/// Runs `/bin/sh -c command` with extra environment variables, stdin from /dev/null, and a time limit.
+/// Runs `/bin/sh -c command` in a clean environment, stdin from /dev/null, and a time limit.
 /// posix_spawn and waitpid on the child's own pid: no shared child-monitoring thread.
 enum Spawn {
+    /// What the command inherits from aafd's environment: nothing else. In particular not `CREDENTIALS_DIRECTORY`
+    /// (the key's passphrase), `NOTIFY_SOCKET` (it could tell systemd the service is ready or stopping) or
+    /// `WATCHDOG_USEC` (Docs/operations.md, "Incidents").
+    static let inherited = ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "USER", "LOGNAME"]
+
     /// - Returns: the exit status, or nil when it had to be killed after `timeout` seconds.
     static func shell(_ command: String, environment extra: [String: String], timeout: Double) -> Int32? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var env = ProcessInfo.processInfo.environment
+        let mine = ProcessInfo.processInfo.environment
+        var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
+        for key in inherited { if let v = mine[key] { env[key] = v } }
         for (k, v) in extra { env[k] = v }
         let arguments: [String] = ["/bin/sh", "-c", command]
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]

@@ -181,6 +181,26 @@ struct IncidentTests {
         #expect(human.stdout.contains("OPEN INCIDENT since"))
     }
 
+    @Test("the alert command gets a clean environment: no CREDENTIALS_DIRECTORY, NOTIFY_SOCKET or other inherited variable")
+    func alertEnvironment() throws {
+        let alerts = TemporaryDirectory("alert-env")
+        let log = alerts.file("env.txt")
+        let cli = CLI(extra: "[alert]\ncommand = \"env > \(log)\"\n")
+        let result = try runProgram(
+            Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250901")],
+            environment: [
+                "PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": alerts.path, "NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1",
+                "SECRET_OF_THE_HOST": "x",
+            ])
+        #expect(result.status == 65)
+        let env = try String(contentsOfFile: log, encoding: .utf8)
+        for leaked in ["CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET", "WATCHDOG_USEC", "SECRET_OF_THE_HOST"] {
+            #expect(!env.contains(leaked + "="), "\(leaked) reached the alert command")
+        }
+        #expect(env.contains("AAFD_INCIDENT_ID="))
+        #expect(env.contains("PATH="))
+    }
+
     @Test("SIGTERM in the middle of an import: exit 0, the previous state intact, the run journaled as stopped")
     func sigtermMidImport() throws {
         let cli = CLI()
