@@ -36,7 +36,11 @@ public struct PrivateKey {
             passphrase = try readSecret(file)
         } else if let credentials = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] {
             let file = (credentials as NSString).appendingPathComponent(passphraseCredential)
-            if FileManager.default.fileExists(atPath: file) { passphrase = try readSecret(file) }
+            if FileManager.default.fileExists(atPath: file) {
+                // systemd writes credentials 0400, owned by the unit's user (or root): nobody else may read it.
+                try checkOwnerOnly(file, what: "passphrase credential", rootMayOwn: true)
+                passphrase = try readSecret(file)
+            }
         }
         var key: ssh_key?
         let rc = ssh_pki_import_privkey_file(path, passphrase, nil, nil, &key)
@@ -79,10 +83,13 @@ public struct PrivateKey {
     }
 
     /// R16: the file belongs to the user aafd runs as and nobody else can read it.
-    static func checkOwnerOnly(_ path: String, what: String) throws {
+    static func checkOwnerOnly(_ path: String, what: String, rootMayOwn: Bool = false) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw TransferError(.keyFile, "cannot read the \(what) \(path) (errno \(errno)); check [sftp] settings")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw TransferError(.keyFile, "the \(what) \(path) is not a regular file; refused (R16)")
         }
         guard info.st_mode & 0o077 == 0 else {
             let mode = String(info.st_mode & 0o777, radix: 8)
@@ -90,7 +97,7 @@ public struct PrivateKey {
                 .keyFile,
                 "the \(what) \(path) is readable by group or others (mode \(mode)); refused (R16). Fix: chmod 600 \(path)")
         }
-        guard info.st_uid == geteuid() else {
+        guard info.st_uid == geteuid() || (rootMayOwn && info.st_uid == 0) else {
             throw TransferError(
                 .keyFile,
                 "the \(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(geteuid())); "

@@ -507,6 +507,13 @@ public final class SFTPClient {
             ssh_key_free(serverKey)
         }
         let fingerprint = hostKeyFingerprint ?? "unknown"
+        // libssh 0.10 skips `@revoked` lines: a key both pinned and revoked would pass. Checked here first.
+        if let serverBlob = serverKeyBlob(session), SFTPClient.revokedKeys(in: settings.knownHosts).contains(serverBlob) {
+            throw TransferError(
+                .hostKey,
+                "the host key of \(settings.host):\(settings.port) (\(fingerprint)) is marked @revoked in \(settings.knownHosts); "
+                    + "nothing was sent. Ask the académie for its new host key (R17)")
+        }
         let state = ssh_session_is_known_server(session)
         switch state {
         case SSH_KNOWN_HOSTS_OK:
@@ -530,6 +537,31 @@ public final class SFTPClient {
         default:
             throw TransferError(.hostKey, "cannot check the host key against \(settings.knownHosts): \(lastError())")
         }
+    }
+}
+
+extension SFTPClient {
+    /// The base64 blobs of the keys marked `@revoked` in a known_hosts file.
+    static func revokedKeys(in path: String) -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        var result: Set<String> = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 4, fields[0] == "@revoked" else { continue }
+            result.insert(String(fields[3]))
+        }
+        return result
+    }
+
+    /// The server's host key as known_hosts writes it (base64 blob).
+    fileprivate func serverKeyBlob(_ session: ssh_session) -> String? {
+        var key: ssh_key?
+        guard ssh_get_server_publickey(session, &key) == SSH_OK, let key else { return nil }
+        defer { ssh_key_free(key) }
+        var b64: UnsafeMutablePointer<CChar>?
+        guard ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK, let b64 else { return nil }
+        defer { ssh_string_free_char(b64) }
+        return String(cString: b64)
     }
 }
 

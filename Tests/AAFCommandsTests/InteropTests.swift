@@ -430,6 +430,38 @@ struct FieldTests {
         #expect((status["directory"] as? [String: Any])?["students"] as? Int == 0)
     }
 
+    @Test("R17: a host key both pinned and marked @revoked in known_hosts is refused (77); nothing downloaded")
+    func revokedHostKey() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let pinned = try String(contentsOfFile: server.knownHosts, encoding: .utf8)
+        try (pinned + "@revoked " + pinned).write(toFile: server.knownHosts, atomically: false, encoding: .utf8)
+        let client = InteropClient(server, key: key)
+        let result = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(result.status == 77, "\(result.stderr)")
+        #expect(result.stderr.contains("@revoked"))
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+    }
+
+    @Test("R16: a passphrase credential readable by others ($CREDENTIALS_DIRECTORY) is refused like passphrase_file (78)")
+    func credentialMode() throws {
+        let key = try SSHServer.makeKey(keys.file("id_pass"), passphrase: "s3cret phrase")
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        let credentials = TemporaryDirectory("credentials")
+        let file = credentials.write("sftp-passphrase", "s3cret phrase\n")
+        let environment = ["PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": credentials.path]
+        chmod(file, 0o644)
+        let open = try runProgram(Paths.aafdBinary, ["fetch", "--config", client.cli.config], environment: environment)
+        #expect(open.status == 78, "\(open.stderr)")
+        #expect(open.stderr.contains("passphrase credential"))
+        chmod(file, 0o400)
+        let closed = try runProgram(Paths.aafdBinary, ["fetch", "--config", client.cli.config], environment: environment)
+        #expect(closed.status == 0, "\(closed.stderr)")
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()
