@@ -105,6 +105,7 @@ struct CheckConfigCommand: ParsableCommand {
             return access(folder, W_OK | X_OK) == 0 ? nil : "not writable by this user"
         }
         let parent = (folder as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, parent != folder else { return "does not exist and cannot be created" }
         return writable(parent) == nil ? nil : "does not exist and cannot be created"
     }
 }

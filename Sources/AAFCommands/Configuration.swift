@@ -73,11 +73,21 @@ public struct Configuration: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CommandFailure(.config, "cannot read the configuration file \(path); pass --config PATH or create it from Config/aafd.example.toml")
         }
-        return try parse(String(decoding: data, as: UTF8.self), source: path)
+        // Relative paths in the file are relative to the file's folder, whatever the working directory (cron runs
+        // from $HOME, systemd from /).
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL
+        return try parse(String(decoding: data, as: UTF8.self), source: path, baseDirectory: absolute.deletingLastPathComponent().path)
     }
 
-    /// Parses TOML text; `source` names it in errors.
-    public static func parse(_ text: String, source: String) throws -> Configuration {
+    /// Resolves a path from the configuration: absolute as given, relative against `base`.
+    static func resolve(_ path: String, against base: String) -> String {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base).appendingPathComponent(path)
+        return url.standardizedFileURL.path
+    }
+
+    /// Parses TOML text; `source` names it in errors; relative paths are resolved against `baseDirectory`
+    /// (default: the working directory, for configurations built in memory).
+    public static func parse(_ text: String, source: String, baseDirectory: String = FileManager.default.currentDirectoryPath) throws -> Configuration {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -87,16 +97,16 @@ public struct Configuration: Sendable {
         } catch {
             throw CommandFailure(.config, "\(source): invalid TOML")
         }
-        let reader = Reader(table: table, source: source)
+        let reader = Reader(table: table, source: source, base: baseDirectory)
         try reader.checkKeys()
         guard let database = try reader.string("directory", "database"), !database.isEmpty else {
             throw CommandFailure(.config, "\(source): [directory] database is required (the SQLite file, e.g. /var/lib/aafd/aafd.sqlite3)")
         }
-        let databaseURL = URL(fileURLWithPath: database)
+        let databaseURL = URL(fileURLWithPath: resolve(database, against: baseDirectory))
         var config = Configuration(
             databasePath: databaseURL.path,
-            stateDirectory: try reader.string("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path)
-        config.spoolDirectory = try reader.string("directory", "spool")
+            stateDirectory: try reader.path("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path)
+        config.spoolDirectory = try reader.path("directory", "spool")
             ?? (config.stateDirectory as NSString).appendingPathComponent("spool")
         if table["sftp"] != nil {
             config.sftp = try reader.sftp()
@@ -170,7 +180,7 @@ public struct Configuration: Sendable {
             config.schedule.giveUpAfterHours = hours
         }
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
-        config.metricsTextfile = try reader.string("metrics", "textfile")
+        config.metricsTextfile = try reader.path("metrics", "textfile")
         if let mode = try reader.string("metrics", "file_mode") {
             guard let m = mode_t(mode, radix: 8), [0o600, 0o640, 0o644].contains(m) else {
                 throw CommandFailure(.config, "\(source): [metrics] file_mode must be \"0600\", \"0640\" or \"0644\"")
@@ -201,6 +211,8 @@ public struct Configuration: Sendable {
     private struct Reader {
         let table: TOMLTable
         let source: String
+        /// The configuration file's folder: relative paths are resolved against it.
+        let base: String
 
         func checkKeys() throws {
             for key in table.keys {
@@ -225,13 +237,13 @@ public struct Configuration: Sendable {
                 return v
             }
             var s = SFTPSettings(
-                host: try required("host"), user: try required("user"), privateKey: try required("private_key"),
-                knownHosts: try required("known_hosts"), remoteDirectory: try required("remote_dir"))
+                host: try required("host"), user: try required("user"), privateKey: Configuration.resolve(try required("private_key"), against: base),
+                knownHosts: Configuration.resolve(try required("known_hosts"), against: base), remoteDirectory: try required("remote_dir"))
             if let port = try int("sftp", "port") {
                 guard (1...65535).contains(port) else { throw CommandFailure(.config, "\(source): [sftp] port must be between 1 and 65535") }
                 s.port = port
             }
-            s.passphraseFile = try string("sftp", "passphrase_file")
+            s.passphraseFile = try path("sftp", "passphrase_file")
             if let v = value("sftp", "delete_after_download") {
                 guard let b = v.bool else { throw typeError("sftp", "delete_after_download", "true or false") }
                 s.deleteAfterDownload = b
@@ -260,6 +272,11 @@ public struct Configuration: Sendable {
 
         private func value(_ section: String, _ key: String) -> (any TOMLValueConvertible)? {
             table[section]?.table?[key]
+        }
+
+        /// A path value, resolved against the configuration file's folder.
+        func path(_ section: String, _ key: String) throws -> String? {
+            try string(section, key).map { Configuration.resolve($0, against: base) }
         }
 
         func string(_ section: String, _ key: String) throws -> String? {

@@ -77,3 +77,26 @@ struct HostTrustTests {
         #expect(try cli.run(["check-config", "--config", cli.config]).status == 0)
     }
 }
+
+@Suite("Relative paths in the configuration")
+struct RelativePathTests {
+    @Test("relative paths are resolved against the configuration file's folder, from any working directory; check-config ends")
+    func relativeToConfig() throws {
+        let folder = TemporaryDirectory("relative")
+        let config = folder.write("aafd.toml", "[directory]\ndatabase = \"relstate/aafd.sqlite3\"\n")
+        let fixture = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+        let run = try runProgram(
+            "/bin/sh", ["-c", "cd / && exec \"$0\" import --config \"$1\" --from-dir \"$2\"", Paths.aafdBinary, config, fixture],
+            environment: ["PATH": "/usr/bin:/bin"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("relstate/aafd.sqlite3")))
+        #expect(!FileManager.default.fileExists(atPath: "/relstate"))
+        let check = try runProgram(
+            "/bin/sh", ["-c", "cd / && exec \"$0\" check-config --config \"$1\"", Paths.aafdBinary, config], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let fresh = TemporaryDirectory("relative-new")
+        let other = fresh.write("aafd.toml", "[directory]\ndatabase = \"nowhere/yet/aafd.sqlite3\"\n")
+        let checkNew = try runProgram(Paths.aafdBinary, ["check-config", "--config", other], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(checkNew.status == 0, "\(checkNew.stderr)")
+    }
+}
