@@ -48,7 +48,7 @@ public struct Configuration: Sendable {
         "directory": ["database", "state_dir", "spool"],
         "sftp": [
             "host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_dir", "delete_after_download",
-            "accepted_key_types",
+            "accepted_key_types", "max_file_mib",
             "connect_timeout_seconds", "io_timeout_seconds",
         ],
         "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
@@ -260,6 +260,10 @@ public struct Configuration: Sendable {
                 }
                 guard !types.isEmpty else { throw CommandFailure(.config, "\(source): [sftp] accepted_key_types must not be empty") }
                 s.acceptedKeyTypes = types
+            }
+            if let mib = try int("sftp", "max_file_mib") {
+                guard (1...16384).contains(mib) else { throw CommandFailure(.config, "\(source): [sftp] max_file_mib must be between 1 and 16384") }
+                s.maxFileMiB = mib
             }
             for (key, path) in [("connect_timeout_seconds", \SFTPSettings.connectTimeoutSeconds), ("io_timeout_seconds", \.ioTimeoutSeconds)] {
                 if let t = try int("sftp", key) {

@@ -128,6 +128,15 @@ public final class Fetcher {
                 report.skipped.append("\(label): \(error.message); neither downloaded nor deleted")
                 continue
             }
+            // Nothing unbounded: a file over max_file_mib is not downloaded (the transfer itself never reads more
+            // than the size announced, plus one request, SFTPClient.download).
+            let cap = settings.maxFileMiB << 20
+            if let big = delivery.orderedFiles.first(where: { (sizes[$0.fileName] ?? 0) > cap }) {
+                report.skipped.append(
+                    "\(label): \(big.fileName) is \((sizes[big.fileName] ?? 0) >> 20) MiB, over max_file_mib (\(settings.maxFileMiB)); "
+                        + "neither downloaded nor deleted: check the file with the académie")
+                continue
+            }
             if dryRun {
                 report.downloaded.append(label)
                 report.files += delivery.orderedFiles.count
@@ -139,6 +148,9 @@ public final class Fetcher {
             var stored: [Spool.Entry] = []
             for file in delivery.orderedFiles {
                 let expected = try client.size(of: file.fileName)
+                guard expected <= cap else {
+                    throw TransferError(.transfer, "\(file.fileName) grew to \(expected >> 20) MiB, over max_file_mib (\(settings.maxFileMiB)); not downloaded")
+                }
                 if expected != sizes[file.fileName] {
                     logger.notice("remote size changed since the listing", metadata: ["file.name": "\(file.fileName)"])
                 }

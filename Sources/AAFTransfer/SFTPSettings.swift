@@ -22,6 +22,9 @@ public struct SFTPSettings: Sendable, Hashable {
     public var acceptedKeyTypes: Set<String> = ["rsa"]
     /// The values `accepted_key_types` may hold.
     public static let keyTypes: Set<String> = ["rsa", "ed25519", "ecdsa"]
+    /// `max_file_mib`: the largest remote file aafd downloads (MiB). A larger one is reported and left alone, its
+    /// delivery neither downloaded nor deleted. Default 512: a real ENT1D part is a few tens of MiB.
+    public var maxFileMiB = 512
     /// `connect_timeout_seconds`: TCP connect and SSH handshake. Default 30.
     public var connectTimeoutSeconds = 30
     /// `io_timeout_seconds`: the longest wait for any answer once connected. Default 60.

@@ -462,6 +462,20 @@ struct FieldTests {
         #expect(closed.status == 0, "\(closed.stderr)")
     }
 
+    @Test("a remote file over max_file_mib (a sparse file on the server) is not downloaded: reported, delivery left alone")
+    func sizeCap() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        #expect(truncate(server.remoteDirectory + "/" + interopFiles[0], 3 << 20) == 0)
+        let client = InteropClient(server, key: key, extra: "max_file_mib = 2")
+        let result = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stdout.contains("over max_file_mib"), "\(result.stdout)")
+        #expect(client.spoolFiles.filter { $0.hasSuffix(".xml") }.isEmpty)
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()
