@@ -100,6 +100,34 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
     }
 }
 
+/// Opens the directory for a question that changes nothing: never creates or migrates it (a read-only command
+/// racing with the first `aafd run` must not create tables). Nil when no database exists yet.
+func openStoreForReading(_ configuration: Configuration, readOnly: Bool = true) throws -> DirectoryStore? {
+    guard FileManager.default.fileExists(atPath: configuration.databasePath) else { return nil }
+    // A first run may be creating it right now: its migrations take milliseconds, so wait a little for them.
+    let deadline = ContinuousClock.now + .seconds(5)
+    while true {
+        do {
+            let store = try DirectoryStore(existingAt: configuration.databasePath, readOnly: readOnly)
+            store.erasureWait = .seconds(configuration.erasureWaitSeconds)
+            return store
+        } catch let refusal as PathTrust.Refusal {
+            throw CommandFailure(.config, refusal.message)
+        } catch let error as StoreError {
+            guard ContinuousClock.now < deadline else { throw CommandFailure(.tempFail, error.message) }
+            usleep(50_000)
+        } catch {
+            guard ContinuousClock.now < deadline else { throw CommandFailure(.ioError, "cannot open the directory database: \(error)") }
+            usleep(50_000)
+        }
+    }
+}
+
+/// The message of a question asked before any import created the database.
+func noDatabaseYet(_ configuration: Configuration) -> String {
+    "no directory yet at \(configuration.databasePath): no import has run (aafd import, or the service's first run, creates it)"
+}
+
 /// Pretty, key-sorted JSON on stdout.
 func printJSON(_ object: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -311,7 +339,14 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.load()
-        let store = try openStore(configuration)
+        guard let store = try openStoreForReading(configuration, readOnly: false) else {
+            if json {
+                try printJSON(["database": configuration.databasePath, "exists": false])
+            } else {
+                print("aafd directory \(configuration.databasePath)\n  \(noDatabaseYet(configuration))")
+            }
+            return
+        }
         let counts = try store.counts()
         let last = try store.journal(limit: 1).first
         let success = try store.journal(limit: 1, outcome: .imported).first
@@ -402,7 +437,11 @@ struct HistoryCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let store = try openStore(try options.load())
+        let configuration = try options.load()
+        guard let store = try openStoreForReading(configuration) else {
+            if json { try printJSON([Any]()) } else { print(noDatabaseYet(configuration)) }
+            return
+        }
         let entries = try store.journal(limit: max(1, limit), includeDryRuns: true)
         if json {
             try printJSON(entries.map { e -> [String: Any] in
@@ -451,7 +490,9 @@ struct PersonShowCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.load()
-        let store = try openStore(configuration)
+        guard let store = try openStoreForReading(configuration) else {
+            throw CommandFailure(.noInput, noDatabaseYet(configuration))
+        }
         let found = try store.persons(jointure: jointure)
         // R14: every row of every table that refers to this jointure, found from the schema (consents and journal
         // rows included, even when the person is no longer in the directory).

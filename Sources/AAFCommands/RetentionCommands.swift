@@ -106,7 +106,9 @@ struct CertificateCommand: ParsableCommand {
         }
         let start = try date(from, "from")
         let end = try date(to, "to")
-        let store = try openStore(configuration)
+        guard let store = try openStoreForReading(configuration) else {
+            throw CommandFailure(.noInput, noDatabaseYet(configuration))
+        }
         let records = try store.purgeRecords(from: start, to: end)
         let verification = try store.verifyPurgeChain(earlierHeads: checkHeads)
         var totals: [String: [String: Int]] = [:]
@@ -215,7 +217,11 @@ struct ConsentCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let store = try openStore(try options.load())
+            let configuration = try options.load()
+            guard let store = try openStoreForReading(configuration) else {
+                if json { try printJSON([Any]()) } else { print("no consent recorded (\(noDatabaseYet(configuration)))") }
+                return
+            }
             let consents = try store.consents()
             if json {
                 try printJSON(consents.map { ["jointure": $0.jointure, "field": $0.field, "granted_at": $0.grantedAt, "recorded_by": $0.recordedBy] })

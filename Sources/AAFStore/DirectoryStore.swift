@@ -16,6 +16,24 @@ public final class DirectoryStore {
         try Migrations.migrate(connection)
     }
 
+    /// Opens an existing database for the administrator's questions (`status`, `person show`, `history`,
+    /// `certificate`, `consent list`): never creates or migrates it, so it cannot race with a run that does.
+    ///
+    /// - Parameter readOnly: a read-only connection (`status` needs writes it rolls back, for its purge preview).
+    /// - Throws: ``StoreError`` when the file does not exist, or its schema is not the one this aafd writes
+    ///   (being created or migrated by another run, or waiting for the next run to migrate it).
+    public init(existingAt path: String, readOnly: Bool) throws {
+        connection = try SQLiteConnection(path: path, create: false, readOnly: readOnly)
+        let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+        guard version == Migrations.all.count else {
+            throw StoreError(
+                version < Migrations.all.count
+                    ? "the database \(path) has schema version \(version), this aafd writes \(Migrations.all.count): it is being created or "
+                        + "migrated by another aafd run, or the next `aafd import` (or service start) migrates it; try again then"
+                    : "the database schema is version \(version), newer than this aafd knows (\(Migrations.all.count)); upgrade aafd")
+        }
+    }
+
     // MARK: Erasure (R5, R12)
 
     /// Deletion records whose values may still be in the database files.

@@ -100,3 +100,23 @@ struct RelativePathTests {
         #expect(checkNew.status == 0, "\(checkNew.stderr)")
     }
 }
+
+@Suite("Questions never create the directory")
+struct ReadOnlyCommandTests {
+    @Test("status, history, person show, certificate and consent list before any import: clear answers, no database created")
+    func beforeFirstImport() throws {
+        let cli = CLI()
+        let status = try cli.run(["status", "--config", cli.config])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("no directory yet"))
+        let json = try cli.json(["status", "--config", cli.config, "--json"])
+        #expect(json["exists"] as? Bool == false)
+        #expect(try cli.run(["history", "--config", cli.config]).status == 0)
+        #expect(try cli.run(["consent", "list", "--config", cli.config]).status == 0)
+        let person = try cli.run(["person", "show", "4100000", "--config", cli.config])
+        #expect(person.status == 66)
+        #expect(person.stderr.contains("no directory yet"))
+        #expect(try cli.run(["certificate", "--config", cli.config]).status == 66)
+        #expect(!FileManager.default.fileExists(atPath: cli.database), "a question created the database")
+    }
+}
