@@ -1,9 +1,24 @@
 import AAFModel
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// The SQLite ENT directory: structures, people, their links, and the import journal.
 ///
 /// One writing connection per process. Admin commands read through the same type.
+/// The database failed SQLite's integrity check: aafd writes nothing to it.
+public struct DatabaseDamaged: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    /// SQLite's first finding (page numbers, no data).
+    public var problem: String
+    public var description: String {
+        "the directory database \(path) is damaged (SQLite: \(problem.prefix(200))); aafd will not write to it. Restore the "
+            + "last backup, or move the file aside and let the next Complet delivery rebuild the directory, then record the "
+            + "consents again from the register (Docs/operations.md, \"A damaged database\")"
+    }
+}
+
 public final class DirectoryStore {
     public let connection: SQLiteConnection
     /// How long a deletion waits for readers to let go before it is reported incomplete (R12):
@@ -12,7 +27,18 @@ public final class DirectoryStore {
 
     /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
     public init(path: String) throws {
-        connection = try SQLiteConnection(path: path, create: true)
+        let existed = access(path, F_OK) == 0
+        do {
+            connection = try SQLiteConnection(path: path, create: true)
+        } catch let error as SQLiteError where [11, 26].contains(error.code & 0xFF) {  // SQLITE_CORRUPT, SQLITE_NOTADB
+            throw DatabaseDamaged(path: path, problem: error.message)
+        }
+        // A damaged database is never written to (a flipped page, a truncated file): checked before anything,
+        // within a bounded time.
+        if existed, let problem = connection.quickCheck(seconds: 60) {
+            connection.close()
+            throw DatabaseDamaged(path: path, problem: problem)
+        }
         try Migrations.migrate(connection)
     }
 

@@ -167,6 +167,41 @@ public final class SQLiteConnection {
         return busy == 0
     }
 
+    /// `PRAGMA quick_check`, stopped after `seconds` (a progress handler interrupts it).
+    ///
+    /// - Returns: nil when the database is sound (or the check ran out of time: it is bounded, not a proof); else
+    ///   the first problem SQLite reports.
+    public func quickCheck(seconds: Double) -> String? {
+        guard let handle else { return "the database is closed" }
+        final class Deadline { var end: Double = 0 }
+        let deadline = Deadline()
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        deadline.end = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + seconds
+        let context = Unmanaged.passUnretained(deadline).toOpaque()
+        sqlite3_progress_handler(handle, 100_000, { ctx in
+            guard let ctx else { return 0 }
+            let d = Unmanaged<Deadline>.fromOpaque(ctx).takeUnretainedValue()
+            var t = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 > d.end ? 1 : 0
+        }, context)
+        defer { sqlite3_progress_handler(handle, 0, nil, nil) }
+        return withExtendedLifetime(deadline) {
+            do {
+                let stmt = try prepare("PRAGMA quick_check(1)")
+                guard try stmt.step() else { return "quick_check returned nothing" }
+                let answer = stmt.text(0) ?? ""
+                return answer == "ok" ? nil : answer
+            } catch let error as SQLiteError {
+                if error.code == SQLITE_INTERRUPT { return nil }
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+    }
+
     /// Sets how long a statement waits for another connection's lock (5 s from the start).
     public func setBusyTimeout(milliseconds: Int32) {
         if let handle { sqlite3_busy_timeout(handle, milliseconds) }

@@ -120,3 +120,32 @@ struct ReadOnlyCommandTests {
         #expect(!FileManager.default.fileExists(atPath: cli.database), "a question created the database")
     }
 }
+
+@Suite("A damaged database")
+struct DamagedDatabaseTests {
+    @Test("a flipped page or a truncated file: detected at start (74, what to do, the alert runs), and not written to", arguments: ["flipped", "truncated"])
+    func damaged(_ how: String) throws {
+        let alerts = TemporaryDirectory("damage-alert")
+        let log = alerts.file("alert.txt")
+        let cli = CLI(extra: "[alert]\ncommand = \"echo $AAFD_OUTCOME >> \(log)\"\n")
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA wal_checkpoint(TRUNCATE);"]).status == 0)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: cli.database))
+        if how == "flipped" {
+            // Scribble over a B-tree page in the middle of the file (not the header page).
+            let page = 16384
+            let start = (bytes.count / page / 2) * page
+            for i in start..<(start + 64) { bytes[i] ^= 0xFF }
+        } else {
+            bytes = bytes.prefix(bytes.count / 2)
+        }
+        try bytes.write(to: URL(fileURLWithPath: cli.database))
+        let before = try Data(contentsOf: URL(fileURLWithPath: cli.database))
+        let result = try cli.importDay("20250902")
+        #expect(result.status == 74, "\(how): \(result.stderr)")
+        #expect(result.stderr.contains("damaged"), "\(how): \(result.stderr)")
+        #expect(result.stderr.contains("Restore"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: cli.database)) == before, "\(how): the damaged file was written to")
+        #expect((try? String(contentsOfFile: log, encoding: .utf8))?.contains("database-damaged") == true)
+    }
+}
