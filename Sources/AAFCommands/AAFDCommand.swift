@@ -107,6 +107,10 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
                 ], timeout: 60)
         }
         throw CommandFailure(.ioError, damaged.description)
+    } catch let error as SQLiteError where [10, 13].contains(error.code & 0xFF) {
+        throw CommandFailure(
+            .ioError,
+            "cannot open the directory database: \(error); check free space on its file system (df -h \((configuration.databasePath as NSString).deletingLastPathComponent)) and the disk; nothing was changed")
     } catch {
         throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
     }

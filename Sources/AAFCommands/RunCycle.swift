@@ -141,7 +141,7 @@ final class RunCycle {
                     outcome.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
                 } else {
                     outcome.kind = .failed
-                    outcome.status = .failure
+                    outcome.status = interrupted.kind == .storage ? .ioError : .failure
                     outcome.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
                 }
                 return outcome
@@ -224,6 +224,8 @@ final class RunCycle {
                         extractDate: failure.report.extractDate)
                 case .failed:
                     return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: failure.report.extractDate)
+                case .storage:
+                    return RunOutcome(kind: .failed, status: .ioError, message: failure.description, extractDate: failure.report.extractDate)
                 }
             }
         }

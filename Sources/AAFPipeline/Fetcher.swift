@@ -261,7 +261,7 @@ public final class SpoolImporter {
                 case .refused:
                     if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: failure.report.rule) }
                     results.append(.refused(failure))
-                case .stopped, .failed:
+                case .stopped, .failed, .storage:
                     results.append(.interrupted(failure))
                     return results
                 }

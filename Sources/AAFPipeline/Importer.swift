@@ -49,8 +49,10 @@ public struct ImportFailure: Error, Sendable, CustomStringConvertible {
         case refused
         /// A stop (SIGTERM, SIGINT) arrived before the commit: the delivery waits for the next run.
         case stopped
-        /// Something other than the delivery failed (the database, the disk): the delivery waits for the next run.
+        /// Something other than the delivery failed (the database): the delivery waits for the next run.
         case failed
+        /// The disk is full or failing (SQLITE_FULL, SQLITE_IOERR): exit 74; the delivery waits for the next run.
+        case storage
     }
 
     public var kind: Kind
@@ -114,7 +116,11 @@ public final class Importer {
             logger.error(
                 "import \(report.outcome.rawValue)",
                 metadata: ["import.reason": "\(report.reason ?? "")", "delivery.date": "\(report.extractDate?.iso ?? "-")"])
-            throw ImportFailure(kind: error is CancellationError ? .stopped : (report.outcome == .refused ? .refused : .failed), report: report)
+            let kind: ImportFailure.Kind =
+                error is CancellationError
+                ? .stopped
+                : report.outcome == .refused ? .refused : ((error as? SQLiteError).map { [10, 13].contains($0.code & 0xFF) } == true ? .storage : .failed)
+            throw ImportFailure(kind: kind, report: report)
         }
     }
 
@@ -314,6 +320,8 @@ public final class Importer {
         switch error {
         case let e as ParseError: "\(e.description)"
         case let e as DeliveryError: e.message
+        case let e as SQLiteError where [10, 13].contains(e.code & 0xFF):
+            "the disk is full or failing (\(e.description)); check free space, then run again: nothing was imported"
         case let e as SQLiteError: e.description
         case let e as StoreError: e.message
         case is CancellationError: "stopped before the end; nothing was imported"

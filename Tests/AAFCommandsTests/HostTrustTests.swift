@@ -149,3 +149,27 @@ struct DamagedDatabaseTests {
         #expect((try? String(contentsOfFile: log, encoding: .utf8))?.contains("database-damaged") == true)
     }
 }
+
+@Suite("A full disk", .enabled(if: geteuid() == 0, "needs root to mount a small tmpfs"))
+struct DiskFullTests {
+    @Test("an import on a full file system: 74, the directory unchanged and consistent; after space is freed, the next run succeeds")
+    func importOnFullDisk() throws {
+        let cli = CLI()
+        let state = cli.temp.folder("state")
+        #expect(try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", state]).status == 0)
+        defer { _ = try? runProgram("/bin/umount", ["-l", state]) }
+        #expect(try cli.importDay("20250901").status == 0)
+        let before = try cli.json(["status", "--config", cli.config, "--json"])["directory"] as? [String: Int]
+        // Leave almost nothing free.
+        _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k", "count=1000"])
+        let full = try cli.importDay("20250902")
+        #expect(full.status == 74, "\(full.stderr)")
+        #expect(full.stderr.contains("free space"), "\(full.stderr)")
+        unlink(state + "/filler")
+        let check = try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA integrity_check;"])
+        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        #expect(try cli.json(["status", "--config", cli.config, "--json"])["directory"] as? [String: Int] == before)
+        let next = try cli.importDay("20250902")
+        #expect(next.status == 0, "\(next.stderr)")
+    }
+}

@@ -476,6 +476,27 @@ struct FieldTests {
         #expect(remoteDeliveryFiles(server) == interopFiles)
     }
 
+    @Test("a fetch onto a full file system: 74, no file kept under its final name, nothing deleted remotely; after space is freed, it succeeds", .enabled(if: geteuid() == 0, "needs root to mount a tmpfs"))
+    func fetchOnFullDisk() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        try dropDay(interopDay, into: server.remoteDirectory)
+        let client = InteropClient(server, key: key)
+        let state = client.cli.temp.folder("state")
+        #expect(try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", state]).status == 0)
+        defer { _ = try? runProgram("/bin/umount", ["-l", state]) }
+        #expect(try client.cli.run(["status", "--config", client.cli.config]).status == 0)
+        _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(state)/filler", "bs=64k", "count=1000"])
+        let full = try client.cli.run(["fetch", "--config", client.cli.config])
+        #expect(full.status == 74, "\(full.stderr)")
+        #expect(remoteDeliveryFiles(server) == interopFiles)
+        #expect(!client.spoolFiles.contains { $0.hasSuffix(".xml") && !$0.contains(".part") && $0.hasPrefix("20250901-Complet/ENT") && !FileManager.default.fileExists(atPath: state + "/spool/20250901-Complet/.manifest") })
+        unlink(state + "/filler")
+        let next = try client.cli.run(["import", "--config", client.cli.config])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(remoteDeliveryFiles(server).isEmpty)
+    }
+
     @Test("import --dry-run downloads and deletes nothing remotely")
     func dryRunLeavesServer() throws {
         let key = try rsaKey()
