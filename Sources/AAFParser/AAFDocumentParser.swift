@@ -12,6 +12,13 @@ public struct ParserLimits: Sendable, Hashable {
     public var maxAttributesPerRecord: Int = 512
     /// Most values in one attribute.
     public var maxValuesPerAttribute: Int = 4096
+    /// Longest start tag, end tag, comment, declaration or processing instruction, in bytes (MarkupGuard). An AAF
+    /// tag is tens of bytes, a header comment a few hundred.
+    public var maxMarkupBytes: Int = 16 * 1024
+    /// Largest record in its stored form, in bytes. A real record is a few KiB.
+    public var maxRecordBytes: Int = 256 * 1024
+    /// Most `key="value"` pairs kept from the header comments; beyond, the file is refused.
+    public var maxHeaderFields: Int = 64
 
     public init() {}
 }
@@ -57,6 +64,8 @@ public final class AAFDocumentParser {
     private var handle: xmlParserCtxtPtr?
     private let state: SAXState
     private var finished = false
+    /// Refuses oversized markup before libxml2 parses it.
+    private var markupGuard: MarkupGuard
 
     /// Creates a parser for one file.
     ///
@@ -71,6 +80,7 @@ public final class AAFDocumentParser {
         filter: (any AttributeFilter)?,
         limits: ParserLimits = ParserLimits()
     ) {
+        markupGuard = MarkupGuard(limit: limits.maxMarkupBytes)
         LibXML2Setup.initialize()
         self.fileName = fileName
         self.expectedCategory = expectedCategory
@@ -134,6 +144,14 @@ public final class AAFDocumentParser {
             throw ParseError(code: .io, file: fileName, line: 0, column: 0, message: "libxml2 could not create a parser")
         }
         precondition(!finished, "AAFDocumentParser used after finish or failure")
+        // Before libxml2 sees anything: no piece of markup longer than the limit (its cost is not linear).
+        guard markupGuard.scan(bytes) else {
+            finished = true
+            throw ParseError(
+                code: .limit, file: fileName, line: state.line, column: state.column,
+                message: "a tag, comment or declaration is longer than \(limits.maxMarkupBytes) bytes (limit maxMarkupBytes): no AAF "
+                    + "file has one; the file is refused and nothing is imported")
+        }
         statistics.bytes += bytes.count
         var offset = 0
         // xmlParseChunk takes an Int32 size: feed at most 1 MiB at a time.
@@ -566,6 +584,9 @@ private final class SAXState {
             attrWritten = true
         }
         blob.append(contentsOf: text)
+        if blob.count > limits.maxRecordBytes {
+            return fail(.limit, "a record is larger than \(limits.maxRecordBytes) bytes (limit maxRecordBytes): no real record approaches it")
+        }
     }
 
     private static let apos: [UInt8] = Array("&apos;".utf8)
@@ -642,6 +663,9 @@ private final class SAXState {
             after = after.dropFirst()
             guard let close = after.firstIndex(of: "\"") else { break }
             if !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isLetter || $0.isNumber }) {
+                if header.fields[String(key)] == nil, header.fields.count >= limits.maxHeaderFields {
+                    return fail(.limit, "the header comments hold more than \(limits.maxHeaderFields) keys (limit maxHeaderFields): no AAF file has as many")
+                }
                 header.fields[String(key)] = String(after[..<close].prefix(128))
             }
             rest = after[after.index(after: close)...]
