@@ -182,3 +182,38 @@ struct ChunkSizeTests {
         }
     }
 }
+
+@Suite("Markup guard (issue 10: no quadratic start tags)")
+struct MarkupGuardTests {
+    func parse(_ text: String, limit: Int, chunk: Int) throws -> Int {
+        var limits = ParserLimits()
+        limits.maxMarkupBytes = limit
+        let parser = AAFDocumentParser(fileName: "t.xml", expectedCategory: nil, filter: nil, limits: limits)
+        var records = 0
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            try parser.feed(Array(bytes[offset..<end])) { _ in records += 1 }
+            offset = end
+        }
+        try parser.finish { _ in records += 1 }
+        return records
+    }
+
+    @Test("within the limit: parsed the same in chunks of 1, 7 and 4096 bytes; quotes hide '>'; comments end at '-->'", arguments: [1, 7, 4096])
+    func withinLimit(chunk: Int) throws {
+        let text = document("<attr name=\"ENTPersonNom\"><value>a &gt; b</value></attr>", prolog: "<?xml version=\"1.0\"?>\n<!-- k=\"v->-\" -->")
+        #expect(try parse(text, limit: 200, chunk: chunk) == 1)
+    }
+
+    @Test("a tag, a quoted value with '>' inside it, or a comment past the limit: refused in any chunking", arguments: [1, 7, 4096])
+    func pastLimit(chunk: Int) throws {
+        let longTag = document("<attr name=\"ENTPersonNom\"><value " + (0..<40).map { "a\($0)=\">>\"" }.joined(separator: " ") + ">x</value></attr>")
+        let longComment = document("<attr name=\"ENTPersonNom\"><value>x</value></attr>", prolog: "<!-- " + String(repeating: "- > ", count: 100) + " -->")
+        for text in [longTag, longComment] {
+            let error = #expect(throws: ParseError.self) { try parse(text, limit: 200, chunk: chunk) }
+            #expect(error?.code == .limit)
+        }
+    }
+}
