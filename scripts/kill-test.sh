@@ -97,6 +97,7 @@ for i in $(seq "$n"); do
     if [ -n "$problem" ]; then
         failures=$((failures + 1)); echo "kill $i ($op after ${delay}s): $problem"
     fi
+    [ $(( i % 100 )) -ne 0 ] || echo "... $i kills, $failures failures" >&2
 done
-echo "$((n - failures)) passed, $failures failed"
+echo "kill test: $((n - failures)) of $n kills left the directory whole, the spool consistent and the next run working"
 [ "$failures" -eq 0 ]
