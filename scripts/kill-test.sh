@@ -17,6 +17,8 @@ trap 'rm -rf "$work"' EXIT
 source scripts/lib-sshd.sh
 mkdir -p -m 0700 "$work/drop"
 start_sshd "$work/server" "$work/drop"
+# start_sshd's trap stops sshd; remove the work folder too.
+trap "kill \$(cat '$work/server/sshd.pid' 2>/dev/null) 2>/dev/null || true; rm -rf '$work'" EXIT
 fixtures="$PWD/Fixtures/ent1d"
 big="$work/big"
 mkdir -p "$big"
