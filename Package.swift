@@ -152,6 +152,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets (scripts/fuzz.sh builds them with -sanitize=fuzzer,address -DFUZZING); an ordinary
+        // build replays files through them.
+        .executableTarget(
+            name: "aafd-fuzz",
+            dependencies: [
+                "AAFCommands",
+                "AAFModel",
+                "AAFParser",
+                "AAFPolicy",
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        ),
         // Synthetic ENT1D deliveries: fixtures, demo and benchmark.
         .target(
             name: "AAFFixtures",

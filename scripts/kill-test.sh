@@ -29,7 +29,8 @@ staff=$(grep -o '<attr name="ENTPersonJointure"><value>[0-9]*' "$fixtures/202509
 # The directory's content, as a stable text: people, links, consents (what a kill must leave whole).
 snapshot() {
     sqlite3 "$1" "SELECT category, jointure, hex(attrs), departed_on FROM persons ORDER BY 1, 2;
-                  SELECT * FROM consents ORDER BY 1, 2; SELECT count(*) FROM guardianships; SELECT count(*) FROM memberships;" 2>&1
+                  SELECT jointure, field, recorded_by FROM consents ORDER BY 1, 2; SELECT count(*) FROM guardianships;
+                  SELECT count(*) FROM memberships;" 2>&1
 }
 
 fresh() {   # fresh state with day 1 imported; prints the config path

@@ -107,3 +107,16 @@ struct HostileInputTests {
         #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
     }
 }
+
+@Suite("Fuzzing findings replayed")
+struct FuzzReplayTests {
+    @Test("every input under Fixtures/fuzz replays through its target without crashing", arguments: ["parser", "filename", "date", "config"])
+    func replay(_ target: String) throws {
+        let folder = Paths.fixtures.appendingPathComponent("fuzz/\(target)").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).map { folder + "/" + $0 }
+        #expect(!files.isEmpty)
+        let binary = URL(fileURLWithPath: Paths.aafdBinary).deletingLastPathComponent().appendingPathComponent("aafd-fuzz").path
+        let result = try runProgram(binary, files, environment: ["PATH": "/usr/bin:/bin", "AAFD_FUZZ_TARGET": target])
+        #expect(result.status == 0, "\(target): \(result.stderr)")
+    }
+}
