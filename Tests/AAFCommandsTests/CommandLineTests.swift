@@ -23,6 +23,17 @@ final class CLI {
         try runProgram(Paths.aafdBinary, arguments, environment: ["PATH": "/usr/bin:/bin", "AAFD_LOG_LEVEL": "info"])
     }
 
+    /// A copy of a committed fixture day in a new folder (files whose name contains `except` left out), for a test
+    /// to change; returns the folder.
+    func copyOfDay(_ compact: String, except: String? = nil) throws -> String {
+        let folder = temp.folder("day-\(compact)-\(UUID().uuidString.prefix(6))")
+        let source = Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where except.map({ !name.contains($0) }) ?? true {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
+        }
+        return folder
+    }
+
     func importDay(_ compact: String, _ extra: [String] = []) throws -> ProcessResult {
         try run(["import", "--config", config, "--from-dir", Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path] + extra)
     }

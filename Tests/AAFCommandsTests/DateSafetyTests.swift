@@ -76,15 +76,6 @@ struct FirstStartRaceTests {
 
 @Suite("Nothing from the file in outputs (R15)")
 struct OutputVocabularyTests {
-    func copyDay(_ cli: CLI, _ compact: String) throws -> String {
-        let folder = cli.temp.folder("day-\(UUID().uuidString.prefix(6))")
-        let source = Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
-        }
-        return folder
-    }
-
     func outputs(_ cli: CLI, _ results: [ProcessResult]) throws -> String {
         let history = try cli.run(["history", "--config", cli.config, "--json"])
         let status = try cli.run(["status", "--config", cli.config, "--json"])
@@ -95,7 +86,7 @@ struct OutputVocabularyTests {
     @Test("invented attribute names (2,400 distinct), a foreign category and a degre value never reach stdout, stderr, journal or status")
     func namesNotCopied() throws {
         let cli = CLI()
-        let names = try copyDay(cli, "20250901")
+        let names = try cli.copyOfDay("20250901")
         let pupils = names + "/ENT1D_Complet_20250901_Eleve_0000.xml"
         // 40 invented names in each of the 60 pupils' records: 2,400 distinct names.
         let parts = try String(contentsOfFile: pupils, encoding: .utf8).components(separatedBy: "<attributes>\n")
@@ -107,14 +98,14 @@ struct OutputVocabularyTests {
         let imported = try cli.run(["import", "--config", cli.config, "--from-dir", names, "--json"])
         #expect(imported.status == 0, "\(imported.stderr)")
 
-        let category = try copyDay(cli, "20250902")
+        let category = try cli.copyOfDay("20250902")
         let staffFile = category + "/ENT1D_Complet_20250902_PersEducNat_0000.xml"
         try (try String(contentsOfFile: staffFile, encoding: .utf8)).replacingOccurrences(of: "<value>PersEducNat</value>", with: "<value>SecretCategoryValue</value>")
             .write(toFile: staffFile, atomically: false, encoding: .utf8)
         let refusedCategory = try cli.run(["import", "--config", cli.config, "--from-dir", category])
         #expect(refusedCategory.status == 65)
 
-        let degre = try copyDay(cli, "20250902")
+        let degre = try cli.copyOfDay("20250902")
         let schools = degre + "/ENT1D_Complet_20250902_EtabEducNat_0000.xml"
         try (try String(contentsOfFile: schools, encoding: .utf8)).replacingOccurrences(of: "degre=\"1D\"", with: "degre=\"SecretDegreValue\"")
             .write(toFile: schools, atomically: false, encoding: .utf8)
@@ -135,11 +126,7 @@ struct RepeatedAttributeTests {
     @Test("two ENTPersonNom, two ENTPersonStructRattach, two birth-date values: the first wins in storage, links and person show; counted")
     func firstWins() throws {
         let cli = CLI()
-        let folder = cli.temp.folder("repeated")
-        let source = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
-        }
+        let folder = try cli.copyOfDay("20250901")
         let pupil = Scenario.base.pupils[0]
         let otherSchool = try #require(Scenario.base.schools.first { $0.jointure != pupil.school })
         let file = folder + "/ENT1D_Complet_20250901_Eleve_0000.xml"
@@ -178,11 +165,7 @@ struct SpecialFileTests {
     @Test("a FIFO named like a delivery file in --from-dir is refused at once, not waited on forever")
     func fifo() throws {
         let cli = CLI()
-        let folder = cli.temp.folder("fifo")
-        let source = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) where !name.contains("_Eleve_0000") {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
-        }
+        let folder = try cli.copyOfDay("20250901", except: "_Eleve_0000")
         #expect(mkfifo(folder + "/ENT1D_Complet_20250901_Eleve_0000.xml", 0o600) == 0)
         let started = Date()
         let child = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder])
