@@ -217,3 +217,25 @@ struct MarkupGuardTests {
         }
     }
 }
+
+@Suite("Parser memory")
+struct ParserMemoryTests {
+    func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+            let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    @Test("refusing thousands of files that declare an internal subset does not grow memory (libxml2's myDoc leaked per file)")
+    func noLeakPerFile() throws {
+        let text = Array(
+            document("<attr name=\"ENTPersonNom\"><value>x</value></attr>", prolog: "<?xml version=\"1.0\"?>\n<!DOCTYPE ficAlimMENESR [ <!ENTITY a \"b\"> ]>")
+                .utf8)
+        for _ in 0..<200 { _ = try? parse(bytes: text) }
+        let before = residentBytes()
+        for _ in 0..<5000 { _ = try? parse(bytes: text) }
+        let grown = residentBytes() - before
+        #expect(grown < 16 << 20, "resident memory grew by \(grown >> 20) MiB over 5,000 files")
+    }
+}
