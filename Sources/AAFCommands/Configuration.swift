@@ -79,6 +79,30 @@ public struct Configuration: Sendable {
         return try parse(String(decoding: data, as: UTF8.self), source: path, baseDirectory: absolute.deletingLastPathComponent().path)
     }
 
+    /// Refuses, with exit 78 and the line, the table headers that make TOMLKit's parser (toml++) abort the process
+    /// on an assertion instead of reporting an error: a `[` or `[[` followed by anything but a key, a quote, `[` or
+    /// `]` (`[.`, `[#`, `[=`; found by fuzzing, scripts/fuzz.sh). Lines inside multi-line strings are skipped.
+    static func precheck(_ text: String, source: String) throws {
+        var inMultiline = false
+        let delimiters = [String(repeating: "\"", count: 3), String(repeating: "'", count: 3)]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            let quotes = delimiters.reduce(0) { $0 + line.components(separatedBy: $1).count - 1 }
+            defer { if quotes % 2 == 1 { inMultiline.toggle() } }
+            guard !inMultiline, line.first == "[" else { continue }
+            var rest = line.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            rest = rest.drop(while: { $0 == " " || $0 == "\t" })
+            guard let next = rest.first else {
+                throw CommandFailure(.config, "\(source):\(index + 1): a table header is not closed; see Config/aafd.example.toml")
+            }
+            guard next.isASCII, next.isLetter || next.isNumber || "_-\"'[]".contains(next) else {
+                throw CommandFailure(
+                    .config, "\(source):\(index + 1): a table name must start with a letter, a digit, '_', '-' or a quote; see Config/aafd.example.toml")
+            }
+        }
+    }
+
     /// Resolves a path from the configuration: absolute as given, relative against `base`.
     static func resolve(_ path: String, against base: String) -> String {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base).appendingPathComponent(path)
@@ -88,6 +112,7 @@ public struct Configuration: Sendable {
     /// Parses TOML text; `source` names it in errors; relative paths are resolved against `baseDirectory`
     /// (default: the working directory, for configurations built in memory).
     public static func parse(_ text: String, source: String, baseDirectory: String = FileManager.default.currentDirectoryPath) throws -> Configuration {
+        try precheck(text, source: source)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

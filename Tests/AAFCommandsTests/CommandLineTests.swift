@@ -148,6 +148,9 @@ struct CommandLineTests {
             ("", "database is required"),
             ("[directory]\ndatabase = 3\n", "must be a string"),
             ("[directory]\ndatabse = \"/tmp/x\"\n", "unknown key databse"),
+            // Table headers that made TOMLKit abort the process (found by fuzzing): now a clean 78 with the line.
+            ("[.", ":1: a table name must start"),
+            ("[directory]\n[ #x]\n", ":2: a table name must start"),
             ("[directry]\n", "unknown section"),
             ("[directory]\ndatabase = \"/tmp/x\"\n[import]\ndeparture_guard_percent = 400\n", "between 0 and 100"),
             ("[directory\n", "invalid TOML"),
