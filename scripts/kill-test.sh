@@ -99,6 +99,12 @@ for i in $(seq "$n"); do
     fi
     if [ -n "$problem" ]; then
         failures=$((failures + 1)); echo "kill $i ($op after ${delay}s): $problem"
+        # Keep what is needed to understand it (counts and hashes of the directory; no personal data is printed).
+        diag="${KILL_DIAG_DIR:-/tmp/aafd-kill-failures}/$i-$op"
+        mkdir -p -m 0700 "$diag"
+        printf '%s\n' "$before" > "$diag/before"; printf '%s\n' "$after" > "$diag/after"; printf '%s\n' "$now" > "$diag/now"
+        cp -a "$(dirname "$config")/state" "$diag/state" 2>/dev/null || true
+        echo "  kept in $diag (synthetic data only)"
     fi
     [ $(( i % 100 )) -ne 0 ] || echo "... $i kills, $failures failures" >&2
 done
