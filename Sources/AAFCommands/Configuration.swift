@@ -87,7 +87,23 @@ public struct Configuration: Sendable {
         let delimiters = [String(repeating: "\"", count: 3), String(repeating: "'", count: 3)]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.drop(while: { $0 == " " || $0 == "\t" })
-            let quotes = delimiters.reduce(0) { $0 + line.components(separatedBy: $1).count - 1 }
+            // Only the code before a comment can open or close a multi-line string (`# """` does not).
+            var code = Substring(line)
+            if !inMultiline {
+                var quote: Character?
+                for i in line.indices {
+                    let c = line[i]
+                    if let q = quote {
+                        if c == q { quote = nil }
+                    } else if c == "\"" || c == "'" {
+                        quote = c
+                    } else if c == "#" {
+                        code = line[..<i]
+                        break
+                    }
+                }
+            }
+            let quotes = delimiters.reduce(0) { $0 + code.components(separatedBy: $1).count - 1 }
             defer { if quotes % 2 == 1 { inMultiline.toggle() } }
             guard !inMultiline, line.first == "[" else { continue }
             var rest = line.dropFirst()

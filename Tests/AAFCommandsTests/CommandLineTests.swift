@@ -151,6 +151,7 @@ struct CommandLineTests {
             // Table headers that made TOMLKit abort the process (found by fuzzing): now a clean 78 with the line.
             ("[.", ":1: a table name must start"),
             ("[directory]\n[ #x]\n", ":2: a table name must start"),
+            ("# \"\"\"\n[\u{DC}\n", ":2: a table name must start"),
             ("[directry]\n", "unknown section"),
             ("[directory]\ndatabase = \"/tmp/x\"\n[import]\ndeparture_guard_percent = 400\n", "between 0 and 100"),
             ("[directory\n", "invalid TOML"),
