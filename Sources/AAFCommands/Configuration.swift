@@ -81,7 +81,7 @@ public struct Configuration: Sendable {
 
     /// Refuses, with exit 78 and the line, the table headers that make TOMLKit's parser (toml++) abort the process
     /// on an assertion instead of reporting an error: a `[` or `[[` followed by anything but a key, a quote, `[` or
-    /// `]` (`[.`, `[#`, `[=`; found by fuzzing, scripts/fuzz.sh). Lines inside multi-line strings are skipped.
+    /// `]` (`[.`, `[#`, `[=`, `[[[`; found by fuzzing, scripts/fuzz.sh). Lines inside multi-line strings are skipped.
     static func precheck(_ text: String, source: String) throws {
         var inMultiline = false
         let delimiters = [String(repeating: "\"", count: 3), String(repeating: "'", count: 3)]
@@ -112,7 +112,7 @@ public struct Configuration: Sendable {
             guard let next = rest.first else {
                 throw CommandFailure(.config, "\(source):\(index + 1): a table header is not closed; see Config/aafd.example.toml")
             }
-            guard next.isASCII, next.isLetter || next.isNumber || "_-\"'[]".contains(next) else {
+            guard next.isASCII, next.isLetter || next.isNumber || "_-\"']".contains(next) else {
                 throw CommandFailure(
                     .config, "\(source):\(index + 1): a table name must start with a letter, a digit, '_', '-' or a quote; see Config/aafd.example.toml")
             }
