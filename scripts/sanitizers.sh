@@ -15,7 +15,7 @@ for kind in "${kinds[@]}"; do
     swift build --build-tests --sanitize="$kind" --scratch-path "$scratch" >/dev/null
     # The tests start the aafd binary built beside them: the sanitized one.
     # shellcheck disable=SC2086
-    if ! AAFD_BIN="$PWD/$scratch/debug/aafd" swift test --skip-build --sanitize="$kind" --scratch-path "$scratch" ${SANITIZER_TEST_ARGS:-} \
+    if ! AAFD_SANITIZER="$kind" AAFD_BIN="$PWD/$scratch/debug/aafd" swift test --skip-build --sanitize="$kind" --scratch-path "$scratch" ${SANITIZER_TEST_ARGS:-} \
         > "$scratch/test-output.txt" 2>&1; then
         status=1
     fi

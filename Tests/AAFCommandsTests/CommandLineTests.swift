@@ -153,6 +153,7 @@ struct CommandLineTests {
             ("[directory]\n[ #x]\n", ":2: a table name must start"),
             ("# \"\"\"\n[\u{DC}\n", ":2: a table name must start"),
             ("[[[", ":1: a table name must start"),
+            ("[\u{6E0}\n", ":1: a table name must start"),
             ("[directry]\n", "unknown section"),
             ("[directory]\ndatabase = \"/tmp/x\"\n[import]\ndeparture_guard_percent = 400\n", "between 0 and 100"),
             ("[directory\n", "invalid TOML"),

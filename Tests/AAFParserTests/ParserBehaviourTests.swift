@@ -218,7 +218,9 @@ struct MarkupGuardTests {
     }
 }
 
-@Suite("Parser memory")
+@Suite(
+    "Parser memory",
+    .enabled(if: ProcessInfo.processInfo.environment["AAFD_SANITIZER"] == nil, "AddressSanitizer's quarantine keeps freed memory resident"))
 struct ParserMemoryTests {
     func residentBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
