@@ -6,22 +6,20 @@ public struct PurgePlan: Sendable, Hashable {
     public var departedBefore: ExtractDate
     /// R6, R7 with `pupil_days_after_departure`: departed on or before this date → purged too.
     public var departedOnOrBefore: ExtractDate?
-    /// R9: anyone whose record was last received on or before this date → purged.
+    /// R9: anyone whose record was last listed by a delivery on or before this date → purged (per record:
+    /// `persons.listed_on` and the last Complet, DirectoryStore.purge).
     public var receivedOnOrBefore: ExtractDate
-    /// R9: no delivery since `receivedOnOrBefore`: every person is purged.
-    public var everyoneExpired: Bool
     /// R11: journal entries from before this date → purged.
     public var journalBefore: ExtractDate
 
     public init(
         asOf: ExtractDate, departedBefore: ExtractDate, departedOnOrBefore: ExtractDate?, receivedOnOrBefore: ExtractDate,
-        everyoneExpired: Bool, journalBefore: ExtractDate
+        journalBefore: ExtractDate
     ) {
         self.asOf = asOf
         self.departedBefore = departedBefore
         self.departedOnOrBefore = departedOnOrBefore
         self.receivedOnOrBefore = receivedOnOrBefore
-        self.everyoneExpired = everyoneExpired
         self.journalBefore = journalBefore
     }
 }

@@ -24,7 +24,7 @@ public final class Purger {
 
     /// Purges as of `asOf` (today, or a date given for a preview). With `dryRun`, counts only.
     public func run(asOf: ExtractDate, executedAt: String, dryRun: Bool) throws -> PurgeResult {
-        let plan = policy.plan(asOf: asOf, lastReceived: try store.lastImportedExtractDate())
+        let plan = policy.plan(asOf: asOf)
         // R10: refused deliveries past their diagnosis window leave the spool.
         var files = 0
         if let spool {

@@ -45,8 +45,8 @@ public struct RetentionPolicy: Sendable, Hashable {
         return min(endOfYear, date.adding(days: days))
     }
 
-    /// What a purge run on `asOf` removes, given the extract date of the last delivery received.
-    public func plan(asOf: ExtractDate, lastReceived: ExtractDate?) -> PurgePlan {
+    /// What a purge run on `asOf` removes.
+    public func plan(asOf: ExtractDate) -> PurgePlan {
         // purgeDue(d) <= asOf  ⟺  d < 1 January of asOf's year, or d + days <= asOf.
         let cap = asOf.addingYears(-recordMaxAgeYears)
         return PurgePlan(
@@ -54,7 +54,6 @@ public struct RetentionPolicy: Sendable, Hashable {
             departedBefore: ExtractDate.firstOfJanuary(asOf.year),
             departedOnOrBefore: pupilDaysAfterDeparture.map { asOf.adding(days: -$0) },
             receivedOnOrBefore: cap,
-            everyoneExpired: lastReceived.map { $0 <= cap } ?? false,
             journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears))
     }
 

@@ -38,13 +38,10 @@ extension DirectoryStore {
     /// journal rows about them keep the action and date but lose the jointure. Runs inside the caller's
     /// transaction (the import's commit, the purge).
     ///
-    /// - Returns: the consents removed (counted, with `dryRun`).
-    func forgetConsentsOfDeparted(dryRun: Bool) throws -> Int {
+    /// - Returns: the consents removed.
+    func forgetConsentsOfDeparted() throws -> Int {
         func gone(_ table: String) -> String {
             "NOT EXISTS (SELECT 1 FROM persons p WHERE p.category = 'PersEducNat' AND p.jointure = \(table).jointure)"
-        }
-        if dryRun {
-            return try connection.scalarInt("SELECT count(*) FROM consents WHERE " + gone("consents")) ?? 0
         }
         try connection.execute("DELETE FROM consents WHERE " + gone("consents"))
         let removed = connection.changes

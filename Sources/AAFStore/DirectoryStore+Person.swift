@@ -144,7 +144,6 @@ public struct StoredRows: Sendable, Hashable {
     /// table → rows, each row column → value (text; BLOBs are summarised, their content is in `attributes`).
     public var tables: [String: [[String: String?]]] = [:]
     public var isEmpty: Bool { tables.values.allSatisfy(\.isEmpty) }
-    public var rowCount: Int { tables.values.reduce(0) { $0 + $1.count } }
 }
 
 extension DirectoryStore {

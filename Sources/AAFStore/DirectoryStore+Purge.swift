@@ -61,10 +61,10 @@ extension DirectoryStore {
             for (rule, category) in [("R6", AAFCategory.pupil), ("R7", .guardian)] {
                 let n = try deletePersons(
                     "category = ?1 AND departed_on IS NOT NULL AND (departed_on < ?2 OR departed_on <= ?3)",
-                    [.text(category.rawValue), .text(before), .text(onOrBefore)], dryRun: false)
+                    [.text(category.rawValue), .text(before), .text(onOrBefore)])
                 if n > 0 { result.counts[rule, default: [:]][category.reportKey] = n }
             }
-            let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [], dryRun: false)
+            let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [])
             if staff > 0 { result.counts["R8", default: [:]][AAFCategory.staff.reportKey] = staff }
             // R9, per record: a person last listed by the académie two years ago or more goes. An active record
             // was listed by the last Complet (else it would have departed) or, since, by a Delta (`listed_on`);
@@ -77,16 +77,16 @@ extension DirectoryStore {
                     category = ?1 AND ((departed_on IS NOT NULL AND departed_on <= ?2)
                         OR (departed_on IS NULL AND max(COALESCE(listed_on, ''), ?3) <= ?2))
                     """,
-                    [.text(category.rawValue), .text(cap), .text(lastComplet)], dryRun: false)
+                    [.text(category.rawValue), .text(cap), .text(lastComplet)])
                 if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
             }
             // R4 after the above: a departed guardian no pupil references any more goes with the last one (R7).
             let orphans = try deletePersons(
                 "category = 'PersRelEleve' AND departed_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)",
-                [], dryRun: false)
+                [])
             if orphans > 0 { result.counts["R7", default: [:]][AAFCategory.guardian.reportKey, default: 0] += orphans }
             // R2: consents go with the person.
-            let consents = try forgetConsentsOfDeparted(dryRun: false)
+            let consents = try forgetConsentsOfDeparted()
             if consents > 0 { result.counts["R2", default: [:]]["consents"] = consents }
             // R11: aafd's own journal.
             let journalBefore = b.journalBefore.iso
@@ -94,9 +94,9 @@ extension DirectoryStore {
             for (table, condition) in [
                 ("import_runs", "finished_at < ?1"), ("admin_journal", "at < ?1"), ("incidents", "closed_at IS NOT NULL AND closed_at < ?1"),
             ] {
-                journal += try deleteRows(table, condition, [.text(journalBefore)], dryRun: false)
+                journal += try deleteRows(table, condition, [.text(journalBefore)])
             }
-            journal += try prunePurgeRecords(before: journalBefore, dryRun: false)
+            journal += try prunePurgeRecords(before: journalBefore)
             if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }
 
             if dryRun {
@@ -116,14 +116,11 @@ extension DirectoryStore {
         return result
     }
 
-    private func deletePersons(_ condition: String, _ bindings: [SQLValue], dryRun: Bool) throws -> Int {
-        try deleteRows("persons", condition, bindings, dryRun: dryRun)
+    private func deletePersons(_ condition: String, _ bindings: [SQLValue]) throws -> Int {
+        try deleteRows("persons", condition, bindings)
     }
 
-    private func deleteRows(_ table: String, _ condition: String, _ bindings: [SQLValue], dryRun: Bool) throws -> Int {
-        if dryRun {
-            return try connection.scalarInt("SELECT count(*) FROM \(table) WHERE \(condition)", bindings) ?? 0
-        }
+    private func deleteRows(_ table: String, _ condition: String, _ bindings: [SQLValue]) throws -> Int {
         let stmt = try connection.prepare("DELETE FROM \(table) WHERE \(condition)")
         try stmt.run(bindings)
         return connection.changes
@@ -131,7 +128,7 @@ extension DirectoryStore {
 
     /// R11 for the deletion records themselves: records older than the journal's window go; the chain keeps the
     /// hash of the last one removed as its new anchor, so verification still holds.
-    private func prunePurgeRecords(before: String, dryRun: Bool) throws -> Int {
+    private func prunePurgeRecords(before: String) throws -> Int {
         let stmt = try connection.prepare("SELECT id, hash FROM purge_records WHERE purged_on < ?1 ORDER BY id")
         try stmt.bind([.text(before)])
         var last: (id: Int, hash: String)?
@@ -140,7 +137,7 @@ extension DirectoryStore {
             last = (stmt.int(0), stmt.text(1) ?? "")
             count += 1
         }
-        guard let last, !dryRun else { return count }
+        guard let last else { return count }
         try connection.prepare("DELETE FROM purge_records WHERE id <= ?1").run([.int(last.id)])
         try connection.prepare("UPDATE purge_chain SET anchor_hash = ?1, records = records - ?2").run([.text(last.hash), .int(count)])
         return count

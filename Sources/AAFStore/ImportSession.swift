@@ -339,7 +339,7 @@ public final class ImportSession {
     public func commit(journal: JournalEntry, deletions: [String: [String: Int]] = [:]) throws -> Bool {
         precondition(open, "ImportSession used after commit or rollback")
         // R2: a staff member deleted by this import (R8) takes their consent along.
-        let consents = try store.forgetConsentsOfDeparted(dryRun: false)
+        let consents = try store.forgetConsentsOfDeparted()
         var deletions = deletions
         if consents > 0 { deletions["R2", default: [:]]["consents"] = consents }
         try store.insertJournal(journal)

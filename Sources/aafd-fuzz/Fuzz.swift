@@ -35,7 +35,7 @@ enum FuzzTarget: String {
             for date in [ExtractDate(compact: text), ExtractDate(iso: text), ExtractDate(aaf: text)].compactMap({ $0 }) {
                 let policy = RetentionPolicy()
                 _ = policy.purgeDue(departedOn: date)
-                _ = policy.plan(asOf: date, lastReceived: date)
+                _ = policy.plan(asOf: date)
                 _ = date.addingWorkingDays(5)
                 precondition(ExtractDate(iso: date.iso) == date)
             }

@@ -174,7 +174,7 @@ struct DateRangeTests {
                 for policy in policies {
                     let due = policy.purgeDue(departedOn: date)
                     #expect(due > date)
-                    let plan = policy.plan(asOf: date, lastReceived: date)
+                    let plan = policy.plan(asOf: date)
                     #expect(plan.departedBefore <= date)
                     #expect(plan.receivedOnOrBefore < date)
                     _ = policy.refusedDeliveryExpired(refusedOn: date, asOf: date)
