@@ -107,7 +107,7 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
                 ], timeout: 60)
         }
         throw CommandFailure(.ioError, damaged.description)
-    } catch let error as SQLiteError where [10, 13].contains(error.code & 0xFF) {
+    } catch let error as SQLiteError where error.isStorageFailure {
         throw CommandFailure(
             .ioError,
             "cannot open the directory database: \(error); check free space on its file system (df -h \((configuration.databasePath as NSString).deletingLastPathComponent)) and the disk; nothing was changed")

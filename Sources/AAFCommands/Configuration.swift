@@ -254,8 +254,7 @@ public struct Configuration: Sendable {
 
     /// Today's date where aafd runs (the machine's time zone), from the import settings' clock.
     public var today: ExtractDate {
-        let parts = Calendar.current.dateComponents([.year, .month, .day], from: importSettings.now())
-        return ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)
+        ExtractDate.day(of: importSettings.now())
     }
 
     /// The lock file every aafd run takes before it writes.

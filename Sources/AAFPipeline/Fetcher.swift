@@ -1,4 +1,5 @@
 import AAFModel
+import AAFPolicy
 import AAFStore
 import AAFTransfer
 import Foundation
@@ -110,8 +111,7 @@ public final class Fetcher {
         let last = try store?.lastImportedExtractDate()
         var downloaded = 0
 
-        let parts = Calendar.current.dateComponents([.year, .month, .day], from: now())
-        let tomorrow = (ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)).adding(days: 1)
+        let tomorrow = ExtractDate.day(of: now()).adding(days: 1)
         for delivery in listing.candidates {
             let label = "\(delivery.date.compact)-\(delivery.mode.rawValue)"
             if delivery.date > tomorrow {

@@ -119,7 +119,7 @@ public final class Importer {
             let kind: ImportFailure.Kind =
                 error is CancellationError
                 ? .stopped
-                : report.outcome == .refused ? .refused : ((error as? SQLiteError).map { [10, 13].contains($0.code & 0xFF) } == true ? .storage : .failed)
+                : report.outcome == .refused ? .refused : ((error as? SQLiteError)?.isStorageFailure == true ? .storage : .failed)
             throw ImportFailure(kind: kind, report: report)
         }
     }
@@ -130,8 +130,7 @@ public final class Importer {
     ) throws {
         // R20: an extract date after tomorrow (one day of margin for time zones) is a wrong date, not a delivery:
         // accepted, it would make every real delivery "older than the last one" and postpone R9 for years.
-        let parts = Calendar.current.dateComponents([.year, .month, .day], from: settings.now())
-        let today = ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)
+        let today = ExtractDate.day(of: settings.now())
         if delivery.date > today.adding(days: 1) {
             report.rule = "R20"
             throw DeliveryError(
@@ -320,7 +319,7 @@ public final class Importer {
         switch error {
         case let e as ParseError: "\(e.description)"
         case let e as DeliveryError: e.message
-        case let e as SQLiteError where [10, 13].contains(e.code & 0xFF):
+        case let e as SQLiteError where e.isStorageFailure:
             "the disk is full or failing (\(e.description)); check free space, then run again: nothing was imported"
         case let e as SQLiteError: e.description
         case let e as StoreError: e.message

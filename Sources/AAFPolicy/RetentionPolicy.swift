@@ -1,3 +1,4 @@
+import Foundation
 import AAFModel
 
 /// How long each kind of data lives (annexe 3, article 5): pure rules on dates, with an injected "today".
@@ -64,6 +65,12 @@ public struct RetentionPolicy: Sendable, Hashable {
 }
 
 extension ExtractDate {
+    /// The local calendar day of an instant (the machine's time zone): "today" for every rule and check.
+    public static func day(of instant: Date) -> ExtractDate {
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: instant)
+        return ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)
+    }
+
     /// Monday = 0 … Sunday = 6.
     public var weekday: Int { ((dayNumber % 7) + 7 + 3) % 7 }
 

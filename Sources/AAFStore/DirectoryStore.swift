@@ -30,7 +30,7 @@ public final class DirectoryStore {
         let existed = access(path, F_OK) == 0
         do {
             connection = try SQLiteConnection(path: path, create: true)
-        } catch let error as SQLiteError where [11, 26].contains(error.code & 0xFF) {  // SQLITE_CORRUPT, SQLITE_NOTADB
+        } catch let error as SQLiteError where error.isDamage {
             throw DatabaseDamaged(path: path, problem: error.message)
         }
         // A damaged database is never written to (a flipped page, a truncated file): checked before anything,

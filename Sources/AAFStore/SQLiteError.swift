@@ -15,6 +15,12 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "SQLite error \(code) while \(context): \(message)" }
+
+    /// SQLITE_IOERR or SQLITE_FULL: the disk is full or failing (exit 74, "check free space").
+    public var isStorageFailure: Bool { [10, 13].contains(code & 0xFF) }
+
+    /// SQLITE_CORRUPT or SQLITE_NOTADB: the file is damaged.
+    public var isDamage: Bool { [11, 26].contains(code & 0xFF) }
 }
 
 /// Why the directory cannot be opened or used.
