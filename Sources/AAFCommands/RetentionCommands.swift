@@ -53,21 +53,18 @@ struct PurgeCommand: ParsableCommand {
             print("  \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if !dryRun {
-            // R12: done only once the values are gone from the files; else an incident, exit 75, finished next run.
-            let cycle = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
-            let outcome = cycle.erasureStep(RunOutcome(kind: .failed, status: .ok), erased: result.erasureComplete)
-            if outcome.status != .ok { throw CommandFailure(outcome.status, "purged, but " + (outcome.message ?? "")) }
+            try settleErasure(result.erasureComplete, configuration, store, options, done: "purged")
         }
     }
 }
 
-/// A deletion committed whose values a reader kept in the files (R12): incident, exit 75.
-func reportPendingErasure(_ options: GlobalOptions) throws {
-    let configuration = try options.load()
-    let store = try openStore(configuration)
+/// After an administrator's deletion (a purge, a consent revocation), R12: done only once the values are gone from
+/// the database files; otherwise an incident and exit 75, completed by the next run. A completed erasure closes
+/// a pending-erasure incident.
+func settleErasure(_ erased: Bool, _ configuration: Configuration, _ store: DirectoryStore, _ options: GlobalOptions, done: String) throws {
     let outcome = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
-        .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: false)
-    throw CommandFailure(outcome.status, "revoked, but " + (outcome.message ?? ""))
+        .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
+    if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
 }
 
 enum PurgeText {
@@ -205,7 +202,8 @@ struct ConsentCommand: ParsableCommand {
                 }
             } catch is ErasurePending {
                 // Revoked and journaled, but a reader kept the old address in the database files (R12).
-                try reportPendingErasure(options)
+                let configuration = try options.load()
+                try settleErasure(false, configuration, try openStore(configuration), options, done: "revoked")
             }
             print(existed ? "consent revoked; the stored home address was erased" : "no such consent; nothing stored (revocation journaled)")
         }

@@ -1,6 +1,5 @@
 import AAFFileSystem
 import AAFModel
-import AAFPolicy
 import AAFPipeline
 import AAFStore
 import AAFTransfer
@@ -130,21 +129,16 @@ final class RunCycle {
                 }
             }
             let importedNote =
-                outcome.reports.isEmpty
-                ? "" : "; imported \(outcome.reports.count) deliver\(outcome.reports.count == 1 ? "y" : "ies") before that"
+                outcome.reports.isEmpty ? "" : "; imported \(RunCycle.deliveries(outcome.reports.count)) before that"
             if let interrupted {
                 // Not the delivery's fault: it waits in the spool for the next run.
-                outcome.extractDate = interrupted.report.extractDate
-                if interrupted.kind == .stopped {
-                    outcome.kind = .stopped
-                    outcome.status = .ok
-                    outcome.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
-                } else {
-                    outcome.kind = .failed
-                    outcome.status = interrupted.kind == .storage ? .ioError : .failure
-                    outcome.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
-                }
-                return outcome
+                var stopped = RunCycle.outcome(of: interrupted)
+                stopped.reports = outcome.reports
+                stopped.owedDeletions = outcome.owedDeletions
+                stopped.owedSettled = outcome.owedSettled
+                stopped.bytesDownloaded = outcome.bytesDownloaded
+                stopped.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
+                return stopped
             }
             if let first = refused.first {
                 outcome.kind = .refused
@@ -160,7 +154,7 @@ final class RunCycle {
                 failed.owedDeletions = outcome.owedDeletions
                 failed.bytesDownloaded = outcome.bytesDownloaded
                 if !outcome.reports.isEmpty {
-                    failed.message = (failed.message ?? "") + "; imported \(outcome.reports.count) deliver\(outcome.reports.count == 1 ? "y" : "ies") already in the spool"
+                    failed.message = (failed.message ?? "") + "; imported \(RunCycle.deliveries(outcome.reports.count)) already in the spool"
                 }
                 return failed
             }
@@ -215,22 +209,26 @@ final class RunCycle {
                 return o
             } catch let failure as ImportFailure {
                 showFailure(failure.report)
-                switch failure.kind {
-                case .stopped:
-                    return RunOutcome(kind: .stopped, status: .ok, message: failure.description)
-                case .refused:
-                    return RunOutcome(
-                        kind: .refused, status: .dataError, message: failure.description, rule: failure.report.rule,
-                        extractDate: failure.report.extractDate)
-                case .failed:
-                    return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: failure.report.extractDate)
-                case .storage:
-                    return RunOutcome(kind: .failed, status: .ioError, message: failure.description, extractDate: failure.report.extractDate)
-                }
+                return RunCycle.outcome(of: failure)
             }
         }
         outcome.duration = seconds(since: started)
         return outcome
+    }
+
+    /// "1 delivery", "3 deliveries".
+    static func deliveries(_ count: Int) -> String { "\(count) deliver\(count == 1 ? "y" : "ies")" }
+
+    /// The outcome of an import that did not land: the one mapping from its kind to the run's kind and exit status.
+    static func outcome(of failure: ImportFailure) -> RunOutcome {
+        let extractDate = failure.report.extractDate
+        switch failure.kind {
+        case .stopped: return RunOutcome(kind: .stopped, status: .ok, message: failure.description, extractDate: extractDate)
+        case .refused:
+            return RunOutcome(kind: .refused, status: .dataError, message: failure.description, rule: failure.report.rule, extractDate: extractDate)
+        case .failed: return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: extractDate)
+        case .storage: return RunOutcome(kind: .failed, status: .ioError, message: failure.description, extractDate: extractDate)
+        }
     }
 
     /// The outcome of a failed transfer: the one mapping from transfer failures to kinds, rules and exit statuses.
@@ -282,8 +280,7 @@ final class RunCycle {
                 try store.closeIncident(at: now)
                 logger.notice("incident closed: every owed remote deletion is done (R10)", metadata: ["incident.id": "\(open!.id)"])
             }
-            if outcome.kind == .imported {
-            } else if outcome.isIncident || forceIncident {
+            if outcome.kind != .imported, outcome.isIncident || forceIncident {
                 let (incident, isNew) = try store.raiseIncident(
                     outcome: outcome.kind.rawValue, rule: outcome.rule, extractDate: outcome.extractDate,
                     reason: outcome.message ?? outcome.kind.rawValue, at: now)
@@ -316,7 +313,7 @@ final class RunCycle {
         do {
             let open = try store.openIncident()
             if !erased {
-                let message = RunCycle.erasureMessage(configuration.importSettings.retention)
+                let message = RunCycle.erasureMessage
                 let (incident, isNew) = try store.raiseIncident(
                     outcome: RunOutcome.erasurePendingOutcome, rule: "R12", extractDate: nil, reason: message, at: now)
                 if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
@@ -335,11 +332,10 @@ final class RunCycle {
         return outcome
     }
 
-    static func erasureMessage(_ retention: RetentionPolicy) -> String {
+    static let erasureMessage =
         "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
             + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
             + "Find the reader (fuser or lsof on the database) if this repeats"
-    }
 
     /// Runs `[alert] command` once for this incident, with no personal data in its environment (R19, R15).
     private func alert(_ incident: Incident) {
