@@ -245,8 +245,7 @@ public final class SFTPClient {
             let name = String(cString: cName)
             if name == "." || name == ".." { continue }
             let a = attributes.pointee
-            let typed = a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0
-            listed.append((name, Int(a.size), typed ? a.type : UInt8(SSH_FILEXFER_TYPE_UNKNOWN), a.flags & UInt32(SSH_FILEXFER_ATTR_SIZE) != 0))
+            listed.append((name, Int(a.size), SFTPClient.type(of: a), a.flags & UInt32(SSH_FILEXFER_ATTR_SIZE) != 0))
         }
         let complete = sftp_dir_eof(dir) == 1
         _ = guarded { sftp_closedir(dir) }
@@ -254,37 +253,37 @@ public final class SFTPClient {
             throw TransferError(.transfer, "listing \(settings.remoteDirectory) was cut: \(lastError())")
         }
         var folder: String?
+        func link(_ name: String) throws -> RemoteEntry {
+            if folder == nil { folder = try canonicalFolder() }
+            return try resolveLink(name, inside: folder!)
+        }
+        let regular = UInt8(SSH_FILEXFER_TYPE_REGULAR), unknown = UInt8(SSH_FILEXFER_TYPE_UNKNOWN)
         return try listed.map { entry in
-            let regular = entry.type == UInt8(SSH_FILEXFER_TYPE_REGULAR)
-            if !resolve(entry.name) || (regular && entry.hasSize) {
+            guard resolve(entry.name) else {
                 return RemoteEntry(
-                    name: entry.name, size: entry.size, kind: regular ? .file : .notTaken(SFTPClient.typeName(entry.type)))
+                    name: entry.name, size: entry.size, kind: entry.type == regular ? .file : .notTaken(SFTPClient.typeName(entry.type)))
             }
-            switch entry.type {
-            case UInt8(SSH_FILEXFER_TYPE_REGULAR), UInt8(SSH_FILEXFER_TYPE_UNKNOWN):
-                // No size or no type in the listing: ask.
+            var (type, size) = (entry.type, entry.size)
+            if type == unknown || (type == regular && !entry.hasSize) {
+                // No type or no size in the listing: ask.
                 guard let attributes = guarded({ sftp_lstat(sftp, remotePath(entry.name)) }) else {
                     return RemoteEntry(name: entry.name, size: 0, kind: .notTaken("cannot stat it: \(remoteError("stat").message)"))
                 }
                 defer { sftp_attributes_free(attributes) }
-                let a = attributes.pointee
-                let typed = a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0
-                let type = typed ? a.type : UInt8(SSH_FILEXFER_TYPE_UNKNOWN)
-                switch type {
-                case UInt8(SSH_FILEXFER_TYPE_REGULAR): return RemoteEntry(name: entry.name, size: Int(a.size), kind: .file)
-                case UInt8(SSH_FILEXFER_TYPE_UNKNOWN): return RemoteEntry(name: entry.name, size: Int(a.size), kind: .untypedFile)
-                case UInt8(SSH_FILEXFER_TYPE_SYMLINK):
-                    if folder == nil { folder = try canonicalFolder() }
-                    return try resolveLink(entry.name, inside: folder!)
-                default: return RemoteEntry(name: entry.name, size: 0, kind: .notTaken(SFTPClient.typeName(type)))
-                }
-            case UInt8(SSH_FILEXFER_TYPE_SYMLINK):
-                if folder == nil { folder = try canonicalFolder() }
-                return try resolveLink(entry.name, inside: folder!)
-            default:
-                return RemoteEntry(name: entry.name, size: 0, kind: .notTaken(SFTPClient.typeName(entry.type)))
+                (type, size) = (SFTPClient.type(of: attributes.pointee), Int(attributes.pointee.size))
+            }
+            switch type {
+            case regular: return RemoteEntry(name: entry.name, size: size, kind: .file)
+            case unknown: return RemoteEntry(name: entry.name, size: size, kind: .untypedFile)  // not even `lstat` says
+            case UInt8(SSH_FILEXFER_TYPE_SYMLINK): return try link(entry.name)
+            default: return RemoteEntry(name: entry.name, size: 0, kind: .notTaken(SFTPClient.typeName(type)))
             }
         }
+    }
+
+    /// The file type of SFTP attributes; SFTP v3 derives it from the permissions, which a server may omit.
+    private static func type(of a: sftp_attributes_struct) -> UInt8 {
+        a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0 ? a.type : UInt8(SSH_FILEXFER_TYPE_UNKNOWN)
     }
 
     /// `remote_dir` as the server resolves it (`realpath`), without a trailing slash.
@@ -314,12 +313,11 @@ public final class SFTPClient {
             return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link to nothing"))
         }
         defer { sftp_attributes_free(attributes) }
-        let a = attributes.pointee
-        let typed = a.flags & UInt32(SSH_FILEXFER_ATTR_PERMISSIONS) != 0
-        guard !typed || a.type == UInt8(SSH_FILEXFER_TYPE_REGULAR) else {
-            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link to \(SFTPClient.typeName(a.type))"))
+        let type = SFTPClient.type(of: attributes.pointee)
+        guard type == UInt8(SSH_FILEXFER_TYPE_UNKNOWN) || type == UInt8(SSH_FILEXFER_TYPE_REGULAR) else {
+            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link to \(SFTPClient.typeName(type))"))
         }
-        return RemoteEntry(name: name, size: Int(a.size), kind: .linkedFile)
+        return RemoteEntry(name: name, size: Int(attributes.pointee.size), kind: .linkedFile)
     }
 
     private static func typeName(_ type: UInt8) -> String {
