@@ -16,11 +16,10 @@ let hotPathSettings: [SwiftSetting] = swiftSettings + [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]
 
+// Linux only (Debian 12 and later): the code calls Glibc, libssh, sd_notify's socket and systemd's credentials;
+// SwiftPM has no way to declare a Linux-only package, so no Apple platform is declared as supported.
 let package = Package(
     name: "aafd",
-    platforms: [
-        .macOS(.v14)
-    ],
     products: [
         .executable(name: "aafd", targets: ["aafd"]),
         .executable(name: "aafd-fixtures", targets: ["aafd-fixtures"]),

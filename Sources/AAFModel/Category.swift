@@ -38,9 +38,6 @@ public enum AAFCategory: String, Sendable, CaseIterable, Hashable, Codable, Comp
         self == .structure ? "ENTStructureJointure" : "ENTPersonJointure"
     }
 
-    /// Whether the category holds people (as opposed to structures).
-    public var isPerson: Bool { self != .structure }
-
     public static func < (lhs: AAFCategory, rhs: AAFCategory) -> Bool {
         importOrder.firstIndex(of: lhs)! < importOrder.firstIndex(of: rhs)!
     }

@@ -38,8 +38,6 @@ public struct ParseStatistics: Sendable, Hashable {
     public var bytes: Int = 0
 
     public init() {}
-
-    public var recordCount: Int { records.values.reduce(0, +) }
 }
 
 /// A streaming parser for one AAF file (one part), built on libxml2's SAX2 push parser.

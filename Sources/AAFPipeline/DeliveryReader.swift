@@ -17,7 +17,6 @@ final class DeliveryReader: @unchecked Sendable {
         case records([AAFRecord])
         case endOfFile(DeliveryFileName, DocumentHeader, ParseStatistics)
         case failed(any Error)
-        case finished
     }
 
     static let batchSize = 256
@@ -107,7 +106,6 @@ final class DeliveryReader: @unchecked Sendable {
                 guard put(.endOfFile(file.name, parser.header, parser.statistics)) else { throw Stop() }
                 if isCancelled { throw Stop() }
             }
-            put(.finished)
         } catch is Stop {
             return
         } catch {

@@ -149,12 +149,7 @@ public final class Importer {
         let filter = AllowList(homeAddressConsents: settings.homeAddressConsents)
         var counts: [AAFCategory: CategoryCounts] = [:]
         var dropped: [String: Int] = [:]
-        let departure = { (category: AAFCategory) -> ImportSession.DepartureAction in
-            switch self.settings.retention.departure(of: category, on: delivery.date) {
-            case .delete: .delete
-            case .markDeparted(let due): .markDeparted(purgeDue: due)
-            }
-        }
+        let departure = { (category: AAFCategory) in self.settings.retention.departure(of: category, on: delivery.date) }
 
         // Parsing runs on its own thread; records are applied here, in file order (ADR 0003).
         let reader = DeliveryReader(
@@ -188,21 +183,13 @@ public final class Importer {
                     report.repeatedAttributes.merge(statistics.repeatedAttributes, uniquingKeysWith: +)
                     dropped.merge(statistics.droppedAttributes, uniquingKeysWith: +)
                     filesLeft -= 1
-                    try Task.checkCancellation()
                 case .failed(let error):
                     throw error
-                case .finished:
-                    filesLeft = 0
                 }
             }
             // R6, R8: whoever a Complet no longer lists has left.
             if delivery.mode == .complet {
-                let unseen = try session.unseenActive(category)
-                if category == .structure {
-                    try session.depart(structureIDs: unseen, action: departure(category))
-                } else {
-                    try session.depart(personIDs: unseen, category: category, action: departure(category))
-                }
+                try session.departUnseen(category, action: departure(category))
             }
             if category == .guardian {
                 // R4, R7.

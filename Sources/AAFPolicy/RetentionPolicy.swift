@@ -22,14 +22,7 @@ public struct RetentionPolicy: Sendable, Hashable {
         self.refusedDeliveryWorkingDays = refusedDeliveryWorkingDays
     }
 
-    /// What a departure does to a person of `category`.
-    public enum Departure: Sendable, Hashable {
-        /// Marked departed on the extract date; purged on `purgeDue` (R6 pupils, R7 guardians).
-        case markDeparted(purgeDue: ExtractDate)
-        /// Deleted by the same import (R8 staff).
-        case delete
-    }
-
+    /// What a departure on `date` does to a member of `category`.
     public func departure(of category: AAFCategory, on date: ExtractDate) -> Departure {
         switch category {
         case .staff:

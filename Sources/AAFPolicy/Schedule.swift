@@ -34,9 +34,4 @@ public struct Schedule: Sendable, Hashable {
         }
         return last
     }
-
-    /// The day (in the schedule's time zone) a scheduled instant belongs to.
-    public func day(of date: Date) -> DateComponents {
-        calendar.dateComponents([.year, .month, .day], from: date)
-    }
 }

@@ -90,13 +90,4 @@ extension DirectoryStore {
         try connection.prepare("INSERT INTO admin_journal (at, action, jointure, field, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5)")
             .run([.text(at), .text(action), .text(jointure), .text(field), .text(recordedBy)])
     }
-
-    /// The administrator journal, newest first.
-    public func adminJournal(limit: Int = 100) throws -> [(at: String, action: String, jointure: String?, field: String?, recordedBy: String)] {
-        let stmt = try connection.prepare("SELECT at, action, jointure, field, recorded_by FROM admin_journal ORDER BY id DESC LIMIT ?1")
-        try stmt.bind([.int(limit)])
-        var rows: [(String, String, String?, String?, String)] = []
-        while try stmt.step() { rows.append((stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.text(2), stmt.text(3), stmt.text(4) ?? "")) }
-        return rows
-    }
 }

@@ -19,11 +19,6 @@ extension DirectoryStore {
         try incidents(where: "closed_at IS NULL", limit: 1).first
     }
 
-    /// Recent incidents, newest first.
-    public func incidents(limit: Int = 20) throws -> [Incident] {
-        try incidents(where: "1", limit: limit)
-    }
-
     private func incidents(where condition: String, limit: Int) throws -> [Incident] {
         let stmt = try connection.prepare(
             "SELECT id, opened_at, closed_at, outcome, rule, extract_date, reason, alerted FROM incidents WHERE \(condition) ORDER BY id DESC LIMIT ?1")

@@ -222,7 +222,7 @@ public final class ImportSession {
     }
 
     /// Applies a delete request: the jointure departs, by `departure`.
-    public func delete(_ record: AAFRecord, departure: DepartureAction) throws -> ApplyOutcome {
+    public func delete(_ record: AAFRecord, departure: Departure) throws -> ApplyOutcome {
         precondition(open, "ImportSession used after commit or rollback")
         if record.category == .structure {
             try findStructure.bind([.text(record.jointure)])
@@ -248,14 +248,19 @@ public final class ImportSession {
 
     // MARK: Departures
 
-    /// What leaving the directory does to a person (decided by the retention policy, R6–R8).
-    public enum DepartureAction: Sendable, Hashable {
-        case markDeparted(purgeDue: ExtractDate)
-        case delete
+    /// R6, R8: the active entries of `category` that this session has not seen have left (a Complet lists
+    /// everyone); each departs as `action` says.
+    public func departUnseen(_ category: AAFCategory, action: Departure) throws {
+        let unseen = try unseenActive(category)
+        if category == .structure {
+            try depart(structureIDs: unseen, action: action)
+        } else {
+            try depart(personIDs: unseen, category: category, action: action)
+        }
     }
 
-    /// Active entries of `category` that this session has not seen: the departures a Complet implies.
-    public func unseenActive(_ category: AAFCategory) throws -> [Int] {
+    /// Active entries of `category` that this session has not seen.
+    private func unseenActive(_ category: AAFCategory) throws -> [Int] {
         var ids: [Int] = []
         if category == .structure {
             let stmt = try connection.prepare("SELECT id FROM structures WHERE departed_on IS NULL")
@@ -273,7 +278,7 @@ public final class ImportSession {
     }
 
     /// Marks people departed or deletes them, and counts them as departures of `category`.
-    public func depart(personIDs: [Int], category: AAFCategory, action: DepartureAction) throws {
+    private func depart(personIDs: [Int], category: AAFCategory, action: Departure) throws {
         for id in personIDs {
             switch action {
             case .markDeparted(let purgeDue):
@@ -286,7 +291,7 @@ public final class ImportSession {
     }
 
     /// Marks structures closed on the extract date.
-    public func depart(structureIDs: [Int], action: DepartureAction) throws {
+    private func depart(structureIDs: [Int], action: Departure) throws {
         for id in structureIDs {
             let purgeDue: SQLValue
             if case .markDeparted(let date) = action { purgeDue = .text(date.iso) } else { purgeDue = .null }
@@ -300,7 +305,7 @@ public final class ImportSession {
     /// - A stored guardian no pupil references any more (active or departed) is deleted: R4.
     /// - An active guardian whose pupils have all departed departs with them: R7.
     /// - Returns: how many were deleted as unreferenced.
-    public func sweepGuardians(departure: DepartureAction) throws -> (unreferencedDeleted: Int, departedWithPupils: Int) {
+    public func sweepGuardians(departure: Departure) throws -> (unreferencedDeleted: Int, departedWithPupils: Int) {
         let unreferenced = try connection.prepare(
             """
             SELECT id, departed_on IS NULL FROM persons

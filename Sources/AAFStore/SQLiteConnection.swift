@@ -285,10 +285,6 @@ public final class Statement {
         try connection.check(sqlite3_bind_text(stmt, index, text, -1, csqlite3_transient()), "binding a parameter")
     }
 
-    public func bindInt(_ value: Int, at index: Int32) throws {
-        try connection.check(sqlite3_bind_int64(stmt, index, Int64(value)), "binding a parameter")
-    }
-
     /// Runs a statement taking (integer, text) without building a bindings array: the hot link inserts.
     public func runFast(_ a: Int, _ b: String) throws {
         sqlite3_reset(stmt)

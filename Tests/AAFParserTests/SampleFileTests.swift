@@ -95,9 +95,9 @@ struct SampleFileTests {
         for name in names {
             total += try parseFile(folder.appendingPathComponent(name).path, category: .guardian).records.count
         }
-        // SOURCES.txt: some parts of the set are stored; the count is what those parts hold.
-        #expect(names.count >= 4)
-        #expect(total > 0)
+        // The 40 parts of the set (SOURCES.txt), 9,975 <addRequest> in all (grep -c over the parts agrees).
+        #expect(names.count == 40)
+        #expect(total == 9_975)
     }
 
     @Test("the Delta sample: add, full-replace modify, delete, in order", .enabled(if: available))
