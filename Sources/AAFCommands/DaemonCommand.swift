@@ -41,7 +41,7 @@ struct DaemonCommand: ParsableCommand {
         var state = DaemonState()
         state.nextRun = try firstRun(configuration, logger: logger)
         notifier.send("READY=1\nSTATUS=\(state.statusLine(configuration))")
-        logger.info("daemon started", metadata: ["schedule.next": "\(Importer.timestamp(state.nextRun))"])
+        logger.info("daemon started", metadata: ["schedule.next": "\(Timestamp.string(state.nextRun))"])
 
         while !stop() {
             heartbeat.beat()
@@ -151,7 +151,7 @@ struct DaemonState {
     var retryingSince: Date?
 
     func statusLine(_ configuration: Configuration) -> String {
-        var s = "next run \(Importer.timestamp(nextRun))"
+        var s = "next run \(Timestamp.string(nextRun))"
         if let lastOutcome { s += "; last attempt: \(lastOutcome.rawValue)" }
         if retryingSince != nil { s += " (retrying every \(configuration.schedule.retryMinutes) min)" }
         return s

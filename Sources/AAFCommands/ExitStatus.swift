@@ -1,3 +1,5 @@
+import AAFTransfer
+
 /// aafd's exit codes (sysexits.h), documented in Docs/operations.md.
 public enum ExitStatus: Int32, Sendable {
     /// Done.
@@ -34,4 +36,16 @@ public struct CommandFailure: Error, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension TransferError {
+    /// The exit status of each transfer failure (Docs/operations.md).
+    var status: ExitStatus {
+        switch code {
+        case .hostKey, .authentication: .noPermission
+        case .keyFile: .config
+        case .local: .ioError
+        default: .unavailable
+        }
+    }
 }

@@ -43,9 +43,9 @@ struct PurgeCommand: ParsableCommand {
         let store = try openStore(configuration)
         let spool = try? Spool(root: configuration.spoolDirectory)
         let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: options.logger(configuration))
-            .run(asOf: date, executedAt: Importer.timestamp(configuration.importSettings.now()), dryRun: dryRun)
+            .run(asOf: date, executedAt: Timestamp.string(configuration.importSettings.now()), dryRun: dryRun)
         if json {
-            try printJSON(["as_of": date.iso, "dry_run": dryRun, "counts": result.counts, "total": result.total])
+            try printJSON(PurgeReport(asOf: date, dryRun: dryRun, counts: result.counts, total: result.total))
             return
         }
         print("\(dryRun ? "Would purge" : "Purged") as of \(date.iso): \(result.total == 0 ? "nothing" : PurgeText.summary(result))")
@@ -65,6 +65,32 @@ func settleErasure(_ erased: Bool, _ configuration: Configuration, _ store: Dire
     let outcome = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
         .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
     if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
+}
+
+/// `purge --json`: counts by rule and category (R13, R15).
+struct PurgeReport: Encodable {
+    var asOf: ExtractDate
+    var dryRun: Bool
+    var counts: [String: [String: Int]]
+    var total: Int
+    enum CodingKeys: String, CodingKey { case asOf = "as_of", dryRun = "dry_run", counts, total }
+}
+
+/// `certificate --json`: the parties, the period, the deletion records and the chain's verification (R13).
+struct CertificateReport: Encodable {
+    struct Parties: Encodable { var commune, academy, publisher: String }
+    struct Period: Encodable { var from, to: OrNull<ExtractDate> }
+    struct Chain: Encodable {
+        var verified: Bool
+        var records: Int
+        var head: String
+        var problems: [String]
+    }
+    var parties: Parties
+    var period: Period
+    var records: [PurgeRecord]
+    var totals: [String: [String: Int]]
+    var chain: Chain
 }
 
 enum PurgeText {
@@ -110,18 +136,15 @@ struct CertificateCommand: ParsableCommand {
         let verification = try store.verifyPurgeChain(earlierHeads: checkHeads)
         var totals: [String: [String: Int]] = [:]
         for r in records {
-            let counts = (try? JSONSerialization.jsonObject(with: Data(r.countsJSON.utf8))) as? [String: Int] ?? [:]
-            for (k, v) in counts { totals[r.rule, default: [:]][k, default: 0] += v }
+            for (k, v) in r.counts { totals[r.rule, default: [:]][k, default: 0] += v }
         }
         let period = "deletions executed from \(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
         if json {
-            try printJSON([
-                "parties": ["commune": configuration.commune, "academy": configuration.academy, "publisher": configuration.publisher],
-                "period": ["from": start.map { $0.iso as Any } ?? NSNull(), "to": end.map { $0.iso as Any } ?? NSNull()] as [String: Any],
-                "records": records.map { ["id": $0.id, "purged_on": $0.purgedOn.iso, "executed_at": $0.executedAt, "rule": $0.rule, "counts": (try? JSONSerialization.jsonObject(with: Data($0.countsJSON.utf8))) ?? [:], "hash": $0.hash, "erased": $0.erased] as [String: Any] },
-                "totals": totals,
-                "chain": ["verified": verification.ok, "records": verification.records, "head": verification.head, "problems": verification.problems],
-            ])
+            try printJSON(
+                CertificateReport(
+                    parties: .init(commune: configuration.commune, academy: configuration.academy, publisher: configuration.publisher),
+                    period: .init(from: OrNull(start), to: OrNull(end)), records: records, totals: totals,
+                    chain: .init(verified: verification.ok, records: verification.records, head: verification.head, problems: verification.problems)))
         } else {
             print("CERTIFICAT DE SUPPRESSION / CERTIFICATE OF DELETION (convention ENT1D, art. 6.3)")
             print("Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)")
@@ -163,7 +186,7 @@ struct ConsentCommand: ParsableCommand {
             let configuration = try options.load()
             let lock = try RunLock(path: configuration.lockPath)
             defer { withExtendedLifetime(lock) {} }
-            try body(try openStore(configuration), Importer.timestamp(configuration.importSettings.now()))
+            try body(try openStore(configuration), Timestamp.string(configuration.importSettings.now()))
         }
 
         func validate() throws {
@@ -217,12 +240,12 @@ struct ConsentCommand: ParsableCommand {
         func run() throws {
             let configuration = try options.load()
             guard let store = try openStoreForReading(configuration) else {
-                if json { try printJSON([Any]()) } else { print("no consent recorded (\(noDatabaseYet(configuration)))") }
+                if json { try printJSON([Consent]()) } else { print("no consent recorded (\(noDatabaseYet(configuration)))") }
                 return
             }
             let consents = try store.consents()
             if json {
-                try printJSON(consents.map { ["jointure": $0.jointure, "field": $0.field, "granted_at": $0.grantedAt, "recorded_by": $0.recordedBy] })
+                try printJSON(consents)
                 return
             }
             if consents.isEmpty { print("no consent recorded") }

@@ -66,7 +66,7 @@ final class RunCycle {
         self.shouldStop = shouldStop
     }
 
-    private var now: String { Importer.timestamp(configuration.importSettings.now()) }
+    private var now: String { Timestamp.string(configuration.importSettings.now()) }
 
     private func importer() throws -> Importer {
         var settings = configuration.importSettings

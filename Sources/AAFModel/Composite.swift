@@ -14,12 +14,22 @@ public enum Composite {
 
 /// A class or group membership: `ENTPersonClasses` / `ENTPersonGroupes`, 5 fields; [0] school jointure,
 /// [3] class or group id, [4] label.
-public struct Membership: Sendable, Hashable {
+public struct Membership: Sendable, Hashable, Encodable {
     public enum Kind: String, Sendable { case `class`, group }
     public var kind: Kind
     public var structure: String
     public var code: String
     public var label: String
+
+    /// The kind is where the membership is listed (`classes` or `groups`), not one of its fields.
+    private enum CodingKeys: String, CodingKey { case structure, code, label }
+
+    public init(kind: Kind, structure: String, code: String, label: String) {
+        self.kind = kind
+        self.structure = structure
+        self.code = code
+        self.label = label
+    }
 
     /// Nil when the value does not have 5 fields or lacks a school or code (the caller counts it).
     public init?(kind: Kind, value: String) {
@@ -33,12 +43,38 @@ public struct Membership: Sendable, Hashable {
 }
 
 /// A staff function: `ENTPersonFonctions`, `structure$functionCode$functionLabel$positionCode$positionLabel`.
-public struct StaffFunction: Sendable, Hashable {
+public struct StaffFunction: Sendable, Hashable, Encodable {
     public var structure: String
     public var functionCode: String?
     public var functionLabel: String?
     public var positionCode: String?
     public var positionLabel: String?
+
+    public init(structure: String, functionCode: String?, functionLabel: String?, positionCode: String?, positionLabel: String?) {
+        self.structure = structure
+        self.functionCode = functionCode
+        self.functionLabel = functionLabel
+        self.positionCode = positionCode
+        self.positionLabel = positionLabel
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case structure
+        case functionCode = "function_code"
+        case functionLabel = "function_label"
+        case positionCode = "position_code"
+        case positionLabel = "position_label"
+    }
+
+    /// Absent fields are `null`, not left out: `person show --json` always has the same keys.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(structure, forKey: .structure)
+        try c.encode(functionCode, forKey: .functionCode)
+        try c.encode(functionLabel, forKey: .functionLabel)
+        try c.encode(positionCode, forKey: .positionCode)
+        try c.encode(positionLabel, forKey: .positionLabel)
+    }
 
     /// Nil when the value does not have 5 fields or names no structure (the caller counts it).
     public init?(value: String) {

@@ -191,7 +191,7 @@ public final class Fetcher {
     /// download stands). Throws only when the connection is lost (the deletion is then owed too).
     private func delete(_ name: String, date: ExtractDate, client: SFTPClient, report: inout FetchReport, owed: Bool) throws {
         guard let store else { return }
-        let at = Importer.timestamp(now())
+        let at = Timestamp.string(now())
         let removal: SFTPClient.Removal
         do {
             removal = try client.remove(name)

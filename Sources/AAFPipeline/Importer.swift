@@ -199,7 +199,7 @@ public final class Importer {
             c.departed = session.departures[category] ?? 0
             counts[category] = c
         }
-        for (category, c) in counts { report.counts[category.reportKey] = c }
+        report.counts = DeliveryCounts(counts)
         report.droppedAttributes = dropped
         report.skippedLinks = session.skippedLinks
 
@@ -272,22 +272,10 @@ public final class Importer {
 
     private func journalEntry(_ report: ImportReport, started: Date) -> JournalEntry {
         JournalEntry(
-            startedAt: Importer.timestamp(started), finishedAt: Importer.timestamp(settings.now()),
-            extractDate: report.extractDate, mode: report.mode?.rawValue,
-            outcome: JournalEntry.Outcome(rawValue: report.outcome.rawValue) ?? .failed, dryRun: report.dryRun,
-            reason: report.reason, countsJSON: Importer.json(report.counts), droppedJSON: Importer.json(report.droppedAttributes),
+            startedAt: Timestamp.string(started), finishedAt: Timestamp.string(settings.now()),
+            extractDate: report.extractDate, mode: report.mode, outcome: report.outcome, dryRun: report.dryRun,
+            reason: report.reason, counts: report.counts, dropped: report.droppedAttributes,
             durationMilliseconds: report.durationMilliseconds)
-    }
-
-    static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
-
-    /// ISO 8601 UTC with seconds.
-    public static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601)
     }
 
     private static func milliseconds(since start: ContinuousClock.Instant) -> Int {
@@ -295,7 +283,7 @@ public final class Importer {
         return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    private static func outcome(of error: any Error) -> ImportReport.Outcome {
+    private static func outcome(of error: any Error) -> ImportOutcome {
         switch error {
         case is DeliveryError, is ParseError: .refused
         default: .failed

@@ -1,11 +1,14 @@
 import AAFModel
 
 /// A recorded consent (R2): who consented (the person, by jointure), for what, when, and who recorded it.
-public struct Consent: Sendable, Hashable {
+public struct Consent: Sendable, Hashable, Encodable {
     public var jointure: String
     public var field: String
     public var grantedAt: String
     public var recordedBy: String
+
+    /// The keys of `consent list --json` and of `person show --json`'s `consents`.
+    enum CodingKeys: String, CodingKey { case jointure, field, grantedAt = "granted_at", recordedBy = "recorded_by" }
 }
 
 /// The deletion is committed, but a reader kept its values in the database files past `erasure_wait_seconds`

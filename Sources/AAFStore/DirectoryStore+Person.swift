@@ -2,31 +2,34 @@ import AAFModel
 
 /// Everything the directory holds about one person (R14): attributes, links, dates.
 public struct PersonDetails: Sendable, Hashable {
-    public struct StructureLink: Sendable, Hashable {
+    public struct StructureLink: Sendable, Hashable, Encodable {
         public var jointure: String
         /// The school's UAI, nil when the structure is not in the directory.
         public var uai: String?
+
+        enum CodingKeys: String, CodingKey { case jointure, uai }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(jointure, forKey: .jointure)
+            try c.encode(uai, forKey: .uai)
+        }
     }
 
-    public struct FunctionLink: Sendable, Hashable {
-        public var structure: String
-        public var functionCode: String?
-        public var functionLabel: String?
-        public var positionCode: String?
-        public var positionLabel: String?
-    }
-
-    public struct MembershipLink: Sendable, Hashable {
-        public var structure: String
-        public var code: String
-        public var label: String
-    }
-
-    public struct PersonLink: Sendable, Hashable {
+    public struct PersonLink: Sendable, Hashable, Encodable {
         public var jointure: String
         /// Whether that person is stored (a referenced guardian may be absent from the directory).
         public var stored: Bool
         public var departedOn: ExtractDate?
+
+        enum CodingKeys: String, CodingKey { case jointure, stored, departedOn = "departed_on" }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(jointure, forKey: .jointure)
+            try c.encode(stored, forKey: .stored)
+            try c.encode(departedOn, forKey: .departedOn)
+        }
     }
 
     public var category: AAFCategory
@@ -37,9 +40,9 @@ public struct PersonDetails: Sendable, Hashable {
     public var departedOn: ExtractDate?
     public var purgeDue: ExtractDate?
     public var structures: [StructureLink] = []
-    public var classes: [MembershipLink] = []
-    public var groups: [MembershipLink] = []
-    public var functions: [FunctionLink] = []
+    public var classes: [Membership] = []
+    public var groups: [Membership] = []
+    public var functions: [StaffFunction] = []
     public var directs: [StructureLink] = []
     /// For a pupil: guardians; for a guardian: pupils.
     public var guardians: [PersonLink] = []
@@ -78,8 +81,9 @@ extension DirectoryStore {
             "SELECT kind, structure_jointure, code, label FROM memberships WHERE person_id = ? ORDER BY kind, structure_jointure, code")
         try memberships.bind([.int(id)])
         while try memberships.step() {
-            let link = MembershipLinkFactory.make(memberships)
-            if memberships.text(0) == "class" { p.classes.append(link) } else { p.groups.append(link) }
+            let kind: Membership.Kind = memberships.text(0) == "class" ? .class : .group
+            let link = Membership(kind: kind, structure: memberships.text(1) ?? "", code: memberships.text(2) ?? "", label: memberships.text(3) ?? "")
+            if kind == .class { p.classes.append(link) } else { p.groups.append(link) }
         }
         let functions = try connection.prepare(
             "SELECT structure_jointure, function_code, function_label, position_code, position_label FROM functions WHERE person_id = ? ORDER BY position")
@@ -127,12 +131,6 @@ extension DirectoryStore {
                 .init(jointure: stmt.text(0) ?? "", stored: stmt.int(1) != 0, departedOn: stmt.text(2).flatMap { ExtractDate(iso: $0) }))
         }
         return links
-    }
-}
-
-private enum MembershipLinkFactory {
-    static func make(_ stmt: Statement) -> PersonDetails.MembershipLink {
-        .init(structure: stmt.text(1) ?? "", code: stmt.text(2) ?? "", label: stmt.text(3) ?? "")
     }
 }
 

@@ -1,5 +1,6 @@
 import AAFDigest
 import AAFModel
+import Foundation
 
 /// What one purge removed, by rule and category. Counts only (R13, R15).
 public struct PurgeResult: Sendable, Hashable {
@@ -13,7 +14,7 @@ public struct PurgeResult: Sendable, Hashable {
 }
 
 /// One deletion record of the R13 chain.
-public struct PurgeRecord: Sendable, Hashable {
+public struct PurgeRecord: Sendable, Hashable, Encodable {
     public var id: Int
     public var purgedOn: ExtractDate
     public var executedAt: String
@@ -24,6 +25,25 @@ public struct PurgeRecord: Sendable, Hashable {
     public var hash: String
     /// False while the deleted values may still be in the database files (R12): a reader held the database.
     public var erased = true
+
+    /// category report key → count.
+    public var counts: [String: Int] {
+        (try? JSONDecoder().decode([String: Int].self, from: Data(countsJSON.utf8))) ?? [:]
+    }
+
+    /// The form of `certificate --json`'s records: the counts as an object, not as the stored text.
+    enum CodingKeys: String, CodingKey { case id, purgedOn = "purged_on", executedAt = "executed_at", rule, counts, hash, erased }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(purgedOn, forKey: .purgedOn)
+        try c.encode(executedAt, forKey: .executedAt)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(counts, forKey: .counts)
+        try c.encode(hash, forKey: .hash)
+        try c.encode(erased, forKey: .erased)
+    }
 
     /// The hash a record must have: SHA-256 over its fields and the previous hash.
     public static func hash(prev: String, purgedOn: String, executedAt: String, rule: String, counts: String) -> String {

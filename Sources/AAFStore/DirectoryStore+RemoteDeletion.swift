@@ -11,6 +11,11 @@ public struct OwedRemoteDeletion: Sendable, Hashable, Codable {
     public var attempts: Int
     /// The server's answer to the last attempt.
     public var lastError: String
+
+    /// The keys of `status --json`'s `remote_deletions_owed`.
+    enum CodingKeys: String, CodingKey {
+        case name, extractDate = "extract_date", owedSince = "owed_since", attempts, lastError = "last_error"
+    }
 }
 
 extension DirectoryStore {

@@ -93,6 +93,11 @@ public final class DirectoryStore {
         try ImportSession(store: self, extractDate: extractDate, mode: mode)
     }
 
+    /// How long a statement waits for another connection's lock before SQLITE_BUSY (5,000 ms by default).
+    public func setBusyTimeout(milliseconds: Int32) {
+        connection.setBusyTimeout(milliseconds: milliseconds)
+    }
+
     // MARK: Journal
 
     /// Appends one journal row in its own transaction (refused and failed runs; imported runs are
@@ -109,14 +114,14 @@ public final class DirectoryStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try stmt.run([
-            .text(entry.startedAt), .text(entry.finishedAt), .optional(entry.extractDate?.iso), .optional(entry.mode),
-            .text(entry.outcome.rawValue), .int(entry.dryRun ? 1 : 0), .optional(entry.reason), .text(entry.countsJSON),
-            .text(entry.droppedJSON), .int(entry.durationMilliseconds),
+            .text(entry.startedAt), .text(entry.finishedAt), .optional(entry.extractDate?.iso), .optional(entry.mode?.rawValue),
+            .text(entry.outcome.rawValue), .int(entry.dryRun ? 1 : 0), .optional(entry.reason), .text(JournalJSON.text(entry.counts)),
+            .text(JournalJSON.text(entry.dropped)), .int(entry.durationMilliseconds),
         ])
     }
 
     /// Journal entries, newest first.
-    public func journal(limit: Int = 20, outcome: JournalEntry.Outcome? = nil, includeDryRuns: Bool = false) throws -> [JournalEntry] {
+    public func journal(limit: Int = 20, outcome: ImportOutcome? = nil, includeDryRuns: Bool = false) throws -> [JournalEntry] {
         var sql = """
             SELECT started_at, finished_at, extract_date, mode, outcome, dry_run, reason, counts, dropped, duration_ms
             FROM import_runs WHERE 1
@@ -136,9 +141,10 @@ public final class DirectoryStore {
             entries.append(
                 JournalEntry(
                     startedAt: stmt.text(0) ?? "", finishedAt: stmt.text(1) ?? "",
-                    extractDate: stmt.text(2).flatMap { ExtractDate(iso: $0) }, mode: stmt.text(3),
-                    outcome: JournalEntry.Outcome(rawValue: stmt.text(4) ?? "") ?? .failed, dryRun: stmt.int(5) != 0,
-                    reason: stmt.text(6), countsJSON: stmt.text(7) ?? "{}", droppedJSON: stmt.text(8) ?? "{}",
+                    extractDate: stmt.text(2).flatMap { ExtractDate(iso: $0) }, mode: stmt.text(3).flatMap(DeliveryMode.init(rawValue:)),
+                    outcome: ImportOutcome(rawValue: stmt.text(4) ?? "") ?? .failed, dryRun: stmt.int(5) != 0,
+                    reason: stmt.text(6), counts: JournalJSON.value(DeliveryCounts.self, from: stmt.text(7), otherwise: DeliveryCounts()),
+                    dropped: JournalJSON.value([String: Int].self, from: stmt.text(8), otherwise: [:]),
                     durationMilliseconds: stmt.int(9)))
         }
         return entries
@@ -186,28 +192,24 @@ public struct DirectoryCounts: Sendable, Hashable, Codable {
 }
 
 /// One row of the import journal. No personal data: dates, counts, attribute names, rule IDs (R15).
+/// One row of the import journal (R13): dates, outcome, counts; never a value.
 public struct JournalEntry: Sendable, Hashable {
-    public enum Outcome: String, Sendable, Hashable, Codable {
-        case imported, refused, failed
-    }
-
     public var startedAt: String
     public var finishedAt: String
     public var extractDate: ExtractDate?
-    public var mode: String?
-    public var outcome: Outcome
+    public var mode: DeliveryMode?
+    public var outcome: ImportOutcome
     public var dryRun: Bool
     /// Why a run was refused or failed: file, line, rule; never a value.
     public var reason: String?
-    /// Counts per category, as JSON.
-    public var countsJSON: String
-    /// Dropped attributes by name, as JSON.
-    public var droppedJSON: String
+    public var counts: DeliveryCounts
+    /// Attributes dropped by the allow-list, by name (R1).
+    public var dropped: [String: Int]
     public var durationMilliseconds: Int
 
     public init(
-        startedAt: String, finishedAt: String, extractDate: ExtractDate?, mode: String?, outcome: Outcome,
-        dryRun: Bool, reason: String?, countsJSON: String, droppedJSON: String, durationMilliseconds: Int
+        startedAt: String, finishedAt: String, extractDate: ExtractDate?, mode: DeliveryMode?, outcome: ImportOutcome,
+        dryRun: Bool, reason: String?, counts: DeliveryCounts, dropped: [String: Int], durationMilliseconds: Int
     ) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -216,8 +218,44 @@ public struct JournalEntry: Sendable, Hashable {
         self.outcome = outcome
         self.dryRun = dryRun
         self.reason = reason
-        self.countsJSON = countsJSON
-        self.droppedJSON = droppedJSON
+        self.counts = counts
+        self.dropped = dropped
         self.durationMilliseconds = durationMilliseconds
+    }
+}
+
+/// `history --json`: one object per journal row, every key present (`null` when absent).
+extension JournalEntry: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case startedAt = "started_at", finishedAt = "finished_at", extractDate = "extract_date", mode, outcome
+        case dryRun = "dry_run", reason, counts, dropped, durationMilliseconds = "duration_ms"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(extractDate, forKey: .extractDate)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(dryRun, forKey: .dryRun)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(counts, forKey: .counts)
+        try c.encode(dropped, forKey: .dropped)
+        try c.encode(durationMilliseconds, forKey: .durationMilliseconds)
+    }
+}
+
+/// The journal's JSON columns: key-sorted, compact.
+enum JournalJSON {
+    static func text(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func value<T: Decodable>(_ type: T.Type, from text: String?, otherwise fallback: T) -> T {
+        guard let text else { return fallback }
+        return (try? JSONDecoder().decode(T.self, from: Data(text.utf8))) ?? fallback
     }
 }

@@ -22,7 +22,7 @@ func measured(_ arguments: [String]) throws -> (status: Int32, rssMiB: Int, seco
 
 /// Writes a pupils' Delta file from pieces, streaming (the files are tens of MB).
 func writeHostile(_ path: String, header: String = "", records: Int, record: (Int) -> String) throws {
-    FileManager.default.createFile(atPath: path, contents: nil)
+    guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     defer { try? handle.close() }
     handle.write(Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ficAlimMENESR>\n" + header).utf8))

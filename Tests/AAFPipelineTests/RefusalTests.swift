@@ -137,7 +137,7 @@ struct DepartureGuardImportTests {
         #expect(try h.store.counts().students == 60)
 
         let report = try h.importDelivery(folder, acceptDepartures: true)
-        #expect(report.counts["students"]?.departed == 30)
+        #expect(report.counts[.pupil]?.departed == 30)
         #expect(try h.store.counts().students == 30)
     }
 
@@ -173,8 +173,8 @@ struct DryRunTests {
         let before = try h.dump()
         let report = try h.importDelivery(h.day("20250902"), dryRun: true)
         #expect(report.dryRun)
-        #expect(report.counts["students"]?.added == 2)
-        #expect(report.counts["students"]?.departed == 1)
+        #expect(report.counts[.pupil]?.added == 2)
+        #expect(report.counts[.pupil]?.departed == 1)
         #expect(try h.dump() == before)
         #expect(try h.store.lastImportedExtractDate() == .d("2025-09-01"))
         #expect(try h.journal().first?.dryRun == true)
@@ -212,9 +212,9 @@ struct DeltaTests {
         h.temp.write("delta/ENT1D_Delta_20250905_Eleve_0000.xml", text)
         let report = try h.importDelivery(folder)
         #expect(report.mode == .delta)
-        #expect(report.counts["students"]?.updated == 1)
-        #expect(report.counts["students"]?.departed == 1)
-        #expect(report.counts["students"]?.unknownDeletes == 1)
+        #expect(report.counts[.pupil]?.updated == 1)
+        #expect(report.counts[.pupil]?.departed == 1)
+        #expect(report.counts[.pupil]?.unknownDeletes == 1)
         // A Delta infers no departure from absence.
         #expect(try h.store.counts().students == 59)
         // Full replace: attributes left out are now empty.

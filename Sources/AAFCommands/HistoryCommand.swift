@@ -1,0 +1,33 @@
+import AAFModel
+import AAFStore
+import ArgumentParser
+import Foundation
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List the import journal, newest first (dates, outcomes, counts; no personal data)."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "How many entries.") var limit = 20
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        guard let store = try openStoreForReading(configuration) else {
+            if json { try printJSON([JournalEntry]()) } else { print(noDatabaseYet(configuration)) }
+            return
+        }
+        let entries = try store.journal(limit: max(1, limit), includeDryRuns: true)
+        if json {
+            try printJSON(entries)
+            return
+        }
+        if entries.isEmpty { print("no import yet") }
+        for e in entries {
+            print("\(e.finishedAt)  \(e.outcome.rawValue)\(e.dryRun ? " (dry run)" : "")  \(e.mode?.rawValue ?? "-") \(e.extractDate?.iso ?? "-")  \(e.durationMilliseconds) ms")
+            if let reason = e.reason { print("    \(reason)") }
+        }
+    }
+}

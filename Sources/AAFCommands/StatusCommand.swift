@@ -1,0 +1,149 @@
+import AAFModel
+import AAFPipeline
+import AAFPolicy
+import AAFStore
+import AAFTransfer
+import ArgumentParser
+import Foundation
+import Logging
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the directory's counts, the last imports, the next run, any open incident. No personal data."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration = try options.load()
+        guard let store = try openStoreForReading(configuration, readOnly: false) else {
+            if json {
+                try printJSON(StatusReport.NoDatabase(database: configuration.databasePath))
+            } else {
+                print("aafd directory \(configuration.databasePath)\n  \(noDatabaseYet(configuration))")
+            }
+            return
+        }
+        let counts = try store.counts()
+        let last = try store.journal(limit: 1).first
+        let success = try store.journal(limit: 1, outcome: .imported).first
+        let incident = try store.openIncident()
+        let owed = try store.owedRemoteDeletions()
+        let warnings = configuration.sftp.map { $0.deleteAfterDownload ? [] : [SFTPSettings.keepRemoteWarning] } ?? []
+        let nextRun = configuration.schedule.next(after: configuration.importSettings.now())
+        var quiet = Logger(label: "aafd.status")
+        quiet.logLevel = .warning  // the preview is not an event worth a log line
+        // The purge's own code, rolled back; never waits behind another run's write (unknown then).
+        store.setBusyTimeout(milliseconds: 200)
+        let pending: Int? = try? Purger(store: store, spool: nil, policy: configuration.importSettings.retention, logger: quiet)
+            .run(asOf: configuration.today, executedAt: "", dryRun: true).total
+        store.setBusyTimeout(milliseconds: 5000)
+        if json {
+            try printJSON(
+                StatusReport(
+                    directory: .init(
+                        structures: counts.structures, students: counts.students, staff: counts.staff, guardians: counts.guardians,
+                        departed: counts.departed),
+                    lastImport: .init(
+                        outcome: OrNull(last?.outcome), extractDate: OrNull(last?.extractDate), finishedAt: OrNull(last?.finishedAt),
+                        reason: OrNull(last?.reason)),
+                    lastSuccess: .init(extractDate: OrNull(success?.extractDate), finishedAt: OrNull(success?.finishedAt)),
+                    incident: OrNull(incident.map(StatusReport.OpenIncident.init)), nextRun: Timestamp.string(nextRun),
+                    pendingPurges: OrNull(pending), remoteDeletionsOwed: owed,
+                    warnings: warnings, database: configuration.databasePath))
+            return
+        }
+        print("aafd directory \(configuration.databasePath)")
+        if let success {
+            print("  last success: delivery of \(success.extractDate?.iso ?? "?"), finished \(success.finishedAt)")
+        } else {
+            print("  last success: none yet")
+        }
+        if let last {
+            print("  last attempt: \(last.outcome.rawValue), delivery of \(last.extractDate?.iso ?? "?"), finished \(last.finishedAt)")
+            if last.outcome != .imported, let reason = last.reason { print("    \(reason)") }
+        }
+        print("  next scheduled run: \(Timestamp.string(nextRun)) (\(String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)) \(configuration.schedule.timeZone.identifier))")
+        if let incident {
+            print("  OPEN INCIDENT since \(incident.openedAt): \(incident.outcome)\(incident.rule.map { " (\($0))" } ?? "")\(incident.extractDate.map { ", delivery of \($0.iso)" } ?? "")")
+            print("    \(incident.reason)")
+        } else {
+            print("  incident: none")
+        }
+        print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
+        print("  departed, awaiting purge: \(counts.departed); purgeable today: \(pending.map(String.init) ?? "unknown (another aafd run is writing)")")
+        for w in warnings { print("  WARNING: \(w)") }
+        if !owed.isEmpty {
+            print("  REMOTE DELETIONS OWED (R10): \(owed.count) downloaded files the server refused to delete; retried every run")
+            for o in owed { print("    \(o.name) (delivery of \(o.extractDate.iso), since \(o.owedSince), \(o.attempts) attempts: \(o.lastError))") }
+        }
+    }
+}
+
+/// `status --json`: counts, dates, outcomes, file names; no personal data (R15).
+struct StatusReport: Encodable {
+    struct Directory: Encodable {
+        var structures, students, staff, guardians, departed: Int
+    }
+
+    struct LastImport: Encodable {
+        var outcome: OrNull<ImportOutcome>
+        var extractDate: OrNull<ExtractDate>
+        var finishedAt: OrNull<String>
+        var reason: OrNull<String>
+        enum CodingKeys: String, CodingKey { case outcome, extractDate = "extract_date", finishedAt = "finished_at", reason }
+    }
+
+    struct LastSuccess: Encodable {
+        var extractDate: OrNull<ExtractDate>
+        var finishedAt: OrNull<String>
+        enum CodingKeys: String, CodingKey { case extractDate = "extract_date", finishedAt = "finished_at" }
+    }
+
+    struct OpenIncident: Encodable {
+        var id: Int
+        var openedAt: String
+        var outcome: String
+        var rule: OrNull<String>
+        var extractDate: OrNull<ExtractDate>
+        var reason: String
+        var alerted: Bool
+        enum CodingKeys: String, CodingKey { case id, openedAt = "opened_at", outcome, rule, extractDate = "extract_date", reason, alerted }
+
+        init(_ incident: Incident) {
+            id = incident.id
+            openedAt = incident.openedAt
+            outcome = incident.outcome
+            rule = OrNull(incident.rule)
+            extractDate = OrNull(incident.extractDate)
+            reason = incident.reason
+            alerted = incident.alerted
+        }
+    }
+
+    /// Before the first import: where the database will be.
+    struct NoDatabase: Encodable {
+        var database: String
+        var exists = false
+    }
+
+    var directory: Directory
+    var lastImport: LastImport
+    var lastSuccess: LastSuccess
+    var incident: OrNull<OpenIncident>
+    var nextRun: String
+    var pendingPurges: OrNull<Int>
+    /// R10: downloaded files the server refused to delete; names only.
+    var remoteDeletionsOwed: [OwedRemoteDeletion]
+    var warnings: [String]
+    var database: String
+
+    enum CodingKeys: String, CodingKey {
+        case directory, lastImport = "last_import", lastSuccess = "last_success", incident, nextRun = "next_run"
+        case pendingPurges = "pending_purges", remoteDeletionsOwed = "remote_deletions_owed", warnings, database
+    }
+}

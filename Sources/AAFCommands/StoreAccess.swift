@@ -1,0 +1,78 @@
+import AAFFileSystem
+import AAFModel
+import AAFPipeline
+import AAFStore
+import AAFTransfer
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens the directory, mapping failures to exit 74.
+func openStore(_ configuration: Configuration) throws -> DirectoryStore {
+    do {
+        try RunLock.ensureDirectory((configuration.databasePath as NSString).deletingLastPathComponent)
+        let store = try DirectoryStore(path: configuration.databasePath)
+        store.erasureWait = .seconds(configuration.erasureWaitSeconds)
+        return store
+    } catch let failure as CommandFailure {
+        throw failure
+    } catch let refusal as PathTrust.Refusal {
+        throw CommandFailure(.config, refusal.message)
+    } catch let damaged as DatabaseDamaged {
+        // An incident that cannot be recorded in the damaged database: the alert command runs on every attempt.
+        if let command = configuration.alertCommand {
+            _ = Spawn.shell(
+                command,
+                environment: [
+                    "AAFD_INCIDENT_ID": "", "AAFD_INCIDENT_OPENED_AT": Timestamp.string(configuration.importSettings.now()),
+                    "AAFD_OUTCOME": "database-damaged", "AAFD_RULE": "", "AAFD_EXTRACT_DATE": "", "AAFD_REASON": damaged.description,
+                    "AAFD_COMMUNE": configuration.commune,
+                ], timeout: 60)
+        }
+        throw CommandFailure(.ioError, damaged.description)
+    } catch let error as SQLiteError where error.isStorageFailure {
+        throw CommandFailure(
+            .ioError,
+            "cannot open the directory database: \(error); check free space on its file system (df -h \((configuration.databasePath as NSString).deletingLastPathComponent)) and the disk; nothing was changed")
+    } catch {
+        throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
+    }
+}
+
+/// Opens the directory for a question that changes nothing: never creates or migrates it (a read-only command
+/// racing with the first `aafd run` must not create tables). Nil when no database exists yet.
+func openStoreForReading(_ configuration: Configuration, readOnly: Bool = true) throws -> DirectoryStore? {
+    guard FileManager.default.fileExists(atPath: configuration.databasePath) else { return nil }
+    // A first run may be creating it right now: its migrations take milliseconds, so wait a little for them.
+    let deadline = ContinuousClock.now + .seconds(5)
+    while true {
+        do {
+            let store = try DirectoryStore(existingAt: configuration.databasePath, readOnly: readOnly)
+            store.erasureWait = .seconds(configuration.erasureWaitSeconds)
+            return store
+        } catch let refusal as PathTrust.Refusal {
+            throw CommandFailure(.config, refusal.message)
+        } catch let error as StoreError {
+            guard ContinuousClock.now < deadline else { throw CommandFailure(.tempFail, error.message) }
+            usleep(50_000)
+        } catch {
+            guard ContinuousClock.now < deadline else { throw CommandFailure(.ioError, "cannot open the directory database: \(error)") }
+            usleep(50_000)
+        }
+    }
+}
+
+/// The message of a question asked before any import created the database.
+func noDatabaseYet(_ configuration: Configuration) -> String {
+    "no directory yet at \(configuration.databasePath): no import has run (aafd import, or the service's first run, creates it)"
+}
+
+func openSpool(_ configuration: Configuration) throws -> Spool {
+    do {
+        return try Spool(root: configuration.spoolDirectory)
+    } catch let error as TransferError {
+        throw CommandFailure(.ioError, error.message)
+    }
+}
