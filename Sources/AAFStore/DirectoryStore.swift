@@ -20,7 +20,7 @@ public struct DatabaseDamaged: Error, Sendable, CustomStringConvertible {
 }
 
 public final class DirectoryStore {
-    public let connection: SQLiteConnection
+    let connection: SQLiteConnection
     /// How long a deletion waits for readers to let go before it is reported incomplete (R12):
     /// `[retention] erasure_wait_seconds`.
     public var erasureWait: Duration = .seconds(30)
@@ -96,6 +96,23 @@ public final class DirectoryStore {
     /// How long a statement waits for another connection's lock before SQLITE_BUSY (5,000 ms by default).
     public func setBusyTimeout(milliseconds: Int32) {
         connection.setBusyTimeout(milliseconds: milliseconds)
+    }
+
+    /// Rows inserted, updated or deleted through this connection since it opened (SQLite's total_changes): what
+    /// a test of "an unchanged delivery writes nothing" measures.
+    public var totalChanges: Int { connection.totalChanges }
+
+    /// Every row of the directory's tables (structures, persons and their links), in a stable order, as text: two
+    /// equal dumps mean an unchanged directory. For tests and for comparing two stores; holds personal data.
+    public func directoryDump() throws -> String {
+        var out: [String] = []
+        for table in ["structures", "persons", "attachments", "guardianships", "memberships", "functions", "directorships"] {
+            let stmt = try connection.prepare("SELECT * FROM \(table) ORDER BY 1, 2")
+            while try stmt.step() {
+                out.append(table + ":" + (0..<stmt.columnCount).map { stmt.isNull($0) ? "∅" : (stmt.text($0) ?? "") }.joined(separator: "|"))
+            }
+        }
+        return out.joined(separator: "\n")
     }
 
     // MARK: Journal

@@ -8,12 +8,12 @@ import Glibc
 ///
 /// Opened with WAL, foreign keys on, `secure_delete` on (R12) and `synchronous = FULL`; the database file
 /// is created 0600 before SQLite opens it (R18), and SQLite gives its -wal and -shm files the same mode.
-public final class SQLiteConnection {
+final class SQLiteConnection {
     private var handle: OpaquePointer?
-    public let path: String
+    let path: String
 
     /// Opens (and with `create`, creates) the database at `path`.
-    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
+    init(path: String, create: Bool = true, readOnly: Bool = false) throws {
         self.path = path
         // R18: the folder, the database and its WAL and shared-memory files belong to aafd's user and nobody else
         // may write (or, for the files, read) them; an existing file must be a SQLite database.
@@ -102,7 +102,7 @@ public final class SQLiteConnection {
     }
 
     /// Closes the connection; later calls do nothing.
-    public func close() {
+    func close() {
         if let handle {
             sqlite3_close_v2(handle)
             self.handle = nil
@@ -115,13 +115,13 @@ public final class SQLiteConnection {
     }
 
     /// Runs one or more statements without results (`sqlite3_exec`).
-    public func execute(_ sql: String) throws {
+    func execute(_ sql: String) throws {
         let rc = sqlite3_exec(db, sql, nil, nil, nil)
         try check(rc, sql.prefix(60).description)
     }
 
     /// Prepares a statement (`sqlite3_prepare_v3`).
-    public func prepare(_ sql: String) throws -> Statement {
+    func prepare(_ sql: String) throws -> Statement {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         try check(rc, "preparing a statement")
@@ -130,19 +130,19 @@ public final class SQLiteConnection {
     }
 
     /// Rows changed by the last statement.
-    public var changes: Int { Int(sqlite3_changes(db)) }
+    var changes: Int { Int(sqlite3_changes(db)) }
 
     /// Row id of the last insert (`sqlite3_last_insert_rowid`).
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
     /// Rows changed since the connection opened (`sqlite3_total_changes`).
-    public var totalChanges: Int { Int(sqlite3_total_changes(db)) }
+    var totalChanges: Int { Int(sqlite3_total_changes(db)) }
 
     /// Whether a transaction is open.
-    public var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
+    var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction; commits when it returns, rolls back when it throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let value = try body()
@@ -159,7 +159,7 @@ public final class SQLiteConnection {
     /// - Returns: whether it completed. A reader holding an older snapshot keeps it from completing (SQLite
     ///   answers busy after the busy timeout): the old pages, deleted values included, then stay in the WAL and
     ///   the database file until it can.
-    public func checkpointTruncate() throws -> Bool {
+    func checkpointTruncate() throws -> Bool {
         let stmt = try prepare("PRAGMA wal_checkpoint(TRUNCATE)")
         guard try stmt.step() else { return false }
         let busy = stmt.int(0)
@@ -171,7 +171,7 @@ public final class SQLiteConnection {
     ///
     /// - Returns: nil when the database is sound (or the check ran out of time: it is bounded, not a proof); else
     ///   the first problem SQLite reports.
-    public func quickCheck(seconds: Double) -> String? {
+    func quickCheck(seconds: Double) -> String? {
         guard let handle else { return "the database is closed" }
         final class Deadline { var end: Double = 0 }
         let deadline = Deadline()
@@ -203,19 +203,19 @@ public final class SQLiteConnection {
     }
 
     /// Sets how long a statement waits for another connection's lock (5 s from the start).
-    public func setBusyTimeout(milliseconds: Int32) {
+    func setBusyTimeout(milliseconds: Int32) {
         if let handle { sqlite3_busy_timeout(handle, milliseconds) }
     }
 
     /// The single text value of a one-row query.
-    public func scalarText(_ sql: String, _ bindings: [SQLValue] = []) throws -> String? {
+    func scalarText(_ sql: String, _ bindings: [SQLValue] = []) throws -> String? {
         let stmt = try prepare(sql)
         try stmt.bind(bindings)
         return try stmt.step() ? stmt.text(0) : nil
     }
 
     /// The single value of a one-row query.
-    public func scalarInt(_ sql: String, _ bindings: [SQLValue] = []) throws -> Int? {
+    func scalarInt(_ sql: String, _ bindings: [SQLValue] = []) throws -> Int? {
         let stmt = try prepare(sql)
         try stmt.bind(bindings)
         return try stmt.step() ? stmt.int(0) : nil
@@ -230,17 +230,17 @@ public final class SQLiteConnection {
 }
 
 /// A value bound to a statement parameter.
-public enum SQLValue: Sendable, Hashable {
+enum SQLValue: Sendable, Hashable {
     case int(Int)
     case text(String)
     case blob([UInt8])
     case null
 
-    public static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
+    static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
 }
 
 /// A prepared statement (`sqlite3_stmt`); keeps its connection alive.
-public final class Statement {
+final class Statement {
     private let stmt: OpaquePointer
     private let connection: SQLiteConnection
 
@@ -252,7 +252,7 @@ public final class Statement {
     deinit { sqlite3_finalize(stmt) }
 
     /// Resets the statement and binds `values` to parameters 1…n.
-    public func bind(_ values: [SQLValue]) throws {
+    func bind(_ values: [SQLValue]) throws {
         sqlite3_reset(stmt)
         sqlite3_clear_bindings(stmt)
         for (i, v) in values.enumerated() {
@@ -261,9 +261,9 @@ public final class Statement {
     }
 
     /// Resets without clearing, for hot paths that bind every parameter again.
-    public func reset() { sqlite3_reset(stmt) }
+    func reset() { sqlite3_reset(stmt) }
 
-    public func bind(_ value: SQLValue, at index: Int32) throws {
+    func bind(_ value: SQLValue, at index: Int32) throws {
         let rc: Int32
         switch value {
         case .int(let i): rc = sqlite3_bind_int64(stmt, index, Int64(i))
@@ -276,17 +276,17 @@ public final class Statement {
     }
 
     /// Binds bytes without copying them into a Swift array first.
-    public func bindBlob(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+    func bindBlob(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
         let rc = sqlite3_bind_blob(stmt, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), csqlite3_transient())
         try connection.check(rc, "binding a parameter")
     }
 
-    public func bindText(_ text: String, at index: Int32) throws {
+    func bindText(_ text: String, at index: Int32) throws {
         try connection.check(sqlite3_bind_text(stmt, index, text, -1, csqlite3_transient()), "binding a parameter")
     }
 
     /// Runs a statement taking (integer, text) without building a bindings array: the hot link inserts.
-    public func runFast(_ a: Int, _ b: String) throws {
+    func runFast(_ a: Int, _ b: String) throws {
         sqlite3_reset(stmt)
         sqlite3_bind_int64(stmt, 1, Int64(a))
         try bindText(b, at: 2)
@@ -294,7 +294,7 @@ public final class Statement {
     }
 
     /// Runs a statement taking (integer, text, integer) without building a bindings array.
-    public func runFast(_ a: Int, _ b: String, _ c: Int) throws {
+    func runFast(_ a: Int, _ b: String, _ c: Int) throws {
         sqlite3_reset(stmt)
         sqlite3_bind_int64(stmt, 1, Int64(a))
         try bindText(b, at: 2)
@@ -304,7 +304,7 @@ public final class Statement {
 
     /// Steps once; true when a row is available.
     @discardableResult
-    public func step() throws -> Bool {
+    func step() throws -> Bool {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_ROW { return true }
         try connection.check(rc, "running a statement")
@@ -312,31 +312,31 @@ public final class Statement {
     }
 
     /// Steps to the end, ignoring rows.
-    public func run(_ values: [SQLValue] = []) throws {
+    func run(_ values: [SQLValue] = []) throws {
         try bind(values)
         while try step() {}
     }
 
     /// Number of result columns.
-    public var columnCount: Int32 { sqlite3_column_count(stmt) }
+    var columnCount: Int32 { sqlite3_column_count(stmt) }
 
-    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(stmt, column)) }
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(stmt, column)) }
 
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
 
-    public func text(_ column: Int32) -> String? {
+    func text(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(stmt, column) else { return nil }
         return String(cString: p)
     }
 
     /// Calls `body` with the column's bytes, valid only during the call.
-    public func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+    func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
         let p = sqlite3_column_blob(stmt, column)
         let n = Int(sqlite3_column_bytes(stmt, column))
         return try body(UnsafeRawBufferPointer(start: p, count: n))
     }
 
-    public func blob(_ column: Int32) -> [UInt8] {
+    func blob(_ column: Int32) -> [UInt8] {
         withBlob(column) { Array($0) }
     }
 }

@@ -66,15 +66,16 @@ final class Harness {
 
     /// Every row of every directory table, in a stable order: two equal dumps mean an unchanged directory.
     func dump() throws -> String {
-        let c = try store.connection
-        var out: [String] = []
-        for table in ["structures", "persons", "attachments", "guardianships", "memberships", "functions", "directorships"] {
-            let stmt = try c.prepare("SELECT * FROM \(table) ORDER BY 1, 2")
-            while try stmt.step() {
-                out.append(table + ":" + (0..<stmt.columnCount).map { stmt.isNull($0) ? "∅" : (stmt.text($0) ?? "") }.joined(separator: "|"))
-            }
-        }
-        return out.joined(separator: "\n")
+        try store.directoryDump()
+    }
+
+    /// Runs SQL on the database from another process (the sqlite3 shell): how a tampering local user or a
+    /// restore would change it, without going through aafd's own connection.
+    @discardableResult
+    func sqlite3(_ sql: String) throws -> String {
+        let result = try runProgram("/usr/bin/sqlite3", ["-bail", databasePath, sql])
+        guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSDebugDescriptionErrorKey: result.stderr]) }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func person(_ jointure: String) throws -> PersonDetails? {

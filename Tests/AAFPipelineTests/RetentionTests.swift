@@ -204,15 +204,10 @@ struct RetentionTests {
 
         let printedHead = try h.store.verifyPurgeChain().head
         // Remove the newest record and rewrite the chain's head and count to match: invisible from inside…
-        let c = try h.store.connection
-        let newest = try #require(try c.scalarInt("SELECT max(id) FROM purge_records"))
-        let previous = try c.prepare("SELECT prev_hash FROM purge_records WHERE id = ?1")
-        try previous.bind([.int(newest)])
-        #expect(try previous.step())
-        let prev = previous.text(0) ?? ""
-        previous.reset()
-        try c.execute("DELETE FROM purge_records WHERE id = \(newest)")
-        try c.prepare("UPDATE purge_chain SET head_hash = ?1, records = records - 1").run([.text(prev)])
+        let newest = try #require(Int(try h.sqlite3("SELECT max(id) FROM purge_records")))
+        let prev = try h.sqlite3("SELECT prev_hash FROM purge_records WHERE id = \(newest)")
+        #expect(prev.count == 64)
+        try h.sqlite3("DELETE FROM purge_records WHERE id = \(newest); UPDATE purge_chain SET head_hash = '\(prev)', records = records - 1")
         #expect(try h.store.verifyPurgeChain().ok, "documented limit: a consistent rewrite verifies on its own")
         // …but not against the head an earlier certificate printed.
         let checked = try h.store.verifyPurgeChain(earlierHeads: [printedHead])
@@ -252,14 +247,13 @@ struct RetentionTests {
         let records = try h.store.purgeRecords(from: nil, to: nil)
         #expect(records.count >= 3)
         #expect(try h.store.verifyPurgeChain().ok)
-        let c = try h.store.connection
-        try c.execute("UPDATE purge_records SET counts = '{\"students\":0}' WHERE id = \(records[1].id)")
+        try h.sqlite3("UPDATE purge_records SET counts = '{\"students\":0}' WHERE id = \(records[1].id)")
         let edited = try h.store.verifyPurgeChain()
         #expect(!edited.ok)
         #expect(edited.problems.contains { $0.contains("record \(records[1].id)") && $0.contains("edited") })
-        try c.execute("UPDATE purge_records SET counts = '\(records[1].countsJSON)' WHERE id = \(records[1].id)")
+        try h.sqlite3("UPDATE purge_records SET counts = '\(records[1].countsJSON)' WHERE id = \(records[1].id)")
         #expect(try h.store.verifyPurgeChain().ok)
-        try c.execute("DELETE FROM purge_records WHERE id = \(records[0].id)")
+        try h.sqlite3("DELETE FROM purge_records WHERE id = \(records[0].id)")
         #expect(try !h.store.verifyPurgeChain().ok)
     }
 

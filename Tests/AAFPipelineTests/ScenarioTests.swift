@@ -119,9 +119,9 @@ struct ScenarioTests {
         let h = Harness()
         try h.importDelivery(h.day("20250901"))
         let before = try h.dump()
-        let changesBefore = try h.store.connection.totalChanges
+        let changesBefore = try h.store.totalChanges
         let report = try h.importDelivery(h.day("20250901"))
-        #expect(try h.store.connection.totalChanges - changesBefore == 3)
+        #expect(try h.store.totalChanges - changesBefore == 3)
         #expect(try h.dump() == before)
         for category in AAFCategory.importOrder {
             let c = try #require(report.counts[category])
