@@ -12,7 +12,7 @@ import Glibc
 
 /// What one run (fetch + import, or one folder) came to.
 struct RunOutcome {
-    enum Kind: String {
+    enum Kind: String, CaseIterable {
         case imported
         /// Nothing new on the server yet: not an incident before `give_up_after_hours` (daemon).
         case nothingNew = "no-delivery"
@@ -337,81 +337,18 @@ final class RunCycle {
             + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
             + "Find the reader (fuser or lsof on the database) if this repeats"
 
-    /// Runs `[alert] command` once for this incident, with no personal data in its environment (R19, R15).
+    /// Runs `[alert] command` once for this incident (R19); not marked alerted when it fails, so the next run
+    /// tries again.
     private func alert(_ incident: Incident) {
-        guard let command = configuration.alertCommand else {
-            try? store.markAlerted(incident.id)
-            return
-        }
-        let env = [
-            "AAFD_INCIDENT_ID": String(incident.id), "AAFD_INCIDENT_OPENED_AT": incident.openedAt, "AAFD_OUTCOME": incident.outcome,
-            "AAFD_RULE": incident.rule ?? "", "AAFD_EXTRACT_DATE": incident.extractDate?.iso ?? "", "AAFD_REASON": incident.reason,
-            "AAFD_COMMUNE": configuration.commune,
-        ]
-        let status = Spawn.shell(command, environment: env, timeout: 60)
-        if status == 0 {
-            try? store.markAlerted(incident.id)
-            logger.notice("alert command ran", metadata: ["incident.id": "\(incident.id)"])
-        } else {
-            // Not marked: the next run tries the alert again (the incident is still open).
-            logger.error("alert command failed", metadata: ["incident.id": "\(incident.id)", "alert.status": "\(status.map(String.init) ?? "killed")"])
-        }
+        Alert(configuration).raise(incident, store: store, logger: logger)
     }
 
-    /// The node_exporter textfile, written atomically (temporary file, rename). Counts only (R15).
+    /// The node_exporter textfile (counts only, R15).
     func writeMetrics(_ outcome: RunOutcome) {
         guard let path = configuration.metricsTextfile else { return }
         do {
-            let counts = try store.counts()
-            let success = try store.journal(limit: 1, outcome: .imported).first
-            let successTime = success.flatMap { ISO8601DateFormatter().date(from: $0.finishedAt)?.timeIntervalSince1970 } ?? 0
-            let incident = try store.openIncident()
-            let duration = outcome.reports.reduce(0) { $0 + $1.durationMilliseconds }
-            var lines = [
-                "# HELP aafd_last_success_timestamp_seconds End of the last successful import.",
-                "# TYPE aafd_last_success_timestamp_seconds gauge",
-                "aafd_last_success_timestamp_seconds \(Int(successTime))",
-                "# HELP aafd_last_run_outcome The last run's outcome (1 for the outcome it had).",
-                "# TYPE aafd_last_run_outcome gauge",
-            ]
-            for kind in ["imported", "no-delivery", "unavailable", "refused", "denied", "failed", "stopped"] {
-                lines.append("aafd_last_run_outcome{outcome=\"\(kind)\"} \(kind == outcome.kind.rawValue ? 1 : 0)")
-            }
-            lines += [
-                "# HELP aafd_last_run_timestamp_seconds End of the last run.",
-                "# TYPE aafd_last_run_timestamp_seconds gauge",
-                "aafd_last_run_timestamp_seconds \(Int(configuration.importSettings.now().timeIntervalSince1970))",
-                "# HELP aafd_directory_entries Active entries in the directory, by category.",
-                "# TYPE aafd_directory_entries gauge",
-                "aafd_directory_entries{category=\"structures\"} \(counts.structures)",
-                "aafd_directory_entries{category=\"students\"} \(counts.students)",
-                "aafd_directory_entries{category=\"staff\"} \(counts.staff)",
-                "aafd_directory_entries{category=\"guardians\"} \(counts.guardians)",
-                "# HELP aafd_departed_awaiting_purge Departed people not yet purged.",
-                "# TYPE aafd_departed_awaiting_purge gauge",
-                "aafd_departed_awaiting_purge \(counts.departed)",
-                "# HELP aafd_last_import_duration_seconds Duration of the last run's imports.",
-                "# TYPE aafd_last_import_duration_seconds gauge",
-                "aafd_last_import_duration_seconds \(Double(duration) / 1000)",
-                "# HELP aafd_last_run_downloaded_bytes Bytes downloaded by the last run.",
-                "# TYPE aafd_last_run_downloaded_bytes gauge",
-                "aafd_last_run_downloaded_bytes \(outcome.bytesDownloaded)",
-                "# HELP aafd_remote_deletions_owed Downloaded files the server refused to delete, retried every run (R10).",
-                "# TYPE aafd_remote_deletions_owed gauge",
-                "aafd_remote_deletions_owed \(outcome.owedDeletions.count)",
-                "# HELP aafd_incident_open 1 while an incident is open (R19).",
-                "# TYPE aafd_incident_open gauge",
-                "aafd_incident_open \(incident == nil ? 0 : 1)",
-            ]
-            let temporary = path + ".tmp"
-            let text = lines.joined(separator: "\n") + "\n"
-            unlink(temporary)
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, configuration.metricsFileMode)
-            guard fd >= 0 else { throw CommandFailure(.ioError, "cannot write \(temporary)") }
-            fchmod(fd, configuration.metricsFileMode)
-            let ok = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) == $0.count - 1 }
-            close(fd)
-            guard ok, rename(temporary, path) == 0 else { throw CommandFailure(.ioError, "cannot write \(path)") }
+            try MetricsFile(path: path, mode: configuration.metricsFileMode)
+                .replace(outcome, store: store, now: configuration.importSettings.now())
         } catch {
             logger.error("cannot write the metrics file", metadata: ["metrics.path": "\(path)"])
         }

@@ -22,15 +22,7 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
         throw CommandFailure(.config, refusal.message)
     } catch let damaged as DatabaseDamaged {
         // An incident that cannot be recorded in the damaged database: the alert command runs on every attempt.
-        if let command = configuration.alertCommand {
-            _ = Spawn.shell(
-                command,
-                environment: [
-                    "AAFD_INCIDENT_ID": "", "AAFD_INCIDENT_OPENED_AT": Timestamp.string(configuration.importSettings.now()),
-                    "AAFD_OUTCOME": "database-damaged", "AAFD_RULE": "", "AAFD_EXTRACT_DATE": "", "AAFD_REASON": damaged.description,
-                    "AAFD_COMMUNE": configuration.commune,
-                ], timeout: 60)
-        }
+        Alert(configuration).raiseUnrecorded(outcome: "database-damaged", reason: damaged.description)
         throw CommandFailure(.ioError, damaged.description)
     } catch let error as SQLiteError where error.isStorageFailure {
         throw CommandFailure(

@@ -31,44 +31,44 @@ public typealias SkippedLinks = [String: Int]
 /// Complet is tracked with a bitmap over row ids, so memory stays a few hundred kilobytes whatever the size.
 public final class ImportSession {
     public let extractDate: ExtractDate
-    private let extractDateText: String
-    private let store: DirectoryStore
-    private var connection: SQLiteConnection { store.connection }
-    private var open = true
+    let extractDateText: String
+    let store: DirectoryStore
+    var connection: SQLiteConnection { store.connection }
+    var open = true
 
-    private let findPerson: Statement
-    private let insertPerson: Statement
-    private let updatePerson: Statement
-    private let reactivatePerson: Statement
-    private let departPerson: Statement
-    private let deletePerson: Statement
-    private let findStructure: Statement
-    private let insertStructure: Statement
-    private let updateStructure: Statement
-    private let reactivateStructure: Statement
-    private let departStructure: Statement
-    private let guardianReferenced: Statement
-    private let insertAttachment: Statement
-    private let insertGuardianship: Statement
-    private let insertMembership: Statement
-    private let insertFunction: Statement
-    private let insertDirectorship: Statement
-    private let clearLinks: [Statement]
+    let findPerson: Statement
+    let insertPerson: Statement
+    let updatePerson: Statement
+    let reactivatePerson: Statement
+    let departPerson: Statement
+    let deletePerson: Statement
+    let findStructure: Statement
+    let insertStructure: Statement
+    let updateStructure: Statement
+    let reactivateStructure: Statement
+    let departStructure: Statement
+    let guardianReferenced: Statement
+    let insertAttachment: Statement
+    let insertGuardianship: Statement
+    let insertMembership: Statement
+    let insertFunction: Statement
+    let insertDirectorship: Statement
+    let clearLinks: [Statement]
 
-    private var encoded: [UInt8] = []
-    private var seenPersons = Bitmap()
-    private var seenStructures = Bitmap()
+    var encoded: [UInt8] = []
+    var seenPersons = Bitmap()
+    var seenStructures = Bitmap()
     /// Active people per category when the session began (for the departure guard).
     public private(set) var activeBefore: [AAFCategory: Int] = [:]
     /// People who left the active directory during this session, per category (departed or deleted).
-    public private(set) var departures: [AAFCategory: Int] = [:]
+    public internal(set) var departures: [AAFCategory: Int] = [:]
     /// Link values skipped by attribute name.
-    public private(set) var skippedLinks: SkippedLinks = [:]
+    public internal(set) var skippedLinks: SkippedLinks = [:]
 
     /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
-    private let mode: DeliveryMode
+    let mode: DeliveryMode
     /// R9 in a Delta: an unchanged record the Delta lists was still sent by the académie that day.
-    private let touchListed: Statement
+    let touchListed: Statement
 
     init(store: DirectoryStore, extractDate: ExtractDate, mode: DeliveryMode) throws {
         self.store = store
@@ -198,7 +198,7 @@ public final class ImportSession {
         return .added
     }
 
-    private func upsertStructure(_ record: AAFRecord) throws -> ApplyOutcome {
+    func upsertStructure(_ record: AAFRecord) throws -> ApplyOutcome {
         let uai: SQLValue = .optional(record.first("ENTStructureUAI"))
         try findStructure.bind([.text(record.jointure)])
         if try findStructure.step() {
@@ -246,94 +246,6 @@ public final class ImportSession {
         return .departed
     }
 
-    // MARK: Departures
-
-    /// R6, R8: the active entries of `category` that this session has not seen have left (a Complet lists
-    /// everyone); each departs as `action` says.
-    public func departUnseen(_ category: AAFCategory, action: Departure) throws {
-        let unseen = try unseenActive(category)
-        if category == .structure {
-            try depart(structureIDs: unseen, action: action)
-        } else {
-            try depart(personIDs: unseen, category: category, action: action)
-        }
-    }
-
-    /// Active entries of `category` that this session has not seen.
-    private func unseenActive(_ category: AAFCategory) throws -> [Int] {
-        var ids: [Int] = []
-        if category == .structure {
-            let stmt = try connection.prepare("SELECT id FROM structures WHERE departed_on IS NULL")
-            while try stmt.step() {
-                if !seenStructures.contains(stmt.int(0)) { ids.append(stmt.int(0)) }
-            }
-        } else {
-            let stmt = try connection.prepare("SELECT id FROM persons WHERE category = ?1 AND departed_on IS NULL")
-            try stmt.bind([.text(category.rawValue)])
-            while try stmt.step() {
-                if !seenPersons.contains(stmt.int(0)) { ids.append(stmt.int(0)) }
-            }
-        }
-        return ids
-    }
-
-    /// Marks people departed or deletes them, and counts them as departures of `category`.
-    private func depart(personIDs: [Int], category: AAFCategory, action: Departure) throws {
-        for id in personIDs {
-            switch action {
-            case .markDeparted(let purgeDue):
-                try departPerson.run([.int(id), .text(extractDate.iso), .text(purgeDue.iso)])
-            case .delete:
-                try deletePerson.run([.int(id)])
-            }
-            departures[category, default: 0] += connection.changes
-        }
-    }
-
-    /// Marks structures closed on the extract date.
-    private func depart(structureIDs: [Int], action: Departure) throws {
-        for id in structureIDs {
-            let purgeDue: SQLValue
-            if case .markDeparted(let date) = action { purgeDue = .text(date.iso) } else { purgeDue = .null }
-            try departStructure.run([.int(id), .text(extractDate.iso), purgeDue])
-            departures[.structure, default: 0] += connection.changes
-        }
-    }
-
-    /// Guardians after pupils and guardians are applied (R4, R7).
-    ///
-    /// - A stored guardian no pupil references any more (active or departed) is deleted: R4.
-    /// - An active guardian whose pupils have all departed departs with them: R7.
-    /// - Returns: how many were deleted as unreferenced.
-    public func sweepGuardians(departure: Departure) throws -> (unreferencedDeleted: Int, departedWithPupils: Int) {
-        let unreferenced = try connection.prepare(
-            """
-            SELECT id, departed_on IS NULL FROM persons
-            WHERE category = 'PersRelEleve'
-              AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)
-            """)
-        var deleteIDs: [Int] = []
-        var activeDeleted = 0
-        while try unreferenced.step() {
-            deleteIDs.append(unreferenced.int(0))
-            activeDeleted += unreferenced.int(1)
-        }
-        for id in deleteIDs { try deletePerson.run([.int(id)]) }
-        departures[.guardian, default: 0] += activeDeleted
-
-        let orphaned = try connection.prepare(
-            """
-            SELECT id FROM persons
-            WHERE category = 'PersRelEleve' AND departed_on IS NULL
-              AND NOT EXISTS (SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
-                              WHERE g.guardian_jointure = persons.jointure AND p.departed_on IS NULL)
-            """)
-        var orphanIDs: [Int] = []
-        while try orphaned.step() { orphanIDs.append(orphaned.int(0)) }
-        try depart(personIDs: orphanIDs, category: .guardian, action: departure)
-        return (deleteIDs.count, orphanIDs.count)
-    }
-
     // MARK: End
 
     /// Writes the journal row and the deletion records of people deleted by this import (R8 staff, R4 guardians no
@@ -371,85 +283,11 @@ public final class ImportSession {
         open = false
         if connection.inTransaction { try? connection.execute("ROLLBACK") }
     }
-
-    // MARK: Links
-
-    private var lastInsertRowID: Int64 { connection.lastInsertRowID }
-
-    private func isReferencedByActivePupil(_ jointure: String) throws -> Bool {
-        guardianReferenced.reset()
-        try guardianReferenced.bindText(jointure, at: 1)
-        defer { guardianReferenced.reset() }
-        return try guardianReferenced.step()
-    }
-
-    /// The link attributes of each category: only these are decoded from the stored bytes.
-    private static let linkAttributes: [AAFCategory: [String]] = [
-        .pupil: ["ENTPersonStructRattach", "ENTEleveAutoriteParentale", "ENTPersonClasses", "ENTPersonGroupes"],
-        .staff: ["ENTPersonStructRattach", "ENTPersonFonctions", "ENTEnsFonctionDir"],
-        .guardian: [],
-        .structure: [],
-    ]
-
-    private func writeLinks(personID id: Int, record: AAFRecord) throws {
-        for name in ImportSession.linkAttributes[record.category] ?? [] {
-            let values = record.values(name)
-            if values.isEmpty { continue }
-            switch name {
-            case "ENTPersonStructRattach":
-                for value in values {
-                    guard let structure = StructureReference.jointure(value) else {
-                        skippedLinks[name, default: 0] += 1
-                        continue
-                    }
-                    try insertAttachment.runFast(id, structure)
-                }
-            case "ENTEleveAutoriteParentale":
-                for (position, value) in values.enumerated() {
-                    guard let guardian = GuardianReference.jointure(value) else {
-                        skippedLinks[name, default: 0] += 1
-                        continue
-                    }
-                    try insertGuardianship.runFast(id, guardian, position)
-                }
-            case "ENTPersonClasses", "ENTPersonGroupes":
-                let kind: Membership.Kind = name == "ENTPersonClasses" ? .class : .group
-                for value in values {
-                    guard let m = Membership(kind: kind, value: value) else {
-                        skippedLinks[name, default: 0] += 1
-                        continue
-                    }
-                    try insertMembership.run([.int(id), .text(m.kind.rawValue), .text(m.structure), .text(m.code), .text(m.label)])
-                }
-            case "ENTPersonFonctions":
-                for (position, value) in values.enumerated() {
-                    guard let f = StaffFunction(value: value) else {
-                        skippedLinks[name, default: 0] += 1
-                        continue
-                    }
-                    try insertFunction.run([
-                        .int(id), .int(position), .text(f.structure), .optional(f.functionCode), .optional(f.functionLabel),
-                        .optional(f.positionCode), .optional(f.positionLabel),
-                    ])
-                }
-            case "ENTEnsFonctionDir":
-                for value in values {
-                    guard let structure = StructureReference.jointure(value) else {
-                        skippedLinks[name, default: 0] += 1
-                        continue
-                    }
-                    try insertDirectorship.runFast(id, structure)
-                }
-            default:
-                break
-            }
-        }
-    }
 }
 
 /// A growable set of non-negative integers (row ids), one bit each.
 struct Bitmap {
-    private var words: [UInt64] = []
+    var words: [UInt64] = []
 
     mutating func insert(_ value: Int) {
         let word = value >> 6

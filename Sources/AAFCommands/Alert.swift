@@ -1,0 +1,56 @@
+import AAFModel
+import AAFPipeline
+import AAFStore
+import Foundation
+import Logging
+
+/// `[alert] command`: run once per incident (R19) with a clean environment that holds no personal data (R15):
+/// the incident's number, date, outcome, rule, extract date, reason (file names, rules, counts), and the commune.
+struct Alert {
+    let command: String?
+    let commune: String
+    let now: () -> Date
+
+    init(_ configuration: Configuration) {
+        command = configuration.alertCommand
+        commune = configuration.commune
+        now = configuration.importSettings.now
+    }
+
+    /// The variables the command sees (Docs/operations.md, "Alerts").
+    func environment(id: String, openedAt: String, outcome: String, rule: String?, extractDate: ExtractDate?, reason: String) -> [String: String] {
+        [
+            "AAFD_INCIDENT_ID": id, "AAFD_INCIDENT_OPENED_AT": openedAt, "AAFD_OUTCOME": outcome, "AAFD_RULE": rule ?? "",
+            "AAFD_EXTRACT_DATE": extractDate?.iso ?? "", "AAFD_REASON": reason, "AAFD_COMMUNE": commune,
+        ]
+    }
+
+    /// Runs the command for an incident recorded in the directory, and marks it alerted when the command succeeds
+    /// (without a command, the incident counts as alerted: there is nobody to tell but the logs).
+    func raise(_ incident: Incident, store: DirectoryStore, logger: Logger) {
+        guard let command else {
+            try? store.markAlerted(incident.id)
+            return
+        }
+        let env = environment(
+            id: String(incident.id), openedAt: incident.openedAt, outcome: incident.outcome, rule: incident.rule,
+            extractDate: incident.extractDate, reason: incident.reason)
+        let status = Spawn.shell(command, environment: env, timeout: 60)
+        if status == 0 {
+            try? store.markAlerted(incident.id)
+            logger.notice("alert command ran", metadata: ["incident.id": "\(incident.id)"])
+        } else {
+            // Not marked: the next run tries the alert again (the incident is still open).
+            logger.error("alert command failed", metadata: ["incident.id": "\(incident.id)", "alert.status": "\(status.map(String.init) ?? "killed")"])
+        }
+    }
+
+    /// An incident that cannot be recorded (the database is damaged): the command runs on every attempt.
+    func raiseUnrecorded(outcome: String, reason: String) {
+        guard let command else { return }
+        _ = Spawn.shell(
+            command,
+            environment: environment(id: "", openedAt: Timestamp.string(now()), outcome: outcome, rule: nil, extractDate: nil, reason: reason),
+            timeout: 60)
+    }
+}
