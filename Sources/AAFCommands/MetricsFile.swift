@@ -32,10 +32,7 @@ struct MetricsFile {
         gauge("aafd_last_run_timestamp_seconds", "End of the last run.", [("", "\(Int(now.timeIntervalSince1970))")])
         gauge(
             "aafd_directory_entries", "Active entries in the directory, by category.",
-            [
-                ("{category=\"structures\"}", "\(counts.structures)"), ("{category=\"students\"}", "\(counts.students)"),
-                ("{category=\"staff\"}", "\(counts.staff)"), ("{category=\"guardians\"}", "\(counts.guardians)"),
-            ])
+            AAFCategory.importOrder.map { ("{category=\"\($0.reportKey)\"}", "\(counts[$0])") })
         gauge("aafd_departed_awaiting_purge", "Departed people not yet purged.", [("", "\(counts.departed)")])
         gauge("aafd_last_import_duration_seconds", "Duration of the last run's imports.", [("", "\(Double(duration) / 1000)")])
         gauge("aafd_last_run_downloaded_bytes", "Bytes downloaded by the last run.", [("", "\(outcome.bytesDownloaded)")])

@@ -40,11 +40,12 @@ struct PersonShowCommand: ParsableCommand {
         }
         let consents = try store.consents(jointure: jointure)
         if json {
-            var reports = found.map { PersonReport($0, consents: consents, storedRows: rows.tables) }
-            if reports.isEmpty {
-                reports = [PersonReport(notInDirectory: jointure, consents: consents, storedRows: rows.tables)]
+            let reports = found.map { PersonReport($0, consents: consents, storedRows: rows.tables) }
+            switch reports.count {
+            case 0: try printJSON(AbsentPersonReport(jointure: jointure, consents: consents, storedRows: rows.tables))
+            case 1: try printJSON(reports[0])
+            default: try printJSON(["matches": reports])
             }
-            if reports.count == 1 { try printJSON(reports[0]) } else { try printJSON(["matches": reports]) }
             return
         }
         if found.isEmpty { print("\(jointure): not in the directory; other records refer to it") }
@@ -87,16 +88,18 @@ struct PersonReport: Encodable {
     }
 
     var jointure: String
-    var category: String?
-    var inDirectory: Bool?
-    var attributes: [String: Values]?
-    var links: Links?
-    var firstSeen, updatedOn, departedOn, purgeDue: OrNull<ExtractDate>?
+    var category: String
+    var attributes: [String: Values]
+    var links: Links
+    @NullEncoded var firstSeen: ExtractDate?
+    @NullEncoded var updatedOn: ExtractDate?
+    @NullEncoded var departedOn: ExtractDate?
+    @NullEncoded var purgeDue: ExtractDate?
     var consents: [Consent]
     var storedRows: [String: [[String: String?]]]
 
     enum CodingKeys: String, CodingKey {
-        case jointure, category, inDirectory = "in_directory", attributes, links, firstSeen = "first_seen"
+        case jointure, category, attributes, links, firstSeen = "first_seen"
         case updatedOn = "updated_on", departedOn = "departed_on", purgeDue = "purge_due", consents, storedRows = "stored_rows"
     }
 
@@ -107,7 +110,7 @@ struct PersonReport: Encodable {
         attributes = gathered.mapValues { values in
             values.count == 1 ? .single(values[0]) : .list(values)
         }
-        for (name, values) in gathered where AttributeCatalog.multiValued.contains(name) { attributes?[name] = .list(values) }
+        for (name, values) in gathered where AttributeCatalog.multiValued.contains(name) { attributes[name] = .list(values) }
         jointure = p.jointure
         category = p.category.rawValue
         var links = Links(structures: p.structures, classes: p.classes, groups: p.groups)
@@ -120,18 +123,27 @@ struct PersonReport: Encodable {
         case .structure: break
         }
         self.links = links
-        firstSeen = OrNull(p.firstSeen)
-        updatedOn = OrNull(p.updatedOn)
-        departedOn = OrNull(p.departedOn)
-        purgeDue = OrNull(p.purgeDue)
+        firstSeen = p.firstSeen
+        updatedOn = p.updatedOn
+        departedOn = p.departedOn
+        purgeDue = p.purgeDue
         self.consents = consents
         self.storedRows = storedRows
     }
+}
 
-    /// Nobody in the directory under that jointure, but rows that refer to it (consents, journal).
-    init(notInDirectory jointure: String, consents: [Consent], storedRows: [String: [[String: String?]]]) {
+/// `person show --json` when nobody in the directory has that jointure but rows still refer to it (consents,
+/// journal): what is stored, all the same (R14).
+struct AbsentPersonReport: Encodable {
+    var jointure: String
+    var inDirectory = false
+    var consents: [Consent]
+    var storedRows: [String: [[String: String?]]]
+
+    enum CodingKeys: String, CodingKey { case jointure, inDirectory = "in_directory", consents, storedRows = "stored_rows" }
+
+    init(jointure: String, consents: [Consent], storedRows: [String: [[String: String?]]]) {
         self.jointure = jointure
-        inDirectory = false
         self.consents = consents
         self.storedRows = storedRows
     }

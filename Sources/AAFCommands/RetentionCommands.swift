@@ -79,7 +79,10 @@ struct PurgeReport: Encodable {
 /// `certificate --json`: the parties, the period, the deletion records and the chain's verification (R13).
 struct CertificateReport: Encodable {
     struct Parties: Encodable { var commune, academy, publisher: String }
-    struct Period: Encodable { var from, to: OrNull<ExtractDate> }
+    struct Period: Encodable {
+        @NullEncoded var from: ExtractDate?
+        @NullEncoded var to: ExtractDate?
+    }
     struct Chain: Encodable {
         var verified: Bool
         var records: Int
@@ -143,7 +146,7 @@ struct CertificateCommand: ParsableCommand {
             try printJSON(
                 CertificateReport(
                     parties: .init(commune: configuration.commune, academy: configuration.academy, publisher: configuration.publisher),
-                    period: .init(from: OrNull(start), to: OrNull(end)), records: records, totals: totals,
+                    period: .init(from: start, to: end), records: records, totals: totals,
                     chain: .init(verified: verification.ok, records: verification.records, head: verification.head, problems: verification.problems)))
         } else {
             print("CERTIFICAT DE SUPPRESSION / CERTIFICATE OF DELETION (convention ENT1D, art. 6.3)")

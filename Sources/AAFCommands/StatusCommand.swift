@@ -45,15 +45,13 @@ struct StatusCommand: ParsableCommand {
         if json {
             try printJSON(
                 StatusReport(
-                    directory: .init(
-                        structures: counts.structures, students: counts.students, staff: counts.staff, guardians: counts.guardians,
-                        departed: counts.departed),
+                    directory: counts,
                     lastImport: .init(
-                        outcome: OrNull(last?.outcome), extractDate: OrNull(last?.extractDate), finishedAt: OrNull(last?.finishedAt),
-                        reason: OrNull(last?.reason)),
-                    lastSuccess: .init(extractDate: OrNull(success?.extractDate), finishedAt: OrNull(success?.finishedAt)),
-                    incident: OrNull(incident.map(StatusReport.OpenIncident.init)), nextRun: Timestamp.string(nextRun),
-                    pendingPurges: OrNull(pending), remoteDeletionsOwed: owed,
+                        outcome: last?.outcome, extractDate: last?.extractDate, finishedAt: last?.finishedAt,
+                        reason: last?.reason),
+                    lastSuccess: .init(extractDate: success?.extractDate, finishedAt: success?.finishedAt),
+                    incident: incident.map(StatusReport.OpenIncident.init), nextRun: Timestamp.string(nextRun),
+                    pendingPurges: pending, remoteDeletionsOwed: owed,
                     warnings: warnings, database: configuration.databasePath))
             return
         }
@@ -74,7 +72,7 @@ struct StatusCommand: ParsableCommand {
         } else {
             print("  incident: none")
         }
-        print("  structures \(counts.structures), students \(counts.students), staff \(counts.staff), guardians \(counts.guardians)")
+        print("  " + AAFCategory.importOrder.map { "\($0.reportKey) \(counts[$0])" }.joined(separator: ", "))
         print("  departed, awaiting purge: \(counts.departed); purgeable today: \(pending.map(String.init) ?? "unknown (another aafd run is writing)")")
         for w in warnings { print("  WARNING: \(w)") }
         if !owed.isEmpty {
@@ -86,21 +84,17 @@ struct StatusCommand: ParsableCommand {
 
 /// `status --json`: counts, dates, outcomes, file names; no personal data (R15).
 struct StatusReport: Encodable {
-    struct Directory: Encodable {
-        var structures, students, staff, guardians, departed: Int
-    }
-
     struct LastImport: Encodable {
-        var outcome: OrNull<ImportOutcome>
-        var extractDate: OrNull<ExtractDate>
-        var finishedAt: OrNull<String>
-        var reason: OrNull<String>
+        @NullEncoded var outcome: ImportOutcome?
+        @NullEncoded var extractDate: ExtractDate?
+        @NullEncoded var finishedAt: String?
+        @NullEncoded var reason: String?
         enum CodingKeys: String, CodingKey { case outcome, extractDate = "extract_date", finishedAt = "finished_at", reason }
     }
 
     struct LastSuccess: Encodable {
-        var extractDate: OrNull<ExtractDate>
-        var finishedAt: OrNull<String>
+        @NullEncoded var extractDate: ExtractDate?
+        @NullEncoded var finishedAt: String?
         enum CodingKeys: String, CodingKey { case extractDate = "extract_date", finishedAt = "finished_at" }
     }
 
@@ -108,8 +102,8 @@ struct StatusReport: Encodable {
         var id: Int
         var openedAt: String
         var outcome: String
-        var rule: OrNull<String>
-        var extractDate: OrNull<ExtractDate>
+        @NullEncoded var rule: String?
+        @NullEncoded var extractDate: ExtractDate?
         var reason: String
         var alerted: Bool
         enum CodingKeys: String, CodingKey { case id, openedAt = "opened_at", outcome, rule, extractDate = "extract_date", reason, alerted }
@@ -118,8 +112,8 @@ struct StatusReport: Encodable {
             id = incident.id
             openedAt = incident.openedAt
             outcome = incident.outcome
-            rule = OrNull(incident.rule)
-            extractDate = OrNull(incident.extractDate)
+            rule = incident.rule
+            extractDate = incident.extractDate
             reason = incident.reason
             alerted = incident.alerted
         }
@@ -131,12 +125,12 @@ struct StatusReport: Encodable {
         var exists = false
     }
 
-    var directory: Directory
+    var directory: DirectoryCounts
     var lastImport: LastImport
     var lastSuccess: LastSuccess
-    var incident: OrNull<OpenIncident>
+    @NullEncoded var incident: OpenIncident?
     var nextRun: String
-    var pendingPurges: OrNull<Int>
+    @NullEncoded var pendingPurges: Int?
     /// R10: downloaded files the server refused to delete; names only.
     var remoteDeletionsOwed: [OwedRemoteDeletion]
     var warnings: [String]

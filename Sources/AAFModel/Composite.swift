@@ -45,10 +45,10 @@ public struct Membership: Sendable, Hashable, Encodable {
 /// A staff function: `ENTPersonFonctions`, `structure$functionCode$functionLabel$positionCode$positionLabel`.
 public struct StaffFunction: Sendable, Hashable, Encodable {
     public var structure: String
-    public var functionCode: String?
-    public var functionLabel: String?
-    public var positionCode: String?
-    public var positionLabel: String?
+    @NullEncoded public var functionCode: String?
+    @NullEncoded public var functionLabel: String?
+    @NullEncoded public var positionCode: String?
+    @NullEncoded public var positionLabel: String?
 
     public init(structure: String, functionCode: String?, functionLabel: String?, positionCode: String?, positionLabel: String?) {
         self.structure = structure
@@ -64,16 +64,6 @@ public struct StaffFunction: Sendable, Hashable, Encodable {
         case functionLabel = "function_label"
         case positionCode = "position_code"
         case positionLabel = "position_label"
-    }
-
-    /// Absent fields are `null`, not left out: `person show --json` always has the same keys.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(structure, forKey: .structure)
-        try c.encode(functionCode, forKey: .functionCode)
-        try c.encode(functionLabel, forKey: .functionLabel)
-        try c.encode(positionCode, forKey: .positionCode)
-        try c.encode(positionLabel, forKey: .positionLabel)
     }
 
     /// Nil when the value does not have 5 fields or names no structure (the caller counts it).

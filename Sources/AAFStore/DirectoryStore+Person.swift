@@ -5,31 +5,17 @@ public struct PersonDetails: Sendable, Hashable {
     public struct StructureLink: Sendable, Hashable, Encodable {
         public var jointure: String
         /// The school's UAI, nil when the structure is not in the directory.
-        public var uai: String?
+        @NullEncoded public var uai: String?
 
-        enum CodingKeys: String, CodingKey { case jointure, uai }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(jointure, forKey: .jointure)
-            try c.encode(uai, forKey: .uai)
-        }
     }
 
     public struct PersonLink: Sendable, Hashable, Encodable {
         public var jointure: String
         /// Whether that person is stored (a referenced guardian may be absent from the directory).
         public var stored: Bool
-        public var departedOn: ExtractDate?
+        @NullEncoded public var departedOn: ExtractDate?
 
         enum CodingKeys: String, CodingKey { case jointure, stored, departedOn = "departed_on" }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(jointure, forKey: .jointure)
-            try c.encode(stored, forKey: .stored)
-            try c.encode(departedOn, forKey: .departedOn)
-        }
     }
 
     public var category: AAFCategory

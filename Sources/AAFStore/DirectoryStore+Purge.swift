@@ -19,31 +19,17 @@ public struct PurgeRecord: Sendable, Hashable, Encodable {
     public var purgedOn: ExtractDate
     public var executedAt: String
     public var rule: String
-    /// category report key → count, as stored (JSON, sorted keys).
+    /// category report key → count, as stored (JSON, sorted keys): what the hash covers.
     public var countsJSON: String
+    /// The same counts, decoded.
+    public var counts: [String: Int]
     public var prevHash: String
     public var hash: String
     /// False while the deleted values may still be in the database files (R12): a reader held the database.
     public var erased = true
 
-    /// category report key → count.
-    public var counts: [String: Int] {
-        (try? JSONDecoder().decode([String: Int].self, from: Data(countsJSON.utf8))) ?? [:]
-    }
-
     /// The form of `certificate --json`'s records: the counts as an object, not as the stored text.
     enum CodingKeys: String, CodingKey { case id, purgedOn = "purged_on", executedAt = "executed_at", rule, counts, hash, erased }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(purgedOn, forKey: .purgedOn)
-        try c.encode(executedAt, forKey: .executedAt)
-        try c.encode(rule, forKey: .rule)
-        try c.encode(counts, forKey: .counts)
-        try c.encode(hash, forKey: .hash)
-        try c.encode(erased, forKey: .erased)
-    }
 
     /// The hash a record must have: SHA-256 over its fields and the previous hash.
     public static func hash(prev: String, purgedOn: String, executedAt: String, rule: String, counts: String) -> String {
@@ -186,7 +172,7 @@ extension DirectoryStore {
                 PurgeRecord(
                     id: stmt.int(0), purgedOn: ExtractDate(iso: stmt.text(1) ?? "") ?? ExtractDate(dayNumber: 0),
                     executedAt: stmt.text(2) ?? "", rule: stmt.text(3) ?? "", countsJSON: stmt.text(4) ?? "",
-                    prevHash: stmt.text(5) ?? "", hash: stmt.text(6) ?? "", erased: stmt.int(7) != 0))
+                    counts: JournalJSON.value([String: Int].self, from: stmt.text(4), otherwise: [:]), prevHash: stmt.text(5) ?? "", hash: stmt.text(6) ?? "", erased: stmt.int(7) != 0))
         }
         return records
     }

@@ -179,16 +179,12 @@ public final class DirectoryStore {
     /// Active structures and people per category, and departed people awaiting purge.
     public func counts() throws -> DirectoryCounts {
         var result = DirectoryCounts()
-        result.structures = try connection.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
+        result.active[.structure] = try connection.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
         let stmt = try connection.prepare(
             "SELECT category, count(*), count(departed_on) FROM persons GROUP BY category")
         while try stmt.step() {
-            let active = stmt.int(1) - stmt.int(2)
-            switch AAFCategory(rawValue: stmt.text(0) ?? "") {
-            case .pupil: result.students = active
-            case .staff: result.staff = active
-            case .guardian: result.guardians = active
-            default: break
+            if let category = AAFCategory(rawValue: stmt.text(0) ?? ""), category != .structure {
+                result.active[category] = stmt.int(1) - stmt.int(2)
             }
             result.departed += stmt.int(2)
         }
@@ -196,16 +192,31 @@ public final class DirectoryStore {
     }
 }
 
-/// How many entries the directory holds.
-public struct DirectoryCounts: Sendable, Hashable, Codable {
-    public var structures = 0
-    public var students = 0
-    public var staff = 0
-    public var guardians = 0
+/// How many entries the directory holds: active ones by category, and departed people awaiting their purge.
+/// Encoded as `status --json`'s `directory`: each category's report key, and `departed`.
+public struct DirectoryCounts: Sendable, Hashable, Encodable {
+    public var active: [AAFCategory: Int] = [:]
     /// Departed people not yet purged.
     public var departed = 0
 
     public init() {}
+
+    public subscript(category: AAFCategory) -> Int { active[category] ?? 0 }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for category in AAFCategory.importOrder {
+            try container.encode(self[category], forKey: Key(stringValue: category.reportKey))
+        }
+        try container.encode(departed, forKey: Key(stringValue: "departed"))
+    }
 }
 
 /// One row of the import journal. No personal data: dates, counts, attribute names, rule IDs (R15).
@@ -213,12 +224,12 @@ public struct DirectoryCounts: Sendable, Hashable, Codable {
 public struct JournalEntry: Sendable, Hashable {
     public var startedAt: String
     public var finishedAt: String
-    public var extractDate: ExtractDate?
-    public var mode: DeliveryMode?
+    @NullEncoded public var extractDate: ExtractDate?
+    @NullEncoded public var mode: DeliveryMode?
     public var outcome: ImportOutcome
     public var dryRun: Bool
     /// Why a run was refused or failed: file, line, rule; never a value.
-    public var reason: String?
+    @NullEncoded public var reason: String?
     public var counts: DeliveryCounts
     /// Attributes dropped by the allow-list, by name (R1).
     public var dropped: [String: Int]
@@ -246,20 +257,6 @@ extension JournalEntry: Encodable {
     private enum CodingKeys: String, CodingKey {
         case startedAt = "started_at", finishedAt = "finished_at", extractDate = "extract_date", mode, outcome
         case dryRun = "dry_run", reason, counts, dropped, durationMilliseconds = "duration_ms"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(extractDate, forKey: .extractDate)
-        try c.encode(mode, forKey: .mode)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(dryRun, forKey: .dryRun)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(counts, forKey: .counts)
-        try c.encode(dropped, forKey: .dropped)
-        try c.encode(durationMilliseconds, forKey: .durationMilliseconds)
     }
 }
 

@@ -134,11 +134,11 @@ struct DepartureGuardImportTests {
         #expect(failure.description.contains("Eleve: 30 of 60"))
         #expect(failure.description.contains("--accept-departures"))
         #expect(try h.dump() == before)
-        #expect(try h.store.counts().students == 60)
+        #expect(try h.store.counts()[.pupil] == 60)
 
         let report = try h.importDelivery(folder, acceptDepartures: true)
         #expect(report.counts[.pupil]?.departed == 30)
-        #expect(try h.store.counts().students == 30)
+        #expect(try h.store.counts()[.pupil] == 30)
     }
 
     @Test("the default threshold: of 200 pupils, 10 departures pass and 11 are refused")
@@ -159,7 +159,7 @@ struct DepartureGuardImportTests {
             big.pupils.removeAll { chosen.contains($0.jointure) }
             let result = try h.refusal(h.write(big, date: .d("2025-09-02"), partSize: 1000))
             #expect((result != nil) == refused, "\(gone) departures")
-            #expect(try h.store.counts().students == (refused ? 200 : 200 - gone))
+            #expect(try h.store.counts()[.pupil] == (refused ? 200 : 200 - gone))
         }
     }
 }
@@ -216,7 +216,7 @@ struct DeltaTests {
         #expect(report.counts[.pupil]?.departed == 1)
         #expect(report.counts[.pupil]?.unknownDeletes == 1)
         // A Delta infers no departure from absence.
-        #expect(try h.store.counts().students == 59)
+        #expect(try h.store.counts()[.pupil] == 59)
         // Full replace: attributes left out are now empty.
         let m = try #require(try h.person(modified.jointure))
         #expect(m.attributes.first { $0.name == "ENTPersonNom" }?.values == ["MODIFIE"])

@@ -124,13 +124,13 @@ struct RetentionTests {
 
         // Deliveries stop. R9: two years after the last one received, nobody is left.
         let before = try h.store.counts()
-        #expect(before.students > 0)
+        #expect(before[.pupil] > 0)
         try h.purge("2029-01-07")
-        #expect(try h.store.counts().students == before.students)
+        #expect(try h.store.counts()[.pupil] == before[.pupil])
         let capped = try h.purge("2029-01-08")
         let after = try h.store.counts()
-        #expect(after.students == 0 && after.staff == 0 && after.guardians == 0 && after.departed == 0)
-        #expect(capped.counts["R9"]?["students"] == before.students)
+        #expect(after[.pupil] == 0 && after[.staff] == 0 && after[.guardian] == 0 && after.departed == 0)
+        #expect(capped.counts["R9"]?["students"] == before[.pupil])
 
         // R11 pruned the records older than last year; the chain still verifies from its new anchor.
         let remaining = try h.store.purgeRecords(from: nil, to: nil)
