@@ -1,3 +1,4 @@
+import AAFModel
 import AAFTransfer
 
 /// aafd's exit codes (sysexits.h), documented in Docs/operations.md.
@@ -26,16 +27,13 @@ public enum ExitStatus: Int32, Sendable {
 }
 
 /// An error that ends the command with a given exit status and a message on stderr.
-public struct CommandFailure: Error, CustomStringConvertible {
+public struct CommandFailure: MessageError {
     public var status: ExitStatus
     public var message: String
 
     public init(_ status: ExitStatus, _ message: String) {
-        self.status = status
-        self.message = message
+        (self.status, self.message) = (status, message)
     }
-
-    public var description: String { message }
 }
 
 extension TransferError {

@@ -11,16 +11,16 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "How many entries.") var limit = 20
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
         guard let store = try openStoreForReading(configuration) else {
-            if json { try printJSON([JournalEntry]()) } else { print(noDatabaseYet(configuration)) }
+            if output.json { try printJSON([JournalEntry]()) } else { print(noDatabaseYet(configuration)) }
             return
         }
         let entries = try store.journal(limit: max(1, limit), includeDryRuns: true)
-        if json {
+        if output.json {
             try printJSON(entries)
             return
         }

@@ -29,8 +29,7 @@ struct ImportCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Parse and reconcile, print what would change, commit nothing.")
     var dryRun = false
 
-    @Flag(help: "Print the report as JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -40,11 +39,11 @@ struct ImportCommand: ParsableCommand {
         let store = try openStore(configuration)
         let stop = StopFlag.installForOneShot()
         let cycle = RunCycle(configuration: configuration, store: store, logger: logger, shouldStop: stop)
-        if json { cycle.print = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        if output.json { cycle.print = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
         let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun, shouldStop: stop)
         var outcome: RunOutcome
         if let fromDirectory {
-            outcome = cycle.importFolder(fromDirectory, importOptions, show: { try? show($0) }, showFailure: { if json { try? show($0) } })
+            outcome = cycle.importFolder(fromDirectory, importOptions, show: { try? show($0) }, showFailure: { if output.json { try? show($0) } })
         } else {
             outcome = cycle.fetchAndImport(importOptions, show: { try? show($0) })
         }
@@ -55,7 +54,7 @@ struct ImportCommand: ParsableCommand {
     }
 
     private func show(_ report: ImportReport) throws {
-        if json {
+        if output.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             FileHandle.standardOutput.write(try encoder.encode(report))

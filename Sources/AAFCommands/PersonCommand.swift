@@ -23,8 +23,7 @@ struct PersonShowCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -39,7 +38,7 @@ struct PersonShowCommand: ParsableCommand {
             throw CommandFailure(.noInput, "nothing is stored about that jointure")
         }
         let consents = try store.consents(jointure: jointure)
-        if json {
+        if output.json {
             let reports = found.map { PersonReport($0, consents: consents, storedRows: rows.tables) }
             switch reports.count {
             case 0: try printJSON(AbsentPersonReport(jointure: jointure, consents: consents, storedRows: rows.tables))

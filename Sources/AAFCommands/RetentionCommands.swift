@@ -21,8 +21,7 @@ struct PurgeCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Report counts per rule and category; delete nothing.")
     var dryRun = false
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -44,7 +43,7 @@ struct PurgeCommand: ParsableCommand {
         let spool = try? Spool(root: configuration.spoolDirectory)
         let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: options.logger(configuration))
             .run(asOf: date, executedAt: Timestamp.string(configuration.importSettings.now()), dryRun: dryRun)
-        if json {
+        if output.json {
             try printJSON(PurgeReport(asOf: date, dryRun: dryRun, counts: result.counts, total: result.total))
             return
         }
@@ -121,7 +120,7 @@ struct CertificateCommand: ParsableCommand {
     @Option(help: "Last day deletions were executed (YYYY-MM-DD).") var to: String?
     @Option(name: .customLong("check-head"), help: "A chain head printed by an earlier certificate; it must still be on the chain.")
     var checkHeads: [String] = []
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -142,7 +141,7 @@ struct CertificateCommand: ParsableCommand {
             for (k, v) in r.counts { totals[r.rule, default: [:]][k, default: 0] += v }
         }
         let period = "deletions executed from \(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
-        if json {
+        if output.json {
             try printJSON(
                 CertificateReport(
                     parties: .init(commune: configuration.commune, academy: configuration.academy, publisher: configuration.publisher),
@@ -238,16 +237,16 @@ struct ConsentCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recorded consents.")
         @OptionGroup var options: GlobalOptions
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let configuration = try options.load()
             guard let store = try openStoreForReading(configuration) else {
-                if json { try printJSON([Consent]()) } else { print("no consent recorded (\(noDatabaseYet(configuration)))") }
+                if output.json { try printJSON([Consent]()) } else { print("no consent recorded (\(noDatabaseYet(configuration)))") }
                 return
             }
             let consents = try store.consents()
-            if json {
+            if output.json {
                 try printJSON(consents)
                 return
             }

@@ -15,13 +15,12 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
         guard let store = try openStoreForReading(configuration, readOnly: false) else {
-            if json {
+            if output.json {
                 try printJSON(StatusReport.NoDatabase(database: configuration.databasePath))
             } else {
                 print("aafd directory \(configuration.databasePath)\n  \(noDatabaseYet(configuration))")
@@ -42,7 +41,7 @@ struct StatusCommand: ParsableCommand {
         let pending: Int? = try? Purger(store: store, spool: nil, policy: configuration.importSettings.retention, logger: quiet)
             .run(asOf: configuration.today, executedAt: "", dryRun: true).total
         store.setBusyTimeout(milliseconds: 5000)
-        if json {
+        if output.json {
             try printJSON(
                 StatusReport(
                     directory: counts,

@@ -86,17 +86,12 @@ public struct DeliveryWriter {
         out.attr("ENTStructureUAI", s.uai)
         out.attr("ENTStructureSIREN", "2194000\(s.jointure.suffix(7))")
         out.attr("ENTStructureNomCourant", s.name)
-        out.attr("ENTStructureTypeStruct", "ECOLE ELEMENTAIRE")
-        out.attr("ENTEcoleMinistereTutelle", "EDUCATION NATIONALE")
-        out.attr("ENTEcoleSecteur", "PU")
-        out.attr("ENTEcoleCirconscription", "CRETEIL 1")
-        out.attr("ENTEcoleCommune", "CRETEIL")
-        out.attr("ENTEcoleRPI", "")
-        out.attr("ENTServAcAcademie", "CRETEIL")
-        out.attr("ENTStructureAdresse", "1 place de l'Ecole$$$")
-        out.attr("ENTStructureCodePostal", "94000")
-        out.attr("ENTStructureVille", "CRETEIL")
-        out.attr("ENTStructureTelephone", "0140000000")
+        out.attrs([
+            ("ENTStructureTypeStruct", "ECOLE ELEMENTAIRE"), ("ENTEcoleMinistereTutelle", "EDUCATION NATIONALE"),
+            ("ENTEcoleSecteur", "PU"), ("ENTEcoleCirconscription", "CRETEIL 1"), ("ENTEcoleCommune", "CRETEIL"),
+            ("ENTEcoleRPI", ""), ("ENTServAcAcademie", "CRETEIL"), ("ENTStructureAdresse", "1 place de l'Ecole$$$"),
+            ("ENTStructureCodePostal", "94000"), ("ENTStructureVille", "CRETEIL"), ("ENTStructureTelephone", "0140000000"),
+        ])
         out.attr("ENTStructureEmail", "ce.\(s.uai.lowercased())@ac-creteil.example")
         // Not in Annexe 3 (R1).
         out.attr("ENTStructureMailSI", "si.\(s.uai.lowercased())@ac-creteil.example")
@@ -170,11 +165,10 @@ public struct DeliveryWriter {
         out.attr("ENTEnsSpecialites", index % 5 == 0 ? ["LANGUE ANGLAIS"] : [])
         // R2: home address, not stored without consent. R3: a phone, not stored for staff. R1: the rest.
         out.attr("ENTPersonAdresse", "\(s.homeStreet)$$$")
-        out.attr("ENTPersonCodePostal", "94100")
-        out.attr("ENTPersonVille", "SAINT-MAUR")
-        out.attr("ENTPersonPays", "FRANCE")
-        out.attr("ENTPersonTelPerso", "0145000000")
-        out.attr("ENTPersonCategorieEnseignant", "O")
+        out.attrs([
+            ("ENTPersonCodePostal", "94100"), ("ENTPersonVille", "SAINT-MAUR"), ("ENTPersonPays", "FRANCE"),
+            ("ENTPersonTelPerso", "0145000000"), ("ENTPersonCategorieEnseignant", "O"),
+        ])
         close(&out)
     }
 
@@ -225,6 +219,11 @@ struct XMLBuffer {
 
     mutating func attr(_ name: String, _ value: String) {
         raw("<attr name=\"\(name)\"><value>\(XMLBuffer.escape(value))</value></attr>")
+    }
+
+    /// Single-valued attributes, in order.
+    mutating func attrs(_ pairs: [(name: String, value: String)]) {
+        for pair in pairs { attr(pair.name, pair.value) }
     }
 
     mutating func attr(_ name: String, _ values: [String]) {

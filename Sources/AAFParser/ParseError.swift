@@ -6,28 +6,7 @@ import AAFModel
 /// file (R15): libxml2's own text can quote input bytes, so only its numeric code is kept.
 public struct ParseError: Error, Sendable, CustomStringConvertible {
     /// An extensible code: new cases break nobody.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Wrapped: String { case malformed, entity, encoding, limit, structure, category, io }
-        private var wrapped: Wrapped
-        private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
-
-        /// Not well-formed XML (mismatched tags, truncated file…).
-        public static let malformed = Code(.malformed)
-        /// An entity declaration or an undeclared entity.
-        public static let entity = Code(.entity)
-        /// Bytes that are not in the declared (or default UTF-8) encoding.
-        public static let encoding = Code(.encoding)
-        /// A configured limit (value size, depth, attribute count) exceeded.
-        public static let limit = Code(.limit)
-        /// Well-formed XML that is not an AAF document (unknown element, missing id…).
-        public static let structure = Code(.structure)
-        /// A record of another category than the file's.
-        public static let category = Code(.category)
-        /// The file could not be read.
-        public static let io = Code(.io)
-
-        public var description: String { wrapped.rawValue }
-    }
+    public typealias Code = ErrorCode<ParseError>
 
     public var code: Code
     /// The file's name (no directory).
@@ -51,4 +30,21 @@ public struct ParseError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         "\(file):\(line):\(column): \(message)"
     }
+}
+
+extension ErrorCode where Domain == ParseError {
+    /// Not well-formed XML (mismatched tags, truncated file…).
+    public static var malformed: Self { Self("malformed") }
+    /// An entity declaration or an undeclared entity.
+    public static var entity: Self { Self("entity") }
+    /// Bytes that are not in the declared (or default UTF-8) encoding.
+    public static var encoding: Self { Self("encoding") }
+    /// A configured limit (value size, depth, attribute count) exceeded.
+    public static var limit: Self { Self("limit") }
+    /// Well-formed XML that is not an AAF document (unknown element, missing id…).
+    public static var structure: Self { Self("structure") }
+    /// A record of another category than the file's.
+    public static var category: Self { Self("category") }
+    /// The file could not be read.
+    public static var io: Self { Self("io") }
 }

@@ -37,9 +37,9 @@ extension ImportSession {
         for id in personIDs {
             switch action {
             case .markDeparted(let purgeDue):
-                try departPerson.run([.int(id), .text(extractDate.iso), .text(purgeDue.iso)])
+                try statement(.departPerson).run([.int(id), .text(extractDate.iso), .text(purgeDue.iso)])
             case .delete:
-                try deletePerson.run([.int(id)])
+                try statement(.deletePerson).run([.int(id)])
             }
             departures[category, default: 0] += connection.changes
         }
@@ -50,7 +50,7 @@ extension ImportSession {
         for id in structureIDs {
             let purgeDue: SQLValue
             if case .markDeparted(let date) = action { purgeDue = .text(date.iso) } else { purgeDue = .null }
-            try departStructure.run([.int(id), .text(extractDate.iso), purgeDue])
+            try statement(.departStructure).run([.int(id), .text(extractDate.iso), purgeDue])
             departures[.structure, default: 0] += connection.changes
         }
     }
@@ -73,7 +73,7 @@ extension ImportSession {
             deleteIDs.append(unreferenced.int(0))
             activeDeleted += unreferenced.int(1)
         }
-        for id in deleteIDs { try deletePerson.run([.int(id)]) }
+        for id in deleteIDs { try statement(.deletePerson).run([.int(id)]) }
         departures[.guardian, default: 0] += activeDeleted
 
         let orphaned = try connection.prepare(

@@ -36,23 +36,8 @@ public final class ImportSession {
     var connection: SQLiteConnection { store.connection }
     var open = true
 
-    let findPerson: Statement
-    let insertPerson: Statement
-    let updatePerson: Statement
-    let reactivatePerson: Statement
-    let departPerson: Statement
-    let deletePerson: Statement
-    let findStructure: Statement
-    let insertStructure: Statement
-    let updateStructure: Statement
-    let reactivateStructure: Statement
-    let departStructure: Statement
-    let guardianReferenced: Statement
-    let insertAttachment: Statement
-    let insertGuardianship: Statement
-    let insertMembership: Statement
-    let insertFunction: Statement
-    let insertDirectorship: Statement
+    /// The session's statements, prepared once, by `SessionStatement.rawValue`.
+    let prepared: [Statement]
     let clearLinks: [Statement]
 
     var encoded: [UInt8] = []
@@ -67,8 +52,6 @@ public final class ImportSession {
 
     /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
     let mode: DeliveryMode
-    /// R9 in a Delta: an unchanged record the Delta lists was still sent by the académie that day.
-    let touchListed: Statement
 
     init(store: DirectoryStore, extractDate: ExtractDate, mode: DeliveryMode) throws {
         self.store = store
@@ -76,43 +59,7 @@ public final class ImportSession {
         self.extractDate = extractDate
         self.extractDateText = extractDate.iso
         let c = store.connection
-        findPerson = try c.prepare("SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2")
-        insertPerson = try c.prepare(
-            "INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on) VALUES (?1, ?2, ?3, ?4, ?4, ?4)")
-        updatePerson = try c.prepare(
-            "UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL WHERE id = ?1")
-        reactivatePerson = try c.prepare("UPDATE persons SET departed_on = NULL, purge_due = NULL, listed_on = ?2 WHERE id = ?1")
-        touchListed = try c.prepare("UPDATE persons SET listed_on = ?2 WHERE id = ?1 AND (listed_on IS NULL OR listed_on < ?2)")
-        departPerson = try c.prepare(
-            "UPDATE persons SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL")
-        deletePerson = try c.prepare("DELETE FROM persons WHERE id = ?1")
-        findStructure = try c.prepare("SELECT id, attrs, departed_on FROM structures WHERE jointure = ?1")
-        insertStructure = try c.prepare(
-            "INSERT INTO structures (jointure, uai, attrs, first_seen, updated_on) VALUES (?1, ?2, ?3, ?4, ?4)")
-        updateStructure = try c.prepare(
-            "UPDATE structures SET uai = ?2, attrs = ?3, updated_on = ?4, departed_on = NULL, purge_due = NULL WHERE id = ?1")
-        reactivateStructure = try c.prepare("UPDATE structures SET departed_on = NULL, purge_due = NULL WHERE id = ?1")
-        departStructure = try c.prepare(
-            "UPDATE structures SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL")
-        guardianReferenced = try c.prepare(
-            """
-            SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
-            WHERE g.guardian_jointure = ?1 AND p.departed_on IS NULL LIMIT 1
-            """)
-        insertAttachment = try c.prepare(
-            "INSERT OR IGNORE INTO attachments (person_id, structure_jointure) VALUES (?1, ?2)")
-        insertGuardianship = try c.prepare(
-            "INSERT OR IGNORE INTO guardianships (pupil_id, guardian_jointure, position) VALUES (?1, ?2, ?3)")
-        insertMembership = try c.prepare(
-            "INSERT OR IGNORE INTO memberships (person_id, kind, structure_jointure, code, label) VALUES (?1, ?2, ?3, ?4, ?5)")
-        insertFunction = try c.prepare(
-            """
-            INSERT INTO functions (person_id, position, structure_jointure, function_code, function_label,
-                                   position_code, position_label)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-            """)
-        insertDirectorship = try c.prepare(
-            "INSERT OR IGNORE INTO directorships (person_id, structure_jointure) VALUES (?1, ?2)")
+        prepared = try SessionStatement.allCases.map { try c.prepare($0.sql) }
         clearLinks = try ["attachments", "memberships", "functions", "directorships"].map {
             try c.prepare("DELETE FROM \($0) WHERE person_id = ?1")
         } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
@@ -147,16 +94,16 @@ public final class ImportSession {
             return try upsertStructure(record)
         }
         let dateText = extractDateText
-        findPerson.reset()
-        try findPerson.bindText(record.category.rawValue, at: 1)
-        try findPerson.bindText(record.jointure, at: 2)
-        if try findPerson.step() {
-            let id = findPerson.int(0)
-            let departed = !findPerson.isNull(2)
-            let same = findPerson.withBlob(1) { stored in
+        statement(.findPerson).reset()
+        try statement(.findPerson).bindText(record.category.rawValue, at: 1)
+        try statement(.findPerson).bindText(record.jointure, at: 2)
+        if try statement(.findPerson).step() {
+            let id = statement(.findPerson).int(0)
+            let departed = !statement(.findPerson).isNull(2)
+            let same = statement(.findPerson).withBlob(1) { stored in
                 stored.count == encoded.count && encoded.withUnsafeBytes { mine in stored.elementsEqual(mine) }
             }
-            findPerson.reset()
+            statement(.findPerson).reset()
             seenPersons.insert(id)
             // R4, R7: a departed guardian stays departed while no active pupil references them, even if the
             // académie still lists them; reactivating them would depart them again at every import, moving
@@ -167,31 +114,31 @@ public final class ImportSession {
             if same {
                 guard departed else {
                     // R9: a Complet lists everyone (its date is kept once, `last_complet`); a Delta only some.
-                    if mode == .delta { try touchListed.run([.int(id), .text(dateText)]) }
+                    if mode == .delta { try statement(.touchListed).run([.int(id), .text(dateText)]) }
                     return .unchanged
                 }
-                try reactivatePerson.run([.int(id), .text(dateText)])
+                try statement(.reactivatePerson).run([.int(id), .text(dateText)])
                 return .reactivated
             }
-            try updatePerson.bind([.int(id)])
-            try encoded.withUnsafeBytes { try updatePerson.bindBlob($0, at: 2) }
-            try updatePerson.bindText(dateText, at: 3)
-            try updatePerson.step()
+            try statement(.updatePerson).bind([.int(id)])
+            try encoded.withUnsafeBytes { try statement(.updatePerson).bindBlob($0, at: 2) }
+            try statement(.updatePerson).bindText(dateText, at: 3)
+            try statement(.updatePerson).step()
             for stmt in clearLinks { try stmt.run([.int(id)]) }
             try writeLinks(personID: id, record: record)
             return departed ? .reactivatedAndUpdated : .updated
         }
-        findPerson.reset()
+        statement(.findPerson).reset()
         // R4: a guardian is stored only while an active pupil points to it.
         if record.category == .guardian, try !isReferencedByActivePupil(record.jointure) {
             return .unreferencedGuardian
         }
-        insertPerson.reset()
-        try insertPerson.bindText(record.category.rawValue, at: 1)
-        try insertPerson.bindText(record.jointure, at: 2)
-        try encoded.withUnsafeBytes { try insertPerson.bindBlob($0, at: 3) }
-        try insertPerson.bindText(dateText, at: 4)
-        try insertPerson.step()
+        statement(.insertPerson).reset()
+        try statement(.insertPerson).bindText(record.category.rawValue, at: 1)
+        try statement(.insertPerson).bindText(record.jointure, at: 2)
+        try encoded.withUnsafeBytes { try statement(.insertPerson).bindBlob($0, at: 3) }
+        try statement(.insertPerson).bindText(dateText, at: 4)
+        try statement(.insertPerson).step()
         let id = Int(lastInsertRowID)
         seenPersons.insert(id)
         try writeLinks(personID: id, record: record)
@@ -200,23 +147,23 @@ public final class ImportSession {
 
     func upsertStructure(_ record: AAFRecord) throws -> ApplyOutcome {
         let uai: SQLValue = .optional(record.first("ENTStructureUAI"))
-        try findStructure.bind([.text(record.jointure)])
-        if try findStructure.step() {
-            let id = findStructure.int(0)
-            let departed = !findStructure.isNull(2)
-            let same = findStructure.withBlob(1) { Array($0) == encoded }
-            findStructure.reset()
+        try statement(.findStructure).bind([.text(record.jointure)])
+        if try statement(.findStructure).step() {
+            let id = statement(.findStructure).int(0)
+            let departed = !statement(.findStructure).isNull(2)
+            let same = statement(.findStructure).withBlob(1) { Array($0) == encoded }
+            statement(.findStructure).reset()
             seenStructures.insert(id)
             if same {
                 guard departed else { return .unchanged }
-                try reactivateStructure.run([.int(id)])
+                try statement(.reactivateStructure).run([.int(id)])
                 return .reactivated
             }
-            try updateStructure.run([.int(id), uai, .blob(encoded), .text(extractDate.iso)])
+            try statement(.updateStructure).run([.int(id), uai, .blob(encoded), .text(extractDate.iso)])
             return departed ? .reactivatedAndUpdated : .updated
         }
-        findStructure.reset()
-        try insertStructure.run([.text(record.jointure), uai, .blob(encoded), .text(extractDate.iso)])
+        statement(.findStructure).reset()
+        try statement(.insertStructure).run([.text(record.jointure), uai, .blob(encoded), .text(extractDate.iso)])
         seenStructures.insert(Int(lastInsertRowID))
         return .added
     }
@@ -225,23 +172,23 @@ public final class ImportSession {
     public func delete(_ record: AAFRecord, departure: Departure) throws -> ApplyOutcome {
         precondition(open, "ImportSession used after commit or rollback")
         if record.category == .structure {
-            try findStructure.bind([.text(record.jointure)])
-            guard try findStructure.step(), findStructure.isNull(2) else {
-                findStructure.reset()
+            try statement(.findStructure).bind([.text(record.jointure)])
+            guard try statement(.findStructure).step(), statement(.findStructure).isNull(2) else {
+                statement(.findStructure).reset()
                 return .unknownDelete
             }
-            let id = findStructure.int(0)
-            findStructure.reset()
+            let id = statement(.findStructure).int(0)
+            statement(.findStructure).reset()
             try depart(structureIDs: [id], action: departure)
             return .departed
         }
-        try findPerson.bind([.text(record.category.rawValue), .text(record.jointure)])
-        guard try findPerson.step(), findPerson.isNull(2) else {
-            findPerson.reset()
+        try statement(.findPerson).bind([.text(record.category.rawValue), .text(record.jointure)])
+        guard try statement(.findPerson).step(), statement(.findPerson).isNull(2) else {
+            statement(.findPerson).reset()
             return .unknownDelete
         }
-        let id = findPerson.int(0)
-        findPerson.reset()
+        let id = statement(.findPerson).int(0)
+        statement(.findPerson).reset()
         try depart(personIDs: [id], category: record.category, action: departure)
         return .departed
     }
@@ -299,4 +246,67 @@ struct Bitmap {
         let word = value >> 6
         return word < words.count && words[word] & (1 << UInt64(value & 63)) != 0
     }
+}
+
+/// The statements of an import session: the SQL of every write the reconciliation does, in one table.
+enum SessionStatement: Int, CaseIterable {
+    case findPerson, insertPerson, updatePerson, reactivatePerson, departPerson, deletePerson
+    /// R9 in a Delta: an unchanged record the Delta lists was still sent by the académie that day.
+    case touchListed
+    case findStructure, insertStructure, updateStructure, reactivateStructure, departStructure
+    case guardianReferenced, insertAttachment, insertGuardianship, insertMembership, insertFunction, insertDirectorship
+
+    var sql: String {
+        switch self {
+        case .findPerson:
+            "SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2"
+        case .insertPerson:
+            "INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on) VALUES (?1, ?2, ?3, ?4, ?4, ?4)"
+        case .updatePerson:
+            "UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL WHERE id = ?1"
+        case .reactivatePerson:
+            "UPDATE persons SET departed_on = NULL, purge_due = NULL, listed_on = ?2 WHERE id = ?1"
+        case .touchListed:
+            "UPDATE persons SET listed_on = ?2 WHERE id = ?1 AND (listed_on IS NULL OR listed_on < ?2)"
+        case .departPerson:
+            "UPDATE persons SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL"
+        case .deletePerson:
+            "DELETE FROM persons WHERE id = ?1"
+        case .findStructure:
+            "SELECT id, attrs, departed_on FROM structures WHERE jointure = ?1"
+        case .insertStructure:
+            "INSERT INTO structures (jointure, uai, attrs, first_seen, updated_on) VALUES (?1, ?2, ?3, ?4, ?4)"
+        case .updateStructure:
+            "UPDATE structures SET uai = ?2, attrs = ?3, updated_on = ?4, departed_on = NULL, purge_due = NULL WHERE id = ?1"
+        case .reactivateStructure:
+            "UPDATE structures SET departed_on = NULL, purge_due = NULL WHERE id = ?1"
+        case .departStructure:
+            "UPDATE structures SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL"
+        case .guardianReferenced:
+            """
+                SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
+                WHERE g.guardian_jointure = ?1 AND p.departed_on IS NULL LIMIT 1
+                """
+        case .insertAttachment:
+            "INSERT OR IGNORE INTO attachments (person_id, structure_jointure) VALUES (?1, ?2)"
+        case .insertGuardianship:
+            "INSERT OR IGNORE INTO guardianships (pupil_id, guardian_jointure, position) VALUES (?1, ?2, ?3)"
+        case .insertMembership:
+            "INSERT OR IGNORE INTO memberships (person_id, kind, structure_jointure, code, label) VALUES (?1, ?2, ?3, ?4, ?5)"
+        case .insertFunction:
+            """
+                INSERT INTO functions (person_id, position, structure_jointure, function_code, function_label,
+                                       position_code, position_label)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """
+        case .insertDirectorship:
+            "INSERT OR IGNORE INTO directorships (person_id, structure_jointure) VALUES (?1, ?2)"
+        }
+    }
+}
+
+extension ImportSession {
+    /// A prepared statement of this session (prepared once in `init`).
+    @inline(__always)
+    func statement(_ which: SessionStatement) -> Statement { prepared[which.rawValue] }
 }

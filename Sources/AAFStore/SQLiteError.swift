@@ -8,12 +8,6 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// What aafd was doing.
     public var context: String
 
-    public init(code: Int32, message: String, context: String) {
-        self.code = code
-        self.message = message
-        self.context = context
-    }
-
     public var description: String { "SQLite error \(code) while \(context): \(message)" }
 
     /// SQLITE_IOERR or SQLITE_FULL: the disk is full or failing (exit 74, "check free space").

@@ -18,6 +18,13 @@ public protocol SFTPTestServer: AnyObject {
     func stop()
 }
 
+extension SFTPTestServer {
+    /// ProFTPD and asyncssh serve their drop folder as `/drop` to the login `academie`.
+    public static var defaultLogin: String { "academie" }
+    public var remoteDir: String { "/drop" }
+    public var login: String { Self.defaultLogin }
+}
+
 extension SSHServer: SFTPTestServer {
     public var login: String { SSHServer.user }
 }
@@ -53,8 +60,6 @@ public final class ProFTPDServer: SFTPTestServer, @unchecked Sendable {
     public let port: Int
     public let knownHosts: String
     public let remoteDirectory: String
-    public let remoteDir = "/drop"
-    public let login = "academie"
     private var process: ChildProcess?
 
     /// - Parameter denyRemove: refuse deletions (`<Limit DELE> DenyAll`, which mod_sftp applies to REMOVE).
@@ -75,7 +80,7 @@ public final class ProFTPDServer: SFTPTestServer, @unchecked Sendable {
         folder.write("authorized_keys", rfc4716)
         let home = folder.folder("home")
         remoteDirectory = folder.folder("home/drop")
-        let passwd = folder.write("passwd", "\(login):x:0:0::\(home):/bin/sh\n")
+        let passwd = folder.write("passwd", "\(ProFTPDServer.defaultLogin):x:0:0::\(home):/bin/sh\n")
         chmod(passwd, 0o600)
         port = try SSHServer.freePort()
         knownHosts = folder.write("known_hosts", "[127.0.0.1]:\(port) \(hostKeyLine)\n")
@@ -145,8 +150,6 @@ public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
     public let port: Int
     public let knownHosts: String
     public let remoteDirectory: String
-    public let remoteDir = "/drop"
-    public let login = "academie"
     /// While this file exists, the server refuses REMOVE (when started with `denyRemove`).
     public let denyMarker: String
     private var process: ChildProcess?

@@ -20,12 +20,6 @@ public struct RemoteEntry: Sendable, Hashable {
     public var size: Int
     public var kind: Kind
 
-    public init(name: String, size: Int, kind: Kind) {
-        self.name = name
-        self.size = size
-        self.kind = kind
-    }
-
     /// Whether the entry is read as a file.
     public var isFile: Bool {
         switch kind {
