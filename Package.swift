@@ -12,9 +12,10 @@ let swiftSettings: [SwiftSetting] = [
 /// The hot path (SAX callbacks, reconciliation) in release builds: no dynamic exclusivity checks, which cost
 /// about 12 % of an import (thread-local access sets on every class property access). Debug builds, and so
 /// every test run, keep them on. See Docs/decisions/0005-release-exclusivity-checks.md.
-let hotPathSettings: [SwiftSetting] = swiftSettings + [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
-]
+let hotPathSettings: [SwiftSetting] =
+    swiftSettings + [
+        .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+    ]
 
 // Linux only (Debian 12 and later): the code calls Glibc, libssh, sd_notify's socket and systemd's credentials;
 // SwiftPM has no way to declare a Linux-only package, so no Apple platform is declared as supported.
@@ -61,7 +62,7 @@ let package = Package(
             name: "AAFModel",
             swiftSettings: swiftSettings
         ),
-        // Ownership and mode checks on the local paths aafd trusts (R18).
+        // The local system: ownership and mode checks on the paths aafd trusts (R18), child processes.
         .target(
             name: "AAFFileSystem",
             swiftSettings: swiftSettings
@@ -184,6 +185,7 @@ let package = Package(
             name: "AAFTestSupport",
             dependencies: [
                 "AAFModel",
+                "AAFFileSystem",
                 "AAFFixtures",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
-swift build --build-tests
+# Habits (Docs/architecture.md, "Conventions"): the toolchain's formatter with the committed .swift-format, then a
+# build in which any warning fails.
+swift format lint --strict --recursive --parallel Package.swift Sources Tests
+swift build --build-tests -Xswiftc -warnings-as-errors
 scripts/check-units.sh "$(swift build --show-bin-path)/aafd"
 # Kill at any moment (issue 10): 25 SIGKILLs of import, purge, consent and fetch at random moments, each checked
 # (scripts/kill-test.sh N runs more, outside CI). Before the suite, whose summary closes the output.

@@ -17,10 +17,13 @@ import Glibc
 public struct AAFDCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "aafd",
-        abstract: "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
-        discussion: "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
+        abstract:
+            "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
+        discussion:
+            "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
         subcommands: [
-            ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self, PersonCommand.self,
+            ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self,
+            PersonCommand.self,
             PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, CheckConfigCommand.self,
         ]
     )
@@ -58,7 +61,8 @@ public struct AAFDCommand: ParsableCommand {
         LibXML2Setup.initialize()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
         }
     }

@@ -18,9 +18,17 @@ struct Alert {
     }
 
     /// The variables the command sees (Docs/operations.md, "Alerts").
-    func environment(id: String, openedAt: String, outcome: String, rule: String?, extractDate: ExtractDate?, reason: String) -> [String: String] {
+    func environment(
+        id: String,
+        openedAt: String,
+        outcome: String,
+        rule: String?,
+        extractDate: ExtractDate?,
+        reason: String
+    ) -> [String: String] {
         [
-            "AAFD_INCIDENT_ID": id, "AAFD_INCIDENT_OPENED_AT": openedAt, "AAFD_OUTCOME": outcome, "AAFD_RULE": rule ?? "",
+            "AAFD_INCIDENT_ID": id, "AAFD_INCIDENT_OPENED_AT": openedAt, "AAFD_OUTCOME": outcome,
+            "AAFD_RULE": rule ?? "",
             "AAFD_EXTRACT_DATE": extractDate?.iso ?? "", "AAFD_REASON": reason, "AAFD_COMMUNE": commune,
         ]
     }
@@ -33,15 +41,23 @@ struct Alert {
             return
         }
         let env = environment(
-            id: String(incident.id), openedAt: incident.openedAt, outcome: incident.outcome, rule: incident.rule,
-            extractDate: incident.extractDate, reason: incident.reason)
+            id: String(incident.id),
+            openedAt: incident.openedAt,
+            outcome: incident.outcome,
+            rule: incident.rule,
+            extractDate: incident.extractDate,
+            reason: incident.reason
+        )
         let status = Spawn.shell(command, environment: env, timeout: 60)
         if status == 0 {
             try? store.markAlerted(incident.id)
             logger.notice("alert command ran", metadata: ["incident.id": "\(incident.id)"])
         } else {
             // Not marked: the next run tries the alert again (the incident is still open).
-            logger.error("alert command failed", metadata: ["incident.id": "\(incident.id)", "alert.status": "\(status.map(String.init) ?? "killed")"])
+            logger.error(
+                "alert command failed",
+                metadata: ["incident.id": "\(incident.id)", "alert.status": "\(status.map(String.init) ?? "killed")"]
+            )
         }
     }
 
@@ -50,7 +66,15 @@ struct Alert {
         guard let command else { return }
         _ = Spawn.shell(
             command,
-            environment: environment(id: "", openedAt: Timestamp.string(now()), outcome: outcome, rule: nil, extractDate: nil, reason: reason),
-            timeout: 60)
+            environment: environment(
+                id: "",
+                openedAt: Timestamp.string(now()),
+                outcome: outcome,
+                rule: nil,
+                extractDate: nil,
+                reason: reason
+            ),
+            timeout: 60
+        )
     }
 }

@@ -23,7 +23,8 @@ struct CheckConfigCommand: ParsableCommand {
         help: """
             Also connect to the SFTP server: verify the pinned host key, authenticate, list remote_dir and say what a \
             run would fetch. Downloads and deletes nothing; creates no database.
-            """)
+            """
+    )
     var connect = false
 
     func run() throws {
@@ -31,17 +32,24 @@ struct CheckConfigCommand: ParsableCommand {
         var problems: [String] = []
         for (what, folder) in [
             ("[directory] database folder", (configuration.databasePath as NSString).deletingLastPathComponent),
-            ("[directory] state_dir", configuration.stateDirectory), ("[directory] spool", configuration.spoolDirectory),
+            ("[directory] state_dir", configuration.stateDirectory),
+            ("[directory] spool", configuration.spoolDirectory),
         ] {
             if let problem = CheckConfigCommand.writable(folder) { problems.append("\(what) \(folder): \(problem)") }
-            do { try PathTrust.check(folder, .folder, what: what) } catch let refusal as PathTrust.Refusal { problems.append(refusal.message) }
+            do { try PathTrust.check(folder, .folder, what: what) } catch let refusal as PathTrust.Refusal {
+                problems.append(refusal.message)
+            }
         }
         // R18: what aafd would open must be its own and private.
         let db = configuration.databasePath
-        for (path, what) in [(db, "the database"), (db + "-wal", "the database's WAL"), (db + "-shm", "the database's shared memory file"),
-            (configuration.lockPath, "the lock file")]
-        {
-            do { try PathTrust.check(path, .privateFile, what: what) } catch let refusal as PathTrust.Refusal { problems.append(refusal.message) }
+        for (path, what) in [
+            (db, "the database"), (db + "-wal", "the database's WAL"),
+            (db + "-shm", "the database's shared memory file"),
+            (configuration.lockPath, "the lock file"),
+        ] {
+            do { try PathTrust.check(path, .privateFile, what: what) } catch let refusal as PathTrust.Refusal {
+                problems.append(refusal.message)
+            }
         }
         if let textfile = configuration.metricsTextfile {
             let folder = (textfile as NSString).deletingLastPathComponent
@@ -60,7 +68,9 @@ struct CheckConfigCommand: ParsableCommand {
                     return hosts.contains { names.contains($0) || $0.hasPrefix("|1|") }
                 }
                 if !pinned {
-                    problems.append("[sftp] known_hosts \(sftp.knownHosts) has no entry for \(names.last!); pin the académie's host key (Docs/operations.md)")
+                    problems.append(
+                        "[sftp] known_hosts \(sftp.knownHosts) has no entry for \(names.last!); pin the académie's host key (Docs/operations.md)"
+                    )
                 }
             } else {
                 problems.append("[sftp] known_hosts \(sftp.knownHosts) cannot be read")
@@ -69,10 +79,15 @@ struct CheckConfigCommand: ParsableCommand {
             print("note: no [sftp] section: only `aafd import --from-dir` can run")
         }
         guard problems.isEmpty else {
-            throw CommandFailure(.config, "\(options.config): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
+            throw CommandFailure(
+                .config,
+                "\(options.config): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  ")
+            )
         }
         print("\(options.config): OK")
-        if let sftp = configuration.sftp, !sftp.deleteAfterDownload { print("warning: " + SFTPSettings.keepRemoteWarning) }
+        if let sftp = configuration.sftp, !sftp.deleteAfterDownload {
+            print("warning: " + SFTPSettings.keepRemoteWarning)
+        }
         if connect { try checkConnection(configuration) }
     }
 
@@ -82,17 +97,26 @@ struct CheckConfigCommand: ParsableCommand {
             throw CommandFailure(.config, "\(options.config): --connect needs an [sftp] section")
         }
         // The directory only if it exists already: it says what was imported and what deletions are owed.
-        let store = FileManager.default.fileExists(atPath: configuration.databasePath) ? try openStore(configuration) : nil
+        let store =
+            FileManager.default.fileExists(atPath: configuration.databasePath) ? try openStore(configuration) : nil
         let spool = try openSpool(configuration)
         var quiet = options.logger(configuration)
         quiet.logLevel = .warning
         let report: FetchReport
         do {
-            report = try Fetcher(settings: sftp, spool: spool, store: store, logger: quiet, now: configuration.importSettings.now).fetch(dryRun: true)
+            report = try Fetcher(
+                settings: sftp,
+                spool: spool,
+                store: store,
+                logger: quiet,
+                now: configuration.importSettings.now
+            ).fetch(dryRun: true)
         } catch let error as TransferError {
             throw CommandFailure(error.status, error.message)
         }
-        print("connected to \(sftp.host):\(sftp.port); host key \(report.hostKeyFingerprint ?? "?") matches \(sftp.knownHosts) (R17)")
+        print(
+            "connected to \(sftp.host):\(sftp.port); host key \(report.hostKeyFingerprint ?? "?") matches \(sftp.knownHosts) (R17)"
+        )
         print("authenticated as \(sftp.user) with \(sftp.privateKey) (R16); listed \(sftp.remoteDirectory)")
         print(FetchText.render(report))
     }

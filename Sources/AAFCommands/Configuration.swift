@@ -4,7 +4,6 @@ import AAFParser
 import AAFPipeline
 import AAFPolicy
 import AAFTransfer
-import AAFPolicy
 import Foundation
 import TOMLKit
 
@@ -47,12 +46,15 @@ public struct Configuration: Sendable {
     static let schema: [String: Set<String>] = [
         "directory": ["database", "state_dir", "spool"],
         "sftp": [
-            "host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_dir", "delete_after_download",
+            "host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_dir",
+            "delete_after_download",
             "accepted_key_types", "max_file_mib",
             "connect_timeout_seconds", "io_timeout_seconds",
         ],
         "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
-        "retention": ["pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days",
+        "retention": [
+            "pupil_days_after_departure", "record_max_age_years", "journal_previous_years",
+            "refused_delivery_working_days",
             "erasure_wait_seconds",
         ],
         "log": ["level"],
@@ -71,12 +73,19 @@ public struct Configuration: Sendable {
             throw CommandFailure(.config, refusal.message)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(.config, "cannot read the configuration file \(path); pass --config PATH or create it from Config/aafd.example.toml")
+            throw CommandFailure(
+                .config,
+                "cannot read the configuration file \(path); pass --config PATH or create it from Config/aafd.example.toml"
+            )
         }
         // Relative paths in the file are relative to the file's folder, whatever the working directory (cron runs
         // from $HOME, systemd from /).
         let absolute = URL(fileURLWithPath: path).standardizedFileURL
-        return try parse(String(decoding: data, as: UTF8.self), source: path, baseDirectory: absolute.deletingLastPathComponent().path)
+        return try parse(
+            String(decoding: data, as: UTF8.self),
+            source: path,
+            baseDirectory: absolute.deletingLastPathComponent().path
+        )
     }
 
     /// Refuses, with exit 78 and the line, the table headers that make TOMLKit's parser (toml++) abort the process
@@ -85,9 +94,15 @@ public struct Configuration: Sendable {
     static func precheck(_ text: String, source: String) throws {
         // On bytes, not Characters: a combining mark after `[` would otherwise hide the bracket in one grapheme.
         var inMultiline = false
-        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), open = UInt8(ascii: "["), hash = UInt8(ascii: "#")
-        let dq = UInt8(ascii: "\""), sq = UInt8(ascii: "'")
-        for (index, raw) in Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        let space = UInt8(ascii: " ")
+        let tab = UInt8(ascii: "\t")
+        let open = UInt8(ascii: "[")
+        let hash = UInt8(ascii: "#")
+        let dq = UInt8(ascii: "\"")
+        let sq = UInt8(ascii: "'")
+        for (index, raw) in Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .enumerated()
+        {
             let line = raw.drop(while: { $0 == space || $0 == tab })
             // Only the code before a comment can open or close a multi-line string (`# """` does not).
             var code = line[...]
@@ -108,7 +123,7 @@ public struct Configuration: Sendable {
             var triples = 0
             var i = code.startIndex
             while code.endIndex - i >= 3 {
-                if (code[i] == dq || code[i] == sq), code[i + 1] == code[i], code[i + 2] == code[i] {
+                if code[i] == dq || code[i] == sq, code[i + 1] == code[i], code[i + 2] == code[i] {
                     triples += 1
                     i += 3
                 } else {
@@ -121,45 +136,66 @@ public struct Configuration: Sendable {
             if rest.first == open { rest = rest.dropFirst() }
             rest = rest.drop(while: { $0 == space || $0 == tab })
             guard let next = rest.first else {
-                throw CommandFailure(.config, "\(source):\(index + 1): a table header is not closed; see Config/aafd.example.toml")
-            }
-            let bare = (next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5A) || (next >= 0x61 && next <= 0x7A)
-            guard bare || next == UInt8(ascii: "_") || next == UInt8(ascii: "-") || next == dq || next == sq || next == UInt8(ascii: "]") else {
                 throw CommandFailure(
-                    .config, "\(source):\(index + 1): a table name must start with a letter, a digit, '_', '-' or a quote; see Config/aafd.example.toml")
+                    .config,
+                    "\(source):\(index + 1): a table header is not closed; see Config/aafd.example.toml"
+                )
+            }
+            let bare =
+                (next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5A) || (next >= 0x61 && next <= 0x7A)
+            guard
+                bare || next == UInt8(ascii: "_") || next == UInt8(ascii: "-") || next == dq || next == sq
+                    || next == UInt8(ascii: "]")
+            else {
+                throw CommandFailure(
+                    .config,
+                    "\(source):\(index + 1): a table name must start with a letter, a digit, '_', '-' or a quote; see Config/aafd.example.toml"
+                )
             }
         }
     }
 
     /// Resolves a path from the configuration: absolute as given, relative against `base`.
     static func resolve(_ path: String, against base: String) -> String {
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base).appendingPathComponent(path)
+        let url =
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: base).appendingPathComponent(path)
         return url.standardizedFileURL.path
     }
 
     /// Parses TOML text; `source` names it in errors; relative paths are resolved against `baseDirectory`
     /// (default: the working directory, for configurations built in memory).
-    public static func parse(_ text: String, source: String, baseDirectory: String = FileManager.default.currentDirectoryPath) throws -> Configuration {
+    public static func parse(
+        _ text: String,
+        source: String,
+        baseDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws -> Configuration {
         try precheck(text, source: source)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw CommandFailure(
-                .config, "\(source):\(error.source.begin.line):\(error.source.begin.column): invalid TOML: \(error.description)")
+                .config,
+                "\(source):\(error.source.begin.line):\(error.source.begin.column): invalid TOML: \(error.description)"
+            )
         } catch {
             throw CommandFailure(.config, "\(source): invalid TOML")
         }
         let reader = Reader(table: table, source: source, base: baseDirectory)
         try reader.checkKeys()
         guard let database = try reader.string("directory", "database"), !database.isEmpty else {
-            throw CommandFailure(.config, "\(source): [directory] database is required (the SQLite file, e.g. /var/lib/aafd/aafd.sqlite3)")
+            throw CommandFailure(
+                .config,
+                "\(source): [directory] database is required (the SQLite file, e.g. /var/lib/aafd/aafd.sqlite3)"
+            )
         }
         let databaseURL = URL(fileURLWithPath: resolve(database, against: baseDirectory))
         var config = Configuration(
             databasePath: databaseURL.path,
-            stateDirectory: try reader.path("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path)
-        config.spoolDirectory = try reader.path("directory", "spool")
+            stateDirectory: try reader.path("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path
+        )
+        config.spoolDirectory =
+            try reader.path("directory", "spool")
             ?? (config.stateDirectory as NSString).appendingPathComponent("spool")
         if table["sftp"] != nil {
             config.sftp = try reader.sftp()
@@ -171,11 +207,15 @@ public struct Configuration: Sendable {
             config.importSettings.departureGuard.maximumPercent = percent
         }
         if let people = try reader.int("import", "departure_guard_minimum") {
-            guard people >= 0 else { throw CommandFailure(.config, "\(source): [import] departure_guard_minimum must be 0 or more") }
+            guard people >= 0 else {
+                throw CommandFailure(.config, "\(source): [import] departure_guard_minimum must be 0 or more")
+            }
             config.importSettings.departureGuard.maximumPeople = people
         }
         if let kib = try reader.int("import", "chunk_size_kib") {
-            guard (4...1024).contains(kib) else { throw CommandFailure(.config, "\(source): [import] chunk_size_kib must be between 4 and 1024") }
+            guard (4...1024).contains(kib) else {
+                throw CommandFailure(.config, "\(source): [import] chunk_size_kib must be between 4 and 1024")
+            }
             config.importSettings.chunkSize = kib * 1024
         }
         if let bytes = try reader.int("import", "max_value_bytes") {
@@ -187,7 +227,10 @@ public struct Configuration: Sendable {
         // Retention delays may be shortened, never lengthened beyond the convention's.
         if let days = try reader.int("retention", "pupil_days_after_departure") {
             guard (0...365).contains(days) else {
-                throw CommandFailure(.config, "\(source): [retention] pupil_days_after_departure must be between 0 and 365 (unset: end of the civil year)")
+                throw CommandFailure(
+                    .config,
+                    "\(source): [retention] pupil_days_after_departure must be between 0 and 365 (unset: end of the civil year)"
+                )
             }
             config.importSettings.retention.pupilDaysAfterDeparture = days
         }
@@ -205,14 +248,18 @@ public struct Configuration: Sendable {
             if let value = try reader.int("retention", key) {
                 guard (key == "record_max_age_years" ? 1 : 0)...maximum ~= value else {
                     throw CommandFailure(
-                        .config, "\(source): [retention] \(key) must be at most \(maximum), the convention's limit (\(rule)); shorter is allowed")
+                        .config,
+                        "\(source): [retention] \(key) must be at most \(maximum), the convention's limit (\(rule)); shorter is allowed"
+                    )
                 }
                 config.importSettings.retention[keyPath: path] = value
             }
         }
         if let time = try reader.string("schedule", "time") {
             let parts = time.split(separator: ":")
-            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m) else {
+            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h),
+                (0...59).contains(m)
+            else {
                 throw CommandFailure(.config, "\(source): [schedule] time must be HH:MM, e.g. \"06:30\"")
             }
             config.schedule.hour = h
@@ -220,16 +267,23 @@ public struct Configuration: Sendable {
         }
         if let zone = try reader.string("schedule", "timezone") {
             guard let tz = TimeZone(identifier: zone) else {
-                throw CommandFailure(.config, "\(source): [schedule] timezone \(zone) is not a known time zone (e.g. Europe/Paris)")
+                throw CommandFailure(
+                    .config,
+                    "\(source): [schedule] timezone \(zone) is not a known time zone (e.g. Europe/Paris)"
+                )
             }
             config.schedule.timeZone = tz
         }
         if let minutes = try reader.int("schedule", "retry_minutes") {
-            guard (1...720).contains(minutes) else { throw CommandFailure(.config, "\(source): [schedule] retry_minutes must be between 1 and 720") }
+            guard (1...720).contains(minutes) else {
+                throw CommandFailure(.config, "\(source): [schedule] retry_minutes must be between 1 and 720")
+            }
             config.schedule.retryMinutes = minutes
         }
         if let hours = try reader.int("schedule", "give_up_after_hours") {
-            guard (1...23).contains(hours) else { throw CommandFailure(.config, "\(source): [schedule] give_up_after_hours must be between 1 and 23") }
+            guard (1...23).contains(hours) else {
+                throw CommandFailure(.config, "\(source): [schedule] give_up_after_hours must be between 1 and 23")
+            }
             config.schedule.giveUpAfterHours = hours
         }
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
@@ -245,7 +299,10 @@ public struct Configuration: Sendable {
         config.publisher = try reader.string("convention", "publisher") ?? config.publisher
         if let level = try reader.string("log", "level") {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
-                throw CommandFailure(.config, "\(source): [log] level must be one of trace, debug, info, notice, warning, error, critical")
+                throw CommandFailure(
+                    .config,
+                    "\(source): [log] level must be one of trace, debug, info, notice, warning, error, critical"
+                )
             }
             config.logLevel = level
         }
@@ -275,7 +332,10 @@ public struct Configuration: Sendable {
                     throw CommandFailure(.config, "\(source): \(key) must be a section ([\(key)])")
                 }
                 for sub in section.keys where !allowed.contains(sub) {
-                    throw CommandFailure(.config, "\(source): unknown key \(sub) in [\(key)]; see Config/aafd.example.toml")
+                    throw CommandFailure(
+                        .config,
+                        "\(source): unknown key \(sub) in [\(key)]; see Config/aafd.example.toml"
+                    )
                 }
             }
         }
@@ -289,10 +349,16 @@ public struct Configuration: Sendable {
                 return v
             }
             var s = SFTPSettings(
-                host: try required("host"), user: try required("user"), privateKey: Configuration.resolve(try required("private_key"), against: base),
-                knownHosts: Configuration.resolve(try required("known_hosts"), against: base), remoteDirectory: try required("remote_dir"))
+                host: try required("host"),
+                user: try required("user"),
+                privateKey: Configuration.resolve(try required("private_key"), against: base),
+                knownHosts: Configuration.resolve(try required("known_hosts"), against: base),
+                remoteDirectory: try required("remote_dir")
+            )
             if let port = try int("sftp", "port") {
-                guard (1...65535).contains(port) else { throw CommandFailure(.config, "\(source): [sftp] port must be between 1 and 65535") }
+                guard (1...65535).contains(port) else {
+                    throw CommandFailure(.config, "\(source): [sftp] port must be between 1 and 65535")
+                }
                 s.port = port
             }
             s.passphraseFile = try path("sftp", "passphrase_file")
@@ -306,20 +372,31 @@ public struct Configuration: Sendable {
                 for item in array {
                     guard let t = item.string, SFTPSettings.keyTypes.contains(t) else {
                         throw CommandFailure(
-                            .config, "\(source): [sftp] accepted_key_types may hold \(SFTPSettings.keyTypes.sorted().map { "\"\($0)\"" }.joined(separator: ", ")) only")
+                            .config,
+                            "\(source): [sftp] accepted_key_types may hold \(SFTPSettings.keyTypes.sorted().map { "\"\($0)\"" }.joined(separator: ", ")) only"
+                        )
                     }
                     types.insert(t)
                 }
-                guard !types.isEmpty else { throw CommandFailure(.config, "\(source): [sftp] accepted_key_types must not be empty") }
+                guard !types.isEmpty else {
+                    throw CommandFailure(.config, "\(source): [sftp] accepted_key_types must not be empty")
+                }
                 s.acceptedKeyTypes = types
             }
             if let mib = try int("sftp", "max_file_mib") {
-                guard (1...16384).contains(mib) else { throw CommandFailure(.config, "\(source): [sftp] max_file_mib must be between 1 and 16384") }
+                guard (1...16384).contains(mib) else {
+                    throw CommandFailure(.config, "\(source): [sftp] max_file_mib must be between 1 and 16384")
+                }
                 s.maxFileMiB = mib
             }
-            for (key, path) in [("connect_timeout_seconds", \SFTPSettings.connectTimeoutSeconds), ("io_timeout_seconds", \.ioTimeoutSeconds)] {
+            for (key, path) in [
+                ("connect_timeout_seconds", \SFTPSettings.connectTimeoutSeconds),
+                ("io_timeout_seconds", \.ioTimeoutSeconds),
+            ] {
                 if let t = try int("sftp", key) {
-                    guard (1...3600).contains(t) else { throw CommandFailure(.config, "\(source): [sftp] \(key) must be between 1 and 3600") }
+                    guard (1...3600).contains(t) else {
+                        throw CommandFailure(.config, "\(source): [sftp] \(key) must be between 1 and 3600")
+                    }
                     s[keyPath: path] = t
                 }
             }

@@ -52,7 +52,10 @@ struct DaemonCommand: ParsableCommand {
                     state.nextRun = min(state.nextRun, configuration.schedule.next(after: Date()))
                     logger.notice("configuration reloaded")
                 } catch {
-                    logger.error("configuration reload failed; keeping the previous one", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "configuration reload failed; keeping the previous one",
+                        metadata: ["error": "\(error)"]
+                    )
                 }
                 notifier.send("STATUS=\(state.statusLine(configuration))")
             }
@@ -84,7 +87,11 @@ struct DaemonCommand: ParsableCommand {
 
     /// One scheduled attempt; returns when to run next.
     private func cycle(
-        _ configuration: Configuration, logger: Logger, state: inout DaemonState, stop: @escaping @Sendable () -> Bool, heartbeat: Heartbeat
+        _ configuration: Configuration,
+        logger: Logger,
+        state: inout DaemonState,
+        stop: @escaping @Sendable () -> Bool,
+        heartbeat: Heartbeat
     ) -> Date {
         let now = Date()
         let schedule = configuration.schedule

@@ -26,7 +26,9 @@ struct HistoryCommand: ParsableCommand {
         }
         if entries.isEmpty { print("no import yet") }
         for e in entries {
-            print("\(e.finishedAt)  \(e.outcome.rawValue)\(e.dryRun ? " (dry run)" : "")  \(e.mode?.rawValue ?? "-") \(e.extractDate?.iso ?? "-")  \(e.durationMilliseconds) ms")
+            print(
+                "\(e.finishedAt)  \(e.outcome.rawValue)\(e.dryRun ? " (dry run)" : "")  \(e.mode?.rawValue ?? "-") \(e.extractDate?.iso ?? "-")  \(e.durationMilliseconds) ms"
+            )
             if let reason = e.reason { print("    \(reason)") }
         }
     }

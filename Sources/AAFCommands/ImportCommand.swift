@@ -23,7 +23,10 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("from-dir"), help: "Folder holding one delivery's files (no SFTP).")
     var fromDirectory: String?
 
-    @Flag(name: .customLong("accept-departures"), help: "Accept departures beyond the mass-departure threshold (R21) for this run.")
+    @Flag(
+        name: .customLong("accept-departures"),
+        help: "Accept departures beyond the mass-departure threshold (R21) for this run."
+    )
     var acceptDepartures = false
 
     @Flag(name: .customLong("dry-run"), help: "Parse and reconcile, print what would change, commit nothing.")
@@ -43,7 +46,12 @@ struct ImportCommand: ParsableCommand {
         let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun, shouldStop: stop)
         var outcome: RunOutcome
         if let fromDirectory {
-            outcome = cycle.importFolder(fromDirectory, importOptions, show: { try? show($0) }, showFailure: { if output.json { try? show($0) } })
+            outcome = cycle.importFolder(
+                fromDirectory,
+                importOptions,
+                show: { try? show($0) },
+                showFailure: { if output.json { try? show($0) } }
+            )
         } else {
             outcome = cycle.fetchAndImport(importOptions, show: { try? show($0) })
         }
@@ -68,8 +76,10 @@ struct ImportCommand: ParsableCommand {
 struct FetchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
-        abstract: "Download every complete, not yet imported delivery from the SFTP server into the spool; import nothing.",
-        discussion: "Exit 0 something downloaded; 69 server unreachable or nothing new; 77 host key or key refused; 78 configuration."
+        abstract:
+            "Download every complete, not yet imported delivery from the SFTP server into the spool; import nothing.",
+        discussion:
+            "Exit 0 something downloaded; 69 server unreachable or nothing new; 77 host key or key refused; 78 configuration."
     )
 
     @OptionGroup var options: GlobalOptions
@@ -84,7 +94,13 @@ struct FetchCommand: ParsableCommand {
         let store = try openStore(configuration)
         let spool = try openSpool(configuration)
         let report: FetchReport
-        let fetcher = Fetcher(settings: sftp, spool: spool, store: store, logger: options.logger(configuration), now: configuration.importSettings.now)
+        let fetcher = Fetcher(
+            settings: sftp,
+            spool: spool,
+            store: store,
+            logger: options.logger(configuration),
+            now: configuration.importSettings.now
+        )
         do {
             report = try fetcher.fetch()
         } catch let error as TransferError {
@@ -93,7 +109,13 @@ struct FetchCommand: ParsableCommand {
         }
         print(FetchText.render(report))
         if !report.owedDeletions.isEmpty {
-            throw CommandFailure(.remoteNotDeleted, RunCycle.owedMessage(report.owedDeletions, host: sftp.host).replacingOccurrences(of: "imported, but", with: "downloaded, but"))
+            throw CommandFailure(
+                .remoteNotDeleted,
+                RunCycle.owedMessage(report.owedDeletions, host: sftp.host).replacingOccurrences(
+                    of: "imported, but",
+                    with: "downloaded, but"
+                )
+            )
         }
         if report.downloaded.isEmpty {
             throw CommandFailure(.unavailable, "no new complete delivery on \(sftp.host):\(sftp.remoteDirectory) yet")

@@ -53,7 +53,12 @@ struct PersonShowCommand: ParsableCommand {
         for (table, tableRows) in rows.tables.sorted(by: { $0.key < $1.key }) {
             print("  stored in \(table): \(tableRows.count) row\(tableRows.count == 1 ? "" : "s")")
             for row in tableRows {
-                print("    " + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "NULL")" }.joined(separator: " "))
+                print(
+                    "    "
+                        + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "NULL")" }.joined(
+                            separator: " "
+                        )
+                )
             }
         }
     }
@@ -98,8 +103,13 @@ struct PersonReport: Encodable {
     var storedRows: [String: [[String: String?]]]
 
     enum CodingKeys: String, CodingKey {
-        case jointure, category, attributes, links, firstSeen = "first_seen"
-        case updatedOn = "updated_on", departedOn = "departed_on", purgeDue = "purge_due", consents, storedRows = "stored_rows"
+        case jointure, category, attributes, links
+        case firstSeen = "first_seen"
+        case updatedOn = "updated_on"
+        case departedOn = "departed_on"
+        case purgeDue = "purge_due"
+        case consents
+        case storedRows = "stored_rows"
     }
 
     init(_ p: PersonDetails, consents: [Consent], storedRows: [String: [[String: String?]]]) {
@@ -109,7 +119,9 @@ struct PersonReport: Encodable {
         attributes = gathered.mapValues { values in
             values.count == 1 ? .single(values[0]) : .list(values)
         }
-        for (name, values) in gathered where AttributeCatalog.multiValued.contains(name) { attributes[name] = .list(values) }
+        for (name, values) in gathered where AttributeCatalog.multiValued.contains(name) {
+            attributes[name] = .list(values)
+        }
         jointure = p.jointure
         category = p.category.rawValue
         var links = Links(structures: p.structures, classes: p.classes, groups: p.groups)
@@ -139,7 +151,12 @@ struct AbsentPersonReport: Encodable {
     var consents: [Consent]
     var storedRows: [String: [[String: String?]]]
 
-    enum CodingKeys: String, CodingKey { case jointure, inDirectory = "in_directory", consents, storedRows = "stored_rows" }
+    enum CodingKeys: String, CodingKey {
+        case jointure
+        case inDirectory = "in_directory"
+        case consents
+        case storedRows = "stored_rows"
+    }
 
     init(jointure: String, consents: [Consent], storedRows: [String: [[String: String?]]]) {
         self.jointure = jointure
@@ -153,13 +170,25 @@ enum PersonText {
     static func render(_ p: PersonDetails) -> String {
         var lines = ["\(p.category.rawValue) \(p.jointure)"]
         for a in p.attributes { lines.append("  \(a.name): \(a.values.joined(separator: " | "))") }
-        lines.append("  schools: " + p.structures.map { "\($0.jointure) (\($0.uai ?? "not in directory"))" }.joined(separator: ", "))
-        if !p.classes.isEmpty { lines.append("  classes: " + p.classes.map { "\($0.code) \($0.label)" }.joined(separator: ", ")) }
-        if !p.groups.isEmpty { lines.append("  groups: " + p.groups.map { "\($0.code) \($0.label)" }.joined(separator: ", ")) }
+        lines.append(
+            "  schools: "
+                + p.structures.map { "\($0.jointure) (\($0.uai ?? "not in directory"))" }.joined(separator: ", ")
+        )
+        if !p.classes.isEmpty {
+            lines.append("  classes: " + p.classes.map { "\($0.code) \($0.label)" }.joined(separator: ", "))
+        }
+        if !p.groups.isEmpty {
+            lines.append("  groups: " + p.groups.map { "\($0.code) \($0.label)" }.joined(separator: ", "))
+        }
         if !p.guardians.isEmpty { lines.append("  guardians: " + p.guardians.map(\.jointure).joined(separator: ", ")) }
         if !p.pupils.isEmpty { lines.append("  pupils: " + p.pupils.map(\.jointure).joined(separator: ", ")) }
         if !p.functions.isEmpty {
-            lines.append("  functions: " + p.functions.map { "\($0.structure) \($0.functionCode ?? "-") \($0.positionLabel ?? "-")" }.joined(separator: ", "))
+            lines.append(
+                "  functions: "
+                    + p.functions.map { "\($0.structure) \($0.functionCode ?? "-") \($0.positionLabel ?? "-")" }.joined(
+                        separator: ", "
+                    )
+            )
         }
         if !p.directs.isEmpty { lines.append("  directs: " + p.directs.map(\.jointure).joined(separator: ", ")) }
         lines.append("  first seen \(p.firstSeen?.iso ?? "-"), updated \(p.updatedOn?.iso ?? "-")")

@@ -20,7 +20,9 @@ enum FetchText {
         }
         if r.owedSettled > 0 { lines.append("  \(r.owedSettled) remote deletions owed by earlier runs done (R10)") }
         if !r.owedDeletions.isEmpty {
-            lines.append("  remote deletions still owed (R10), retried every run: " + r.owedDeletions.joined(separator: ", "))
+            lines.append(
+                "  remote deletions still owed (R10), retried every run: " + r.owedDeletions.joined(separator: ", ")
+            )
         }
         for s in r.skipped { lines.append("  skipped \(s)") }
         if !r.ignored.isEmpty { lines.append("  ignored (not delivery files): " + r.ignored.joined(separator: ", ")) }
@@ -35,28 +37,48 @@ enum ReportText {
         let what = report.dryRun ? "Dry run (nothing committed) of" : "Imported"
         lines.append(
             "\(what) the \(report.mode?.rawValue ?? "?") delivery of \(report.extractDate?.iso ?? "?"): "
-                + "\(report.files) files, \(report.bytes) bytes, \(report.durationMilliseconds) ms")
+                + "\(report.files) files, \(report.bytes) bytes, \(report.durationMilliseconds) ms"
+        )
         lines.append("  category     records   added updated unchanged departed reactivated")
         for category in AAFCategory.importOrder {
             let c = report.counts[category] ?? CategoryCounts()
             lines.append(
-                "  " + [category.reportKey.padded(10), "\(c.records)".leftPadded(9), "\(c.added)".leftPadded(7),
-                    "\(c.updated)".leftPadded(7), "\(c.unchanged)".leftPadded(9), "\(c.departed)".leftPadded(8),
-                    "\(c.reactivated)".leftPadded(11)].joined(separator: " "))
+                "  "
+                    + [
+                        category.reportKey.padded(10), "\(c.records)".leftPadded(9), "\(c.added)".leftPadded(7),
+                        "\(c.updated)".leftPadded(7), "\(c.unchanged)".leftPadded(9), "\(c.departed)".leftPadded(8),
+                        "\(c.reactivated)".leftPadded(11),
+                    ].joined(separator: " ")
+            )
         }
         if let g = report.counts[.guardian], g.notStoredUnreferenced + g.deletedUnreferenced > 0 {
-            lines.append("  guardians no pupil references (R4): \(g.notStoredUnreferenced) not stored, \(g.deletedUnreferenced) deleted")
+            lines.append(
+                "  guardians no pupil references (R4): \(g.notStoredUnreferenced) not stored, \(g.deletedUnreferenced) deleted"
+            )
         }
         if !report.droppedAttributes.isEmpty {
-            lines.append("  attributes dropped (R1): " + report.droppedAttributes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            lines.append(
+                "  attributes dropped (R1): "
+                    + report.droppedAttributes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(
+                        separator: ", "
+                    )
+            )
         }
         if !report.skippedLinks.isEmpty {
-            lines.append("  unreadable link values: " + report.skippedLinks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            lines.append(
+                "  unreadable link values: "
+                    + report.skippedLinks.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(
+                        separator: ", "
+                    )
+            )
         }
         if !report.repeatedAttributes.isEmpty {
             lines.append(
                 "  repeated attributes, first kept: "
-                    + report.repeatedAttributes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+                    + report.repeatedAttributes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(
+                        separator: ", "
+                    )
+            )
         }
         if report.normalisedApostrophes > 0 {
             lines.append("  literal &apos; turned into ': \(report.normalisedApostrophes)")
@@ -70,5 +92,7 @@ enum ReportText {
 
 extension String {
     func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
 }

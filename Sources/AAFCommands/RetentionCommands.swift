@@ -27,11 +27,15 @@ struct PurgeCommand: ParsableCommand {
         let configuration = try options.load()
         let date: ExtractDate
         if let asOf {
-            guard let d = ExtractDate(iso: asOf) else { throw CommandFailure(.config, "--as-of must be a date, YYYY-MM-DD") }
+            guard let d = ExtractDate(iso: asOf) else {
+                throw CommandFailure(.config, "--as-of must be a date, YYYY-MM-DD")
+            }
             // A future date deletes what the rules still protect today: a preview only.
             guard d <= configuration.today || dryRun else {
                 throw CommandFailure(
-                    .config, "--as-of \(d.iso) is after today (\(configuration.today.iso)): a future date is a preview; add --dry-run")
+                    .config,
+                    "--as-of \(d.iso) is after today (\(configuration.today.iso)): a future date is a preview; add --dry-run"
+                )
             }
             date = d
         } else {
@@ -41,15 +45,25 @@ struct PurgeCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store = try openStore(configuration)
         let spool = try? Spool(root: configuration.spoolDirectory)
-        let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: options.logger(configuration))
-            .run(asOf: date, executedAt: Timestamp.string(configuration.importSettings.now()), dryRun: dryRun)
+        let result = try Purger(
+            store: store,
+            spool: spool,
+            policy: configuration.importSettings.retention,
+            logger: options.logger(configuration)
+        )
+        .run(asOf: date, executedAt: Timestamp.string(configuration.importSettings.now()), dryRun: dryRun)
         if output.json {
             try printJSON(PurgeReport(asOf: date, dryRun: dryRun, counts: result.counts, total: result.total))
             return
         }
-        print("\(dryRun ? "Would purge" : "Purged") as of \(date.iso): \(result.total == 0 ? "nothing" : PurgeText.summary(result))")
+        print(
+            "\(dryRun ? "Would purge" : "Purged") as of \(date.iso): \(result.total == 0 ? "nothing" : PurgeText.summary(result))"
+        )
         for (rule, counts) in result.counts.sorted(by: { $0.key < $1.key }) {
-            print("  \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            print(
+                "  \(rule): "
+                    + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            )
         }
         if !dryRun {
             try settleErasure(result.erasureComplete, configuration, store, options, done: "purged")
@@ -60,7 +74,13 @@ struct PurgeCommand: ParsableCommand {
 /// After an administrator's deletion (a purge, a consent revocation), R12: done only once the values are gone from
 /// the database files; otherwise an incident and exit 75, completed by the next run. A completed erasure closes
 /// a pending-erasure incident.
-func settleErasure(_ erased: Bool, _ configuration: Configuration, _ store: DirectoryStore, _ options: GlobalOptions, done: String) throws {
+func settleErasure(
+    _ erased: Bool,
+    _ configuration: Configuration,
+    _ store: DirectoryStore,
+    _ options: GlobalOptions,
+    done: String
+) throws {
     let outcome = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
         .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
     if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
@@ -72,7 +92,11 @@ struct PurgeReport: Encodable {
     var dryRun: Bool
     var counts: [String: [String: Int]]
     var total: Int
-    enum CodingKeys: String, CodingKey { case asOf = "as_of", dryRun = "dry_run", counts, total }
+    enum CodingKeys: String, CodingKey {
+        case asOf = "as_of"
+        case dryRun = "dry_run"
+        case counts, total
+    }
 }
 
 /// `certificate --json`: the parties, the period, the deletion records and the chain's verification (R13).
@@ -118,7 +142,10 @@ struct CertificateCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "First day deletions were executed (YYYY-MM-DD).") var from: String?
     @Option(help: "Last day deletions were executed (YYYY-MM-DD).") var to: String?
-    @Option(name: .customLong("check-head"), help: "A chain head printed by an earlier certificate; it must still be on the chain.")
+    @Option(
+        name: .customLong("check-head"),
+        help: "A chain head printed by an earlier certificate; it must still be on the chain."
+    )
     var checkHeads: [String] = []
     @OptionGroup var output: OutputOptions
 
@@ -126,7 +153,9 @@ struct CertificateCommand: ParsableCommand {
         let configuration = try options.load()
         func date(_ text: String?, _ name: String) throws -> ExtractDate? {
             guard let text else { return nil }
-            guard let d = ExtractDate(iso: text) else { throw CommandFailure(.config, "--\(name) must be a date, YYYY-MM-DD") }
+            guard let d = ExtractDate(iso: text) else {
+                throw CommandFailure(.config, "--\(name) must be a date, YYYY-MM-DD")
+            }
             return d
         }
         let start = try date(from, "from")
@@ -140,13 +169,27 @@ struct CertificateCommand: ParsableCommand {
         for r in records {
             for (k, v) in r.counts { totals[r.rule, default: [:]][k, default: 0] += v }
         }
-        let period = "deletions executed from \(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
+        let period =
+            "deletions executed from \(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
         if output.json {
             try printJSON(
                 CertificateReport(
-                    parties: .init(commune: configuration.commune, academy: configuration.academy, publisher: configuration.publisher),
-                    period: .init(from: start, to: end), records: records, totals: totals,
-                    chain: .init(verified: verification.ok, records: verification.records, head: verification.head, problems: verification.problems)))
+                    parties: .init(
+                        commune: configuration.commune,
+                        academy: configuration.academy,
+                        publisher: configuration.publisher
+                    ),
+                    period: .init(from: start, to: end),
+                    records: records,
+                    totals: totals,
+                    chain: .init(
+                        verified: verification.ok,
+                        records: verification.records,
+                        head: verification.head,
+                        problems: verification.problems
+                    )
+                )
+            )
         } else {
             print("CERTIFICAT DE SUPPRESSION / CERTIFICATE OF DELETION (convention ENT1D, art. 6.3)")
             print("Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)")
@@ -154,18 +197,30 @@ struct CertificateCommand: ParsableCommand {
             print("Personal data deleted under the convention's retention rules, counts only:")
             if records.isEmpty { print("  no deletion in this period") }
             for r in records {
-                print("  executed \(r.executedAt.prefix(10)) (rules as of \(r.purgedOn.iso))  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"
-                    + (r.erased ? "" : "  ERASURE PENDING: a reader held the database; completed on the next run (R12)"))
+                print(
+                    "  executed \(r.executedAt.prefix(10)) (rules as of \(r.purgedOn.iso))  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"
+                        + (r.erased
+                            ? "" : "  ERASURE PENDING: a reader held the database; completed on the next run (R12)")
+                )
             }
             for (rule, counts) in totals.sorted(by: { $0.key < $1.key }) {
-                print("Total \(rule): " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+                print(
+                    "Total \(rule): "
+                        + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                )
             }
-            print("Chain of deletion records: " + (verification.ok ? "verified (\(verification.records) records)" : "NOT VERIFIED"))
+            print(
+                "Chain of deletion records: "
+                    + (verification.ok ? "verified (\(verification.records) records)" : "NOT VERIFIED")
+            )
             print("Chain head: \(verification.head) (keep it; the next certificate checks it with --check-head)")
             for p in verification.problems { print("  \(p)") }
         }
         guard verification.ok else {
-            throw CommandFailure(.dataError, "the chain of deletion records does not verify: " + verification.problems.joined(separator: "; "))
+            throw CommandFailure(
+                .dataError,
+                "the chain of deletion records does not verify: " + verification.problems.joined(separator: "; ")
+            )
         }
     }
 }
@@ -192,20 +247,31 @@ struct ConsentCommand: ParsableCommand {
         }
 
         func validate() throws {
-            guard field == DirectoryStore.homeAddressField else { throw ValidationError("--field must be home-address") }
-            guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who records it") }
+            guard field == DirectoryStore.homeAddressField else {
+                throw ValidationError("--field must be home-address")
+            }
+            guard !by.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("--by must name who records it")
+            }
         }
     }
 
     struct Grant: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a consent; the next import stores the address.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a consent; the next import stores the address."
+        )
         @OptionGroup var options: GlobalOptions
         @OptionGroup var consent: FieldOptions
 
         func run() throws {
             try consent.withStore(options) { store, at in
                 do {
-                    try store.grantConsent(jointure: consent.jointure, field: consent.field, recordedBy: consent.by, at: at)
+                    try store.grantConsent(
+                        jointure: consent.jointure,
+                        field: consent.field,
+                        recordedBy: consent.by,
+                        at: at
+                    )
                 } catch let error as StoreError {
                     throw CommandFailure(.noInput, error.message)
                 }
@@ -215,7 +281,9 @@ struct ConsentCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a consent; the stored address is erased at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a consent; the stored address is erased at once."
+        )
         @OptionGroup var options: GlobalOptions
         @OptionGroup var consent: FieldOptions
 
@@ -223,14 +291,23 @@ struct ConsentCommand: ParsableCommand {
             var existed = false
             do {
                 try consent.withStore(options) { store, at in
-                    existed = try store.revokeConsent(jointure: consent.jointure, field: consent.field, recordedBy: consent.by, at: at)
+                    existed = try store.revokeConsent(
+                        jointure: consent.jointure,
+                        field: consent.field,
+                        recordedBy: consent.by,
+                        at: at
+                    )
                 }
             } catch is ErasurePending {
                 // Revoked and journaled, but a reader kept the old address in the database files (R12).
                 let configuration = try options.load()
                 try settleErasure(false, configuration, try openStore(configuration), options, done: "revoked")
             }
-            print(existed ? "consent revoked; the stored home address was erased" : "no such consent; nothing stored (revocation journaled)")
+            print(
+                existed
+                    ? "consent revoked; the stored home address was erased"
+                    : "no such consent; nothing stored (revocation journaled)"
+            )
         }
     }
 
@@ -242,7 +319,11 @@ struct ConsentCommand: ParsableCommand {
         func run() throws {
             let configuration = try options.load()
             guard let store = try openStoreForReading(configuration) else {
-                if output.json { try printJSON([Consent]()) } else { print("no consent recorded (\(noDatabaseYet(configuration)))") }
+                if output.json {
+                    try printJSON([Consent]())
+                } else {
+                    print("no consent recorded (\(noDatabaseYet(configuration)))")
+                }
                 return
             }
             let consents = try store.consents()

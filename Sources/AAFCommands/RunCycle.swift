@@ -59,7 +59,12 @@ final class RunCycle {
     let shouldStop: @Sendable () -> Bool
     var print: (String) -> Void = { Swift.print($0) }
 
-    init(configuration: Configuration, store: DirectoryStore, logger: Logger, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+    init(
+        configuration: Configuration,
+        store: DirectoryStore,
+        logger: Logger,
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
@@ -93,8 +98,13 @@ final class RunCycle {
             var fetched: FetchReport?
             var transferFailure: TransferError?
             let fetcher = Fetcher(
-                settings: sftp, spool: spool, store: store, logger: logger, shouldStop: shouldStop,
-                now: configuration.importSettings.now)
+                settings: sftp,
+                spool: spool,
+                store: store,
+                logger: logger,
+                shouldStop: shouldStop,
+                now: configuration.importSettings.now
+            )
             do {
                 fetcher.progress = { TerminalProgress.shared.show("downloading: \($0 / 1_048_576) MiB") }
                 let report = try fetcher.fetch(dryRun: options.dryRun)
@@ -111,8 +121,13 @@ final class RunCycle {
             }
             // Deliveries downloaded earlier (a cut run) are imported even when the server cannot be reached now.
             // A dry run previews them (nothing committed, the spool untouched) and downloaded nothing.
-            let results = try SpoolImporter(spool: spool, importer: try importer(), today: configuration.today, logger: logger)
-                .run(options: options)
+            let results = try SpoolImporter(
+                spool: spool,
+                importer: try importer(),
+                today: configuration.today,
+                logger: logger
+            )
+            .run(options: options)
             var outcome = RunOutcome(kind: .imported, status: .ok)
             outcome.bytesDownloaded = (fetched ?? fetcher.partial).bytes
             outcome.owedDeletions = try store.owedRemoteDeletions().map(\.name)
@@ -137,7 +152,8 @@ final class RunCycle {
                 stopped.owedDeletions = outcome.owedDeletions
                 stopped.owedSettled = outcome.owedSettled
                 stopped.bytesDownloaded = outcome.bytesDownloaded
-                stopped.message = interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
+                stopped.message =
+                    interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
                 return stopped
             }
             if let first = refused.first {
@@ -145,7 +161,9 @@ final class RunCycle {
                 outcome.status = .dataError
                 outcome.rule = first.report.rule
                 outcome.extractDate = first.report.extractDate
-                outcome.message = first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : "") + importedNote
+                outcome.message =
+                    first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : "")
+                    + importedNote
                 return outcome
             }
             if let transferFailure {
@@ -154,7 +172,9 @@ final class RunCycle {
                 failed.owedDeletions = outcome.owedDeletions
                 failed.bytesDownloaded = outcome.bytesDownloaded
                 if !outcome.reports.isEmpty {
-                    failed.message = (failed.message ?? "") + "; imported \(RunCycle.deliveries(outcome.reports.count)) already in the spool"
+                    failed.message =
+                        (failed.message ?? "")
+                        + "; imported \(RunCycle.deliveries(outcome.reports.count)) already in the spool"
                 }
                 return failed
             }
@@ -164,9 +184,12 @@ final class RunCycle {
             if results.isEmpty {
                 let skipped = fetched?.skipped ?? []
                 var nothing = RunOutcome(
-                    kind: .nothingNew, status: .unavailable,
-                    message: "no new delivery on \(sftp.host):\(sftp.remoteDirectory) yet" + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")),
-                    rule: "R20")
+                    kind: .nothingNew,
+                    status: .unavailable,
+                    message: "no new delivery on \(sftp.host):\(sftp.remoteDirectory) yet"
+                        + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")),
+                    rule: "R20"
+                )
                 nothing.owedDeletions = outcome.owedDeletions
                 nothing.owedSettled = outcome.owedSettled
                 return nothing
@@ -185,13 +208,19 @@ final class RunCycle {
     /// The message of a run that imported while the server kept its copies (R10). File names only.
     static func owedMessage(_ names: [String], host: String) -> String {
         let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
-        return "imported, but \(host) refused to delete \(names.count) downloaded file\(names.count == 1 ? "" : "s") (\(shown)): "
+        return
+            "imported, but \(host) refused to delete \(names.count) downloaded file\(names.count == 1 ? "" : "s") (\(shown)): "
             + "annexe 4 wants them destroyed once downloaded (R10). Tell the académie; aafd retries the deletion on every run "
             + "(`aafd status` lists what is owed)"
     }
 
     /// Imports one local folder.
-    func importFolder(_ folder: String, _ given: ImportOptions, show: (ImportReport) -> Void, showFailure: (ImportReport) -> Void) -> RunOutcome {
+    func importFolder(
+        _ folder: String,
+        _ given: ImportOptions,
+        show: (ImportReport) -> Void,
+        showFailure: (ImportReport) -> Void
+    ) -> RunOutcome {
         var options = given
         options.progress = { TerminalProgress.shared.show("importing: \($0) records") }
         defer { TerminalProgress.shared.clear() }
@@ -223,18 +252,30 @@ final class RunCycle {
     static func outcome(of failure: ImportFailure) -> RunOutcome {
         let extractDate = failure.report.extractDate
         switch failure.kind {
-        case .stopped: return RunOutcome(kind: .stopped, status: .ok, message: failure.description, extractDate: extractDate)
+        case .stopped:
+            return RunOutcome(kind: .stopped, status: .ok, message: failure.description, extractDate: extractDate)
         case .refused:
-            return RunOutcome(kind: .refused, status: .dataError, message: failure.description, rule: failure.report.rule, extractDate: extractDate)
-        case .failed: return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: extractDate)
-        case .storage: return RunOutcome(kind: .failed, status: .ioError, message: failure.description, extractDate: extractDate)
+            return RunOutcome(
+                kind: .refused,
+                status: .dataError,
+                message: failure.description,
+                rule: failure.report.rule,
+                extractDate: extractDate
+            )
+        case .failed:
+            return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: extractDate)
+        case .storage:
+            return RunOutcome(kind: .failed, status: .ioError, message: failure.description, extractDate: extractDate)
         }
     }
 
     /// The outcome of a failed transfer: the one mapping from transfer failures to kinds, rules and exit statuses.
     static func outcome(of error: TransferError) -> RunOutcome {
-        let kind: RunOutcome.Kind = [.hostKey, .authentication, .keyFile].contains(error.code) ? .denied : (error.code == .local ? .failed : .unavailable)
-        let rule: String? = error.code == .hostKey ? "R17" : ([.authentication, .keyFile].contains(error.code) ? "R16" : nil)
+        let kind: RunOutcome.Kind =
+            [.hostKey, .authentication, .keyFile].contains(error.code)
+            ? .denied : (error.code == .local ? .failed : .unavailable)
+        let rule: String? =
+            error.code == .hostKey ? "R17" : ([.authentication, .keyFile].contains(error.code) ? "R16" : nil)
         return RunOutcome(kind: kind, status: error.status, message: error.message, rule: rule)
     }
 
@@ -246,7 +287,11 @@ final class RunCycle {
         } catch let refusal as PathTrust.Refusal {
             return RunOutcome(kind: .denied, status: .config, message: refusal.message, rule: "R18")
         } catch let failure as CommandFailure {
-            return RunOutcome(kind: failure.status == .config ? .denied : .failed, status: failure.status, message: failure.message)
+            return RunOutcome(
+                kind: failure.status == .config ? .denied : .failed,
+                status: failure.status,
+                message: failure.message
+            )
         } catch is CancellationError {
             return RunOutcome(kind: .stopped, status: .ok, message: "stopped before the end; nothing was imported")
         } catch {
@@ -269,31 +314,60 @@ final class RunCycle {
             if !outcome.owedDeletions.isEmpty {
                 // R10: the server keeps copies it should have destroyed; the commune must tell the académie.
                 let (incident, isNew) = try store.raiseIncident(
-                    outcome: RunOutcome.remoteDeletionOutcome, rule: "R10", extractDate: nil,
-                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: configuration.sftp?.host ?? "the server"), at: now)
-                if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
+                    outcome: RunOutcome.remoteDeletionOutcome,
+                    rule: "R10",
+                    extractDate: nil,
+                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: configuration.sftp?.host ?? "the server"),
+                    at: now
+                )
+                if isNew {
+                    logger.error(
+                        "incident opened",
+                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+                    )
+                }
                 if !incident.alerted { alert(incident) }
-            } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped, outcome.kind != .unavailable,
+            } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped,
+                outcome.kind != .unavailable,
                 outcome.kind != .denied
             {
                 // The run reached the server and owes nothing any more.
                 try store.closeIncident(at: now)
-                logger.notice("incident closed: every owed remote deletion is done (R10)", metadata: ["incident.id": "\(open!.id)"])
+                logger.notice(
+                    "incident closed: every owed remote deletion is done (R10)",
+                    metadata: ["incident.id": "\(open!.id)"]
+                )
             }
             if outcome.kind != .imported, outcome.isIncident || forceIncident {
                 let (incident, isNew) = try store.raiseIncident(
-                    outcome: outcome.kind.rawValue, rule: outcome.rule, extractDate: outcome.extractDate,
-                    reason: outcome.message ?? outcome.kind.rawValue, at: now)
-                if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
+                    outcome: outcome.kind.rawValue,
+                    rule: outcome.rule,
+                    extractDate: outcome.extractDate,
+                    reason: outcome.message ?? outcome.kind.rawValue,
+                    at: now
+                )
+                if isNew {
+                    logger.error(
+                        "incident opened",
+                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+                    )
+                }
                 if !incident.alerted { alert(incident) }
             }
             var erased = true
             if outcome.kind != .stopped, !shouldStop() {
                 let spool = try? Spool(root: configuration.spoolDirectory)
                 // The purge ends with the erasure of everything deleted so far, this run's import included (R12).
-                let result = try Purger(store: store, spool: spool, policy: configuration.importSettings.retention, logger: logger)
-                    .run(asOf: configuration.today, executedAt: now, dryRun: false)
-                if result.total > 0 { FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8)) }
+                let result = try Purger(
+                    store: store,
+                    spool: spool,
+                    policy: configuration.importSettings.retention,
+                    logger: logger
+                )
+                .run(asOf: configuration.today, executedAt: now, dryRun: false)
+                if result.total > 0 {
+                    FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8))
+                }
                 erased = result.erasureComplete
             } else {
                 erased = try store.pendingErasures() == 0 && !outcome.reports.contains(where: \.erasurePending)
@@ -315,8 +389,18 @@ final class RunCycle {
             if !erased {
                 let message = RunCycle.erasureMessage
                 let (incident, isNew) = try store.raiseIncident(
-                    outcome: RunOutcome.erasurePendingOutcome, rule: "R12", extractDate: nil, reason: message, at: now)
-                if isNew { logger.error("incident opened", metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]) }
+                    outcome: RunOutcome.erasurePendingOutcome,
+                    rule: "R12",
+                    extractDate: nil,
+                    reason: message,
+                    at: now
+                )
+                if isNew {
+                    logger.error(
+                        "incident opened",
+                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+                    )
+                }
                 if !incident.alerted { alert(incident) }
                 if outcome.status == .ok {
                     outcome.status = .tempFail
@@ -324,7 +408,10 @@ final class RunCycle {
                 }
             } else if let open, open.outcome == RunOutcome.erasurePendingOutcome {
                 try store.closeIncident(at: now)
-                logger.notice("incident closed: the pending erasure is complete (R12)", metadata: ["incident.id": "\(open.id)"])
+                logger.notice(
+                    "incident closed: the pending erasure is complete (R12)",
+                    metadata: ["incident.id": "\(open.id)"]
+                )
             }
         } catch {
             logger.error("erasure check failed", metadata: ["error": "\(error)"])
@@ -334,8 +421,8 @@ final class RunCycle {
 
     static let erasureMessage =
         "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
-            + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
-            + "Find the reader (fuser or lsof on the database) if this repeats"
+        + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
+        + "Find the reader (fuser or lsof on the database) if this repeats"
 
     /// Runs `[alert] command` once for this incident (R19); not marked alerted when it fails, so the next run
     /// tries again.

@@ -26,7 +26,10 @@ public final class RunLock {
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw CommandFailure(.ioError, "cannot open the lock file \(path) (errno \(errno)); check [directory] state_dir and its owner")
+            throw CommandFailure(
+                .ioError,
+                "cannot open the lock file \(path) (errno \(errno)); check [directory] state_dir and its owner"
+            )
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             Glibc.close(fd)
@@ -44,14 +47,22 @@ public final class RunLock {
     public static func ensureDirectory(_ directory: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw CommandFailure(.ioError, "\(directory) exists and is not a directory") }
+            guard isDirectory.boolValue else {
+                throw CommandFailure(.ioError, "\(directory) exists and is not a directory")
+            }
             return
         }
         do {
             try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
-            throw CommandFailure(.ioError, "cannot create \(directory); create it (mode 0700) or fix [directory] database / state_dir")
+            throw CommandFailure(
+                .ioError,
+                "cannot create \(directory); create it (mode 0700) or fix [directory] database / state_dir"
+            )
         }
     }
 }

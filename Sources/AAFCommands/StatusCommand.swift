@@ -38,20 +38,33 @@ struct StatusCommand: ParsableCommand {
         quiet.logLevel = .warning  // the preview is not an event worth a log line
         // The purge's own code, rolled back; never waits behind another run's write (unknown then).
         store.setBusyTimeout(milliseconds: 200)
-        let pending: Int? = try? Purger(store: store, spool: nil, policy: configuration.importSettings.retention, logger: quiet)
-            .run(asOf: configuration.today, executedAt: "", dryRun: true).total
+        let pending: Int? = try? Purger(
+            store: store,
+            spool: nil,
+            policy: configuration.importSettings.retention,
+            logger: quiet
+        )
+        .run(asOf: configuration.today, executedAt: "", dryRun: true).total
         store.setBusyTimeout(milliseconds: 5000)
         if output.json {
             try printJSON(
                 StatusReport(
                     directory: counts,
                     lastImport: .init(
-                        outcome: last?.outcome, extractDate: last?.extractDate, finishedAt: last?.finishedAt,
-                        reason: last?.reason),
+                        outcome: last?.outcome,
+                        extractDate: last?.extractDate,
+                        finishedAt: last?.finishedAt,
+                        reason: last?.reason
+                    ),
                     lastSuccess: .init(extractDate: success?.extractDate, finishedAt: success?.finishedAt),
-                    incident: incident.map(StatusReport.OpenIncident.init), nextRun: Timestamp.string(nextRun),
-                    pendingPurges: pending, remoteDeletionsOwed: owed,
-                    warnings: warnings, database: configuration.databasePath))
+                    incident: incident.map(StatusReport.OpenIncident.init),
+                    nextRun: Timestamp.string(nextRun),
+                    pendingPurges: pending,
+                    remoteDeletionsOwed: owed,
+                    warnings: warnings,
+                    database: configuration.databasePath
+                )
+            )
             return
         }
         print("aafd directory \(configuration.databasePath)")
@@ -61,22 +74,36 @@ struct StatusCommand: ParsableCommand {
             print("  last success: none yet")
         }
         if let last {
-            print("  last attempt: \(last.outcome.rawValue), delivery of \(last.extractDate?.iso ?? "?"), finished \(last.finishedAt)")
+            print(
+                "  last attempt: \(last.outcome.rawValue), delivery of \(last.extractDate?.iso ?? "?"), finished \(last.finishedAt)"
+            )
             if last.outcome != .imported, let reason = last.reason { print("    \(reason)") }
         }
-        print("  next scheduled run: \(Timestamp.string(nextRun)) (\(String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)) \(configuration.schedule.timeZone.identifier))")
+        print(
+            "  next scheduled run: \(Timestamp.string(nextRun)) (\(String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)) \(configuration.schedule.timeZone.identifier))"
+        )
         if let incident {
-            print("  OPEN INCIDENT since \(incident.openedAt): \(incident.outcome)\(incident.rule.map { " (\($0))" } ?? "")\(incident.extractDate.map { ", delivery of \($0.iso)" } ?? "")")
+            print(
+                "  OPEN INCIDENT since \(incident.openedAt): \(incident.outcome)\(incident.rule.map { " (\($0))" } ?? "")\(incident.extractDate.map { ", delivery of \($0.iso)" } ?? "")"
+            )
             print("    \(incident.reason)")
         } else {
             print("  incident: none")
         }
         print("  " + AAFCategory.importOrder.map { "\($0.reportKey) \(counts[$0])" }.joined(separator: ", "))
-        print("  departed, awaiting purge: \(counts.departed); purgeable today: \(pending.map(String.init) ?? "unknown (another aafd run is writing)")")
+        print(
+            "  departed, awaiting purge: \(counts.departed); purgeable today: \(pending.map(String.init) ?? "unknown (another aafd run is writing)")"
+        )
         for w in warnings { print("  WARNING: \(w)") }
         if !owed.isEmpty {
-            print("  REMOTE DELETIONS OWED (R10): \(owed.count) downloaded files the server refused to delete; retried every run")
-            for o in owed { print("    \(o.name) (delivery of \(o.extractDate.iso), since \(o.owedSince), \(o.attempts) attempts: \(o.lastError))") }
+            print(
+                "  REMOTE DELETIONS OWED (R10): \(owed.count) downloaded files the server refused to delete; retried every run"
+            )
+            for o in owed {
+                print(
+                    "    \(o.name) (delivery of \(o.extractDate.iso), since \(o.owedSince), \(o.attempts) attempts: \(o.lastError))"
+                )
+            }
         }
     }
 }
@@ -88,13 +115,21 @@ struct StatusReport: Encodable {
         @NullEncoded var extractDate: ExtractDate?
         @NullEncoded var finishedAt: String?
         @NullEncoded var reason: String?
-        enum CodingKeys: String, CodingKey { case outcome, extractDate = "extract_date", finishedAt = "finished_at", reason }
+        enum CodingKeys: String, CodingKey {
+            case outcome
+            case extractDate = "extract_date"
+            case finishedAt = "finished_at"
+            case reason
+        }
     }
 
     struct LastSuccess: Encodable {
         @NullEncoded var extractDate: ExtractDate?
         @NullEncoded var finishedAt: String?
-        enum CodingKeys: String, CodingKey { case extractDate = "extract_date", finishedAt = "finished_at" }
+        enum CodingKeys: String, CodingKey {
+            case extractDate = "extract_date"
+            case finishedAt = "finished_at"
+        }
     }
 
     struct OpenIncident: Encodable {
@@ -105,7 +140,13 @@ struct StatusReport: Encodable {
         @NullEncoded var extractDate: ExtractDate?
         var reason: String
         var alerted: Bool
-        enum CodingKeys: String, CodingKey { case id, openedAt = "opened_at", outcome, rule, extractDate = "extract_date", reason, alerted }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case openedAt = "opened_at"
+            case outcome, rule
+            case extractDate = "extract_date"
+            case reason, alerted
+        }
 
         init(_ incident: Incident) {
             id = incident.id
@@ -136,7 +177,13 @@ struct StatusReport: Encodable {
     var database: String
 
     enum CodingKeys: String, CodingKey {
-        case directory, lastImport = "last_import", lastSuccess = "last_success", incident, nextRun = "next_run"
-        case pendingPurges = "pending_purges", remoteDeletionsOwed = "remote_deletions_owed", warnings, database
+        case directory
+        case lastImport = "last_import"
+        case lastSuccess = "last_success"
+        case incident
+        case nextRun = "next_run"
+        case pendingPurges = "pending_purges"
+        case remoteDeletionsOwed = "remote_deletions_owed"
+        case warnings, database
     }
 }

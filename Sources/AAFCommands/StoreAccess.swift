@@ -27,7 +27,8 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
     } catch let error as SQLiteError where error.isStorageFailure {
         throw CommandFailure(
             .ioError,
-            "cannot open the directory database: \(error); check free space on its file system (df -h \((configuration.databasePath as NSString).deletingLastPathComponent)) and the disk; nothing was changed")
+            "cannot open the directory database: \(error); check free space on its file system (df -h \((configuration.databasePath as NSString).deletingLastPathComponent)) and the disk; nothing was changed"
+        )
     } catch {
         throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
     }
@@ -50,7 +51,9 @@ func openStoreForReading(_ configuration: Configuration, readOnly: Bool = true) 
             guard ContinuousClock.now < deadline else { throw CommandFailure(.tempFail, error.message) }
             usleep(50_000)
         } catch {
-            guard ContinuousClock.now < deadline else { throw CommandFailure(.ioError, "cannot open the directory database: \(error)") }
+            guard ContinuousClock.now < deadline else {
+                throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
+            }
             usleep(50_000)
         }
     }

@@ -53,23 +53,30 @@ public enum PathTrust {
             }
         case .privateFile, .configuration:
             guard type == S_IFREG else {
-                throw Refusal(path: path, message: "\(what) \(path) is not a regular file (a link, a FIFO or a device); refused (R18)")
+                throw Refusal(
+                    path: path,
+                    message: "\(what) \(path) is not a regular file (a link, a FIFO or a device); refused (R18)"
+                )
             }
         }
         let owners: [uid_t] = kind == .configuration ? [me, 0] : [me]
         guard owners.contains(info.st_uid) else {
             throw Refusal(
                 path: path,
-                message: "\(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(me)); refused (R18). "
-                    + "Fix: check who created it, then chown it to aafd's user, or remove it")
+                message:
+                    "\(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(me)); refused (R18). "
+                    + "Fix: check who created it, then chown it to aafd's user, or remove it"
+            )
         }
         let forbidden: mode_t = kind == .privateFile ? 0o077 : 0o022
         guard mode & forbidden == 0 else {
             let fix = kind == .privateFile ? "chmod 600" : (kind == .folder ? "chmod 700" : "chmod 600")
             throw Refusal(
                 path: path,
-                message: "\(what) \(path) has mode \(octal): \(kind == .privateFile ? "group or others may read or write it" : "group or others may write it"); "
-                    + "refused (R18). Fix: \(fix) \(path), after checking that nobody changed it")
+                message:
+                    "\(what) \(path) has mode \(octal): \(kind == .privateFile ? "group or others may read or write it" : "group or others may write it"); "
+                    + "refused (R18). Fix: \(fix) \(path), after checking that nobody changed it"
+            )
         }
     }
 }

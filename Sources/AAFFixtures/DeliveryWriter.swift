@@ -41,21 +41,28 @@ public struct DeliveryWriter {
     }
 
     private func writeCategory(
-        _ category: AAFCategory, count: Int, date: ExtractDate, folder: String, record: (Int, inout XMLBuffer) -> Void
+        _ category: AAFCategory,
+        count: Int,
+        date: ExtractDate,
+        folder: String,
+        record: (Int, inout XMLBuffer) -> Void
     ) throws -> [String] {
         var names: [String] = []
         var start = 0
         var part = 0
         repeat {
             let end = min(count, start + partSize)
-            let name = "\(prefix)_\(mode.rawValue)_\(date.compact)_\(category.rawValue)_\(SyntheticDirectory.pad(part, 4)).xml"
+            let name =
+                "\(prefix)_\(mode.rawValue)_\(date.compact)_\(category.rawValue)_\(SyntheticDirectory.pad(part, 4)).xml"
             var out = try XMLBuffer(path: folder + "/" + name, crlf: category == .guardian)
             out.line("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
             out.line("<!DOCTYPE ficAlimMENESR SYSTEM \"ficAlimMENESR.dtd\">")
             out.line("<ficAlimMENESR>")
             out.line("<!-- versionAF=\"AAF-VE2407\" -->")
             out.line("<!-- degre=\"\(degre)\" -->")
-            out.line("<!-- dateGenerationExport=\"\(SyntheticDirectory.pad(date.day, 2))/\(SyntheticDirectory.pad(date.month, 2))/\(date.year)\" -->")
+            out.line(
+                "<!-- dateGenerationExport=\"\(SyntheticDirectory.pad(date.day, 2))/\(SyntheticDirectory.pad(date.month, 2))/\(date.year)\" -->"
+            )
             out.line("<!-- codeAcademieExport=\"24\" -->")
             for i in start..<end { record(i, &out) }
             out.line("</ficAlimMENESR>")
@@ -70,7 +77,9 @@ public struct DeliveryWriter {
     private func open(_ out: inout XMLBuffer, kind: String = "addRequest", category: AAFCategory, id: String) {
         out.line("<\(kind)>")
         let op = category == .structure ? "categorieStructure" : "categoriePersonne"
-        out.line("<operationalAttributes><attr name=\"\(op)\"><value>\(category.rawValue)</value></attr></operationalAttributes>")
+        out.line(
+            "<operationalAttributes><attr name=\"\(op)\"><value>\(category.rawValue)</value></attr></operationalAttributes>"
+        )
         out.line("<identifier><id>\(id)</id></identifier>")
         out.line("<attributes>")
     }
@@ -90,7 +99,8 @@ public struct DeliveryWriter {
             ("ENTStructureTypeStruct", "ECOLE ELEMENTAIRE"), ("ENTEcoleMinistereTutelle", "EDUCATION NATIONALE"),
             ("ENTEcoleSecteur", "PU"), ("ENTEcoleCirconscription", "CRETEIL 1"), ("ENTEcoleCommune", "CRETEIL"),
             ("ENTEcoleRPI", ""), ("ENTServAcAcademie", "CRETEIL"), ("ENTStructureAdresse", "1 place de l'Ecole$$$"),
-            ("ENTStructureCodePostal", "94000"), ("ENTStructureVille", "CRETEIL"), ("ENTStructureTelephone", "0140000000"),
+            ("ENTStructureCodePostal", "94000"), ("ENTStructureVille", "CRETEIL"),
+            ("ENTStructureTelephone", "0140000000"),
         ])
         out.attr("ENTStructureEmail", "ce.\(s.uai.lowercased())@ac-creteil.example")
         // Not in Annexe 3 (R1).
@@ -109,7 +119,9 @@ public struct DeliveryWriter {
         out.attr("ENTPersonNomPatro", p.surname)
         if quirks && key % 50 == 0 {
             // An undeclared HTML entity, as entcore's feeds carried (aaf-format.md §4).
-            out.raw("<attr name=\"ENTPersonNom\"><value>\(XMLBuffer.escape(p.surname))-H&eacute;l&egrave;ne</value></attr>")
+            out.raw(
+                "<attr name=\"ENTPersonNom\"><value>\(XMLBuffer.escape(p.surname))-H&eacute;l&egrave;ne</value></attr>"
+            )
         } else {
             out.attr("ENTPersonNom", p.surname)
         }
@@ -128,7 +140,12 @@ public struct DeliveryWriter {
         }
         out.attr("ENTEleveEtudesSurveillees", "N")
         out.attr("ENTEleveNiveau", p.level)
-        out.attr("ENTEleveCycle", ["PS": "cycle 1", "MS": "cycle 1", "GS": "cycle 1", "CP": "cycle 2", "CE1": "cycle 2", "CE2": "cycle 2"][p.level] ?? "cycle 3")
+        out.attr(
+            "ENTEleveCycle",
+            ["PS": "cycle 1", "MS": "cycle 1", "GS": "cycle 1", "CP": "cycle 2", "CE1": "cycle 2", "CE2": "cycle 2"][
+                p.level
+            ] ?? "cycle 3"
+        )
         out.attr("ENTEleveTypeClasse", "Classe ordinaire")
         out.attr("ENTPersonClasses", "\(p.school)$\(p.level)$\(p.level)$\(p.classCode)$\(p.classLabel)")
         out.attr("ENTPersonGroupes", key % 4 == 0 ? ["\(p.school)$G$G$LV-ANG$Anglais renforcé"] : [])
@@ -230,7 +247,9 @@ struct XMLBuffer {
         if values.isEmpty {
             raw("<attr name=\"\(name)\"><value/></attr>")
         } else {
-            raw("<attr name=\"\(name)\">" + values.map { "<value>\(XMLBuffer.escape($0))</value>" }.joined() + "</attr>")
+            raw(
+                "<attr name=\"\(name)\">" + values.map { "<value>\(XMLBuffer.escape($0))</value>" }.joined() + "</attr>"
+            )
         }
     }
 

@@ -59,8 +59,16 @@ public enum Scenario {
         }
         d.staff.removeAll { $0.jointure == leavingStaff.jointure }
         let family = SyntheticDirectory.Guardian(
-            jointure: "5999001", surname: "NOUVEAU", firstName: "Awa", title: "Mme", street: "8 rue Neuve",
-            postcode: "94000", town: "CRETEIL", mobile: "0611223344", mail: "nouveau@example.org")
+            jointure: "5999001",
+            surname: "NOUVEAU",
+            firstName: "Awa",
+            title: "Mme",
+            street: "8 rue Neuve",
+            postcode: "94000",
+            town: "CRETEIL",
+            mobile: "0611223344",
+            mail: "nouveau@example.org"
+        )
         d.guardians.append(family)
         for (k, jointure) in arrivals.enumerated() {
             var p = base.pupils[k]

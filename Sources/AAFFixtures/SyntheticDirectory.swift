@@ -56,7 +56,11 @@ public struct SyntheticDirectory: Sendable {
 
     /// Generates `pupils` pupils over `schools` schools, about 1.5 guardians per pupil (siblings share),
     /// one staff member per 12 pupils, and one guardian no pupil references (R4).
-    public static func generate(schools schoolCount: Int, pupils pupilCount: Int, seed: UInt64 = 1) -> SyntheticDirectory {
+    public static func generate(
+        schools schoolCount: Int,
+        pupils pupilCount: Int,
+        seed: UInt64 = 1
+    ) -> SyntheticDirectory {
         var rng = SplitMix64(seed: seed)
         let levels = ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"]
         var schools: [School] = []
@@ -64,9 +68,12 @@ public struct SyntheticDirectory: Sendable {
             let classes = levels.map { "\($0) \(["A", "B"][i % 2])" }
             schools.append(
                 School(
-                    jointure: String(9_100_000 + i), uai: "094\(pad(i, 4))\(letter(i))",
+                    jointure: String(9_100_000 + i),
+                    uai: "094\(pad(i, 4))\(letter(i))",
                     name: "ECOLE \(["ELEMENTAIRE", "MATERNELLE", "PRIMAIRE"][i % 3]) \(Names.surname(&rng))",
-                    classes: classes))
+                    classes: classes
+                )
+            )
         }
         var pupils: [Pupil] = []
         var guardians: [Guardian] = []
@@ -85,11 +92,17 @@ public struct SyntheticDirectory: Sendable {
                 family.append(jointure)
                 guardians.append(
                     Guardian(
-                        jointure: jointure, surname: surname, firstName: Names.firstName(&rng),
-                        title: g == 0 ? "Mme" : "M.", street: "\(rng.next() % 120 + 1) rue \(Names.street(&rng))",
-                        postcode: "94\(pad(Int(rng.next() % 1000), 3))", town: "CRETEIL",
+                        jointure: jointure,
+                        surname: surname,
+                        firstName: Names.firstName(&rng),
+                        title: g == 0 ? "Mme" : "M.",
+                        street: "\(rng.next() % 120 + 1) rue \(Names.street(&rng))",
+                        postcode: "94\(pad(Int(rng.next() % 1000), 3))",
+                        town: "CRETEIL",
                         mobile: "06\(pad(Int(rng.next() % 100_000_000), 8))",
-                        mail: "\(surname.lowercased().filter(\.isLetter)).\(jointure)@example.org"))
+                        mail: "\(surname.lowercased().filter(\.isLetter)).\(jointure)@example.org"
+                    )
+                )
             }
             let children = rng.next() % 3 == 0 ? 2 : 1
             for _ in 0..<children where i < pupilCount {
@@ -98,31 +111,56 @@ public struct SyntheticDirectory: Sendable {
                 let classLabel = school.classes[levelIndex]
                 pupils.append(
                     Pupil(
-                        jointure: String(4_100_000 + i), surname: surname, firstName: Names.firstName(&rng),
+                        jointure: String(4_100_000 + i),
+                        surname: surname,
+                        firstName: Names.firstName(&rng),
                         otherFirstNames: rng.next() % 2 == 0 ? [Names.firstName(&rng)] : [],
-                        birthDate: "\(pad(Int(rng.next() % 28) + 1, 2))/\(pad(Int(rng.next() % 12) + 1, 2))/\(2014 + levelIndex)",
-                        title: rng.next() % 2 == 0 ? "M" : "Mme", school: school.jointure,
-                        classCode: "C\(school.jointure)-\(levelIndex)", classLabel: classLabel, level: levels[levelIndex],
-                        guardians: family, ine: "\(pad(Int(rng.next() % 1_000_000_000), 9))AB"))
+                        birthDate:
+                            "\(pad(Int(rng.next() % 28) + 1, 2))/\(pad(Int(rng.next() % 12) + 1, 2))/\(2014 + levelIndex)",
+                        title: rng.next() % 2 == 0 ? "M" : "Mme",
+                        school: school.jointure,
+                        classCode: "C\(school.jointure)-\(levelIndex)",
+                        classLabel: classLabel,
+                        level: levels[levelIndex],
+                        guardians: family,
+                        ine: "\(pad(Int(rng.next() % 1_000_000_000), 9))AB"
+                    )
+                )
                 i += 1
             }
         }
         // R4: a guardian the file lists but no pupil references.
         guardians.append(
             Guardian(
-                jointure: String(nextGuardian), surname: "UNREFERENCED", firstName: "Orphan", title: "Mme",
-                street: "1 rue du Test", postcode: "94000", town: "CRETEIL", mobile: "0600000000", mail: "orphan@example.org"))
+                jointure: String(nextGuardian),
+                surname: "UNREFERENCED",
+                firstName: "Orphan",
+                title: "Mme",
+                street: "1 rue du Test",
+                postcode: "94000",
+                town: "CRETEIL",
+                mobile: "0600000000",
+                mail: "orphan@example.org"
+            )
+        )
         var staff: [Staff] = []
         let staffCount = max(schools.count, pupilCount / 12)
         for s in 0..<staffCount {
             let school = schools[s % schools.count]
             staff.append(
                 Staff(
-                    jointure: String(7_000_000 + s), surname: Names.surname(&rng), firstName: Names.firstName(&rng),
-                    birthDate: "\(pad(Int(rng.next() % 28) + 1, 2))/\(pad(Int(rng.next() % 12) + 1, 2))/19\(70 + s % 25)",
-                    title: s % 2 == 0 ? "Mme" : "M.", school: school.jointure, director: s < schools.count,
+                    jointure: String(7_000_000 + s),
+                    surname: Names.surname(&rng),
+                    firstName: Names.firstName(&rng),
+                    birthDate:
+                        "\(pad(Int(rng.next() % 28) + 1, 2))/\(pad(Int(rng.next() % 12) + 1, 2))/19\(70 + s % 25)",
+                    title: s % 2 == 0 ? "Mme" : "M.",
+                    school: school.jointure,
+                    director: s < schools.count,
                     homeStreet: "\(s + 3) avenue \(Names.street(&rng))",
-                    mail: "staff.\(s)@ac-creteil.example"))
+                    mail: "staff.\(s)@ac-creteil.example"
+                )
+            )
         }
         return SyntheticDirectory(schools: schools, pupils: pupils, guardians: guardians, staff: staff)
     }
@@ -151,7 +189,9 @@ public struct SplitMix64: Sendable {
 }
 
 enum Names {
-    static let syllables = ["ba", "ro", "mi", "lu", "ta", "ne", "vo", "ri", "sa", "do", "ke", "li", "mo", "za", "fe", "gu"]
+    static let syllables = [
+        "ba", "ro", "mi", "lu", "ta", "ne", "vo", "ri", "sa", "do", "ke", "li", "mo", "za", "fe", "gu",
+    ]
     static let firsts = [
         "Lina", "Noah", "Jade", "Adam", "Léa", "Hugo", "Inès", "Louis", "Chloé", "Gabriel", "Zoé", "Raphaël",
         "Anaïs", "Maël", "Nour", "Élise", "Sacha", "Yanis", "Maëlys", "Timéo",

@@ -8,7 +8,8 @@ public enum AAFVocabulary {
 
     public static let attributeNames: Set<String> = [
         // LDAP-style names of the AAF.
-        "categoriePersonne", "categorieStructure", "categorieMef", "categorieMatiere", "sn", "givenName", "personalTitle",
+        "categoriePersonne", "categorieStructure", "categorieMef", "categorieMatiere", "sn", "givenName",
+        "personalTitle",
         "mail", "telephoneNumber", "homePhone", "mobile", "street", "postalCode", "postOfficeBox", "l",
         "facsimileTelephoneNumber", "PersEducNatPresenceDevantEleves",
         // ENT* names, first and second degree.
@@ -16,21 +17,27 @@ public enum AAFVocabulary {
         "ENTAuxEnsDisciplinesPoste", "ENTAuxEnsGroupes", "ENTAuxEnsGroupesMatieres", "ENTAuxEnsMEF",
         "ENTAuxEnsMatiereEnseignEtab", "ENTEcoleCirconscription", "ENTEcoleCodeMinistereTutelle", "ENTEcoleCommune",
         "ENTEcoleMinistereTutelle", "ENTEcoleRPI", "ENTEcoleSecteur", "ENTEleveAdresseRel", "ENTEleveAutoriteParentale",
-        "ENTEleveBoursier", "ENTEleveClasses", "ENTEleveCodeEnseignements", "ENTEleveCycle", "ENTEleveDateEntreeClasses",
+        "ENTEleveBoursier", "ENTEleveClasses", "ENTEleveCodeEnseignements", "ENTEleveCycle",
+        "ENTEleveDateEntreeClasses",
         "ENTEleveDateEntreeStructRattach", "ENTEleveDateSortieClasses", "ENTEleveDateSortieStructRattach",
         "ENTEleveEnseignements", "ENTEleveEtudesSurveillees", "ENTEleveFiliere", "ENTEleveGarderieMatin",
         "ENTEleveGarderieSoir", "ENTEleveGroupes", "ENTEleveINE", "ENTEleveLibelleMEF", "ENTEleveMEF", "ENTEleveMere",
         "ENTEleveNivFormation", "ENTEleveNiveau", "ENTEleveParents", "ENTElevePere", "ENTElevePersRelEleve",
-        "ENTElevePersRelEleve1", "ENTElevePersRelEleve2", "ENTEleveQualitePersRelEleve1", "ENTEleveQualitePersRelEleve2",
+        "ENTElevePersRelEleve1", "ENTElevePersRelEleve2", "ENTEleveQualitePersRelEleve1",
+        "ENTEleveQualitePersRelEleve2",
         "ENTEleveRegime", "ENTEleveRestaurantScolaire", "ENTEleveStatutEleve", "ENTEleveStructRattachId",
         "ENTEleveTransport", "ENTEleveTypeClasse", "ENTEnsFonctionDir", "ENTEnsFonctionDirDate", "ENTEnsSpecialites",
         "ENTEtablissementBassin", "ENTEtablissementCodeMinistereTutelle", "ENTEtablissementContrat",
-        "ENTEtablissementMinistereTutelle", "ENTEtablissementStructRattachFctl", "ENTEtablissementUAI", "ENTLibelleMatiere",
+        "ENTEtablissementMinistereTutelle", "ENTEtablissementStructRattachFctl", "ENTEtablissementUAI",
+        "ENTLibelleMatiere",
         "ENTLibelleMef", "ENTMEFRattach", "ENTMEFSTAT11", "ENTMatJointure", "ENTMefJointure", "ENTPersRelEleveEleve",
         "ENTPersRelEleveTelMobile", "ENTPersRelEleveTelPro", "ENTPersonAdresse", "ENTPersonAdresseDiffusion",
-        "ENTPersonAutresPrenoms", "ENTPersonCategorieEnseignant", "ENTPersonCategorieEnseignantDate", "ENTPersonCivilite",
-        "ENTPersonClasses", "ENTPersonCodePostal", "ENTPersonDateNaissance", "ENTPersonFonctions", "ENTPersonFonctionsDate",
-        "ENTPersonGroupes", "ENTPersonJointure", "ENTPersonMail", "ENTPersonMobileSMS", "ENTPersonNom", "ENTPersonNomPatro",
+        "ENTPersonAutresPrenoms", "ENTPersonCategorieEnseignant", "ENTPersonCategorieEnseignantDate",
+        "ENTPersonCivilite",
+        "ENTPersonClasses", "ENTPersonCodePostal", "ENTPersonDateNaissance", "ENTPersonFonctions",
+        "ENTPersonFonctionsDate",
+        "ENTPersonGroupes", "ENTPersonJointure", "ENTPersonMail", "ENTPersonMobileSMS", "ENTPersonNom",
+        "ENTPersonNomPatro",
         "ENTPersonPays", "ENTPersonPrenom", "ENTPersonStructRattach", "ENTPersonStructRattachDate", "ENTPersonTelPerso",
         "ENTPersonVille", "ENTServAcAcademie", "ENTServAcCodeAcademie", "ENTStructureAdresse", "ENTStructureClasses",
         "ENTStructureCodeTypeStruct", "ENTStructureGroupes", "ENTStructureJointure", "ENTStructureMailSI",
@@ -38,7 +45,8 @@ public enum AAFVocabulary {
     ]
 
     public static let elementNames: Set<String> = [
-        "ficAlimMENESR", "addRequest", "modifyRequest", "deleteRequest", "identifier", "id", "attributes", "attr", "value",
+        "ficAlimMENESR", "addRequest", "modifyRequest", "deleteRequest", "identifier", "id", "attributes", "attr",
+        "value",
         "modifications", "modification", "operationalAttributes",
     ]
 
@@ -48,6 +56,7 @@ public enum AAFVocabulary {
 
     /// `name` if aafd knows it, else ``unknownName``.
     public static func reportable(_ name: String) -> String {
-        attributeNames.contains(name) || elementNames.contains(name) || categoryValues.contains(name) ? name : unknownName
+        attributeNames.contains(name) || elementNames.contains(name) || categoryValues.contains(name)
+            ? name : unknownName
     }
 }

@@ -50,7 +50,13 @@ public struct StaffFunction: Sendable, Hashable, Encodable {
     @NullEncoded public var positionCode: String?
     @NullEncoded public var positionLabel: String?
 
-    public init(structure: String, functionCode: String?, functionLabel: String?, positionCode: String?, positionLabel: String?) {
+    public init(
+        structure: String,
+        functionCode: String?,
+        functionLabel: String?,
+        positionCode: String?,
+        positionLabel: String?
+    ) {
         self.structure = structure
         self.functionCode = functionCode
         self.functionLabel = functionLabel

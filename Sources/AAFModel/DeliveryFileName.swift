@@ -41,7 +41,8 @@ public struct DeliveryFileName: Sendable, Hashable, Comparable, CustomStringConv
     public static func isSafe(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= maximumLength, !name.hasPrefix(".") else { return false }
         return name.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F
+                || b == 0x2D
         }
     }
 

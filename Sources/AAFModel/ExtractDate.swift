@@ -30,7 +30,8 @@ public struct ExtractDate: Sendable, Hashable, Comparable, Codable, CustomString
     public init?(iso text: some StringProtocol) {
         let b = Array(text.utf8)
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-            let y = ExtractDate.number(b[0..<4]), let m = ExtractDate.number(b[5..<7]), let d = ExtractDate.number(b[8..<10])
+            let y = ExtractDate.number(b[0..<4]), let m = ExtractDate.number(b[5..<7]),
+            let d = ExtractDate.number(b[8..<10])
         else { return nil }
         self.init(year: y, month: m, day: d)
     }
@@ -40,7 +41,8 @@ public struct ExtractDate: Sendable, Hashable, Comparable, Codable, CustomString
         let b = Array(text.utf8).drop(while: { $0 == 0x20 })
         let t = Array(b.reversed().drop(while: { $0 == 0x20 }).reversed())
         guard t.count == 10, t[2] == UInt8(ascii: "/"), t[5] == UInt8(ascii: "/"),
-            let d = ExtractDate.number(t[0..<2]), let m = ExtractDate.number(t[3..<5]), let y = ExtractDate.number(t[6..<10])
+            let d = ExtractDate.number(t[0..<2]), let m = ExtractDate.number(t[3..<5]),
+            let y = ExtractDate.number(t[6..<10])
         else { return nil }
         self.init(year: y, month: m, day: d)
     }
@@ -104,7 +106,9 @@ public struct ExtractDate: Sendable, Hashable, Comparable, Codable, CustomString
     public var firstDayOfNextYear: ExtractDate { ExtractDate.firstOfJanuary(year + 1) }
 
     /// The same day `years` years later (29 February becomes 28 February in a common year).
-    public func addingYears(_ years: Int) -> ExtractDate { ExtractDate(computedYear: year + years, month: month, day: day) }
+    public func addingYears(_ years: Int) -> ExtractDate {
+        ExtractDate(computedYear: year + years, month: month, day: day)
+    }
 
     public static func < (lhs: ExtractDate, rhs: ExtractDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
@@ -113,7 +117,9 @@ public struct ExtractDate: Sendable, Hashable, Comparable, Codable, CustomString
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = ExtractDate(iso: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a YYYY-MM-DD date"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a YYYY-MM-DD date")
+            )
         }
         self = date
     }

@@ -52,7 +52,10 @@ public struct DeliveryCounts: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         for category in AAFCategory.importOrder {
-            if let counts = try container.decodeIfPresent(CategoryCounts.self, forKey: Key(stringValue: category.reportKey)) {
+            if let counts = try container.decodeIfPresent(
+                CategoryCounts.self,
+                forKey: Key(stringValue: category.reportKey)
+            ) {
                 byCategory[category] = counts
             }
         }

@@ -13,7 +13,10 @@ public struct PurgePlan: Sendable, Hashable {
     public var journalBefore: ExtractDate
 
     public init(
-        asOf: ExtractDate, departedBefore: ExtractDate, departedOnOrBefore: ExtractDate?, receivedOnOrBefore: ExtractDate,
+        asOf: ExtractDate,
+        departedBefore: ExtractDate,
+        departedOnOrBefore: ExtractDate?,
+        receivedOnOrBefore: ExtractDate,
         journalBefore: ExtractDate
     ) {
         self.asOf = asOf
@@ -23,4 +26,3 @@ public struct PurgePlan: Sendable, Hashable {
         self.journalBefore = journalBefore
     }
 }
-

@@ -40,7 +40,13 @@ public struct AAFRecord: Sendable, Hashable {
     }
 
     public init(kind: RequestKind, category: AAFCategory, jointure: String, attributes: [AAFAttribute], line: Int) {
-        self.init(kind: kind, category: category, jointure: jointure, encoded: AttributeCoding.encode(attributes), line: line)
+        self.init(
+            kind: kind,
+            category: category,
+            jointure: jointure,
+            encoded: AttributeCoding.encode(attributes),
+            line: line
+        )
     }
 
     /// The attributes with at least one value, decoded, in file order.

@@ -1,8 +1,9 @@
+import AAFModel
+internal import CLibXML2
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import AAFModel
-internal import CLibXML2
 
 /// A streaming parser for one AAF file (one part), built on libxml2's SAX2 push parser.
 ///
@@ -98,16 +99,27 @@ public final class AAFDocumentParser {
 
     private func push(_ bytes: UnsafeRawBufferPointer, terminate: Bool, onRecord: (AAFRecord) throws -> Void) throws {
         guard let handle else {
-            throw ParseError(code: .io, file: fileName, line: 0, column: 0, message: "libxml2 could not create a parser")
+            throw ParseError(
+                code: .io,
+                file: fileName,
+                line: 0,
+                column: 0,
+                message: "libxml2 could not create a parser"
+            )
         }
         precondition(!finished, "AAFDocumentParser used after finish or failure")
         // Before libxml2 sees anything: no piece of markup longer than the limit (its cost is not linear).
         guard markupGuard.scan(bytes) else {
             finished = true
             throw ParseError(
-                code: .limit, file: fileName, line: state.line, column: state.column,
-                message: "a tag, comment or declaration is longer than \(limits.maxMarkupBytes) bytes (limit maxMarkupBytes): no AAF "
-                    + "file has one; the file is refused and nothing is imported")
+                code: .limit,
+                file: fileName,
+                line: state.line,
+                column: state.column,
+                message:
+                    "a tag, comment or declaration is longer than \(limits.maxMarkupBytes) bytes (limit maxMarkupBytes): no AAF "
+                    + "file has one; the file is refused and nothing is imported"
+            )
         }
         statistics.bytes += bytes.count
         var offset = 0
@@ -127,7 +139,9 @@ public final class AAFDocumentParser {
                     finished = true
                     throw sinkError
                 }
-                if let failure = state.failure ?? (rc != 0 || handle.pointee.wellFormed == 0 ? state.genericFailure(rc) : nil) {
+                if let failure = state.failure
+                    ?? (rc != 0 || handle.pointee.wellFormed == 0 ? state.genericFailure(rc) : nil)
+                {
                     finished = true
                     statistics = state.mergedStatistics(into: statistics)
                     throw failure
@@ -154,7 +168,12 @@ extension AAFDocumentParser {
         onRecord: (AAFRecord) throws -> Void
     ) throws -> AAFDocumentParser {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        let parser = AAFDocumentParser(fileName: name, expectedCategory: expectedCategory, filter: filter, limits: limits)
+        let parser = AAFDocumentParser(
+            fileName: name,
+            expectedCategory: expectedCategory,
+            filter: filter,
+            limits: limits
+        )
         let reader = try ChunkReader(path: path, fileName: name)
         var buffer = [UInt8](repeating: 0, count: max(1, chunkSize))
         while true {

@@ -16,12 +16,24 @@ final class ChunkReader {
         self.fileName = fileName
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
-            throw ParseError(code: .io, file: fileName, line: 0, column: 0, message: "cannot open the file (errno \(errno))")
+            throw ParseError(
+                code: .io,
+                file: fileName,
+                line: 0,
+                column: 0,
+                message: "cannot open the file (errno \(errno))"
+            )
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw ParseError(code: .io, file: fileName, line: 0, column: 0, message: "not a regular file (a FIFO, a device or a folder); refused")
+            throw ParseError(
+                code: .io,
+                file: fileName,
+                line: 0,
+                column: 0,
+                message: "not a regular file (a FIFO, a device or a folder); refused"
+            )
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         self.fd = fd

@@ -50,7 +50,8 @@ struct HTMLEntityTable: @unchecked Sendable {
             let name = String(cString: cName)
             if ["amp", "lt", "gt", "quot", "apos"].contains(name) || table[name] != nil { continue }
             let content = String(Character(scalar))
-            guard let entity = xmlNewEntity(nil, cName, Int32(XML_INTERNAL_PREDEFINED_ENTITY.rawValue), nil, nil, content)
+            guard
+                let entity = xmlNewEntity(nil, cName, Int32(XML_INTERNAL_PREDEFINED_ENTITY.rawValue), nil, nil, content)
             else { continue }
             table[name] = entity
         }

@@ -32,7 +32,11 @@ struct MarkupGuard {
     init(limit: Int) { self.limit = limit }
 
     /// The first `byte` in `[from, end)`, by `memchr`.
-    private static func find(_ byte: UInt8, _ from: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
+    private static func find(
+        _ byte: UInt8,
+        _ from: UnsafePointer<UInt8>,
+        _ end: UnsafePointer<UInt8>
+    ) -> UnsafePointer<UInt8>? {
         guard from < end, let hit = memchr(from, Int32(byte), end - from) else { return nil }
         return UnsafePointer(hit.assumingMemoryBound(to: UInt8.self))
     }

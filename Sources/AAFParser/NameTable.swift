@@ -15,7 +15,9 @@ struct NameTable {
         var bytes: [UInt8]
         var name: String
         /// Decision per category (by `AAFCategory.ordinal`), computed on first use.
-        var decisions: (AttributeDecision?, AttributeDecision?, AttributeDecision?, AttributeDecision?) = (nil, nil, nil, nil)
+        var decisions: (AttributeDecision?, AttributeDecision?, AttributeDecision?, AttributeDecision?) = (
+            nil, nil, nil, nil
+        )
         var dropped = 0
         /// Whether the name is the category's jointure attribute (`ENTPersonJointure` / `ENTStructureJointure`).
         var isPersonJointure: Bool
@@ -80,9 +82,13 @@ struct NameTable {
         let name = String(decoding: buffer, as: UTF8.self)
         entries.append(
             Entry(
-                bytes: Array(buffer), name: name, isPersonJointure: name == AAFCategory.pupil.jointureAttribute,
+                bytes: Array(buffer),
+                name: name,
+                isPersonJointure: name == AAFCategory.pupil.jointureAttribute,
                 isStructureJointure: name == AAFCategory.structure.jointureAttribute,
-                isMultiValued: AttributeCatalog.multiValued.contains(name)))
+                isMultiValued: AttributeCatalog.multiValued.contains(name)
+            )
+        )
         slots[slot] = Int32(entries.count - 1)
         return entries.count - 1
     }

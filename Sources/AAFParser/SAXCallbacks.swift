@@ -1,8 +1,9 @@
+import AAFModel
+internal import CLibXML2
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import AAFModel
-internal import CLibXML2
 
 // MARK: - C callbacks
 // Non-capturing closures that recover their state from the context pointer. Errors cannot cross C frames:
@@ -57,11 +58,17 @@ private let saxElementDecl: elementDeclSAXFunc = { ctx, _, _, _ in
 
 private let saxAttributeDecl: attributeDeclSAXFunc = { ctx, _, _, _, _, _, tree in
     if let tree { xmlFreeEnumeration(tree) }
-    state(ctx).fail(.entity, "the document declares attributes (internal DTD subset); refused: an AAF file declares none")
+    state(ctx).fail(
+        .entity,
+        "the document declares attributes (internal DTD subset); refused: an AAF file declares none"
+    )
 }
 
 private let saxNotationDecl: notationDeclSAXFunc = { ctx, _, _, _ in
-    state(ctx).fail(.entity, "the document declares notations (internal DTD subset); refused: an AAF file declares none")
+    state(ctx).fail(
+        .entity,
+        "the document declares notations (internal DTD subset); refused: an AAF file declares none"
+    )
 }
 
 private let saxUnparsedEntityDecl: unparsedEntityDeclSAXFunc = { ctx, _, _, _, _ in

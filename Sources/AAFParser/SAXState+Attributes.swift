@@ -1,8 +1,9 @@
+import AAFModel
+internal import CLibXML2
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import AAFModel
-internal import CLibXML2
 
 // The attribute being read (<attr>/<modification>) and its values: allow-list, repeated names, stored form.
 extension SAXState {
@@ -16,12 +17,16 @@ extension SAXState {
                 else { continue }
                 if equals(local, "name") {
                     nameIndex = names.index(of: begin, count: end - begin)
-                    name = nameIndex.map { names.entries[$0].name }
+                    name =
+                        nameIndex.map { names.entries[$0].name }
                         ?? String(decoding: UnsafeBufferPointer(start: begin, count: end - begin), as: UTF8.self)
                 } else if element == .modification, equals(local, "operation") {
                     operation = String(decoding: UnsafeBufferPointer(start: begin, count: end - begin), as: UTF8.self)
                 } else {
-                    return fail(.structure, "unexpected XML attribute \(safeName(local)) on <\(element == .attr ? "attr" : "modification")>")
+                    return fail(
+                        .structure,
+                        "unexpected XML attribute \(safeName(local)) on <\(element == .attr ? "attr" : "modification")>"
+                    )
                 }
             }
         }
@@ -44,13 +49,18 @@ extension SAXState {
         }
         attributeCount += 1
         if attributeCount > limits.maxAttributesPerRecord {
-            return fail(.limit, "a record has more than \(limits.maxAttributesPerRecord) attributes (limit maxAttributesPerRecord)")
+            return fail(
+                .limit,
+                "a record has more than \(limits.maxAttributesPerRecord) attributes (limit maxAttributesPerRecord)"
+            )
         }
         let category = recordCategory ?? expectedCategory
         // The jointure attribute is always read, to check it against <id>.
         let isJointure: Bool
         if let category, let nameIndex {
-            isJointure = category == .structure ? names.entries[nameIndex].isStructureJointure : names.entries[nameIndex].isPersonJointure
+            isJointure =
+                category == .structure
+                ? names.entries[nameIndex].isStructureJointure : names.entries[nameIndex].isPersonJointure
         } else {
             isJointure = category.map { name == $0.jointureAttribute } ?? false
         }
@@ -133,7 +143,10 @@ extension SAXState {
         }
         blob.append(contentsOf: text)
         if blob.count > limits.maxRecordBytes {
-            return fail(.limit, "a record is larger than \(limits.maxRecordBytes) bytes (limit maxRecordBytes): no real record approaches it")
+            return fail(
+                .limit,
+                "a record is larger than \(limits.maxRecordBytes) bytes (limit maxRecordBytes): no real record approaches it"
+            )
         }
     }
 

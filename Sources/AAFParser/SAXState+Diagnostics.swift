@@ -1,8 +1,9 @@
+import AAFModel
+internal import CLibXML2
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import AAFModel
-internal import CLibXML2
 
 // Header comments, entity declarations, libxml2's errors mapped to ParseError, names fit for a report (R15).
 extension SAXState {
@@ -20,7 +21,10 @@ extension SAXState {
             guard let close = after.firstIndex(of: "\"") else { break }
             if !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isLetter || $0.isNumber }) {
                 if header.fields[String(key)] == nil, header.fields.count >= limits.maxHeaderFields {
-                    return fail(.limit, "the header comments hold more than \(limits.maxHeaderFields) keys (limit maxHeaderFields): no AAF file has as many")
+                    return fail(
+                        .limit,
+                        "the header comments hold more than \(limits.maxHeaderFields) keys (limit maxHeaderFields): no AAF file has as many"
+                    )
                 }
                 header.fields[String(key)] = String(after[..<close].prefix(128))
             }
@@ -83,9 +87,13 @@ extension SAXState {
             what = "not well-formed XML"
         }
         failure = ParseError(
-            code: kind, file: fileName, line: Int(e.line), column: Int(e.int2),
+            code: kind,
+            file: fileName,
+            line: Int(e.line),
+            column: Int(e.int2),
             message: "\(what) (libxml2 error \(code)); the file is refused and nothing is imported",
-            xmlCode: code)
+            xmlCode: code
+        )
         if let ctxt { xmlStopParser(ctxt) }
     }
 }

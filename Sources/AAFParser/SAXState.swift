@@ -1,8 +1,9 @@
+import AAFModel
+internal import CLibXML2
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import AAFModel
-internal import CLibXML2
 
 // MARK: - SAX state
 
@@ -90,9 +91,14 @@ final class SAXState {
 
     func genericFailure(_ rc: Int32) -> ParseError {
         ParseError(
-            code: .malformed, file: fileName, line: line, column: column,
-            message: "not well-formed XML (libxml2 error \(rc)); the file is quarantined, ask the academy for a new extract",
-            xmlCode: Int(rc))
+            code: .malformed,
+            file: fileName,
+            line: line,
+            column: column,
+            message:
+                "not well-formed XML (libxml2 error \(rc)); the file is quarantined, ask the academy for a new extract",
+            xmlCode: Int(rc)
+        )
     }
 
     func mergedStatistics(into old: ParseStatistics) -> ParseStatistics {
@@ -113,22 +119,23 @@ final class SAXState {
     /// The AAF grammar (aaf-format.md §2): which element may open under which parent, and in which kind of
     /// request. The one statement of the element rules: the match by name and the fast path by interned pointer
     /// both read it.
-    static let grammar: [(parent: Element?, name: StaticString, element: Element, setsKind: RequestKind?, onlyIn: RequestKind?)] = [
-        (nil, "ficAlimMENESR", .root, nil, nil),
-        (.root, "addRequest", .request, .add, nil),
-        (.root, "modifyRequest", .request, .modify, nil),
-        (.root, "deleteRequest", .request, .delete, nil),
-        (.request, "operationalAttributes", .operational, nil, nil),
-        (.request, "identifier", .identifier, nil, nil),
-        (.request, "attributes", .attributes, nil, .add),
-        (.request, "modifications", .modifications, nil, .modify),
-        (.operational, "attr", .attr, nil, nil),
-        (.identifier, "id", .id, nil, nil),
-        (.attributes, "attr", .attr, nil, nil),
-        (.modifications, "modification", .modification, nil, nil),
-        (.attr, "value", .value, nil, nil),
-        (.modification, "value", .value, nil, nil),
-    ]
+    static let grammar:
+        [(parent: Element?, name: StaticString, element: Element, setsKind: RequestKind?, onlyIn: RequestKind?)] = [
+            (nil, "ficAlimMENESR", .root, nil, nil),
+            (.root, "addRequest", .request, .add, nil),
+            (.root, "modifyRequest", .request, .modify, nil),
+            (.root, "deleteRequest", .request, .delete, nil),
+            (.request, "operationalAttributes", .operational, nil, nil),
+            (.request, "identifier", .identifier, nil, nil),
+            (.request, "attributes", .attributes, nil, .add),
+            (.request, "modifications", .modifications, nil, .modify),
+            (.operational, "attr", .attr, nil, nil),
+            (.identifier, "id", .id, nil, nil),
+            (.attributes, "attr", .attr, nil, nil),
+            (.modifications, "modification", .modification, nil, nil),
+            (.attr, "value", .value, nil, nil),
+            (.modification, "value", .value, nil, nil),
+        ]
 
     /// The grammar as a lookup for the hot path: `allowed[parent][element]` is the request kind the element
     /// needs, `.some(nil)` for any kind, nil when it may not open there.
@@ -142,7 +149,12 @@ final class SAXState {
         return table
     }()
 
-    func start(_ name: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int) {
+    func start(
+        _ name: UnsafePointer<xmlChar>,
+        uri: UnsafePointer<xmlChar>?,
+        attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+        count: Int
+    ) {
         guard failure == nil else { return }
         let depth = stack.count
         if uri == nil, depth >= 2, depth < 5, let known = seenNames.first(where: { $0.pointer == name }),
@@ -253,7 +265,10 @@ final class SAXState {
             return fail(.structure, "a record has no categoriePersonne or categorieStructure")
         }
         guard let category = recordCategory else {
-            return fail(.category, "a record of category \(SAXState.reportableName(categoryText)) is not an ENT1D category")
+            return fail(
+                .category,
+                "a record of category \(SAXState.reportableName(categoryText)) is not an ENT1D category"
+            )
         }
         if let expectedCategory, category != expectedCategory {
             return fail(.category, "a \(category.rawValue) record in a \(expectedCategory.rawValue) file")
@@ -265,7 +280,13 @@ final class SAXState {
             return fail(.structure, "\(category.jointureAttribute) differs from identifier/id in a record")
         }
         stats.records[kind, default: 0] += 1
-        let record = AAFRecord(kind: kind, category: category, jointure: jointure, encoded: kind == .delete ? [] : blob, line: recordLine)
+        let record = AAFRecord(
+            kind: kind,
+            category: category,
+            jointure: jointure,
+            encoded: kind == .delete ? [] : blob,
+            line: recordLine
+        )
         do {
             try sink?(record)
         } catch {

@@ -63,15 +63,20 @@ public enum DeliveryCheck {
             if !missing.isEmpty {
                 throw DeliveryError(
                     "\(label) is incomplete: no \(missing.map(\.rawValue).joined(separator: ", ")) file; "
-                        + "wait for the academy to drop every category, or ask for a new extract")
+                        + "wait for the academy to drop every category, or ask for a new extract"
+                )
             }
         }
         for (category, parts) in delivery.files.sorted(by: { $0.key < $1.key }) {
             for (expected, file) in parts.enumerated() where file.part != expected {
-                let problem = file.part < expected ? "part \(String(format: "%04d", file.part)) appears twice" : "part \(String(format: "%04d", expected)) is missing"
+                let problem =
+                    file.part < expected
+                    ? "part \(String(format: "%04d", file.part)) appears twice"
+                    : "part \(String(format: "%04d", expected)) is missing"
                 throw DeliveryError(
                     "\(label): \(category.rawValue) \(problem) (parts must run from 0000 without a gap); "
-                        + "wait for the missing files or ask the academy for a new extract")
+                        + "wait for the missing files or ask the academy for a new extract"
+                )
             }
         }
     }
@@ -89,12 +94,14 @@ public enum DeliveryCheck {
         let listing = group(names.filter { !$0.hasPrefix(".") })
         guard let first = listing.candidates.first else {
             throw DeliveryError(
-                "\(directory) holds no ENT1D delivery file (<PREFIX>_Complet|Delta_YYYYMMDD_<Category>_NNNN.xml)")
+                "\(directory) holds no ENT1D delivery file (<PREFIX>_Complet|Delta_YYYYMMDD_<Category>_NNNN.xml)"
+            )
         }
         guard listing.candidates.count == 1 else {
             let labels = listing.candidates.map { "\($0.mode.rawValue) \($0.date.iso)" }.joined(separator: ", ")
             throw DeliveryError(
-                "\(directory) holds several deliveries (\(labels)); import them one folder at a time, oldest first")
+                "\(directory) holds several deliveries (\(labels)); import them one folder at a time, oldest first"
+            )
         }
         try validate(first)
         return (first, listing.ignored)

@@ -29,7 +29,9 @@ final class DeliveryReader: @unchecked Sendable {
 
     /// Starts reading `files` (paths and names) on a new thread.
     init(
-        files: [(path: String, name: DeliveryFileName)], filter: any AttributeFilter, chunkSize: Int,
+        files: [(path: String, name: DeliveryFileName)],
+        filter: any AttributeFilter,
+        chunkSize: Int,
         limits: ParserLimits
     ) {
         let thread = Thread { [self] in
@@ -84,13 +86,21 @@ final class DeliveryReader: @unchecked Sendable {
 
     private struct Stop: Error {}
 
-    private func read(files: [(path: String, name: DeliveryFileName)], filter: any AttributeFilter, chunkSize: Int, limits: ParserLimits) {
+    private func read(
+        files: [(path: String, name: DeliveryFileName)],
+        filter: any AttributeFilter,
+        chunkSize: Int,
+        limits: ParserLimits
+    ) {
         var batch: [AAFRecord] = []
         batch.reserveCapacity(DeliveryReader.batchSize)
         do {
             for file in files {
                 let parser = try AAFDocumentParser.parseFile(
-                    atPath: file.path, expectedCategory: file.name.category, filter: filter, chunkSize: chunkSize,
+                    atPath: file.path,
+                    expectedCategory: file.name.category,
+                    filter: filter,
+                    chunkSize: chunkSize,
                     limits: limits
                 ) { record in
                     batch.append(record)

@@ -52,8 +52,12 @@ public final class Fetcher {
     public var progress: @Sendable (Int) -> Void = { _ in }
 
     public init(
-        settings: SFTPSettings, spool: Spool, store: DirectoryStore?, logger: Logger,
-        shouldStop: @escaping @Sendable () -> Bool = { false }, now: @escaping @Sendable () -> Date = { Date() }
+        settings: SFTPSettings,
+        spool: Spool,
+        store: DirectoryStore?,
+        logger: Logger,
+        shouldStop: @escaping @Sendable () -> Bool = { false },
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.settings = settings
         self.spool = spool
@@ -83,7 +87,10 @@ public final class Fetcher {
         let dryRun = report.dryRun
         let client = try SFTPClient(settings: settings)
         defer { client.close() }
-        logger.info("connected", metadata: ["sftp.host": "\(settings.host)", "sftp.host_key": "\(client.hostKeyFingerprint ?? "-")"])
+        logger.info(
+            "connected",
+            metadata: ["sftp.host": "\(settings.host)", "sftp.host_key": "\(client.hostKeyFingerprint ?? "-")"]
+        )
         report.hostKeyFingerprint = client.hostKeyFingerprint
         if !settings.deleteAfterDownload { logger.warning("\(SFTPSettings.keepRemoteWarning)") }
 
@@ -134,7 +141,8 @@ public final class Fetcher {
             if let big = delivery.orderedFiles.first(where: { (sizes[$0.fileName] ?? 0) > cap }) {
                 report.skipped.append(
                     "\(label): \(big.fileName) is \((sizes[big.fileName] ?? 0) >> 20) MiB, over max_file_mib (\(settings.maxFileMiB)); "
-                        + "neither downloaded nor deleted: check the file with the académie")
+                        + "neither downloaded nor deleted: check the file with the académie"
+                )
                 continue
             }
             if dryRun {
@@ -149,7 +157,10 @@ public final class Fetcher {
             for file in delivery.orderedFiles {
                 let expected = try client.size(of: file.fileName)
                 guard expected <= cap else {
-                    throw TransferError(.transfer, "\(file.fileName) grew to \(expected >> 20) MiB, over max_file_mib (\(settings.maxFileMiB)); not downloaded")
+                    throw TransferError(
+                        .transfer,
+                        "\(file.fileName) grew to \(expected >> 20) MiB, over max_file_mib (\(settings.maxFileMiB)); not downloaded"
+                    )
                 }
                 if expected != sizes[file.fileName] {
                     logger.notice("remote size changed since the listing", metadata: ["file.name": "\(file.fileName)"])
@@ -173,7 +184,11 @@ public final class Fetcher {
             report.downloaded.append(label)
             logger.info(
                 "delivery downloaded",
-                metadata: ["delivery.date": "\(delivery.date.iso)", "delivery.mode": "\(delivery.mode.rawValue)", "files": "\(delivery.orderedFiles.count)"])
+                metadata: [
+                    "delivery.date": "\(delivery.date.iso)", "delivery.mode": "\(delivery.mode.rawValue)",
+                    "files": "\(delivery.orderedFiles.count)",
+                ]
+            )
             // R10: the remote copy goes only once every local copy is durable.
             if settings.deleteAfterDownload {
                 for file in delivery.orderedFiles {
@@ -189,7 +204,13 @@ public final class Fetcher {
 
     /// Deletes one remote file whose local copy is durable; a refusal is recorded as owed, never thrown (the
     /// download stands). Throws only when the connection is lost (the deletion is then owed too).
-    private func delete(_ name: String, date: ExtractDate, client: SFTPClient, report: inout FetchReport, owed: Bool) throws {
+    private func delete(
+        _ name: String,
+        date: ExtractDate,
+        client: SFTPClient,
+        report: inout FetchReport,
+        owed: Bool
+    ) throws {
         guard let store else { return }
         let at = Timestamp.string(now())
         let removal: SFTPClient.Removal
@@ -209,7 +230,10 @@ public final class Fetcher {
             try store.settleRemoteDeletion(name)
         case .refused(let why):
             try store.oweRemoteDeletion(name, extractDate: date, error: why, at: at)
-            logger.warning("the server refused to delete a downloaded file (R10)", metadata: ["file.name": "\(name)", "sftp.error": "\(why)"])
+            logger.warning(
+                "the server refused to delete a downloaded file (R10)",
+                metadata: ["file.name": "\(name)", "sftp.error": "\(why)"]
+            )
         }
     }
 }
@@ -244,7 +268,8 @@ public final class SpoolImporter {
         var results: [Result] = []
         // A delivery the mass-departure guard refused is tried again when the administrator accepts the departures
         // (the remedy the refusal prints: `aafd import --accept-departures`).
-        for waiting in spool.deliveries() where waiting.refusedOn == nil || (options.acceptDepartures && waiting.refusedRule == "R21") {
+        for waiting in spool.deliveries()
+        where waiting.refusedOn == nil || (options.acceptDepartures && waiting.refusedRule == "R21") {
             do {
                 try spool.verify(waiting.path, hashes: true)
             } catch let error as TransferError {

@@ -33,7 +33,11 @@ public struct ImportOptions: Sendable {
     /// Told the number of records applied so far, after each batch (progress display).
     public var progress: @Sendable (Int) -> Void = { _ in }
 
-    public init(acceptDepartures: Bool = false, dryRun: Bool = false, shouldStop: @escaping @Sendable () -> Bool = { false }) {
+    public init(
+        acceptDepartures: Bool = false,
+        dryRun: Bool = false,
+        shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.acceptDepartures = acceptDepartures
         self.dryRun = dryRun
         self.shouldStop = shouldStop
@@ -103,7 +107,8 @@ public final class Importer {
                     "delivery.date": "\(delivery.date.iso)", "delivery.mode": "\(delivery.mode.rawValue)",
                     "import.outcome": "\(options.dryRun ? "dry-run" : "imported")",
                     "import.duration_ms": "\(report.durationMilliseconds)",
-                ])
+                ]
+            )
             return report
         } catch let failure as ImportFailure {
             throw failure
@@ -115,18 +120,26 @@ public final class Importer {
             journal(report, started: started)
             logger.error(
                 "import \(report.outcome.rawValue)",
-                metadata: ["import.reason": "\(report.reason ?? "")", "delivery.date": "\(report.extractDate?.iso ?? "-")"])
+                metadata: [
+                    "import.reason": "\(report.reason ?? "")", "delivery.date": "\(report.extractDate?.iso ?? "-")",
+                ]
+            )
             let kind: ImportFailure.Kind =
                 error is CancellationError
                 ? .stopped
-                : report.outcome == .refused ? .refused : ((error as? SQLiteError)?.isStorageFailure == true ? .storage : .failed)
+                : report.outcome == .refused
+                    ? .refused : ((error as? SQLiteError)?.isStorageFailure == true ? .storage : .failed)
             throw ImportFailure(kind: kind, report: report)
         }
     }
 
     private func apply(
-        _ delivery: Delivery, from directory: String, options: ImportOptions, report: inout ImportReport,
-        started: Date, clock: ContinuousClock.Instant
+        _ delivery: Delivery,
+        from directory: String,
+        options: ImportOptions,
+        report: inout ImportReport,
+        started: Date,
+        clock: ContinuousClock.Instant
     ) throws {
         // R20: an extract date after tomorrow (one day of margin for time zones) is a wrong date, not a delivery:
         // accepted, it would make every real delivery "older than the last one" and postpone R9 for years.
@@ -136,25 +149,31 @@ public final class Importer {
             throw DeliveryError(
                 "the \(delivery.mode.rawValue) delivery is dated \(delivery.date.iso), after today (\(today.iso)); a "
                     + "delivery from the future is refused (R20). Check the machine's clock, or ask the académie for a "
-                    + "correctly dated extract")
+                    + "correctly dated extract"
+            )
         }
         if let last = try store.lastImportedExtractDate(), delivery.date < last {
             report.rule = "R20"
             throw DeliveryError(
                 "the \(delivery.mode.rawValue) delivery of \(delivery.date.iso) is older than the last imported one "
-                    + "(\(last.iso)); it is refused so that older data never overwrites newer")
+                    + "(\(last.iso)); it is refused so that older data never overwrites newer"
+            )
         }
         let session = try store.beginImport(extractDate: delivery.date, mode: delivery.mode)
         defer { session.rollback() }
         let filter = AllowList(homeAddressConsents: settings.homeAddressConsents)
         var counts: [AAFCategory: CategoryCounts] = [:]
         var dropped: [String: Int] = [:]
-        let departure = { (category: AAFCategory) in self.settings.retention.departure(of: category, on: delivery.date) }
+        let departure = { (category: AAFCategory) in self.settings.retention.departure(of: category, on: delivery.date)
+        }
 
         // Parsing runs on its own thread; records are applied here, in file order (ADR 0003).
         let reader = DeliveryReader(
             files: delivery.orderedFiles.map { ((directory as NSString).appendingPathComponent($0.fileName), $0) },
-            filter: filter, chunkSize: settings.chunkSize, limits: settings.limits)
+            filter: filter,
+            chunkSize: settings.chunkSize,
+            limits: settings.limits
+        )
         defer { reader.cancel() }
 
         var applied = 0
@@ -217,7 +236,8 @@ public final class Importer {
                     + breaches.map(\.description).joined(separator: "; ")
                     + " (threshold: more than \(settings.departureGuard.maximumPercent) % and more than "
                     + "\(settings.departureGuard.maximumPeople) people); check the delivery with the academy, then "
-                    + "run again with --accept-departures to accept them")
+                    + "run again with --accept-departures to accept them"
+            )
         }
 
         report.durationMilliseconds = Importer.milliseconds(since: clock)
@@ -231,7 +251,11 @@ public final class Importer {
             let guardiansDeleted = counts[.guardian]?.deletedUnreferenced ?? 0
             let erased = try session.commit(
                 journal: entry,
-                deletions: ["R8": [AAFCategory.staff.reportKey: staffDeleted], "R4": [AAFCategory.guardian.reportKey: guardiansDeleted]])
+                deletions: [
+                    "R8": [AAFCategory.staff.reportKey: staffDeleted],
+                    "R4": [AAFCategory.guardian.reportKey: guardiansDeleted],
+                ]
+            )
             report.erasurePending = !erased
         }
     }
@@ -241,7 +265,8 @@ public final class Importer {
         if let degre = header.degre, degre.uppercased() != "1D" {
             throw DeliveryError(
                 "\(file.fileName): the header's degre attribute is not 1D; this is not a first-degree "
-                    + "extract: ask the academy for the ENT1D files")
+                    + "extract: ask the academy for the ENT1D files"
+            )
         }
     }
 
@@ -272,10 +297,17 @@ public final class Importer {
 
     private func journalEntry(_ report: ImportReport, started: Date) -> JournalEntry {
         JournalEntry(
-            startedAt: Timestamp.string(started), finishedAt: Timestamp.string(settings.now()),
-            extractDate: report.extractDate, mode: report.mode, outcome: report.outcome, dryRun: report.dryRun,
-            reason: report.reason, counts: report.counts, dropped: report.droppedAttributes,
-            durationMilliseconds: report.durationMilliseconds)
+            startedAt: Timestamp.string(started),
+            finishedAt: Timestamp.string(settings.now()),
+            extractDate: report.extractDate,
+            mode: report.mode,
+            outcome: report.outcome,
+            dryRun: report.dryRun,
+            reason: report.reason,
+            counts: report.counts,
+            dropped: report.droppedAttributes,
+            durationMilliseconds: report.durationMilliseconds
+        )
     }
 
     private static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -37,7 +37,11 @@ public final class Purger {
             }
         }
         let result = try store.purge(
-            plan, executedAt: executedAt, dryRun: dryRun, alsoRecord: files > 0 ? ["R10": ["refused deliveries": files]] : [:])
+            plan,
+            executedAt: executedAt,
+            dryRun: dryRun,
+            alsoRecord: files > 0 ? ["R10": ["refused deliveries": files]] : [:]
+        )
         var metadata: Logger.Metadata = ["purge.as_of": "\(asOf.iso)", "purge.dry_run": "\(dryRun)"]
         for (rule, counts) in result.counts {
             metadata["purge.\(rule)"] = "\(counts.values.reduce(0, +))"

@@ -1,5 +1,5 @@
-import Foundation
 import AAFModel
+import Foundation
 
 /// How long each kind of data lives (annexe 3, article 5): pure rules on dates, with an injected "today".
 ///
@@ -15,7 +15,12 @@ public struct RetentionPolicy: Sendable, Hashable {
     /// R10: working days a refused delivery stays in the spool for diagnosis.
     public var refusedDeliveryWorkingDays: Int
 
-    public init(pupilDaysAfterDeparture: Int? = nil, recordMaxAgeYears: Int = 2, journalPreviousYears: Int = 1, refusedDeliveryWorkingDays: Int = 5) {
+    public init(
+        pupilDaysAfterDeparture: Int? = nil,
+        recordMaxAgeYears: Int = 2,
+        journalPreviousYears: Int = 1,
+        refusedDeliveryWorkingDays: Int = 5
+    ) {
         self.pupilDaysAfterDeparture = pupilDaysAfterDeparture
         self.recordMaxAgeYears = recordMaxAgeYears
         self.journalPreviousYears = journalPreviousYears
@@ -48,7 +53,8 @@ public struct RetentionPolicy: Sendable, Hashable {
             departedBefore: ExtractDate.firstOfJanuary(asOf.year),
             departedOnOrBefore: pupilDaysAfterDeparture.map { asOf.adding(days: -$0) },
             receivedOnOrBefore: cap,
-            journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears))
+            journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears)
+        )
     }
 
     /// R10: whether a delivery refused on `refusedOn` must leave the spool on `asOf`.
@@ -61,7 +67,8 @@ extension ExtractDate {
     /// The local calendar day of an instant (the machine's time zone): "today" for every rule and check.
     public static func day(of instant: Date) -> ExtractDate {
         let parts = Calendar.current.dateComponents([.year, .month, .day], from: instant)
-        return ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? ExtractDate(dayNumber: 0)
+        return ExtractDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
+            ?? ExtractDate(dayNumber: 0)
     }
 
     /// Monday = 0 … Sunday = 6.

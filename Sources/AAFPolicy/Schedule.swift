@@ -20,7 +20,11 @@ public struct Schedule: Sendable, Hashable {
     /// The first scheduled instant strictly after `date`. A wall-clock time that does not exist that day (a
     /// spring-forward gap) runs at the next existing minute.
     public func next(after date: Date) -> Date {
-        calendar.nextDate(after: date, matching: DateComponents(hour: hour, minute: minute, second: 0), matchingPolicy: .nextTime) ?? date.addingTimeInterval(86_400)
+        calendar.nextDate(
+            after: date,
+            matching: DateComponents(hour: hour, minute: minute, second: 0),
+            matchingPolicy: .nextTime
+        ) ?? date.addingTimeInterval(86_400)
     }
 
     /// The last scheduled instant at or before `date`.

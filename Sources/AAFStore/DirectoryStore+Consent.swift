@@ -8,7 +8,11 @@ public struct Consent: Sendable, Hashable, Encodable {
     public var recordedBy: String
 
     /// The keys of `consent list --json` and of `person show --json`'s `consents`.
-    enum CodingKeys: String, CodingKey { case jointure, field, grantedAt = "granted_at", recordedBy = "recorded_by" }
+    enum CodingKeys: String, CodingKey {
+        case jointure, field
+        case grantedAt = "granted_at"
+        case recordedBy = "recorded_by"
+    }
 }
 
 /// The deletion is committed, but a reader kept its values in the database files past `erasure_wait_seconds`
@@ -22,11 +26,19 @@ extension DirectoryStore {
     /// Recorded consents, for one person or all.
     public func consents(jointure: String? = nil) throws -> [Consent] {
         let stmt = try connection.prepare(
-            "SELECT jointure, field, granted_at, recorded_by FROM consents WHERE ?1 IS NULL OR jointure = ?1 ORDER BY jointure, field")
+            "SELECT jointure, field, granted_at, recorded_by FROM consents WHERE ?1 IS NULL OR jointure = ?1 ORDER BY jointure, field"
+        )
         try stmt.bind([.optional(jointure)])
         var result: [Consent] = []
         while try stmt.step() {
-            result.append(Consent(jointure: stmt.text(0) ?? "", field: stmt.text(1) ?? "", grantedAt: stmt.text(2) ?? "", recordedBy: stmt.text(3) ?? ""))
+            result.append(
+                Consent(
+                    jointure: stmt.text(0) ?? "",
+                    field: stmt.text(1) ?? "",
+                    grantedAt: stmt.text(2) ?? "",
+                    recordedBy: stmt.text(3) ?? ""
+                )
+            )
         }
         return result
     }
@@ -48,7 +60,9 @@ extension DirectoryStore {
         }
         try connection.execute("DELETE FROM consents WHERE " + gone("consents"))
         let removed = connection.changes
-        try connection.execute("UPDATE admin_journal SET jointure = NULL WHERE jointure IS NOT NULL AND " + gone("admin_journal"))
+        try connection.execute(
+            "UPDATE admin_journal SET jointure = NULL WHERE jointure IS NOT NULL AND " + gone("admin_journal")
+        )
         return removed
     }
 
@@ -57,11 +71,18 @@ extension DirectoryStore {
     /// - Throws: ``StoreError`` when no staff member has that jointure.
     public func grantConsent(jointure: String, field: String, recordedBy: String, at: String) throws {
         try connection.transaction {
-            guard try connection.scalarInt("SELECT count(*) FROM persons WHERE category = 'PersEducNat' AND jointure = ?1", [.text(jointure)]) == 1 else {
+            guard
+                try connection.scalarInt(
+                    "SELECT count(*) FROM persons WHERE category = 'PersEducNat' AND jointure = ?1",
+                    [.text(jointure)]
+                ) == 1
+            else {
                 throw StoreError("no staff member with that jointure in the directory")
             }
-            try connection.prepare("INSERT OR REPLACE INTO consents (jointure, field, granted_at, recorded_by) VALUES (?1, ?2, ?3, ?4)")
-                .run([.text(jointure), .text(field), .text(at), .text(recordedBy)])
+            try connection.prepare(
+                "INSERT OR REPLACE INTO consents (jointure, field, granted_at, recorded_by) VALUES (?1, ?2, ?3, ?4)"
+            )
+            .run([.text(jointure), .text(field), .text(at), .text(recordedBy)])
             try journal("consent-grant", jointure: jointure, field: field, recordedBy: recordedBy, at: at)
         }
     }
@@ -72,15 +93,23 @@ extension DirectoryStore {
     @discardableResult
     public func revokeConsent(jointure: String, field: String, recordedBy: String, at: String) throws -> Bool {
         let existed = try connection.transaction { () -> Bool in
-            try connection.prepare("DELETE FROM consents WHERE jointure = ?1 AND field = ?2").run([.text(jointure), .text(field)])
+            try connection.prepare("DELETE FROM consents WHERE jointure = ?1 AND field = ?2").run([
+                .text(jointure), .text(field),
+            ])
             let existed = connection.changes > 0
-            let find = try connection.prepare("SELECT id, attrs FROM persons WHERE category = 'PersEducNat' AND jointure = ?1")
+            let find = try connection.prepare(
+                "SELECT id, attrs FROM persons WHERE category = 'PersEducNat' AND jointure = ?1"
+            )
             try find.bind([.text(jointure)])
             if try find.step() {
                 let id = find.int(0)
-                let kept = AttributeCoding.decode(find.blob(1)).filter { !AttributeCatalog.homeAddress.contains($0.name) }
+                let kept = AttributeCoding.decode(find.blob(1)).filter {
+                    !AttributeCatalog.homeAddress.contains($0.name)
+                }
                 find.reset()
-                try connection.prepare("UPDATE persons SET attrs = ?2 WHERE id = ?1").run([.int(id), .blob(AttributeCoding.encode(kept))])
+                try connection.prepare("UPDATE persons SET attrs = ?2 WHERE id = ?1").run([
+                    .int(id), .blob(AttributeCoding.encode(kept)),
+                ])
             }
             try journal("consent-revoke", jointure: jointure, field: field, recordedBy: recordedBy, at: at)
             return existed
@@ -90,7 +119,9 @@ extension DirectoryStore {
     }
 
     private func journal(_ action: String, jointure: String, field: String, recordedBy: String, at: String) throws {
-        try connection.prepare("INSERT INTO admin_journal (at, action, jointure, field, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5)")
-            .run([.text(at), .text(action), .text(jointure), .text(field), .text(recordedBy)])
+        try connection.prepare(
+            "INSERT INTO admin_journal (at, action, jointure, field, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5)"
+        )
+        .run([.text(at), .text(action), .text(jointure), .text(field), .text(recordedBy)])
     }
 }

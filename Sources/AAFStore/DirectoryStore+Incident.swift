@@ -21,21 +21,35 @@ extension DirectoryStore {
 
     private func incidents(where condition: String, limit: Int) throws -> [Incident] {
         let stmt = try connection.prepare(
-            "SELECT id, opened_at, closed_at, outcome, rule, extract_date, reason, alerted FROM incidents WHERE \(condition) ORDER BY id DESC LIMIT ?1")
+            "SELECT id, opened_at, closed_at, outcome, rule, extract_date, reason, alerted FROM incidents WHERE \(condition) ORDER BY id DESC LIMIT ?1"
+        )
         try stmt.bind([.int(limit)])
         var result: [Incident] = []
         while try stmt.step() {
             result.append(
                 Incident(
-                    id: stmt.int(0), openedAt: stmt.text(1) ?? "", closedAt: stmt.text(2), outcome: stmt.text(3) ?? "",
-                    rule: stmt.text(4), extractDate: stmt.text(5).flatMap { ExtractDate(iso: $0) }, reason: stmt.text(6) ?? "",
-                    alerted: stmt.int(7) != 0))
+                    id: stmt.int(0),
+                    openedAt: stmt.text(1) ?? "",
+                    closedAt: stmt.text(2),
+                    outcome: stmt.text(3) ?? "",
+                    rule: stmt.text(4),
+                    extractDate: stmt.text(5).flatMap { ExtractDate(iso: $0) },
+                    reason: stmt.text(6) ?? "",
+                    alerted: stmt.int(7) != 0
+                )
+            )
         }
         return result
     }
 
     /// Opens an incident unless one is open already; returns the open incident and whether it is new.
-    public func raiseIncident(outcome: String, rule: String?, extractDate: ExtractDate?, reason: String, at: String) throws -> (Incident, isNew: Bool) {
+    public func raiseIncident(
+        outcome: String,
+        rule: String?,
+        extractDate: ExtractDate?,
+        reason: String,
+        at: String
+    ) throws -> (Incident, isNew: Bool) {
         try connection.transaction {
             if let open = try openIncident() { return (open, false) }
             try connection.prepare(

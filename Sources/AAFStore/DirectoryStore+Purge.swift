@@ -29,10 +29,16 @@ public struct PurgeRecord: Sendable, Hashable, Encodable {
     public var erased = true
 
     /// The form of `certificate --json`'s records: the counts as an object, not as the stored text.
-    enum CodingKeys: String, CodingKey { case id, purgedOn = "purged_on", executedAt = "executed_at", rule, counts, hash, erased }
+    enum CodingKeys: String, CodingKey {
+        case id
+        case purgedOn = "purged_on"
+        case executedAt = "executed_at"
+        case rule, counts, hash, erased
+    }
 
     /// The hash a record must have: SHA-256 over its fields and the previous hash.
-    public static func hash(prev: String, purgedOn: String, executedAt: String, rule: String, counts: String) -> String {
+    public static func hash(prev: String, purgedOn: String, executedAt: String, rule: String, counts: String) -> String
+    {
         SHA256Hasher.hex([prev, purgedOn, executedAt, rule, counts].joined(separator: "\u{1F}"))
     }
 }
@@ -55,7 +61,10 @@ extension DirectoryStore {
     ///   purge would delete (a pupil deleted by R6 is not counted again by R9; a guardian left without pupils by
     ///   R6 is counted under R7). Nothing is deleted or recorded.
     public func purge(
-        _ b: PurgePlan, executedAt: String, dryRun: Bool, alsoRecord: [String: [String: Int]] = [:]
+        _ b: PurgePlan,
+        executedAt: String,
+        dryRun: Bool,
+        alsoRecord: [String: [String: Int]] = [:]
     ) throws -> PurgeResult {
         var result = PurgeResult()
         result.counts = alsoRecord
@@ -67,7 +76,8 @@ extension DirectoryStore {
             for (rule, category) in [("R6", AAFCategory.pupil), ("R7", .guardian)] {
                 let n = try deletePersons(
                     "category = ?1 AND departed_on IS NOT NULL AND (departed_on < ?2 OR departed_on <= ?3)",
-                    [.text(category.rawValue), .text(before), .text(onOrBefore)])
+                    [.text(category.rawValue), .text(before), .text(onOrBefore)]
+                )
                 if n > 0 { result.counts[rule, default: [:]][category.reportKey] = n }
             }
             let staff = try deletePersons("category = 'PersEducNat' AND departed_on IS NOT NULL", [])
@@ -76,20 +86,23 @@ extension DirectoryStore {
             // was listed by the last Complet (else it would have departed) or, since, by a Delta (`listed_on`);
             // a departed one was last listed before it departed.
             let cap = b.receivedOnOrBefore.iso
-            let lastComplet = try connection.scalarText("SELECT value FROM directory_state WHERE key = 'last_complet'") ?? ""
+            let lastComplet =
+                try connection.scalarText("SELECT value FROM directory_state WHERE key = 'last_complet'") ?? ""
             for category in [AAFCategory.pupil, .staff, .guardian] {
                 let n = try deletePersons(
                     """
                     category = ?1 AND ((departed_on IS NOT NULL AND departed_on <= ?2)
                         OR (departed_on IS NULL AND max(COALESCE(listed_on, ''), ?3) <= ?2))
                     """,
-                    [.text(category.rawValue), .text(cap), .text(lastComplet)])
+                    [.text(category.rawValue), .text(cap), .text(lastComplet)]
+                )
                 if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
             }
             // R4 after the above: a departed guardian no pupil references any more goes with the last one (R7).
             let orphans = try deletePersons(
                 "category = 'PersRelEleve' AND departed_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)",
-                [])
+                []
+            )
             if orphans > 0 { result.counts["R7", default: [:]][AAFCategory.guardian.reportKey, default: 0] += orphans }
             // R2: consents go with the person.
             let consents = try forgetConsentsOfDeparted()
@@ -98,7 +111,8 @@ extension DirectoryStore {
             let journalBefore = b.journalBefore.iso
             var journal = 0
             for (table, condition) in [
-                ("import_runs", "finished_at < ?1"), ("admin_journal", "at < ?1"), ("incidents", "closed_at IS NOT NULL AND closed_at < ?1"),
+                ("import_runs", "finished_at < ?1"), ("admin_journal", "at < ?1"),
+                ("incidents", "closed_at IS NOT NULL AND closed_at < ?1"),
             ] {
                 journal += try deleteRows(table, condition, [.text(journalBefore)])
             }
@@ -145,15 +159,24 @@ extension DirectoryStore {
         }
         guard let last else { return count }
         try connection.prepare("DELETE FROM purge_records WHERE id <= ?1").run([.int(last.id)])
-        try connection.prepare("UPDATE purge_chain SET anchor_hash = ?1, records = records - ?2").run([.text(last.hash), .int(count)])
+        try connection.prepare("UPDATE purge_chain SET anchor_hash = ?1, records = records - ?2").run([
+            .text(last.hash), .int(count),
+        ])
         return count
     }
 
     func appendPurgeRecord(purgedOn: ExtractDate, executedAt: String, rule: String, counts: [String: Int]) throws {
         let head = try connection.prepare("SELECT head_hash FROM purge_chain WHERE singleton = 1")
         let prev = try head.step() ? (head.text(0) ?? "") : String(repeating: "0", count: 64)
-        let countsJSON = "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
-        let hash = PurgeRecord.hash(prev: prev, purgedOn: purgedOn.iso, executedAt: executedAt, rule: rule, counts: countsJSON)
+        let countsJSON =
+            "{" + counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+        let hash = PurgeRecord.hash(
+            prev: prev,
+            purgedOn: purgedOn.iso,
+            executedAt: executedAt,
+            rule: rule,
+            counts: countsJSON
+        )
         try connection.prepare(
             "INSERT INTO purge_records (purged_on, executed_at, rule, counts, prev_hash, hash, erased) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)"
         ).run([.text(purgedOn.iso), .text(executedAt), .text(rule), .text(countsJSON), .text(prev), .text(hash)])
@@ -164,15 +187,24 @@ extension DirectoryStore {
     /// 2026-11-30 belongs to 2026 whatever date it applied the rules for), oldest first.
     public func purgeRecords(from: ExtractDate?, to: ExtractDate?) throws -> [PurgeRecord] {
         let stmt = try connection.prepare(
-            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash, erased FROM purge_records WHERE substr(executed_at, 1, 10) >= ?1 AND substr(executed_at, 1, 10) <= ?2 ORDER BY id")
+            "SELECT id, purged_on, executed_at, rule, counts, prev_hash, hash, erased FROM purge_records WHERE substr(executed_at, 1, 10) >= ?1 AND substr(executed_at, 1, 10) <= ?2 ORDER BY id"
+        )
         try stmt.bind([.text(from?.iso ?? "0000-00-00"), .text(to?.iso ?? "9999-99-99")])
         var records: [PurgeRecord] = []
         while try stmt.step() {
             records.append(
                 PurgeRecord(
-                    id: stmt.int(0), purgedOn: ExtractDate(iso: stmt.text(1) ?? "") ?? ExtractDate(dayNumber: 0),
-                    executedAt: stmt.text(2) ?? "", rule: stmt.text(3) ?? "", countsJSON: stmt.text(4) ?? "",
-                    counts: JournalJSON.value([String: Int].self, from: stmt.text(4), otherwise: [:]), prevHash: stmt.text(5) ?? "", hash: stmt.text(6) ?? "", erased: stmt.int(7) != 0))
+                    id: stmt.int(0),
+                    purgedOn: ExtractDate(iso: stmt.text(1) ?? "") ?? ExtractDate(dayNumber: 0),
+                    executedAt: stmt.text(2) ?? "",
+                    rule: stmt.text(3) ?? "",
+                    countsJSON: stmt.text(4) ?? "",
+                    counts: JournalJSON.value([String: Int].self, from: stmt.text(4), otherwise: [:]),
+                    prevHash: stmt.text(5) ?? "",
+                    hash: stmt.text(6) ?? "",
+                    erased: stmt.int(7) != 0
+                )
+            )
         }
         return records
     }
@@ -184,8 +216,12 @@ extension DirectoryStore {
     ///   anchor, a record's hash, or the head): removing the newest records and rewriting `purge_chain` to match
     ///   is otherwise undetectable from inside the database.
     public func verifyPurgeChain(earlierHeads: [String] = []) throws -> ChainVerification {
-        let chain = try connection.prepare("SELECT anchor_hash, head_hash, records FROM purge_chain WHERE singleton = 1")
-        guard try chain.step() else { return ChainVerification(ok: false, records: 0, head: "", problems: ["the chain's head is missing"]) }
+        let chain = try connection.prepare(
+            "SELECT anchor_hash, head_hash, records FROM purge_chain WHERE singleton = 1"
+        )
+        guard try chain.step() else {
+            return ChainVerification(ok: false, records: 0, head: "", problems: ["the chain's head is missing"])
+        }
         var expectedPrev = chain.text(0) ?? ""
         let head = chain.text(1) ?? ""
         let count = chain.int(2)
@@ -195,17 +231,27 @@ extension DirectoryStore {
             if r.prevHash != expectedPrev {
                 problems.append("record \(r.id): does not follow the previous record (one was removed or edited)")
             }
-            let recomputed = PurgeRecord.hash(prev: r.prevHash, purgedOn: r.purgedOn.iso, executedAt: r.executedAt, rule: r.rule, counts: r.countsJSON)
+            let recomputed = PurgeRecord.hash(
+                prev: r.prevHash,
+                purgedOn: r.purgedOn.iso,
+                executedAt: r.executedAt,
+                rule: r.rule,
+                counts: r.countsJSON
+            )
             if recomputed != r.hash {
                 problems.append("record \(r.id): its content does not match its hash (edited)")
             }
             expectedPrev = r.hash
         }
-        if expectedPrev != head { problems.append("the last record is not the chain's head (records removed at the end)") }
+        if expectedPrev != head {
+            problems.append("the last record is not the chain's head (records removed at the end)")
+        }
         if all.count != count { problems.append("\(all.count) records found, \(count) written") }
         let onChain = Set([chain.text(0) ?? "", head] + all.map(\.hash))
         for earlier in earlierHeads where !onChain.contains(earlier.lowercased()) {
-            problems.append("the head \(earlier.prefix(16))… of an earlier certificate is no longer on the chain (records removed)")
+            problems.append(
+                "the head \(earlier.prefix(16))… of an earlier certificate is no longer on the chain (records removed)"
+            )
         }
         return ChainVerification(ok: problems.isEmpty, records: all.count, head: head, problems: problems)
     }

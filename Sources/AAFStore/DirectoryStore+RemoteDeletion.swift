@@ -14,7 +14,11 @@ public struct OwedRemoteDeletion: Sendable, Hashable, Codable {
 
     /// The keys of `status --json`'s `remote_deletions_owed`.
     enum CodingKeys: String, CodingKey {
-        case name, extractDate = "extract_date", owedSince = "owed_since", attempts, lastError = "last_error"
+        case name
+        case extractDate = "extract_date"
+        case owedSince = "owed_since"
+        case attempts
+        case lastError = "last_error"
     }
 }
 
@@ -22,14 +26,20 @@ extension DirectoryStore {
     /// The remote deletions still owed, oldest first.
     public func owedRemoteDeletions() throws -> [OwedRemoteDeletion] {
         let stmt = try connection.prepare(
-            "SELECT name, extract_date, owed_since, attempts, last_error FROM remote_deletions ORDER BY owed_since, name")
+            "SELECT name, extract_date, owed_since, attempts, last_error FROM remote_deletions ORDER BY owed_since, name"
+        )
         var result: [OwedRemoteDeletion] = []
         while try stmt.step() {
             guard let date = stmt.text(1).flatMap({ ExtractDate(iso: $0) }) else { continue }
             result.append(
                 OwedRemoteDeletion(
-                    name: stmt.text(0) ?? "", extractDate: date, owedSince: stmt.text(2) ?? "", attempts: stmt.int(3),
-                    lastError: stmt.text(4) ?? ""))
+                    name: stmt.text(0) ?? "",
+                    extractDate: date,
+                    owedSince: stmt.text(2) ?? "",
+                    attempts: stmt.int(3),
+                    lastError: stmt.text(4) ?? ""
+                )
+            )
         }
         return result
     }

@@ -1,8 +1,9 @@
 import AAFModel
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// The SQLite ENT directory: structures, people, their links, and the import journal.
 ///
@@ -56,7 +57,8 @@ public final class DirectoryStore {
                 version < Migrations.all.count
                     ? "the database \(path) has schema version \(version), this aafd writes \(Migrations.all.count): it is being created or "
                         + "migrated by another aafd run, or the next `aafd import` (or service start) migrates it; try again then"
-                    : "the database schema is version \(version), newer than this aafd knows (\(Migrations.all.count)); upgrade aafd")
+                    : "the database schema is version \(version), newer than this aafd knows (\(Migrations.all.count)); upgrade aafd"
+            )
         }
     }
 
@@ -82,7 +84,9 @@ public final class DirectoryStore {
             Thread.sleep(forTimeInterval: 0.2)
         }
         if try pendingErasures() > 0 {
-            try connection.transaction { try connection.execute("UPDATE purge_records SET erased = 1 WHERE erased = 0") }
+            try connection.transaction {
+                try connection.execute("UPDATE purge_records SET erased = 1 WHERE erased = 0")
+            }
             _ = try connection.checkpointTruncate()  // the flag holds no personal data; best effort
         }
         return true
@@ -106,10 +110,17 @@ public final class DirectoryStore {
     /// equal dumps mean an unchanged directory. For tests and for comparing two stores; holds personal data.
     public func directoryDump() throws -> String {
         var out: [String] = []
-        for table in ["structures", "persons", "attachments", "guardianships", "memberships", "functions", "directorships"] {
+        for table in [
+            "structures", "persons", "attachments", "guardianships", "memberships", "functions", "directorships",
+        ] {
             let stmt = try connection.prepare("SELECT * FROM \(table) ORDER BY 1, 2")
             while try stmt.step() {
-                out.append(table + ":" + (0..<stmt.columnCount).map { stmt.isNull($0) ? "∅" : (stmt.text($0) ?? "") }.joined(separator: "|"))
+                out.append(
+                    table + ":"
+                        + (0..<stmt.columnCount).map { stmt.isNull($0) ? "∅" : (stmt.text($0) ?? "") }.joined(
+                            separator: "|"
+                        )
+                )
             }
         }
         return out.joined(separator: "\n")
@@ -129,16 +140,23 @@ public final class DirectoryStore {
             INSERT INTO import_runs (started_at, finished_at, extract_date, mode, outcome, dry_run, reason, counts,
                                      dropped, duration_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """
+        )
         try stmt.run([
-            .text(entry.startedAt), .text(entry.finishedAt), .optional(entry.extractDate?.iso), .optional(entry.mode?.rawValue),
-            .text(entry.outcome.rawValue), .int(entry.dryRun ? 1 : 0), .optional(entry.reason), .text(JournalJSON.text(entry.counts)),
+            .text(entry.startedAt), .text(entry.finishedAt), .optional(entry.extractDate?.iso),
+            .optional(entry.mode?.rawValue),
+            .text(entry.outcome.rawValue), .int(entry.dryRun ? 1 : 0), .optional(entry.reason),
+            .text(JournalJSON.text(entry.counts)),
             .text(JournalJSON.text(entry.dropped)), .int(entry.durationMilliseconds),
         ])
     }
 
     /// Journal entries, newest first.
-    public func journal(limit: Int = 20, outcome: ImportOutcome? = nil, includeDryRuns: Bool = false) throws -> [JournalEntry] {
+    public func journal(
+        limit: Int = 20,
+        outcome: ImportOutcome? = nil,
+        includeDryRuns: Bool = false
+    ) throws -> [JournalEntry] {
         var sql = """
             SELECT started_at, finished_at, extract_date, mode, outcome, dry_run, reason, counts, dropped, duration_ms
             FROM import_runs WHERE 1
@@ -157,12 +175,18 @@ public final class DirectoryStore {
         while try stmt.step() {
             entries.append(
                 JournalEntry(
-                    startedAt: stmt.text(0) ?? "", finishedAt: stmt.text(1) ?? "",
-                    extractDate: stmt.text(2).flatMap { ExtractDate(iso: $0) }, mode: stmt.text(3).flatMap(DeliveryMode.init(rawValue:)),
-                    outcome: ImportOutcome(rawValue: stmt.text(4) ?? "") ?? .failed, dryRun: stmt.int(5) != 0,
-                    reason: stmt.text(6), counts: JournalJSON.value(DeliveryCounts.self, from: stmt.text(7), otherwise: DeliveryCounts()),
+                    startedAt: stmt.text(0) ?? "",
+                    finishedAt: stmt.text(1) ?? "",
+                    extractDate: stmt.text(2).flatMap { ExtractDate(iso: $0) },
+                    mode: stmt.text(3).flatMap(DeliveryMode.init(rawValue:)),
+                    outcome: ImportOutcome(rawValue: stmt.text(4) ?? "") ?? .failed,
+                    dryRun: stmt.int(5) != 0,
+                    reason: stmt.text(6),
+                    counts: JournalJSON.value(DeliveryCounts.self, from: stmt.text(7), otherwise: DeliveryCounts()),
                     dropped: JournalJSON.value([String: Int].self, from: stmt.text(8), otherwise: [:]),
-                    durationMilliseconds: stmt.int(9)))
+                    durationMilliseconds: stmt.int(9)
+                )
+            )
         }
         return entries
     }
@@ -179,9 +203,11 @@ public final class DirectoryStore {
     /// Active structures and people per category, and departed people awaiting purge.
     public func counts() throws -> DirectoryCounts {
         var result = DirectoryCounts()
-        result.active[.structure] = try connection.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
+        result.active[.structure] =
+            try connection.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
         let stmt = try connection.prepare(
-            "SELECT category, count(*), count(departed_on) FROM persons GROUP BY category")
+            "SELECT category, count(*), count(departed_on) FROM persons GROUP BY category"
+        )
         while try stmt.step() {
             if let category = AAFCategory(rawValue: stmt.text(0) ?? ""), category != .structure {
                 result.active[category] = stmt.int(1) - stmt.int(2)
@@ -236,8 +262,16 @@ public struct JournalEntry: Sendable, Hashable {
     public var durationMilliseconds: Int
 
     public init(
-        startedAt: String, finishedAt: String, extractDate: ExtractDate?, mode: DeliveryMode?, outcome: ImportOutcome,
-        dryRun: Bool, reason: String?, counts: DeliveryCounts, dropped: [String: Int], durationMilliseconds: Int
+        startedAt: String,
+        finishedAt: String,
+        extractDate: ExtractDate?,
+        mode: DeliveryMode?,
+        outcome: ImportOutcome,
+        dryRun: Bool,
+        reason: String?,
+        counts: DeliveryCounts,
+        dropped: [String: Int],
+        durationMilliseconds: Int
     ) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -255,8 +289,13 @@ public struct JournalEntry: Sendable, Hashable {
 /// `history --json`: one object per journal row, every key present (`null` when absent).
 extension JournalEntry: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case startedAt = "started_at", finishedAt = "finished_at", extractDate = "extract_date", mode, outcome
-        case dryRun = "dry_run", reason, counts, dropped, durationMilliseconds = "duration_ms"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case extractDate = "extract_date"
+        case mode, outcome
+        case dryRun = "dry_run"
+        case reason, counts, dropped
+        case durationMilliseconds = "duration_ms"
     }
 }
 

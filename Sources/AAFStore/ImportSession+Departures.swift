@@ -1,5 +1,5 @@
-import Glibc
 import AAFModel
+import Glibc
 
 extension ImportSession {
 
@@ -66,7 +66,8 @@ extension ImportSession {
             SELECT id, departed_on IS NULL FROM persons
             WHERE category = 'PersRelEleve'
               AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)
-            """)
+            """
+        )
         var deleteIDs: [Int] = []
         var activeDeleted = 0
         while try unreferenced.step() {
@@ -82,7 +83,8 @@ extension ImportSession {
             WHERE category = 'PersRelEleve' AND departed_on IS NULL
               AND NOT EXISTS (SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
                               WHERE g.guardian_jointure = persons.jointure AND p.departed_on IS NULL)
-            """)
+            """
+        )
         var orphanIDs: [Int] = []
         while try orphaned.step() { orphanIDs.append(orphaned.int(0)) }
         try depart(personIDs: orphanIDs, category: .guardian, action: departure)

@@ -1,5 +1,5 @@
-import Glibc
 import AAFModel
+import Glibc
 
 extension ImportSession {
 
@@ -36,12 +36,15 @@ extension ImportSession {
             case "ENTPersonClasses", "ENTPersonGroupes":
                 let kind: Membership.Kind = name == "ENTPersonClasses" ? .class : .group
                 try each(values, of: name, parse: { Membership(kind: kind, value: $0) }) { _, m in
-                    try statement(.insertMembership).run([.int(id), .text(m.kind.rawValue), .text(m.structure), .text(m.code), .text(m.label)])
+                    try statement(.insertMembership).run([
+                        .int(id), .text(m.kind.rawValue), .text(m.structure), .text(m.code), .text(m.label),
+                    ])
                 }
             case "ENTPersonFonctions":
                 try each(values, of: name, parse: StaffFunction.init(value:)) { position, f in
                     try statement(.insertFunction).run([
-                        .int(id), .int(position), .text(f.structure), .optional(f.functionCode), .optional(f.functionLabel),
+                        .int(id), .int(position), .text(f.structure), .optional(f.functionCode),
+                        .optional(f.functionLabel),
                         .optional(f.positionCode), .optional(f.positionLabel),
                     ])
                 }
@@ -57,7 +60,12 @@ extension ImportSession {
 
     /// Parses each value of a link attribute and writes the readable ones with their position; an unreadable one
     /// is counted by attribute name (R15: a name, never the value) and skipped.
-    private func each<T>(_ values: [String], of name: String, parse: (String) -> T?, write: (Int, T) throws -> Void) throws {
+    private func each<T>(
+        _ values: [String],
+        of name: String,
+        parse: (String) -> T?,
+        write: (Int, T) throws -> Void
+    ) throws {
         for (position, value) in values.enumerated() {
             guard let parsed = parse(value) else {
                 skippedLinks[name, default: 0] += 1

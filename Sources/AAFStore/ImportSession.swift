@@ -1,7 +1,8 @@
+import AAFModel
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import AAFModel
 
 /// What applying one record did.
 public enum ApplyOutcome: Sendable, Hashable {
@@ -60,14 +61,17 @@ public final class ImportSession {
         self.extractDateText = extractDate.iso
         let c = store.connection
         prepared = try SessionStatement.allCases.map { try c.prepare($0.sql) }
-        clearLinks = try ["attachments", "memberships", "functions", "directorships"].map {
-            try c.prepare("DELETE FROM \($0) WHERE person_id = ?1")
-        } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
+        clearLinks =
+            try ["attachments", "memberships", "functions", "directorships"].map {
+                try c.prepare("DELETE FROM \($0) WHERE person_id = ?1")
+            } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
 
         try c.execute("BEGIN IMMEDIATE")
         do {
             activeBefore[.structure] = try c.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
-            let counts = try c.prepare("SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category")
+            let counts = try c.prepare(
+                "SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"
+            )
             while try counts.step() {
                 if let category = AAFCategory(rawValue: counts.text(0) ?? "") {
                     activeBefore[category] = counts.int(1)
@@ -217,7 +221,12 @@ public final class ImportSession {
             ).run([.text(extractDate.iso)])
         }
         for (rule, counts) in deletions.sorted(by: { $0.key < $1.key }) where counts.values.reduce(0, +) > 0 {
-            try store.appendPurgeRecord(purgedOn: extractDate, executedAt: journal.finishedAt, rule: rule, counts: counts)
+            try store.appendPurgeRecord(
+                purgedOn: extractDate,
+                executedAt: journal.finishedAt,
+                rule: rule,
+                counts: counts
+            )
         }
         try connection.execute("COMMIT")
         open = false
@@ -238,7 +247,9 @@ struct Bitmap {
 
     mutating func insert(_ value: Int) {
         let word = value >> 6
-        if word >= words.count { words.append(contentsOf: repeatElement(0, count: word - words.count + 1 + words.count / 2)) }
+        if word >= words.count {
+            words.append(contentsOf: repeatElement(0, count: word - words.count + 1 + words.count / 2))
+        }
         words[word] |= 1 << UInt64(value & 63)
     }
 
@@ -284,9 +295,9 @@ enum SessionStatement: Int, CaseIterable {
             "UPDATE structures SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL"
         case .guardianReferenced:
             """
-                SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
-                WHERE g.guardian_jointure = ?1 AND p.departed_on IS NULL LIMIT 1
-                """
+            SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
+            WHERE g.guardian_jointure = ?1 AND p.departed_on IS NULL LIMIT 1
+            """
         case .insertAttachment:
             "INSERT OR IGNORE INTO attachments (person_id, structure_jointure) VALUES (?1, ?2)"
         case .insertGuardianship:
@@ -295,10 +306,10 @@ enum SessionStatement: Int, CaseIterable {
             "INSERT OR IGNORE INTO memberships (person_id, kind, structure_jointure, code, label) VALUES (?1, ?2, ?3, ?4, ?5)"
         case .insertFunction:
             """
-                INSERT INTO functions (person_id, position, structure_jointure, function_code, function_label,
-                                       position_code, position_label)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                """
+            INSERT INTO functions (person_id, position, structure_jointure, function_code, function_label,
+                                   position_code, position_label)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """
         case .insertDirectorship:
             "INSERT OR IGNORE INTO directorships (person_id, structure_jointure) VALUES (?1, ?2)"
         }

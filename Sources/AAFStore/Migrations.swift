@@ -167,7 +167,8 @@ enum Migrations {
         let current = try connection.scalarInt("PRAGMA user_version") ?? 0
         guard current <= all.count else {
             throw StoreError(
-                "the database schema is version \(current), newer than this aafd knows (\(all.count)); upgrade aafd")
+                "the database schema is version \(current), newer than this aafd knows (\(all.count)); upgrade aafd"
+            )
         }
         guard current < all.count else { return }
         for (index, sql) in all.enumerated() where index + 1 > current {

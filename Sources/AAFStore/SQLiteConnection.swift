@@ -1,5 +1,6 @@
 import AAFFileSystem
 internal import CSQLite3
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,10 @@ final class SQLiteConnection {
         // R18: the folder, the database and its WAL and shared-memory files belong to aafd's user and nobody else
         // may write (or, for the files, read) them; an existing file must be a SQLite database.
         try PathTrust.check(PathTrust.folder(of: path), .folder, what: "the database folder")
-        for (file, what) in [(path, "the database"), (path + "-wal", "the database's WAL"), (path + "-shm", "the database's shared memory file")] {
+        for (file, what) in [
+            (path, "the database"), (path + "-wal", "the database's WAL"),
+            (path + "-shm", "the database's shared memory file"),
+        ] {
             try PathTrust.check(file, .privateFile, what: what)
         }
         if access(path, F_OK) == 0 {
@@ -37,7 +41,8 @@ final class SQLiteConnection {
             throw StoreError("the database file \(path) does not exist yet; run `aafd import` first")
         }
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -78,7 +83,9 @@ final class SQLiteConnection {
         guard n == 0 || (n == 16 && header == Array("SQLite format 3\0".utf8)) else {
             throw PathTrust.Refusal(
                 path: path,
-                message: "\(path) exists and is not a SQLite database; refused, and left untouched. Fix [directory] database")
+                message:
+                    "\(path) exists and is not a SQLite database; refused, and left untouched. Fix [directory] database"
+            )
         }
     }
 
@@ -179,13 +186,18 @@ final class SQLiteConnection {
         clock_gettime(CLOCK_MONOTONIC, &now)
         deadline.end = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + seconds
         let context = Unmanaged.passUnretained(deadline).toOpaque()
-        sqlite3_progress_handler(handle, 100_000, { ctx in
-            guard let ctx else { return 0 }
-            let d = Unmanaged<Deadline>.fromOpaque(ctx).takeUnretainedValue()
-            var t = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &t)
-            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 > d.end ? 1 : 0
-        }, context)
+        sqlite3_progress_handler(
+            handle,
+            100_000,
+            { ctx in
+                guard let ctx else { return 0 }
+                let d = Unmanaged<Deadline>.fromOpaque(ctx).takeUnretainedValue()
+                var t = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &t)
+                return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9 > d.end ? 1 : 0
+            },
+            context
+        )
         defer { sqlite3_progress_handler(handle, 0, nil, nil) }
         return withExtendedLifetime(deadline) {
             do {
@@ -269,7 +281,9 @@ final class Statement {
         case .int(let i): rc = sqlite3_bind_int64(stmt, index, Int64(i))
         case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, csqlite3_transient())
         case .blob(let b):
-            rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), csqlite3_transient()) }
+            rc = b.withUnsafeBytes {
+                sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), csqlite3_transient())
+            }
         case .null: rc = sqlite3_bind_null(stmt, index)
         }
         try connection.check(rc, "binding a parameter")
@@ -277,7 +291,13 @@ final class Statement {
 
     /// Binds bytes without copying them into a Swift array first.
     func bindBlob(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
-        let rc = sqlite3_bind_blob(stmt, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), csqlite3_transient())
+        let rc = sqlite3_bind_blob(
+            stmt,
+            index,
+            bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+            Int32(bytes.count),
+            csqlite3_transient()
+        )
         try connection.check(rc, "binding a parameter")
     }
 

@@ -30,7 +30,13 @@ extension SSHServer: SFTPTestServer {
 }
 
 /// Starts `path` and waits until `port` on 127.0.0.1 accepts connections.
-private func startListening(_ path: String, _ arguments: [String], port: Int, log: String, name: String) throws -> ChildProcess {
+private func startListening(
+    _ path: String,
+    _ arguments: [String],
+    port: Int,
+    log: String,
+    name: String
+) throws -> ChildProcess {
     let fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
     defer { close(fd) }
     let process = try ChildProcess(path, arguments, stdout: fd, stderr: fd)
@@ -39,7 +45,9 @@ private func startListening(_ path: String, _ arguments: [String], port: Int, lo
         guard Date() < deadline, process.isRunning else {
             process.signal(SIGKILL)
             process.wait()
-            throw SSHServerError("\(name) did not start: " + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? ""))
+            throw SSHServerError(
+                "\(name) did not start: " + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+            )
         }
         Thread.sleep(forTimeInterval: 0.05)
     }
@@ -65,8 +73,12 @@ public final class ProFTPDServer: SFTPTestServer, @unchecked Sendable {
     /// - Parameter denyRemove: refuse deletions (`<Limit DELE> DenyAll`, which mod_sftp applies to REMOVE).
     public init(authorizedKeys: [String], denyRemove: Bool = false) throws {
         let dir = folder.path
-        try SSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", dir + "/host_rsa"])
-        let hostKeyLine = try String(contentsOfFile: dir + "/host_rsa.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        try SSHServer.run(
+            "/usr/bin/ssh-keygen",
+            ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", dir + "/host_rsa"]
+        )
+        let hostKeyLine = try String(contentsOfFile: dir + "/host_rsa.pub", encoding: .utf8).split(separator: " ")
+            .prefix(2).joined(separator: " ")
         // mod_sftp reads RFC 4716 public keys.
         var rfc4716 = ""
         for key in authorizedKeys {
@@ -120,7 +132,13 @@ public final class ProFTPDServer: SFTPTestServer, @unchecked Sendable {
 
             """
         let path = folder.write("proftpd.conf", config)
-        process = try startListening("/usr/sbin/proftpd", ["-n", "-q", "-c", path], port: port, log: dir + "/proftpd.out", name: "proftpd")
+        process = try startListening(
+            "/usr/sbin/proftpd",
+            ["-n", "-q", "-c", path],
+            port: port,
+            log: dir + "/proftpd.out",
+            name: "proftpd"
+        )
     }
 
     deinit { stop() }
@@ -141,7 +159,8 @@ public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
 
     /// The venv's Python: `$AAFD_TEST_PYTHON`, or `.build/test-venv/bin/python` (scripts/install-deps.sh).
     public static var python: String {
-        ProcessInfo.processInfo.environment["AAFD_TEST_PYTHON"] ?? Paths.root.appendingPathComponent(".build/test-venv/bin/python").path
+        ProcessInfo.processInfo.environment["AAFD_TEST_PYTHON"]
+            ?? Paths.root.appendingPathComponent(".build/test-venv/bin/python").path
     }
 
     public static var available: Bool { FileManager.default.isExecutableFile(atPath: python) }
@@ -158,11 +177,16 @@ public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
     ///   - shuffle: list the folder in a random order.
     ///   - untyped: send no permissions, hence no file type, in listings and `stat` (SFTP v3 allows it).
     ///   - denyRemove: refuse REMOVE while ``denyMarker`` exists (created here).
-    public init(authorizedKeys: [String], shuffle: Bool = false, untyped: Bool = false, denyRemove: Bool = false) throws {
+    public init(authorizedKeys: [String], shuffle: Bool = false, untyped: Bool = false, denyRemove: Bool = false) throws
+    {
         let dir = folder.path
         try SSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_ed25519"])
-        let hostKeyLine = try String(contentsOfFile: dir + "/host_ed25519.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
-        folder.write("authorized_keys", try authorizedKeys.map { try String(contentsOfFile: $0, encoding: .utf8) }.joined())
+        let hostKeyLine = try String(contentsOfFile: dir + "/host_ed25519.pub", encoding: .utf8).split(separator: " ")
+            .prefix(2).joined(separator: " ")
+        folder.write(
+            "authorized_keys",
+            try authorizedKeys.map { try String(contentsOfFile: $0, encoding: .utf8) }.joined()
+        )
         let root = folder.folder("root")
         remoteDirectory = folder.folder("root/drop")
         denyMarker = folder.file("deny-remove")
@@ -170,13 +194,20 @@ public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
         port = try SSHServer.freePort()
         knownHosts = folder.write("known_hosts", "[127.0.0.1]:\(port) \(hostKeyLine)\n")
         var arguments = [
-            Paths.fixtures.appendingPathComponent("sftp-servers/asyncssh_sftp.py").path, "--port", String(port), "--host-key",
+            Paths.fixtures.appendingPathComponent("sftp-servers/asyncssh_sftp.py").path, "--port", String(port),
+            "--host-key",
             dir + "/host_ed25519", "--authorized-keys", dir + "/authorized_keys", "--root", root,
         ]
         if shuffle { arguments.append("--shuffle") }
         if untyped { arguments.append("--untyped") }
         if denyRemove { arguments += ["--deny-remove-while", denyMarker] }
-        process = try startListening(AsyncSSHServer.python, arguments, port: port, log: dir + "/server.log", name: "asyncssh")
+        process = try startListening(
+            AsyncSSHServer.python,
+            arguments,
+            port: port,
+            log: dir + "/server.log",
+            name: "asyncssh"
+        )
     }
 
     deinit { stop() }

@@ -41,7 +41,12 @@ public final class SSHServer: @unchecked Sendable {
         /// A `ForceCommand` (`internal-sftp -P remove` refuses deletions).
         public var forceCommand: String?
 
-        public init(hostKeyType: String = "ed25519", extraConfig: String = "", chroot: Bool = false, forceCommand: String? = nil) {
+        public init(
+            hostKeyType: String = "ed25519",
+            extraConfig: String = "",
+            chroot: Bool = false,
+            forceCommand: String? = nil
+        ) {
             self.hostKeyType = hostKeyType
             self.extraConfig = extraConfig
             self.chroot = chroot
@@ -61,11 +66,19 @@ public final class SSHServer: @unchecked Sendable {
         folder.write("authorized_keys", keys)
         if options.chroot {
             let root = "/srv/aafd-test-chroot-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                atPath: root,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755]
+            )
             chmod("/srv", 0o755)
             chroot = root
             remoteDirectory = root + "/drop"
-            try FileManager.default.createDirectory(atPath: remoteDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: remoteDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
             remoteDir = "/drop"
         } else {
             chroot = nil
@@ -74,9 +87,15 @@ public final class SSHServer: @unchecked Sendable {
         }
         port = try SSHServer.freePort()
         knownHosts = folder.write("known_hosts", "[127.0.0.1]:\(port) \(hostKeyLine)\n")
-        let template = try String(contentsOf: Paths.fixtures.appendingPathComponent("sshd/sshd_config.in"), encoding: .utf8)
-        var config = template.replacingOccurrences(of: "@PORT@", with: String(port)).replacingOccurrences(of: "@DIR@", with: dir)
-            .replacingOccurrences(of: "HostKey \(dir)/host_ed25519", with: "HostKey \(hostKey)")
+        let template = try String(
+            contentsOf: Paths.fixtures.appendingPathComponent("sshd/sshd_config.in"),
+            encoding: .utf8
+        )
+        var config = template.replacingOccurrences(of: "@PORT@", with: String(port)).replacingOccurrences(
+            of: "@DIR@",
+            with: dir
+        )
+        .replacingOccurrences(of: "HostKey \(dir)/host_ed25519", with: "HostKey \(hostKey)")
         config += options.extraConfig.isEmpty ? "" : options.extraConfig + "\n"
         if chroot != nil || options.forceCommand != nil {
             config += "Match all\n"
@@ -84,7 +103,11 @@ public final class SSHServer: @unchecked Sendable {
             config += "    ForceCommand \(options.forceCommand ?? "internal-sftp")\n"
         }
         let configPath = folder.write("sshd_config", config)
-        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try? FileManager.default.createDirectory(
+            atPath: "/run/sshd",
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755]
+        )
         let log = open(folder.write("sshd.log", ""), O_WRONLY | O_APPEND)
         defer { close(log) }
         let sshd = try ChildProcess("/usr/sbin/sshd", ["-D", "-e", "-f", configPath], stderr: log)
@@ -93,7 +116,9 @@ public final class SSHServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         while !SSHServer.accepts(port) {
             guard Date() < deadline, sshd.isRunning else {
-                throw SSHServerError("sshd did not start: " + ((try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? ""))
+                throw SSHServerError(
+                    "sshd did not start: " + ((try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? "")
+                )
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
@@ -128,7 +153,13 @@ public final class SSHServer: @unchecked Sendable {
 
     /// Writes a key pair with ssh-keygen; returns the private key path (the public one is `path + ".pub"`).
     @discardableResult
-    public static func makeKey(_ path: String, type: String = "rsa", bits: Int? = 2048, passphrase: String = "", pem: Bool = false) throws -> String {
+    public static func makeKey(
+        _ path: String,
+        type: String = "rsa",
+        bits: Int? = 2048,
+        passphrase: String = "",
+        pem: Bool = false
+    ) throws -> String {
         var args = ["-q", "-t", type, "-N", passphrase, "-f", path, "-C", "aafd-test"]
         if let bits { args += ["-b", String(bits)] }
         if pem { args += ["-m", "PEM"] }
@@ -138,7 +169,9 @@ public final class SSHServer: @unchecked Sendable {
     }
 
     public static func run(_ tool: String, _ args: [String]) throws {
-        guard try ChildProcess(tool, args).wait() == 0 else { throw SSHServerError("\(tool) \(args.joined(separator: " ")) failed") }
+        guard try ChildProcess(tool, args).wait() == 0 else {
+            throw SSHServerError("\(tool) \(args.joined(separator: " ")) failed")
+        }
     }
 
     static func freePort() throws -> Int {
@@ -149,9 +182,13 @@ public final class SSHServer: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         guard bound == 0 else { throw SSHServerError("cannot bind a port") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -163,7 +200,9 @@ public final class SSHServer: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 

@@ -5,7 +5,8 @@ import Foundation
 /// Where things are, from the test's point of view.
 public enum Paths {
     /// The package root (found from this file's path).
-    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// `../shared` beside the clone (CI lays a copy there), or `$AAFD_SHARED`.
@@ -45,7 +46,11 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     public init(_ label: String = "aafd-test") {
         let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(label)-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try! FileManager.default.createDirectory(
+            at: base,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         url = base
     }
 
@@ -72,7 +77,9 @@ public final class TemporaryDirectory: @unchecked Sendable {
     public func write(_ name: String, _ data: Data) -> String {
         let path = file(name)
         try! FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
         try! data.write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -86,7 +93,11 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs a program to completion (posix_spawn; see ``ChildProcess``).
-public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
+public func runProgram(
+    _ path: String,
+    _ arguments: [String],
+    environment: [String: String]? = nil
+) throws -> ProcessResult {
     try ChildProcess.run(path, arguments, environment: environment)
 }
 
@@ -98,7 +109,12 @@ public func fileContains(_ path: String, _ needle: String) -> Bool {
 
 /// Writes a synthetic Complet delivery of `pupils` pupils for `date` into `folder` (which must exist).
 public func writeSyntheticDelivery(
-    pupils: Int, schools: Int, seed: UInt64, date: ExtractDate, partSize: Int, to folder: String
+    pupils: Int,
+    schools: Int,
+    seed: UInt64,
+    date: ExtractDate,
+    partSize: Int,
+    to folder: String
 ) throws {
     var writer = DeliveryWriter()
     writer.partSize = partSize

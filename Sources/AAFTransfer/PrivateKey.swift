@@ -48,13 +48,19 @@ public struct PrivateKey {
             throw TransferError(
                 .keyFile,
                 "cannot read the private key \(path): "
-                    + (passphrase == nil ? "unsupported format, or it needs a passphrase (set passphrase_file)" : "wrong passphrase or unsupported format"))
+                    + (passphrase == nil
+                        ? "unsupported format, or it needs a passphrase (set passphrase_file)"
+                        : "wrong passphrase or unsupported format")
+            )
         }
         switch ssh_key_type(key) {
         case SSH_KEYTYPE_RSA:
             guard settings.acceptedKeyTypes.contains("rsa") else {
                 ssh_key_free(key)
-                throw TransferError(.keyFile, "\(path) is an RSA key, and [sftp] accepted_key_types does not list \"rsa\"")
+                throw TransferError(
+                    .keyFile,
+                    "\(path) is an RSA key, and [sftp] accepted_key_types does not list \"rsa\""
+                )
             }
             let bits = rsaBits(key)
             guard let bits, bits >= 2048 else {
@@ -62,7 +68,8 @@ public struct PrivateKey {
                 throw TransferError(
                     .keyFile,
                     "\(path) is a \(bits.map { "\($0)-bit" } ?? "short") RSA key; the convention requires RSA-2048 (R16). "
-                        + "Create a new pair with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to the académie")
+                        + "Create a new pair with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to the académie"
+                )
             }
         case SSH_KEYTYPE_ED25519, SSH_KEYTYPE_ECDSA_P256, SSH_KEYTYPE_ECDSA_P384, SSH_KEYTYPE_ECDSA_P521:
             let type = ssh_key_type(key) == SSH_KEYTYPE_ED25519 ? "ed25519" : "ecdsa"
@@ -73,7 +80,8 @@ public struct PrivateKey {
                     "\(path) is an \(type == "ed25519" ? "Ed25519" : "ECDSA") key; annexe 4 of the convention asks for "
                         + "RSA-2048 (R16). Create one with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to "
                         + "the académie; only if the académie agreed in writing to another type, add \"\(type)\" to "
-                        + "[sftp] accepted_key_types")
+                        + "[sftp] accepted_key_types"
+                )
             }
         default:
             ssh_key_free(key)
@@ -95,13 +103,15 @@ public struct PrivateKey {
             let mode = String(info.st_mode & 0o777, radix: 8)
             throw TransferError(
                 .keyFile,
-                "the \(what) \(path) is readable by group or others (mode \(mode)); refused (R16). Fix: chmod 600 \(path)")
+                "the \(what) \(path) is readable by group or others (mode \(mode)); refused (R16). Fix: chmod 600 \(path)"
+            )
         }
         guard info.st_uid == geteuid() || (rootMayOwn && info.st_uid == 0) else {
             throw TransferError(
                 .keyFile,
                 "the \(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(geteuid())); "
-                    + "refused (R16). Fix: chown it to the aafd user")
+                    + "refused (R16). Fix: chown it to the aafd user"
+            )
         }
     }
 

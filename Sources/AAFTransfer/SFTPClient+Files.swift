@@ -40,17 +40,25 @@ extension SFTPClient {
             if folder == nil { folder = try canonicalFolder() }
             return try resolveLink(name, inside: folder!)
         }
-        let regular = UInt8(SSH_FILEXFER_TYPE_REGULAR), unknown = UInt8(SSH_FILEXFER_TYPE_UNKNOWN)
+        let regular = UInt8(SSH_FILEXFER_TYPE_REGULAR)
+        let unknown = UInt8(SSH_FILEXFER_TYPE_UNKNOWN)
         return try listed.map { entry in
             guard resolve(entry.name) else {
                 return RemoteEntry(
-                    name: entry.name, size: entry.size, kind: entry.type == regular ? .file : .notTaken(SFTPClient.typeName(entry.type)))
+                    name: entry.name,
+                    size: entry.size,
+                    kind: entry.type == regular ? .file : .notTaken(SFTPClient.typeName(entry.type))
+                )
             }
             var (type, size) = (entry.type, entry.size)
             if type == unknown || (type == regular && !entry.hasSize) {
                 // No type or no size in the listing: ask.
                 guard let attributes = guarded({ sftp_lstat(sftp, remotePath(entry.name)) }) else {
-                    return RemoteEntry(name: entry.name, size: 0, kind: .notTaken("cannot stat it: \(remoteError("stat").message)"))
+                    return RemoteEntry(
+                        name: entry.name,
+                        size: 0,
+                        kind: .notTaken("cannot stat it: \(remoteError("stat").message)")
+                    )
                 }
                 defer { sftp_attributes_free(attributes) }
                 (type, size) = (SFTPClient.type(of: attributes.pointee), Int(attributes.pointee.size))
@@ -90,7 +98,11 @@ extension SFTPClient {
         ssh_string_free_char(c)
         let prefix = folder == "/" ? "/" : folder + "/"
         guard target.hasPrefix(prefix), !target.dropFirst(prefix.count).isEmpty else {
-            return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link leading out of remote_dir; not followed"))
+            return RemoteEntry(
+                name: name,
+                size: 0,
+                kind: .notTaken("a symbolic link leading out of remote_dir; not followed")
+            )
         }
         guard let attributes = guarded({ sftp_stat(sftp, target) }) else {
             return RemoteEntry(name: name, size: 0, kind: .notTaken("a symbolic link to nothing"))
@@ -158,7 +170,11 @@ extension SFTPClient {
     /// - Returns: the number of bytes read.
     /// - Throws: ``TransferError`` `.transfer` when the transfer is cut or makes no progress for
     ///   `io_timeout_seconds` (a watchdog shuts the socket down), `.remote` when the file cannot be opened.
-    public func download(_ name: String, expectedSize: Int, into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    public func download(
+        _ name: String,
+        expectedSize: Int,
+        into sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
         let sftp = try channel()
         guard let watchdog else { throw TransferError(.transfer, "connection closed") }
         guard let file = guarded({ sftp_open(sftp, remotePath(name), O_RDONLY, 0) }) else {
@@ -193,7 +209,8 @@ extension SFTPClient {
             head += 1
             let n = buffer.withUnsafeMutableBytes { sftp_async_read(file, $0.baseAddress, SFTPClient.requestSize, id) }
             if n < 0 {
-                let why = watchdog.fired ? "no data for \(settings.ioTimeoutSeconds) s (io_timeout_seconds)" : lastError()
+                let why =
+                    watchdog.fired ? "no data for \(settings.ioTimeoutSeconds) s (io_timeout_seconds)" : lastError()
                 throw TransferError(.transfer, "the transfer of \(name) was cut after \(total) bytes: \(why)")
             }
             if n == 0 {
@@ -211,7 +228,9 @@ extension SFTPClient {
         }
         guard total == expectedSize else {
             throw TransferError(
-                .transfer, "\(name): received \(total) bytes, the server announced \(expectedSize); not kept")
+                .transfer,
+                "\(name): received \(total) bytes, the server announced \(expectedSize); not kept"
+            )
         }
         return total
     }

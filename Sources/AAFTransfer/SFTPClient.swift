@@ -55,7 +55,8 @@ public final class SFTPClient {
             throw TransferError(
                 .unreachable,
                 "cannot connect to \(settings.host):\(settings.port): \(lastError()); check the network path and that "
-                    + "the académie lets this machine's address through")
+                    + "the académie lets this machine's address through"
+            )
         }
         try verifyHostKey(session)
 
@@ -93,7 +94,8 @@ public final class SFTPClient {
                 .unreachable,
                 watchdog.fired
                     ? "\(settings.host) stopped answering during authentication (io_timeout_seconds)"
-                    : "\(settings.host) closed the connection before authentication: \(lastError())")
+                    : "\(settings.host) closed the connection before authentication: \(lastError())"
+            )
         }
         let methods = ssh_userauth_list(session, nil)
         guard methods & Int32(SSH_AUTH_METHOD_PUBLICKEY) != 0 else {
@@ -101,7 +103,8 @@ public final class SFTPClient {
                 .authentication,
                 "\(settings.host) does not offer public-key authentication to user \(settings.user) (it offers: "
                     + "\(AuthenticationAttempt.methodNames(methods))); nothing was sent with the key. Ask the académie to "
-                    + "enable public-key login for this account (R16)")
+                    + "enable public-key login for this account (R16)"
+            )
         }
         let algorithms: [String?] = key.isRSA ? SFTPClient.rsaSignatureAlgorithms : [nil]
         var attempts: [AuthenticationAttempt] = []
@@ -111,13 +114,17 @@ public final class SFTPClient {
             let result = guarded { ssh_userauth_publickey(session, nil, key.handle) }
             if result == SSH_AUTH_SUCCESS.rawValue { return }
             if watchdog.fired {
-                throw TransferError(.unreachable, "\(settings.host) stopped answering during authentication (io_timeout_seconds)")
+                throw TransferError(
+                    .unreachable,
+                    "\(settings.host) stopped answering during authentication (io_timeout_seconds)"
+                )
             }
             guard result == SSH_AUTH_DENIED.rawValue || result == SSH_AUTH_PARTIAL.rawValue else {
                 attempts.append(AuthenticationAttempt(algorithm: name, result: .error(lastError())))
                 throw TransferError(
                     .unreachable,
-                    "\(settings.host) closed the connection during authentication (\(attempts.map(\.description).joined(separator: "; ")))")
+                    "\(settings.host) closed the connection during authentication (\(attempts.map(\.description).joined(separator: "; ")))"
+                )
             }
             // libssh's own refusals (algorithm not allowed, unknown key type) are SSH_REQUEST_DENIED raised before
             // anything is sent; the server's refusal reads "Access denied for 'publickey'".
@@ -131,12 +138,14 @@ public final class SFTPClient {
                 .authentication,
                 "\(settings.host) announced neither rsa-sha2-512 nor rsa-sha2-256 (RFC 8308 server-sig-algs), so no "
                     + "signature was sent for user \(settings.user) (\(tried)); aafd never signs with SHA-1 ssh-rsa (R16). "
-                    + "Ask the académie to enable rsa-sha2-256 or rsa-sha2-512 on its server")
+                    + "Ask the académie to enable rsa-sha2-256 or rsa-sha2-512 on its server"
+            )
         }
         throw TransferError(
             .authentication,
             "\(settings.host) refused the key \(settings.privateKey) for user \(settings.user) (\(tried)) (R16); check "
-                + "that the académie installed its public key for this account")
+                + "that the académie installed its public key for this account"
+        )
     }
 
     deinit { close() }
@@ -171,7 +180,8 @@ public final class SFTPClient {
     }
 
     func remotePath(_ name: String) -> String {
-        settings.remoteDirectory.hasSuffix("/") ? settings.remoteDirectory + name : settings.remoteDirectory + "/" + name
+        settings.remoteDirectory.hasSuffix("/")
+            ? settings.remoteDirectory + name : settings.remoteDirectory + "/" + name
     }
 
     func option(_ option: ssh_options_e, _ value: String) throws {
@@ -189,12 +199,18 @@ public final class SFTPClient {
     /// A remote failure, told apart by the SFTP status: missing versus refused.
     func remoteError(_ what: String) -> TransferError {
         if watchdog?.fired == true {
-            return TransferError(.transfer, "\(what): \(settings.host) stopped answering for \(settings.ioTimeoutSeconds) s (io_timeout_seconds)")
+            return TransferError(
+                .transfer,
+                "\(what): \(settings.host) stopped answering for \(settings.ioTimeoutSeconds) s (io_timeout_seconds)"
+            )
         }
         let status = sftp.map { sftp_get_error($0) } ?? -1
         switch status {
         case SSH_FX_NO_SUCH_FILE:
-            return TransferError(.remote, "\(what): no such file or folder on \(settings.host); check remote_dir with the académie")
+            return TransferError(
+                .remote,
+                "\(what): no such file or folder on \(settings.host); check remote_dir with the académie"
+            )
         case SSH_FX_PERMISSION_DENIED:
             return TransferError(.remote, "\(what): permission denied by \(settings.host)")
         default:
@@ -207,7 +223,8 @@ public final class SFTPClient {
             throw TransferError(
                 .hostKey,
                 "cannot read the pinned \(what) file \(path); create it with the académie's host key (Docs/operations.md, "
-                    + "'Pinning the host key')")
+                    + "'Pinning the host key')"
+            )
         }
     }
 
@@ -229,11 +246,13 @@ public final class SFTPClient {
         }
         let fingerprint = hostKeyFingerprint ?? "unknown"
         // libssh 0.10 skips `@revoked` lines: a key both pinned and revoked would pass. Checked here first.
-        if let serverBlob = serverKeyBlob(session), SFTPClient.revokedKeys(in: settings.knownHosts).contains(serverBlob) {
+        if let serverBlob = serverKeyBlob(session), SFTPClient.revokedKeys(in: settings.knownHosts).contains(serverBlob)
+        {
             throw TransferError(
                 .hostKey,
                 "the host key of \(settings.host):\(settings.port) (\(fingerprint)) is marked @revoked in \(settings.knownHosts); "
-                    + "nothing was sent. Ask the académie for its new host key (R17)")
+                    + "nothing was sent. Ask the académie for its new host key (R17)"
+            )
         }
         let state = ssh_session_is_known_server(session)
         switch state {
@@ -244,17 +263,20 @@ public final class SFTPClient {
                 .hostKey,
                 "the host key of \(settings.host):\(settings.port) does not match \(settings.knownHosts) (server offers "
                     + "\(fingerprint)): possible interception; nothing was sent. Check the fingerprint with the académie "
-                    + "before changing known_hosts (R17)")
+                    + "before changing known_hosts (R17)"
+            )
         case SSH_KNOWN_HOSTS_OTHER:
             throw TransferError(
                 .hostKey,
                 "\(settings.host):\(settings.port) offered a host key of another type than the one pinned in "
-                    + "\(settings.knownHosts) (\(fingerprint)); check with the académie (R17)")
+                    + "\(settings.knownHosts) (\(fingerprint)); check with the académie (R17)"
+            )
         case SSH_KNOWN_HOSTS_UNKNOWN, SSH_KNOWN_HOSTS_NOT_FOUND:
             throw TransferError(
                 .hostKey,
                 "\(settings.host):\(settings.port) is not in \(settings.knownHosts) (server key \(fingerprint)); aafd "
-                    + "never adds keys: pin it with ssh-keyscan after checking the fingerprint with the académie (R17)")
+                    + "never adds keys: pin it with ssh-keyscan after checking the fingerprint with the académie (R17)"
+            )
         default:
             throw TransferError(.hostKey, "cannot check the host key against \(settings.knownHosts): \(lastError())")
         }

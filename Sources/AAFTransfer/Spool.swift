@@ -43,11 +43,14 @@ public final class Spool: Sendable {
 
     /// Delivery folders present in the spool, oldest first, with the refusal marker's date and rule when there is
     /// one (`.refused`: `YYYY-MM-DD [RULE]`).
-    public func deliveries() -> [(path: String, date: ExtractDate, mode: DeliveryMode, refusedOn: String?, refusedRule: String?)] {
+    public func deliveries() -> [(
+        path: String, date: ExtractDate, mode: DeliveryMode, refusedOn: String?, refusedRule: String?
+    )] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.sorted().compactMap { name in
             let parts = name.split(separator: "-")
-            guard parts.count == 2, let date = ExtractDate(compact: parts[0]), let mode = DeliveryMode(rawValue: String(parts[1]))
+            guard parts.count == 2, let date = ExtractDate(compact: parts[0]),
+                let mode = DeliveryMode(rawValue: String(parts[1]))
             else { return nil }
             let path = (root as NSString).appendingPathComponent(name)
             let marker = (path as NSString).appendingPathComponent(".refused")
@@ -84,7 +87,10 @@ public final class Spool: Sendable {
     /// - Throws: whatever `produce` throws (the temporary file is removed), or ``TransferError`` `.local`.
     @discardableResult
     public func store(
-        _ name: String, in folder: String, expectedSize: Int, produce: (SpoolWriter) throws -> Void
+        _ name: String,
+        in folder: String,
+        expectedSize: Int,
+        produce: (SpoolWriter) throws -> Void
     ) throws -> Entry {
         guard DeliveryFileName.isSafe(name) else {
             throw TransferError(.local, "refusing to write a file with an unsafe name (R20)")
@@ -99,7 +105,10 @@ public final class Spool: Sendable {
         do {
             try produce(writer)
             guard writer.written == expectedSize else {
-                throw TransferError(.transfer, "\(name): \(writer.written) bytes written, \(expectedSize) expected; not kept")
+                throw TransferError(
+                    .transfer,
+                    "\(name): \(writer.written) bytes written, \(expectedSize) expected; not kept"
+                )
             }
         } catch {
             writer.close()
@@ -119,7 +128,9 @@ public final class Spool: Sendable {
             } catch {
                 handoff.writer.close()
                 unlink(handoff.temporary)
-                self.finishError.withLock { $0 = $0 ?? (error as? TransferError) ?? TransferError(.local, "cannot finish \(handoff.final)") }
+                self.finishError.withLock {
+                    $0 = $0 ?? (error as? TransferError) ?? TransferError(.local, "cannot finish \(handoff.final)")
+                }
             }
         }
         return entry
@@ -159,12 +170,15 @@ public final class Spool: Sendable {
         }
         let entries = manifest(folder)
         let listed = Set(entries.map(\.name))
-        let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }
+        let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            !$0.hasPrefix(".")
+        }
         if let extra = present.first(where: { !listed.contains($0) }) {
             throw TransferError(
                 .local,
                 "\(DeliveryFileName.isSafe(extra) ? extra : "(a file with an unsafe name)") in \(folder) is not in its manifest: "
-                    + "the spool was changed by someone other than aafd; not imported (R18)")
+                    + "the spool was changed by someone other than aafd; not imported (R18)"
+            )
         }
         for entry in entries {
             let path = (folder as NSString).appendingPathComponent(entry.name)
@@ -176,10 +190,15 @@ public final class Spool: Sendable {
             var info = stat()
             guard fstat(fd, &info) == 0, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
                 throw PathTrust.Refusal(
-                    path: path, message: "\(entry.name) in the spool belongs to another user or others may read it; refused (R18)")
+                    path: path,
+                    message: "\(entry.name) in the spool belongs to another user or others may read it; refused (R18)"
+                )
             }
             guard info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == entry.size else {
-                throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (type or size); not imported (R18)")
+                throw TransferError(
+                    .local,
+                    "\(entry.name) in the spool does not match its manifest (type or size); not imported (R18)"
+                )
             }
             guard hashes else { continue }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
@@ -188,12 +207,17 @@ public final class Spool: Sendable {
             while true {
                 let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
                 if n < 0, errno == EINTR { continue }
-                guard n >= 0 else { throw TransferError(.local, "cannot read \(entry.name) in the spool (errno \(errno))") }
+                guard n >= 0 else {
+                    throw TransferError(.local, "cannot read \(entry.name) in the spool (errno \(errno))")
+                }
                 if n == 0 { break }
                 buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             }
             guard hasher.finalize() == entry.sha256 else {
-                throw TransferError(.local, "\(entry.name) in the spool does not match its manifest (SHA-256): it changed after download; not imported (R18)")
+                throw TransferError(
+                    .local,
+                    "\(entry.name) in the spool does not match its manifest (SHA-256): it changed after download; not imported (R18)"
+                )
             }
         }
     }
@@ -202,7 +226,11 @@ public final class Spool: Sendable {
     public func markRefused(_ folder: String, on date: ExtractDate, rule: String?) throws {
         let path = (folder as NSString).appendingPathComponent(".refused")
         let rule = rule.flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber } ? $0 : nil }
-        try Spool.writeAtomically(Data((date.iso + (rule.map { " " + $0 } ?? "") + "\n").utf8), to: path, folder: folder)
+        try Spool.writeAtomically(
+            Data((date.iso + (rule.map { " " + $0 } ?? "") + "\n").utf8),
+            to: path,
+            folder: folder
+        )
     }
 
     /// Deletes a delivery folder and its files (R10: once imported).
@@ -219,7 +247,12 @@ public final class Spool: Sendable {
 
     private func writeManifest(_ entries: [Entry], in folder: String, syncFolder: Bool) throws {
         let text = entries.map { "\($0.name)\t\($0.size)\t\($0.sha256)\n" }.joined()
-        try Spool.writeAtomically(Data(text.utf8), to: (folder as NSString).appendingPathComponent(".manifest"), folder: folder, syncFolder: syncFolder)
+        try Spool.writeAtomically(
+            Data(text.utf8),
+            to: (folder as NSString).appendingPathComponent(".manifest"),
+            folder: folder,
+            syncFolder: syncFolder
+        )
     }
 
     static func writeAtomically(_ data: Data, to path: String, folder: String, syncFolder: Bool = true) throws {
@@ -243,7 +276,11 @@ public final class Spool: Sendable {
             return
         }
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw TransferError(.local, "cannot create the spool folder \(path); check [directory] spool and its owner")
         }

@@ -28,7 +28,12 @@ final class Watchdog: Sendable {
         thread.start()
     }
 
-    func arm() { state.withLock { $0.armed = true; $0.last = .now } }
+    func arm() {
+        state.withLock {
+            $0.armed = true
+            $0.last = .now
+        }
+    }
     func disarm() { state.withLock { $0.armed = false } }
     func progress() { state.withLock { $0.last = .now } }
     func stop() { state.withLock { $0.stopped = true } }

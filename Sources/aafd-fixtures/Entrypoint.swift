@@ -22,7 +22,8 @@ struct FixturesCommand: ParsableCommand {
         @Option(name: .customLong("part-size"), help: "Records per part.") var partSize = 20_000
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "File name prefix.") var prefix = "ENT1D"
-        @Flag(name: .customLong("no-quirks"), help: "Leave out the parser quirks (HTML entities, &apos;…).") var noQuirks = false
+        @Flag(name: .customLong("no-quirks"), help: "Leave out the parser quirks (HTML entities, &apos;…).")
+        var noQuirks = false
 
         func run() throws {
             guard let extractDate = ExtractDate(compact: date) else { throw ValidationError("--date must be YYYYMMDD") }
@@ -31,18 +32,27 @@ struct FixturesCommand: ParsableCommand {
             writer.partSize = partSize
             writer.prefix = prefix
             writer.quirks = !noQuirks
-            let names = try writer.write(SyntheticDirectory.generate(schools: schools, pupils: pupils, seed: seed), date: extractDate, to: out)
+            let names = try writer.write(
+                SyntheticDirectory.generate(schools: schools, pupils: pupils, seed: seed),
+                date: extractDate,
+                to: out
+            )
             print("wrote \(names.count) files to \(out)")
         }
     }
 
     struct ScenarioDays: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "scenario", abstract: "Write the three-day fixture scenario.")
+        static let configuration = CommandConfiguration(
+            commandName: "scenario",
+            abstract: "Write the three-day fixture scenario."
+        )
 
         @Option(help: "Output folder (one sub-folder per day).") var out: String
 
         func run() throws {
-            try Scenario.write(to: out) { try FileManager.default.createDirectory(atPath: $0, withIntermediateDirectories: true) }
+            try Scenario.write(to: out) {
+                try FileManager.default.createDirectory(atPath: $0, withIntermediateDirectories: true)
+            }
             print("wrote \(Scenario.dates.count) deliveries to \(out)")
         }
     }

@@ -11,7 +11,8 @@ import Foundation
 enum FuzzTarget: String {
     case parser, filename, date, config
 
-    static let current = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["AAFD_FUZZ_TARGET"] ?? "parser") ?? .parser
+    static let current =
+        FuzzTarget(rawValue: ProcessInfo.processInfo.environment["AAFD_FUZZ_TARGET"] ?? "parser") ?? .parser
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -20,7 +21,8 @@ enum FuzzTarget: String {
             // Two chunks, so that state carried across chunks is exercised too.
             let half = bytes.count / 2
             do {
-                try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<half])) { record in _ = record.encoded.count }
+                try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<half])) { record in _ = record.encoded.count
+                }
                 try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[half...])) { record in _ = record.encoded.count }
                 try parser.finish { record in _ = record.encoded.count }
             } catch {}
@@ -32,7 +34,8 @@ enum FuzzTarget: String {
             }
         case .date:
             let text = String(decoding: bytes, as: UTF8.self)
-            for date in [ExtractDate(compact: text), ExtractDate(iso: text), ExtractDate(aaf: text)].compactMap({ $0 }) {
+            for date in [ExtractDate(compact: text), ExtractDate(iso: text), ExtractDate(aaf: text)].compactMap({ $0 })
+            {
                 let policy = RetentionPolicy()
                 _ = policy.purgeDue(departedOn: date)
                 _ = policy.plan(asOf: date)
@@ -40,7 +43,11 @@ enum FuzzTarget: String {
                 precondition(ExtractDate(iso: date.iso) == date)
             }
         case .config:
-            _ = try? Configuration.parse(String(decoding: bytes, as: UTF8.self), source: "fuzz.toml", baseDirectory: "/nonexistent")
+            _ = try? Configuration.parse(
+                String(decoding: bytes, as: UTF8.self),
+                source: "fuzz.toml",
+                baseDirectory: "/nonexistent"
+            )
         }
     }
 }
@@ -69,7 +76,8 @@ struct Replay {
 #if FUZZING
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 ) -> Int32
 

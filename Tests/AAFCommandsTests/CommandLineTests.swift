@@ -28,14 +28,20 @@ final class CLI {
     func copyOfDay(_ compact: String, except: String? = nil) throws -> String {
         let folder = temp.folder("day-\(compact)-\(UUID().uuidString.prefix(6))")
         let source = Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) where except.map({ !name.contains($0) }) ?? true {
+        for name in try FileManager.default.contentsOfDirectory(atPath: source)
+        where except.map({ !name.contains($0) }) ?? true {
             try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
         }
         return folder
     }
 
     func importDay(_ compact: String, _ extra: [String] = []) throws -> ProcessResult {
-        try run(["import", "--config", config, "--from-dir", Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path] + extra)
+        try run(
+            [
+                "import", "--config", config, "--from-dir",
+                Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path,
+            ] + extra
+        )
     }
 
     /// Today where the binary runs (UTC date of the machine clock: aafd uses the local time zone, CI runs in UTC).
@@ -157,7 +163,8 @@ struct CommandLineTests {
             ("[directry]\n", "unknown section"),
             ("[directory]\ndatabase = \"/tmp/x\"\n[import]\ndeparture_guard_percent = 400\n", "between 0 and 100"),
             ("[directory\n", "invalid TOML"),
-        ])
+        ]
+    )
     func badConfig(text: String, expected: String) throws {
         let temp = TemporaryDirectory("config")
         let path = temp.write("bad.toml", text)
@@ -172,16 +179,26 @@ struct CommandLineTests {
     @Test("Config/aafd.example.toml is valid and names every key aafd accepts")
     func exampleConfig() throws {
         let temp = TemporaryDirectory("example")
-        let example = try String(contentsOf: Paths.root.appendingPathComponent("Config/aafd.example.toml"), encoding: .utf8)
-        let path = temp.write("aafd.toml", example.replacingOccurrences(of: "/var/lib/aafd/aafd.sqlite3", with: temp.file("db/aafd.sqlite3")))
+        let example = try String(
+            contentsOf: Paths.root.appendingPathComponent("Config/aafd.example.toml"),
+            encoding: .utf8
+        )
+        let path = temp.write(
+            "aafd.toml",
+            example.replacingOccurrences(of: "/var/lib/aafd/aafd.sqlite3", with: temp.file("db/aafd.sqlite3"))
+        )
         let result = try runProgram(Paths.aafdBinary, ["status", "--config", path])
         #expect(result.status == 0, "\(result.stderr)")
         // Every key of every section appears in the example, commented out or not.
-        for key in ["database", "state_dir", "spool", "host", "port", "user", "private_key", "passphrase_file", "known_hosts",
-            "remote_dir", "delete_after_download", "connect_timeout_seconds", "io_timeout_seconds", "departure_guard_percent",
-            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_days_after_departure", "record_max_age_years", "journal_previous_years", "refused_delivery_working_days", "level", "commune", "academy", "publisher", "time", "timezone",
-            "retry_minutes", "give_up_after_hours", "command", "textfile", "file_mode"]
-        {
+        for key in [
+            "database", "state_dir", "spool", "host", "port", "user", "private_key", "passphrase_file", "known_hosts",
+            "remote_dir", "delete_after_download", "connect_timeout_seconds", "io_timeout_seconds",
+            "departure_guard_percent",
+            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_days_after_departure",
+            "record_max_age_years", "journal_previous_years", "refused_delivery_working_days", "level", "commune",
+            "academy", "publisher", "time", "timezone",
+            "retry_minutes", "give_up_after_hours", "command", "textfile", "file_mode",
+        ] {
             #expect(example.contains("\(key) ="), "\(key) is not documented in the example")
         }
     }
@@ -191,8 +208,18 @@ struct CommandLineTests {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let folder = cli.temp.folder("big")
-        try writeSyntheticDelivery(pupils: 8000, schools: 6, seed: 4, date: ExtractDate(year: 2025, month: 9, day: 2)!, partSize: 2000, to: folder)
-        let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"])
+        try writeSyntheticDelivery(
+            pupils: 8000,
+            schools: 6,
+            seed: 4,
+            date: ExtractDate(year: 2025, month: 9, day: 2)!,
+            partSize: 2000,
+            to: folder
+        )
+        let importing = try ChildProcess(
+            Paths.aafdBinary,
+            ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"]
+        )
         usleep(400_000)
         let started = Date()
         let status = try cli.run(["status", "--config", cli.config, "--json"])

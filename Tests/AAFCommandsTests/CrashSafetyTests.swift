@@ -26,7 +26,14 @@ struct CrashSafetyTests {
 
         // A bigger second delivery, so that the import takes long enough to be cut at many points.
         let folder = cli.temp.folder("big")
-        try writeSyntheticDelivery(pupils: 4000, schools: 6, seed: 9, date: ExtractDate(year: 2025, month: 9, day: 2)!, partSize: 500, to: folder)
+        try writeSyntheticDelivery(
+            pupils: 4000,
+            schools: 6,
+            seed: 9,
+            date: ExtractDate(year: 2025, month: 9, day: 2)!,
+            partSize: 500,
+            to: folder
+        )
 
         var killedMidway = 0
         for attempt in 0..<25 {

@@ -10,7 +10,14 @@ struct DateSafetyTests {
     func year9999() throws {
         let cli = CLI()
         let folder = cli.temp.folder("far")
-        try writeSyntheticDelivery(pupils: 20, schools: 1, seed: 1, date: ExtractDate(year: 9999, month: 12, day: 31)!, partSize: 1000, to: folder)
+        try writeSyntheticDelivery(
+            pupils: 20,
+            schools: 1,
+            seed: 1,
+            date: ExtractDate(year: 9999, month: 12, day: 31)!,
+            partSize: 1000,
+            to: folder
+        )
         let refused = try cli.run(["import", "--config", cli.config, "--from-dir", folder])
         #expect(refused.status == 65, "\(refused.stderr)")
         #expect(refused.stderr.contains("after today"))
@@ -25,7 +32,8 @@ struct DateSafetyTests {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let folder = cli.temp.folder("future")
-        let header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ficAlimMENESR xmlns=\"http://www.education.gouv.fr/alimMENESR\" degre=\"1D\">\n</ficAlimMENESR>\n"
+        let header =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ficAlimMENESR xmlns=\"http://www.education.gouv.fr/alimMENESR\" degre=\"1D\">\n</ficAlimMENESR>\n"
         _ = cli.temp.write("future/ENT1D_Delta_20991231_Eleve_0000.xml", header)
         let refused = try cli.run(["import", "--config", cli.config, "--from-dir", folder])
         #expect(refused.status == 65, "\(refused.stderr)")
@@ -61,8 +69,12 @@ struct FirstStartRaceTests {
         for run in 1...20 {
             let cli = CLI()
             let folder = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
-            let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder])
-            let pollers = try (0..<3).map { _ in try ChildProcess(Paths.aafdBinary, ["status", "--config", cli.config]) }
+            let importing = try ChildProcess(
+                Paths.aafdBinary,
+                ["import", "--config", cli.config, "--from-dir", folder]
+            )
+            let pollers = try (0..<3).map { _ in try ChildProcess(Paths.aafdBinary, ["status", "--config", cli.config])
+            }
             let status = importing.wait()
             let polled = pollers.map { $0.wait() }
             if status != 0 { failures.append("run \(run): import exit \(status)") }
@@ -79,11 +91,16 @@ struct OutputVocabularyTests {
     func outputs(_ cli: CLI, _ results: [ProcessResult]) throws -> String {
         let history = try cli.run(["history", "--config", cli.config, "--json"])
         let status = try cli.run(["status", "--config", cli.config, "--json"])
-        let journal = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT reason, counts, dropped FROM import_runs; SELECT reason FROM incidents;"])
+        let journal = try runProgram(
+            "/usr/bin/sqlite3",
+            [cli.database, "SELECT reason, counts, dropped FROM import_runs; SELECT reason FROM incidents;"]
+        )
         return (results + [history, status, journal]).map { $0.stdout + $0.stderr }.joined(separator: "\n")
     }
 
-    @Test("invented attribute names (2,400 distinct), a foreign category and a degre value never reach stdout, stderr, journal or status")
+    @Test(
+        "invented attribute names (2,400 distinct), a foreign category and a degre value never reach stdout, stderr, journal or status"
+    )
     func namesNotCopied() throws {
         let cli = CLI()
         let names = try cli.copyOfDay("20250901")
@@ -92,7 +109,10 @@ struct OutputVocabularyTests {
         let parts = try String(contentsOfFile: pupils, encoding: .utf8).components(separatedBy: "<attributes>\n")
         var text = parts[0]
         for (k, part) in parts.dropFirst().enumerated() {
-            text += "<attributes>\n" + (0..<40).map { "<attr name=\"zzSecretName\(k * 40 + $0)\"><value>v</value></attr>" }.joined() + "\n" + part
+            text +=
+                "<attributes>\n"
+                + (0..<40).map { "<attr name=\"zzSecretName\(k * 40 + $0)\"><value>v</value></attr>" }.joined() + "\n"
+                + part
         }
         try text.write(toFile: pupils, atomically: false, encoding: .utf8)
         let imported = try cli.run(["import", "--config", cli.config, "--from-dir", names, "--json"])
@@ -100,15 +120,21 @@ struct OutputVocabularyTests {
 
         let category = try cli.copyOfDay("20250902")
         let staffFile = category + "/ENT1D_Complet_20250902_PersEducNat_0000.xml"
-        try (try String(contentsOfFile: staffFile, encoding: .utf8)).replacingOccurrences(of: "<value>PersEducNat</value>", with: "<value>SecretCategoryValue</value>")
-            .write(toFile: staffFile, atomically: false, encoding: .utf8)
+        try (try String(contentsOfFile: staffFile, encoding: .utf8)).replacingOccurrences(
+            of: "<value>PersEducNat</value>",
+            with: "<value>SecretCategoryValue</value>"
+        )
+        .write(toFile: staffFile, atomically: false, encoding: .utf8)
         let refusedCategory = try cli.run(["import", "--config", cli.config, "--from-dir", category])
         #expect(refusedCategory.status == 65)
 
         let degre = try cli.copyOfDay("20250902")
         let schools = degre + "/ENT1D_Complet_20250902_EtabEducNat_0000.xml"
-        try (try String(contentsOfFile: schools, encoding: .utf8)).replacingOccurrences(of: "degre=\"1D\"", with: "degre=\"SecretDegreValue\"")
-            .write(toFile: schools, atomically: false, encoding: .utf8)
+        try (try String(contentsOfFile: schools, encoding: .utf8)).replacingOccurrences(
+            of: "degre=\"1D\"",
+            with: "degre=\"SecretDegreValue\""
+        )
+        .write(toFile: schools, atomically: false, encoding: .utf8)
         let refusedDegre = try cli.run(["import", "--config", cli.config, "--from-dir", degre])
         #expect(refusedDegre.status == 65)
 
@@ -123,7 +149,9 @@ struct OutputVocabularyTests {
 
 @Suite("Repeated single-valued attributes (R14, aaf-format)")
 struct RepeatedAttributeTests {
-    @Test("two ENTPersonNom, two ENTPersonStructRattach, two birth-date values: the first wins in storage, links and person show; counted")
+    @Test(
+        "two ENTPersonNom, two ENTPersonStructRattach, two birth-date values: the first wins in storage, links and person show; counted"
+    )
     func firstWins() throws {
         let cli = CLI()
         let folder = try cli.copyOfDay("20250901")
@@ -136,10 +164,13 @@ struct RepeatedAttributeTests {
         text = text.replacingOccurrences(
             of: marker,
             with: marker + "<attr name=\"ENTPersonNom\"><value>ZZSECONDNAME</value></attr>\n"
-                + "<attr name=\"ENTPersonStructRattach\"><value>\(otherSchool.jointure)</value></attr>\n")
+                + "<attr name=\"ENTPersonStructRattach\"><value>\(otherSchool.jointure)</value></attr>\n"
+        )
         text = text.replacingOccurrences(
             of: "<attr name=\"ENTPersonDateNaissance\"><value>\(pupil.birthDate)</value></attr>",
-            with: "<attr name=\"ENTPersonDateNaissance\"><value>\(pupil.birthDate)</value><value>01/01/2001</value></attr>")
+            with:
+                "<attr name=\"ENTPersonDateNaissance\"><value>\(pupil.birthDate)</value><value>01/01/2001</value></attr>"
+        )
         #expect(text.contains("<value>01/01/2001</value>"))
         try text.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try cli.run(["import", "--config", cli.config, "--from-dir", folder])

@@ -8,13 +8,19 @@ import Testing
 import Glibc
 #endif
 
-@Suite("SFTP in the field: deletions refused, listings, interrupted imports, check-config --connect", .enabled(if: SSHServer.available, "needs root and openssh-server"))
+@Suite(
+    "SFTP in the field: deletions refused, listings, interrupted imports, check-config --connect",
+    .enabled(if: SSHServer.available, "needs root and openssh-server")
+)
 struct FieldTests {
     let keys = TemporaryDirectory("field-keys")
 
     func rsaKey() throws -> String { try SSHServer.makeKey(keys.file("id_rsa"), pem: true) }
 
-    @Test("REMOVE refused: imported, exit 76, R10 incident, status lists what is owed; retried and closed once the server allows it", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    @Test(
+        "REMOVE refused: imported, exit 76, R10 incident, status lists what is owed; retried and closed once the server allows it",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
     func removeRefusedThenAllowed() throws {
         let key = try rsaKey()
         let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], denyRemove: true)
@@ -60,24 +66,39 @@ struct FieldTests {
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
         try dropDay(interopDay, into: store)
         for name in interopFiles where !name.contains("_Eleve_") {
-            try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + name, withDestinationPath: "store/" + name)
+            try FileManager.default.createSymbolicLink(
+                atPath: server.remoteDirectory + "/" + name,
+                withDestinationPath: "store/" + name
+            )
         }
         let outside = TemporaryDirectory("outside")
         try dropDay(interopDay, into: outside.path)
         let pupils = "ENT1D_Complet_20250901_Eleve_0000.xml"
         let pupils2 = "ENT1D_Complet_20250901_Eleve_0001.xml"
-        try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + pupils, withDestinationPath: outside.file(pupils))
-        try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + pupils2, withDestinationPath: "store/" + pupils2)
+        try FileManager.default.createSymbolicLink(
+            atPath: server.remoteDirectory + "/" + pupils,
+            withDestinationPath: outside.file(pupils)
+        )
+        try FileManager.default.createSymbolicLink(
+            atPath: server.remoteDirectory + "/" + pupils2,
+            withDestinationPath: "store/" + pupils2
+        )
         let client = InteropClient(server, key: key)
         let result = try client.cli.run(["fetch", "--config", client.cli.config])
         // The pupils' file is a link out of remote_dir: not taken, so the delivery is incomplete and waits.
         #expect(result.status == 69, "\(result.stderr)")
-        #expect(result.stdout.contains("\(pupils): a symbolic link leading out of remote_dir; not followed; not taken"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("\(pupils): a symbolic link leading out of remote_dir; not followed; not taken"),
+            "\(result.stdout)"
+        )
         #expect(result.stdout.contains("Eleve part 0000 is missing"))
         #expect(FileManager.default.fileExists(atPath: outside.file(pupils)))
         // Replaced by a link inside: the whole delivery is taken through the links.
         unlink(server.remoteDirectory + "/" + pupils)
-        try FileManager.default.createSymbolicLink(atPath: server.remoteDirectory + "/" + pupils, withDestinationPath: "store/" + pupils)
+        try FileManager.default.createSymbolicLink(
+            atPath: server.remoteDirectory + "/" + pupils,
+            withDestinationPath: "store/" + pupils
+        )
         let second = try client.cli.run(["fetch", "--config", client.cli.config])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(client.spoolFiles.filter { $0.hasPrefix("20250901-Complet/ENT1D_") }.count == interopFiles.count)
@@ -89,14 +110,19 @@ struct FieldTests {
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
         try dropDay(interopDay, into: server.remoteDirectory)
         let odd = "ENT1D_Complet_20250902_Eleve_0000.xml"
-        try FileManager.default.createDirectory(atPath: server.remoteDirectory + "/" + odd, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: server.remoteDirectory + "/" + odd,
+            withIntermediateDirectories: true
+        )
         let client = InteropClient(server, key: key)
         let result = try client.cli.run(["fetch", "--config", client.cli.config])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("skipped \(odd): a folder; not taken"), "\(result.stdout)")
     }
 
-    @Test("a database failure during the import of a spooled delivery is not a refusal: it waits and the next run imports it")
+    @Test(
+        "a database failure during the import of a spooled delivery is not a refusal: it waits and the next run imports it"
+    )
     func failedImportWaits() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -105,7 +131,8 @@ struct FieldTests {
         #expect(try client.cli.run(["fetch", "--config", client.cli.config]).status == 0)
         #expect(remoteDeliveryFiles(server).isEmpty)
         // A real SQLite failure in the middle of the transaction (as a full disk would give).
-        let sql = "CREATE TRIGGER fail BEFORE INSERT ON persons BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;"
+        let sql =
+            "CREATE TRIGGER fail BEFORE INSERT ON persons BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;"
         #expect(try runProgram("/usr/bin/sqlite3", [client.cli.database, sql]).status == 0)
         let failed = try client.cli.run(["import", "--config", client.cli.config])
         #expect(failed.status == 1, "\(failed.stderr)")
@@ -123,14 +150,23 @@ struct FieldTests {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
         try writeSyntheticDelivery(
-            pupils: 12_000, schools: 4, seed: 3, date: ExtractDate(year: 2025, month: 9, day: 4)!, partSize: 100_000, to: server.remoteDirectory)
+            pupils: 12_000,
+            schools: 4,
+            seed: 3,
+            date: ExtractDate(year: 2025, month: 9, day: 4)!,
+            partSize: 100_000,
+            to: server.remoteDirectory
+        )
         let client = InteropClient(server, key: key)
         #expect(try client.cli.run(["fetch", "--config", client.cli.config]).status == 0)
         let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", client.cli.config])
         usleep(400_000)
         importing.signal(SIGTERM)
         #expect(importing.wait() == 0)
-        let students = (try client.cli.json(["status", "--config", client.cli.config, "--json"])["directory"] as? [String: Any])?["students"] as? Int
+        let students =
+            (try client.cli.json(["status", "--config", client.cli.config, "--json"])["directory"] as? [String: Any])?[
+                "students"
+            ] as? Int
         try #require(students == 0, "the import finished before the stop; make the delivery bigger")
         #expect(!client.spoolFiles.contains("20250904-Complet/.refused"), "a stopped import was marked refused")
         let next = try client.cli.run(["import", "--config", client.cli.config])
@@ -146,14 +182,22 @@ struct FieldTests {
         let client = InteropClient(server, key: key)
         let result = try client.cli.run(["fetch", "--config", client.cli.config])
         #expect(result.status == 77)
-        #expect(result.stderr.contains("rsa-sha2-512: refused by the server; rsa-sha2-256: refused by the server"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("rsa-sha2-512: refused by the server; rsa-sha2-256: refused by the server"),
+            "\(result.stderr)"
+        )
         #expect(!result.stderr.contains("ssh-rsa:"))
     }
 
-    @Test("check-config --connect: verifies the host key, authenticates, lists remote_dir, says what it would fetch; downloads and deletes nothing")
+    @Test(
+        "check-config --connect: verifies the host key, authenticates, lists remote_dir, says what it would fetch; downloads and deletes nothing"
+    )
     func checkConfigConnect() throws {
         let key = try rsaKey()
-        let server = try ProFTPDServer.available ? ProFTPDServer(authorizedKeys: [key + ".pub"]) as any SFTPTestServer : SSHServer(authorizedKeys: [key + ".pub"])
+        let server =
+            try ProFTPDServer.available
+            ? ProFTPDServer(authorizedKeys: [key + ".pub"]) as any SFTPTestServer
+            : SSHServer(authorizedKeys: [key + ".pub"])
         try dropDay(interopDay, into: server.remoteDirectory)
         let client = InteropClient(server, key: key)
         let result = try client.cli.run(["check-config", "--config", client.cli.config, "--connect"])
@@ -164,8 +208,11 @@ struct FieldTests {
         #expect(client.spoolFiles.isEmpty)
         // A wrong remote_dir is named.
         let wrong = InteropClient(server, key: key, extra: "")
-        try (try String(contentsOfFile: wrong.cli.config, encoding: .utf8)).replacingOccurrences(of: "remote_dir = \"\(server.remoteDir)\"", with: "remote_dir = \"/nowhere\"")
-            .write(toFile: wrong.cli.config, atomically: true, encoding: .utf8)
+        try (try String(contentsOfFile: wrong.cli.config, encoding: .utf8)).replacingOccurrences(
+            of: "remote_dir = \"\(server.remoteDir)\"",
+            with: "remote_dir = \"/nowhere\""
+        )
+        .write(toFile: wrong.cli.config, atomically: true, encoding: .utf8)
         let bad = try wrong.cli.run(["check-config", "--config", wrong.cli.config, "--connect"])
         #expect(bad.status == 69, "\(bad.stderr)")
         #expect(bad.stderr.contains("/nowhere"))
@@ -205,7 +252,9 @@ struct FieldTests {
         #expect((status["warnings"] as? [String])?.first?.contains("R10") == true)
     }
 
-    @Test("a spool delivery refused by the R21 guard: `aafd import --accept-departures`, as printed, imports it and empties the spool")
+    @Test(
+        "a spool delivery refused by the R21 guard: `aafd import --accept-departures`, as printed, imports it and empties the spool"
+    )
     func acceptDeparturesFromSpool() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -213,7 +262,14 @@ struct FieldTests {
         let client = InteropClient(server, key: key)
         #expect(try client.cli.run(["import", "--config", client.cli.config]).status == 0)
         // Five pupils left of sixty: the mass-departure guard refuses.
-        try writeSyntheticDelivery(pupils: 5, schools: 3, seed: 99, date: ExtractDate(year: 2025, month: 9, day: 5)!, partSize: 1000, to: server.remoteDirectory)
+        try writeSyntheticDelivery(
+            pupils: 5,
+            schools: 3,
+            seed: 99,
+            date: ExtractDate(year: 2025, month: 9, day: 5)!,
+            partSize: 1000,
+            to: server.remoteDirectory
+        )
         let refused = try client.cli.run(["import", "--config", client.cli.config])
         #expect(refused.status == 65, "\(refused.stderr)")
         #expect(refused.stderr.contains("--accept-departures"))
@@ -224,7 +280,9 @@ struct FieldTests {
         #expect(client.spoolFiles.isEmpty, "R10: the imported copy is still in the spool")
     }
 
-    @Test("R18: a spooled file changed after download (same size) or a file added to the spool is never imported: 74, incident, marked refused")
+    @Test(
+        "R18: a spooled file changed after download (same size) or a file added to the spool is never imported: 74, incident, marked refused"
+    )
     func spoolManifestVerified() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -252,7 +310,10 @@ struct FieldTests {
         }
     }
 
-    @Test("R18: a delivery another local user dropped in the spool is never imported, not even with a manifest", .enabled(if: geteuid() == 0, "needs root"))
+    @Test(
+        "R18: a delivery another local user dropped in the spool is never imported, not even with a manifest",
+        .enabled(if: geteuid() == 0, "needs root")
+    )
     func foreignSpoolFolder() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -292,7 +353,9 @@ struct FieldTests {
         #expect(remoteDeliveryFiles(server) == interopFiles)
     }
 
-    @Test("R16: a passphrase credential readable by others ($CREDENTIALS_DIRECTORY) is refused like passphrase_file (78)")
+    @Test(
+        "R16: a passphrase credential readable by others ($CREDENTIALS_DIRECTORY) is refused like passphrase_file (78)"
+    )
     func credentialMode() throws {
         let key = try SSHServer.makeKey(keys.file("id_pass"), passphrase: "s3cret phrase")
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -306,11 +369,17 @@ struct FieldTests {
         #expect(open.status == 78, "\(open.stderr)")
         #expect(open.stderr.contains("passphrase credential"))
         chmod(file, 0o400)
-        let closed = try runProgram(Paths.aafdBinary, ["fetch", "--config", client.cli.config], environment: environment)
+        let closed = try runProgram(
+            Paths.aafdBinary,
+            ["fetch", "--config", client.cli.config],
+            environment: environment
+        )
         #expect(closed.status == 0, "\(closed.stderr)")
     }
 
-    @Test("a remote file over max_file_mib (a sparse file on the server) is not downloaded: reported, delivery left alone")
+    @Test(
+        "a remote file over max_file_mib (a sparse file on the server) is not downloaded: reported, delivery left alone"
+    )
     func sizeCap() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -324,7 +393,10 @@ struct FieldTests {
         #expect(remoteDeliveryFiles(server) == interopFiles)
     }
 
-    @Test("a fetch onto a full file system: 74, no file kept under its final name, nothing deleted remotely; after space is freed, it succeeds", .enabled(if: geteuid() == 0, "needs root to mount a tmpfs"))
+    @Test(
+        "a fetch onto a full file system: 74, no file kept under its final name, nothing deleted remotely; after space is freed, it succeeds",
+        .enabled(if: geteuid() == 0, "needs root to mount a tmpfs")
+    )
     func fetchOnFullDisk() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
@@ -338,7 +410,12 @@ struct FieldTests {
         let full = try client.cli.run(["fetch", "--config", client.cli.config])
         #expect(full.status == 74, "\(full.stderr)")
         #expect(remoteDeliveryFiles(server) == interopFiles)
-        #expect(!client.spoolFiles.contains { $0.hasSuffix(".xml") && !$0.contains(".part") && $0.hasPrefix("20250901-Complet/ENT") && !FileManager.default.fileExists(atPath: state + "/spool/20250901-Complet/.manifest") })
+        #expect(
+            !client.spoolFiles.contains {
+                $0.hasSuffix(".xml") && !$0.contains(".part") && $0.hasPrefix("20250901-Complet/ENT")
+                    && !FileManager.default.fileExists(atPath: state + "/spool/20250901-Complet/.manifest")
+            }
+        )
         unlink(state + "/filler")
         let next = try client.cli.run(["import", "--config", client.cli.config])
         #expect(next.status == 0, "\(next.stderr)")

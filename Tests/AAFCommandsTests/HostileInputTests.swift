@@ -14,8 +14,13 @@ import Glibc
 func measured(_ arguments: [String]) throws -> (status: Int32, rssMiB: Int, seconds: Double) {
     let out = TemporaryDirectory("measured")
     let result = try runProgram(
-        "/usr/bin/time", ["-f", "%M %e", "-o", out.file("time.txt"), Paths.aafdBinary] + arguments, environment: ["PATH": "/usr/bin:/bin"])
-    let fields = try String(contentsOfFile: out.file("time.txt"), encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        "/usr/bin/time",
+        ["-f", "%M %e", "-o", out.file("time.txt"), Paths.aafdBinary] + arguments,
+        environment: ["PATH": "/usr/bin:/bin"]
+    )
+    let fields = try String(contentsOfFile: out.file("time.txt"), encoding: .utf8).split(whereSeparator: {
+        $0 == " " || $0 == "\n"
+    })
     let last = fields.suffix(2).map(String.init)
     return (result.status, (Int(last.first ?? "") ?? 0) / 1024, Double(last.last ?? "") ?? 0)
 }
@@ -39,13 +44,17 @@ func writeHostile(_ path: String, header: String = "", records: Int, record: (In
 
 func pupil(_ i: Int, extra: String) -> String {
     let id = String(4_200_000 + i)
-    return "<addRequest><operationalAttributes><attr name=\"categoriePersonne\"><value>Eleve</value></attr></operationalAttributes>"
+    return
+        "<addRequest><operationalAttributes><attr name=\"categoriePersonne\"><value>Eleve</value></attr></operationalAttributes>"
         + "<identifier><id>\(id)</id></identifier><attributes><attr name=\"ENTPersonJointure\"><value>\(id)</value></attr>"
         + "<attr name=\"ENTPersonNom\"><value>NOM</value></attr>\(extra)</attributes></addRequest>\n"
 }
 
 /// Hostile deliveries (issue 10): each refused or imported in bounded memory (peak RSS ≤ 64 MiB) and time.
-@Suite("Hostile input: bounded memory and time", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/time"), "needs GNU time (Debian package time)"))
+@Suite(
+    "Hostile input: bounded memory and time",
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/time"), "needs GNU time (Debian package time)")
+)
 struct HostileInputTests {
     func run(_ build: (String) throws -> Void) throws -> (status: Int32, rssMiB: Int, seconds: Double, cli: CLI) {
         let cli = CLI()
@@ -59,7 +68,11 @@ struct HostileInputTests {
     @Test("25 MB of header comments with distinct keys: refused (65) at once")
     func headerKeys() throws {
         let r = try run { path in
-            try writeHostile(path, header: (0..<200_000).map { "<!-- k\($0)=\"\(String(repeating: "x", count: 100))\" -->\n" }.joined(), records: 1) { pupil($0, extra: "") }
+            try writeHostile(
+                path,
+                header: (0..<200_000).map { "<!-- k\($0)=\"\(String(repeating: "x", count: 100))\" -->\n" }.joined(),
+                records: 1
+            ) { pupil($0, extra: "") }
         }
         #expect(r.status == 65)
         #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
@@ -68,7 +81,11 @@ struct HostileInputTests {
     @Test("25 MB of header comments repeating one key: imported, memory flat")
     func headerRepeated() throws {
         let r = try run { path in
-            try writeHostile(path, header: String(repeating: "<!-- k=\"\(String(repeating: "x", count: 100))\" -->\n", count: 200_000), records: 1) { pupil($0, extra: "") }
+            try writeHostile(
+                path,
+                header: String(repeating: "<!-- k=\"\(String(repeating: "x", count: 100))\" -->\n", count: 200_000),
+                records: 1
+            ) { pupil($0, extra: "") }
         }
         #expect(r.status == 0)
         #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
@@ -110,12 +127,17 @@ struct HostileInputTests {
 
 @Suite("Fuzzing findings replayed")
 struct FuzzReplayTests {
-    @Test("every input under Fixtures/fuzz replays through its target without crashing", arguments: ["parser", "filename", "date", "config"])
+    @Test(
+        "every input under Fixtures/fuzz replays through its target without crashing",
+        arguments: ["parser", "filename", "date", "config"]
+    )
     func replay(_ target: String) throws {
         let folder = Paths.fixtures.appendingPathComponent("fuzz/\(target)").path
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).map { folder + "/" + $0 }
         #expect(!files.isEmpty)
-        let binary = URL(fileURLWithPath: Paths.aafdBinary).deletingLastPathComponent().appendingPathComponent("aafd-fuzz").path
+        let binary = URL(fileURLWithPath: Paths.aafdBinary).deletingLastPathComponent().appendingPathComponent(
+            "aafd-fuzz"
+        ).path
         let result = try runProgram(binary, files, environment: ["PATH": "/usr/bin:/bin", "AAFD_FUZZ_TARGET": target])
         #expect(result.status == 0, "\(target): \(result.stderr)")
     }

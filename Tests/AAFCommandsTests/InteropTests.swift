@@ -15,7 +15,16 @@ final class InteropClient {
 
     init(_ server: any SFTPTestServer, key: String, extra: String = "") {
         self.server = server
-        cli = CLI(extra: sftpSection(server, key: key, knownHosts: server.knownHosts, remoteDir: server.remoteDir, ioTimeout: 10, extra: extra))
+        cli = CLI(
+            extra: sftpSection(
+                server,
+                key: key,
+                knownHosts: server.knownHosts,
+                remoteDir: server.remoteDir,
+                ioTimeout: 10,
+                extra: extra
+            )
+        )
     }
 
     var spoolFiles: [String] {
@@ -25,7 +34,12 @@ final class InteropClient {
 
 /// The `[sftp]` section reaching `server` with `key` (short timeouts: everything is on loopback).
 func sftpSection(
-    _ server: any SFTPTestServer, key: String, knownHosts: String, remoteDir: String, ioTimeout: Int = 5, extra: String = ""
+    _ server: any SFTPTestServer,
+    key: String,
+    knownHosts: String,
+    remoteDir: String,
+    ioTimeout: Int = 5,
+    extra: String = ""
 ) -> String {
     """
     [sftp]
@@ -45,7 +59,8 @@ func sftpSection(
 let interopDay = "20250901"
 let interopFiles: [String] = {
     let source = Paths.fixtures.appendingPathComponent("ent1d/\(interopDay)").path
-    return ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter { $0.hasPrefix("ENT1D_") }.sorted()
+    return ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter { $0.hasPrefix("ENT1D_") }
+        .sorted()
 }()
 
 func dropDay(_ compact: String, into folder: String) throws {
@@ -58,7 +73,9 @@ func dropDay(_ compact: String, into folder: String) throws {
 }
 
 func remoteDeliveryFiles(_ server: any SFTPTestServer) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: server.remoteDirectory)) ?? []).filter { $0.hasPrefix("ENT1D_") }.sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: server.remoteDirectory)) ?? []).filter {
+        $0.hasPrefix("ENT1D_")
+    }.sorted()
 }
 
 /// One interop case: `runs` fresh fetches against one server; each must download the whole delivery and delete
@@ -74,12 +91,18 @@ func fetchRepeatedly(_ server: any SFTPTestServer, key: String, runs: Int = 20, 
             failures.append("run \(run): exit \(result.status): \(result.stderr.split(separator: "\n").last ?? "")")
             continue
         }
-        let spooled = client.spoolFiles.filter { $0.hasPrefix("20250901-Complet/ENT1D_") }.map { String($0.dropFirst(17)) }
-        if spooled != interopFiles { failures.append("run \(run): spool holds \(spooled.count) of \(interopFiles.count) files") }
+        let spooled = client.spoolFiles.filter { $0.hasPrefix("20250901-Complet/ENT1D_") }.map {
+            String($0.dropFirst(17))
+        }
+        if spooled != interopFiles {
+            failures.append("run \(run): spool holds \(spooled.count) of \(interopFiles.count) files")
+        }
         let remote = remoteDeliveryFiles(server)
         if removeRefused {
             if remote != interopFiles { failures.append("run \(run): \(remote.count) remote files left") }
-            if !result.stdout.contains("remote deletions still owed (R10)") { failures.append("run \(run): owed deletions not reported") }
+            if !result.stdout.contains("remote deletions still owed (R10)") {
+                failures.append("run \(run): owed deletions not reported")
+            }
         } else if !remote.isEmpty {
             failures.append("run \(run): \(remote.count) remote files left")
         }
@@ -89,7 +112,10 @@ func fetchRepeatedly(_ server: any SFTPTestServer, key: String, runs: Int = 20, 
 }
 
 /// The interoperability matrix (issue 8): every server an académie may run, 20 fresh fetches each.
-@Suite("SFTP interoperability matrix, 20 fresh runs per server", .enabled(if: SSHServer.available, "needs root and openssh-server"))
+@Suite(
+    "SFTP interoperability matrix, 20 fresh runs per server",
+    .enabled(if: SSHServer.available, "needs root and openssh-server")
+)
 struct InteropMatrixTests {
     let keys = TemporaryDirectory("interop-keys")
 
@@ -110,49 +136,72 @@ struct InteropMatrixTests {
         try fetchRepeatedly(server, key: key)
     }
 
-    @Test("OpenSSH with PubkeyAcceptedAlgorithms rsa-sha2-256 only (announces both): rsa-sha2-512 refused, rsa-sha2-256 taken")
+    @Test(
+        "OpenSSH with PubkeyAcceptedAlgorithms rsa-sha2-256 only (announces both): rsa-sha2-512 refused, rsa-sha2-256 taken"
+    )
     func opensshSHA256Only() throws {
         let key = try rsaKey()
-        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(extraConfig: "PubkeyAcceptedAlgorithms rsa-sha2-256"))
+        let server = try SSHServer(
+            authorizedKeys: [key + ".pub"],
+            options: .init(extraConfig: "PubkeyAcceptedAlgorithms rsa-sha2-256")
+        )
         try fetchRepeatedly(server, key: key)
     }
 
     @Test("OpenSSH with an RSA host key and HostKeyAlgorithms rsa-sha2-512")
     func opensshRSAHostKey() throws {
         let key = try rsaKey()
-        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(hostKeyType: "rsa", extraConfig: "HostKeyAlgorithms rsa-sha2-512"))
+        let server = try SSHServer(
+            authorizedKeys: [key + ".pub"],
+            options: .init(hostKeyType: "rsa", extraConfig: "HostKeyAlgorithms rsa-sha2-512")
+        )
         try fetchRepeatedly(server, key: key)
     }
 
     @Test("OpenSSH internal-sftp -P remove: downloaded, deletion owed (exit 76, R10)")
     func opensshNoRemove() throws {
         let key = try rsaKey()
-        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(forceCommand: "internal-sftp -P remove"))
+        let server = try SSHServer(
+            authorizedKeys: [key + ".pub"],
+            options: .init(forceCommand: "internal-sftp -P remove")
+        )
         try fetchRepeatedly(server, key: key, removeRefused: true)
     }
 
-    @Test("ProFTPD 1.3.8 mod_sftp, DefaultRoot ~ (server-sig-algs after the key exchange)", .enabled(if: ProFTPDServer.available, "needs proftpd-core and proftpd-mod-crypto"))
+    @Test(
+        "ProFTPD 1.3.8 mod_sftp, DefaultRoot ~ (server-sig-algs after the key exchange)",
+        .enabled(if: ProFTPDServer.available, "needs proftpd-core and proftpd-mod-crypto")
+    )
     func proftpd() throws {
         let key = try rsaKey()
         let server = try ProFTPDServer(authorizedKeys: [key + ".pub"])
         try fetchRepeatedly(server, key: key)
     }
 
-    @Test("asyncssh SFTP server, listing in random order", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    @Test(
+        "asyncssh SFTP server, listing in random order",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
     func asyncsshShuffled() throws {
         let key = try rsaKey()
         let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], shuffle: true)
         try fetchRepeatedly(server, key: key)
     }
 
-    @Test("asyncssh SFTP server denying REMOVE: downloaded, deletion owed (exit 76, R10)", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    @Test(
+        "asyncssh SFTP server denying REMOVE: downloaded, deletion owed (exit 76, R10)",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
     func asyncsshDenyRemove() throws {
         let key = try rsaKey()
         let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], shuffle: true, denyRemove: true)
         try fetchRepeatedly(server, key: key, removeRefused: true)
     }
 
-    @Test("asyncssh listing without permission bits (no file type, SFTP v3): files resolved, taken", .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh"))
+    @Test(
+        "asyncssh listing without permission bits (no file type, SFTP v3): files resolved, taken",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
     func asyncsshUntyped() throws {
         let key = try rsaKey()
         let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], untyped: true)

@@ -14,9 +14,13 @@ extension SFTPSetup {
         let log = open(cli.temp.write("daemon.log", ""), O_WRONLY | O_APPEND)
         defer { close(log) }
         return try ChildProcess(
-            Paths.aafdBinary, ["run", "--config", cli.config],
-            environment: ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": String(watchdogMicroseconds)],
-            stderr: log)
+            Paths.aafdBinary,
+            ["run", "--config", cli.config],
+            environment: [
+                "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": String(watchdogMicroseconds),
+            ],
+            stderr: log
+        )
     }
 
     var daemonLog: String { (try? String(contentsOfFile: cli.temp.file("daemon.log"), encoding: .utf8)) ?? "" }
@@ -37,7 +41,14 @@ extension SFTPSetup {
 
     /// A delivery big enough for an import to be cut in the middle.
     func dropBig(date: ExtractDate, pupils: Int = 6000) throws {
-        try writeSyntheticDelivery(pupils: pupils, schools: 4, seed: 8, date: date, partSize: 1000, to: server.remoteDirectory)
+        try writeSyntheticDelivery(
+            pupils: pupils,
+            schools: 4,
+            seed: 8,
+            date: date,
+            partSize: 1000,
+            to: server.remoteDirectory
+        )
     }
 }
 
@@ -58,7 +69,9 @@ struct DaemonTests {
     @Test("aafd run: READY, catch-up import at start, WATCHDOG at half of WATCHDOG_USEC, SIGTERM → STOPPING, exit 0")
     func notifyAndCatchUp() throws {
         let metrics = TemporaryDirectory("metrics")
-        let s = try SFTPSetup(extra: "\n[schedule]\ntime = \"03:00\"\n[metrics]\ntextfile = \"\(metrics.file("aafd.prom"))\"\n")
+        let s = try SFTPSetup(
+            extra: "\n[schedule]\ntime = \"03:00\"\n[metrics]\ntextfile = \"\(metrics.file("aafd.prom"))\"\n"
+        )
         try s.drop("20250901")
         let notify = try NotifyListener(in: s.cli.temp)
         let daemon = try s.startDaemon(notify: notify)
@@ -72,7 +85,10 @@ struct DaemonTests {
         #expect(prom.contains("aafd_directory_entries{category=\"students\"} 60"))
         #expect(prom.contains("aafd_last_run_outcome{outcome=\"imported\"} 1"))
         #expect(prom.contains("aafd_incident_open 0"))
-        #expect((try FileManager.default.attributesOfItem(atPath: metrics.file("aafd.prom"))[.posixPermissions] as? Int) == 0o600)
+        #expect(
+            (try FileManager.default.attributesOfItem(atPath: metrics.file("aafd.prom"))[.posixPermissions] as? Int)
+                == 0o600
+        )
         let stoppedAt = Date()
         daemon.signal(SIGTERM)
         let status = waitExit(daemon, timeout: 10)
@@ -95,7 +111,9 @@ struct DaemonTests {
         let status = waitExit(daemon, timeout: 10)
         #expect(status == 0, "\(s.daemonLog)")
         #expect(Date().timeIntervalSince(stoppedAt) < 10)
-        let students = (try s.cli.json(["status", "--config", s.cli.config, "--json"])["directory"] as? [String: Any])?["students"] as? Int
+        let students =
+            (try s.cli.json(["status", "--config", s.cli.config, "--json"])["directory"] as? [String: Any])?["students"]
+            as? Int
         #expect(students == 0 || students == 6000, "a partial import is visible: \(students ?? -1)")
         let check = try runProgram("/usr/bin/sqlite3", [s.cli.database, "PRAGMA integrity_check;"])
         #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
@@ -113,7 +131,10 @@ struct DaemonTests {
         #expect(try s.waitForSuccess("2025-09-01", timeout: 30) || cron.status == 0)
         daemon.signal(SIGTERM)
         #expect(waitExit(daemon, timeout: 10) == 0)
-        let imported = try runProgram("/usr/bin/sqlite3", [s.cli.database, "SELECT count(*) FROM import_runs WHERE outcome = 'imported'"])
+        let imported = try runProgram(
+            "/usr/bin/sqlite3",
+            [s.cli.database, "SELECT count(*) FROM import_runs WHERE outcome = 'imported'"]
+        )
         #expect(imported.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         if cron.status == 75 { #expect(cron.stderr.contains("another aafd run")) }
     }
@@ -130,7 +151,11 @@ struct DaemonTests {
         usleep(800_000)
         #expect(daemon.isRunning)
         #expect(s.daemonLog.contains("reload failed"))
-        try good.replacingOccurrences(of: "time = \"03:00\"", with: "time = \"04:00\"").write(toFile: s.cli.config, atomically: true, encoding: .utf8)
+        try good.replacingOccurrences(of: "time = \"03:00\"", with: "time = \"04:00\"").write(
+            toFile: s.cli.config,
+            atomically: true,
+            encoding: .utf8
+        )
         daemon.signal(SIGHUP)
         usleep(800_000)
         #expect(s.daemonLog.contains("configuration reloaded"))
@@ -144,18 +169,26 @@ struct IncidentTests {
     /// A copy of a fixture day with its last guardian part cut in half (refused: not well-formed).
     func brokenDay(_ cli: CLI, _ compact: String) throws -> String {
         let folder = cli.temp.file("broken-\(compact)-\(UUID().uuidString.prefix(4))")
-        try FileManager.default.copyItem(atPath: Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path, toPath: folder)
+        try FileManager.default.copyItem(
+            atPath: Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path,
+            toPath: folder
+        )
         let path = folder + "/ENT1D_Complet_\(compact)_PersRelEleve_0002.xml"
         let data = FileManager.default.contents(atPath: path)!
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
         return folder
     }
 
-    @Test("R19: a refused run opens an incident shown by status; the alert runs exactly once; the next success closes it")
+    @Test(
+        "R19: a refused run opens an incident shown by status; the alert runs exactly once; the next success closes it"
+    )
     func alertOnce() throws {
         let alerts = TemporaryDirectory("alerts")
         let log = alerts.file("alerts.log")
-        let cli = CLI(extra: "[alert]\ncommand = \"echo \\\"$AAFD_INCIDENT_ID $AAFD_OUTCOME $AAFD_EXTRACT_DATE $AAFD_REASON\\\" >> \(log)\"\n")
+        let cli = CLI(
+            extra:
+                "[alert]\ncommand = \"echo \\\"$AAFD_INCIDENT_ID $AAFD_OUTCOME $AAFD_EXTRACT_DATE $AAFD_REASON\\\" >> \(log)\"\n"
+        )
         let first = try cli.run(["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250901")])
         #expect(first.status == 65)
         var status = try cli.json(["status", "--config", cli.config, "--json"])
@@ -164,14 +197,18 @@ struct IncidentTests {
         #expect((incident["opened_at"] as? String)?.isEmpty == false)
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == 1)
         // Still refused: the same incident, no second alert.
-        #expect(try cli.run(["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250901")]).status == 65)
+        #expect(
+            try cli.run(["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250901")]).status == 65
+        )
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == 1)
         // A success closes it.
         #expect(try cli.importDay("20250901").status == 0)
         status = try cli.json(["status", "--config", cli.config, "--json"])
         #expect(status["incident"] is NSNull)
         // A new failure: a new incident, a new alert.
-        #expect(try cli.run(["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250902")]).status == 65)
+        #expect(
+            try cli.run(["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250902")]).status == 65
+        )
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines[1].contains("refused 2025-09-02"))
@@ -181,17 +218,22 @@ struct IncidentTests {
         #expect(human.stdout.contains("OPEN INCIDENT since"))
     }
 
-    @Test("the alert command gets a clean environment: no CREDENTIALS_DIRECTORY, NOTIFY_SOCKET or other inherited variable")
+    @Test(
+        "the alert command gets a clean environment: no CREDENTIALS_DIRECTORY, NOTIFY_SOCKET or other inherited variable"
+    )
     func alertEnvironment() throws {
         let alerts = TemporaryDirectory("alert-env")
         let log = alerts.file("env.txt")
         let cli = CLI(extra: "[alert]\ncommand = \"env > \(log)\"\n")
         let result = try runProgram(
-            Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250901")],
+            Paths.aafdBinary,
+            ["import", "--config", cli.config, "--from-dir", try brokenDay(cli, "20250901")],
             environment: [
-                "PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": alerts.path, "NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1",
+                "PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": alerts.path, "NOTIFY_SOCKET": "/run/x",
+                "WATCHDOG_USEC": "1",
                 "SECRET_OF_THE_HOST": "x",
-            ])
+            ]
+        )
         #expect(result.status == 65)
         let env = try String(contentsOfFile: log, encoding: .utf8)
         for leaked in ["CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET", "WATCHDOG_USEC", "SECRET_OF_THE_HOST"] {
@@ -206,27 +248,45 @@ struct IncidentTests {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let folder = cli.temp.folder("big")
-        try writeSyntheticDelivery(pupils: 6000, schools: 6, seed: 9, date: ExtractDate(year: 2025, month: 9, day: 2)!, partSize: 500, to: folder)
+        try writeSyntheticDelivery(
+            pupils: 6000,
+            schools: 6,
+            seed: 9,
+            date: ExtractDate(year: 2025, month: 9, day: 2)!,
+            partSize: 500,
+            to: folder
+        )
         var stoppedMidway = 0
         for delay in [0.15, 0.3, 0.45, 0.6] {
-            let child = try ChildProcess(Paths.aafdBinary, ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"])
+            let child = try ChildProcess(
+                Paths.aafdBinary,
+                ["import", "--config", cli.config, "--from-dir", folder, "--accept-departures"]
+            )
             usleep(useconds_t(delay * 1_000_000))
             child.signal(SIGTERM)
             let status = waitExit(child, timeout: 10)
             #expect(status == 0)
-            let students = (try cli.json(["status", "--config", cli.config, "--json"])["directory"] as? [String: Any])?["students"] as? Int
+            let students =
+                (try cli.json(["status", "--config", cli.config, "--json"])["directory"] as? [String: Any])?["students"]
+                as? Int
             if students == 6000 { break }
             #expect(students == 60)
             stoppedMidway += 1
         }
         #expect(stoppedMidway >= 1)
-        let journal = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT count(*) FROM import_runs WHERE reason LIKE 'stopped%'"])
+        let journal = try runProgram(
+            "/usr/bin/sqlite3",
+            [cli.database, "SELECT count(*) FROM import_runs WHERE reason LIKE 'stopped%'"]
+        )
         #expect((Int(journal.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1)
         // Stopping is not an incident.
         #expect(try cli.json(["status", "--config", cli.config, "--json"])["incident"] is NSNull)
     }
 
-    @Test("check-config: OK for a usable configuration; 78 listing each problem", .enabled(if: SSHServer.available, "needs root and openssh-server"))
+    @Test(
+        "check-config: OK for a usable configuration; 78 listing each problem",
+        .enabled(if: SSHServer.available, "needs root and openssh-server")
+    )
     func checkConfig() throws {
         let s = try SFTPSetup()
         let ok = try s.cli.run(["check-config", "--config", s.cli.config])

@@ -6,16 +6,22 @@ import Testing
 
 @Suite("Consent, purge and certificate commands")
 struct RetentionCommandTests {
-    @Test("R2: no address without consent; grant → next import stores it; revoke → erased at once; all journaled; shown (R14)")
+    @Test(
+        "R2: no address without consent; grant → next import stores it; revoke → erased at once; all journaled; shown (R14)"
+    )
     func consentRoundTrip() throws {
         let cli = CLI()
         let staff = Scenario.base.staff[1]
         #expect(try cli.importDay("20250901").status == 0)
         let database = cli.database
-        func stored() -> Bool { fileContains(database, staff.homeStreet) || fileContains(database + "-wal", staff.homeStreet) }
+        func stored() -> Bool {
+            fileContains(database, staff.homeStreet) || fileContains(database + "-wal", staff.homeStreet)
+        }
         #expect(!stored())
 
-        let grant = try cli.run(["consent", "grant", staff.jointure, "--field", "home-address", "--by", "Mme Admin", "--config", cli.config])
+        let grant = try cli.run([
+            "consent", "grant", staff.jointure, "--field", "home-address", "--by", "Mme Admin", "--config", cli.config,
+        ])
         #expect(grant.status == 0, "\(grant.stderr)")
         #expect(try cli.importDay("20250901").status == 0)
         #expect(stored())
@@ -28,12 +34,17 @@ struct RetentionCommandTests {
         // Another staff member's address is still not stored.
         #expect(!fileContains(database, Scenario.base.staff[2].homeStreet))
 
-        let revoke = try cli.run(["consent", "revoke", staff.jointure, "--field", "home-address", "--by", "Mme Admin", "--config", cli.config])
+        let revoke = try cli.run([
+            "consent", "revoke", staff.jointure, "--field", "home-address", "--by", "Mme Admin", "--config", cli.config,
+        ])
         #expect(revoke.status == 0, "\(revoke.stderr)")
         #expect(!stored())
         let list = try cli.run(["consent", "list", "--config", cli.config])
         #expect(list.stdout.contains("no consent recorded"))
-        let journal = try runProgram("/usr/bin/sqlite3", [database, "SELECT action || ' ' || recorded_by FROM admin_journal ORDER BY id"])
+        let journal = try runProgram(
+            "/usr/bin/sqlite3",
+            [database, "SELECT action || ' ' || recorded_by FROM admin_journal ORDER BY id"]
+        )
         #expect(journal.stdout == "consent-grant Mme Admin\nconsent-revoke Mme Admin\n")
     }
 
@@ -43,7 +54,9 @@ struct RetentionCommandTests {
         #expect(try cli.importDay("20250901").status == 0)
         let unknown = try cli.run(["consent", "grant", "0000000", "--by", "X", "--config", cli.config])
         #expect(unknown.status == 66)
-        let pupil = try cli.run(["consent", "grant", Scenario.base.pupils[0].jointure, "--by", "X", "--config", cli.config])
+        let pupil = try cli.run([
+            "consent", "grant", Scenario.base.pupils[0].jointure, "--by", "X", "--config", cli.config,
+        ])
         #expect(pupil.status == 66)
         let noBy = try cli.run(["consent", "grant", Scenario.base.staff[0].jointure, "--config", cli.config])
         #expect(noBy.status == 64)
@@ -83,7 +96,9 @@ struct RetentionCommandTests {
 
     @Test("retention settings may be shortened, never lengthened beyond the convention (78)")
     func retentionLimits() throws {
-        for (key, value) in [("record_max_age_years", 3), ("journal_previous_years", 2), ("refused_delivery_working_days", 6)] {
+        for (key, value) in [
+            ("record_max_age_years", 3), ("journal_previous_years", 2), ("refused_delivery_working_days", 6),
+        ] {
             let cli = CLI(extra: "[retention]\n\(key) = \(value)\n")
             let result = try cli.run(["status", "--config", cli.config])
             #expect(result.status == 78)
@@ -96,27 +111,45 @@ struct RetentionCommandTests {
 
 @Suite("Consents follow the person (R2, R8, R9, R11)")
 struct ConsentLifecycleTests {
-    @Test("a staff member with a consent leaves (R8): the consent goes, the journal forgets the jointure; on return, no address without a new consent")
+    @Test(
+        "a staff member with a consent leaves (R8): the consent goes, the journal forgets the jointure; on return, no address without a new consent"
+    )
     func consentLeavesWithThePerson() throws {
         let cli = CLI()
         let staff = Scenario.leavingStaff
         #expect(try cli.importDay("20250901").status == 0)
-        #expect(try cli.run(["consent", "grant", staff.jointure, "--field", "home-address", "--by", "DPO", "--config", cli.config]).status == 0)
+        #expect(
+            try cli.run([
+                "consent", "grant", staff.jointure, "--field", "home-address", "--by", "DPO", "--config", cli.config,
+            ]).status == 0
+        )
         #expect(try cli.importDay("20250901").status == 0)
         #expect(fileContains(cli.database, staff.homeStreet) || fileContains(cli.database + "-wal", staff.homeStreet))
         // Day 2: the staff member is gone (deleted by the import, R8), and so is the consent.
         #expect(try cli.importDay("20250902").status == 0)
         let list = try cli.run(["consent", "list", "--config", cli.config])
         #expect(!list.stdout.contains(staff.jointure), "\(list.stdout)")
-        let journal = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT count(*) FROM admin_journal WHERE jointure = '\(staff.jointure)'"])
+        let journal = try runProgram(
+            "/usr/bin/sqlite3",
+            [cli.database, "SELECT count(*) FROM admin_journal WHERE jointure = '\(staff.jointure)'"]
+        )
         #expect(journal.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        let kept = try runProgram("/usr/bin/sqlite3", [cli.database, "SELECT count(*) FROM admin_journal WHERE action = 'consent-grant'"])
-        #expect(kept.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the action itself stays journaled (R11)")
+        let kept = try runProgram(
+            "/usr/bin/sqlite3",
+            [cli.database, "SELECT count(*) FROM admin_journal WHERE action = 'consent-grant'"]
+        )
+        #expect(
+            kept.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1",
+            "the action itself stays journaled (R11)"
+        )
         // The same jointure comes back (day 1's file again, newer date): no consent, so no address.
         let again = cli.temp.folder("return")
         let source = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
         for name in try FileManager.default.contentsOfDirectory(atPath: source) {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: again + "/" + name.replacingOccurrences(of: "20250901", with: "20250910"))
+            try FileManager.default.copyItem(
+                atPath: source + "/" + name,
+                toPath: again + "/" + name.replacingOccurrences(of: "20250901", with: "20250910")
+            )
         }
         let back = try cli.run(["import", "--config", cli.config, "--from-dir", again, "--accept-departures"])
         #expect(back.status == 0, "\(back.stderr)")
@@ -138,20 +171,32 @@ struct AccessCompletenessTests {
             let columns = try sql("SELECT name FROM pragma_table_info('\(table)')")
             var conditions = columns.map { "CAST(\"\($0)\" AS TEXT) = '\(jointure)'" }
             if !ids.isEmpty {
-                conditions += columns.filter { $0.hasSuffix("_id") || (table == "persons" && $0 == "id") }.map { "\"\($0)\" IN (\(ids.joined(separator: ",")))" }
+                conditions += columns.filter { $0.hasSuffix("_id") || (table == "persons" && $0 == "id") }.map {
+                    "\"\($0)\" IN (\(ids.joined(separator: ",")))"
+                }
             }
-            let n = Int(try sql("SELECT count(*) FROM \"\(table)\" WHERE " + conditions.joined(separator: " OR ")).first ?? "0") ?? 0
+            let n =
+                Int(
+                    try sql("SELECT count(*) FROM \"\(table)\" WHERE " + conditions.joined(separator: " OR ")).first
+                        ?? "0"
+                ) ?? 0
             if n > 0 { counts[table] = n }
         }
         return counts
     }
 
-    @Test("person show --json holds every row of every table about a pupil, a guardian and a staff member with a consent")
+    @Test(
+        "person show --json holds every row of every table about a pupil, a guardian and a staff member with a consent"
+    )
     func everyTable() throws {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let staff = Scenario.base.staff[1]
-        #expect(try cli.run(["consent", "grant", staff.jointure, "--field", "home-address", "--by", "DPO", "--config", cli.config]).status == 0)
+        #expect(
+            try cli.run([
+                "consent", "grant", staff.jointure, "--field", "home-address", "--by", "DPO", "--config", cli.config,
+            ]).status == 0
+        )
         #expect(try cli.importDay("20250902").status == 0)
         let pupil = Scenario.base.pupils[3]
         for jointure in [pupil.jointure, pupil.guardians[0], staff.jointure] {
@@ -159,7 +204,10 @@ struct AccessCompletenessTests {
             let stored = try #require(shown["stored_rows"] as? [String: [Any]])
             let expected = try rowsBySQLite(cli.database, jointure)
             #expect(!expected.isEmpty)
-            #expect(stored.mapValues(\.count) == expected, "\(jointure): aafd shows \(stored.mapValues(\.count)), the database holds \(expected)")
+            #expect(
+                stored.mapValues(\.count) == expected,
+                "\(jointure): aafd shows \(stored.mapValues(\.count)), the database holds \(expected)"
+            )
         }
         // The staff member's consent and its journal rows are among them.
         let staffShown = try cli.json(["person", "show", staff.jointure, "--config", cli.config, "--json"])

@@ -20,12 +20,22 @@ final class SFTPSetup {
     ///   - extra: more `[sftp]` lines.
     init(
         makeKey: (String) throws -> String = { try SSHServer.makeKey($0, pem: true) },
-        knownHosts: ((SSHServer, TemporaryDirectory) -> String)? = nil, remoteDir: String? = nil, extra: String = ""
+        knownHosts: ((SSHServer, TemporaryDirectory) -> String)? = nil,
+        remoteDir: String? = nil,
+        extra: String = ""
     ) throws {
         key = try makeKey(keys.file("id"))
         server = try SSHServer(authorizedKeys: [key + ".pub"])
         let pinned = knownHosts?(server, keys) ?? server.knownHosts
-        cli = CLI(extra: sftpSection(server, key: key, knownHosts: pinned, remoteDir: remoteDir ?? server.remoteDirectory, extra: extra))
+        cli = CLI(
+            extra: sftpSection(
+                server,
+                key: key,
+                knownHosts: pinned,
+                remoteDir: remoteDir ?? server.remoteDirectory,
+                extra: extra
+            )
+        )
     }
 
     /// Puts a committed fixture day on the server.
@@ -78,7 +88,9 @@ struct SFTPTests {
         let passphraseFile = keys.write("passphrase", "correct horse\n")
         chmod(passphraseFile, 0o600)
         let s = try SFTPSetup(
-            makeKey: { try SSHServer.makeKey($0, passphrase: "correct horse") }, extra: "passphrase_file = \"\(passphraseFile)\"")
+            makeKey: { try SSHServer.makeKey($0, passphrase: "correct horse") },
+            extra: "passphrase_file = \"\(passphraseFile)\""
+        )
         try s.drop("20250901")
         let result = try s.cli.run(["fetch", "--config", s.cli.config])
         #expect(result.status == 0, "\(result.stderr)")
@@ -94,7 +106,8 @@ struct SFTPTests {
     func wrongHostKey() throws {
         let s = try SFTPSetup(knownHosts: { server, folder in
             try! SSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", folder.file("other")])
-            let other = try! String(contentsOfFile: folder.file("other.pub"), encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+            let other = try! String(contentsOfFile: folder.file("other.pub"), encoding: .utf8).split(separator: " ")
+                .prefix(2).joined(separator: " ")
             return folder.write("known_hosts", "[127.0.0.1]:\(server.port) \(other)\n")
         })
         try s.drop("20250901")
@@ -140,7 +153,10 @@ struct SFTPTests {
     func unknownKey() throws {
         let s = try SFTPSetup()
         try SSHServer.makeKey(s.keys.file("stranger"))
-        let config = try String(contentsOfFile: s.cli.config, encoding: .utf8).replacingOccurrences(of: s.key, with: s.keys.file("stranger"))
+        let config = try String(contentsOfFile: s.cli.config, encoding: .utf8).replacingOccurrences(
+            of: s.key,
+            with: s.keys.file("stranger")
+        )
         try config.write(toFile: s.cli.config, atomically: true, encoding: .utf8)
         let result = try s.importOverSFTP()
         #expect(result.status == 77)
@@ -171,7 +187,9 @@ struct SFTPTests {
         for day in ["20250903", "20250901", "20250902"] { try s.drop(day) }
         let result = try s.importOverSFTP()
         #expect(result.status == 0, "\(result.stderr)")
-        let order = ["2025-09-01", "2025-09-02", "2025-09-03"].map { result.stdout.range(of: "delivery of \($0)")?.lowerBound }
+        let order = ["2025-09-01", "2025-09-02", "2025-09-03"].map {
+            result.stdout.range(of: "delivery of \($0)")?.lowerBound
+        }
         #expect(order.allSatisfy { $0 != nil })
         #expect(order[0]! < order[1]! && order[1]! < order[2]!)
         #expect(s.remoteFiles == ["ficAlimMENESR.dtd"])
@@ -183,7 +201,9 @@ struct SFTPTests {
     func incomplete() throws {
         let s = try SFTPSetup()
         try s.drop("20250902")
-        try FileManager.default.removeItem(atPath: s.server.remoteDirectory + "/ENT1D_Complet_20250902_PersEducNat_0000.xml")
+        try FileManager.default.removeItem(
+            atPath: s.server.remoteDirectory + "/ENT1D_Complet_20250902_PersEducNat_0000.xml"
+        )
         let before = s.remoteFiles
         let result = try s.importOverSFTP()
         #expect(result.status == 69)
@@ -208,7 +228,14 @@ struct SFTPTests {
 
     /// A delivery big enough that a transfer can be caught in the middle.
     func bigDelivery(on s: SFTPSetup) throws {
-        try writeSyntheticDelivery(pupils: 12_000, schools: 4, seed: 3, date: ExtractDate(year: 2025, month: 9, day: 4)!, partSize: 100_000, to: s.server.remoteDirectory)
+        try writeSyntheticDelivery(
+            pupils: 12_000,
+            schools: 4,
+            seed: 3,
+            date: ExtractDate(year: 2025, month: 9, day: 4)!,
+            partSize: 100_000,
+            to: s.server.remoteDirectory
+        )
     }
 
     /// Waits until a `.part` file in the spool holds some bytes.
@@ -228,7 +255,9 @@ struct SFTPTests {
         try ChildProcess(Paths.aafdBinary, ["fetch", "--config", s.cli.config])
     }
 
-    @Test("the connection killed mid-transfer: no file under its final name, nothing deleted remotely; the next run succeeds")
+    @Test(
+        "the connection killed mid-transfer: no file under its final name, nothing deleted remotely; the next run succeeds"
+    )
     func killedMidTransfer() throws {
         let s = try SFTPSetup()
         try bigDelivery(on: s)

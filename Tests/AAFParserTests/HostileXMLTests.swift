@@ -17,7 +17,9 @@ struct HostileXMLTests {
         var records: [AAFRecord] = []
         let error = #expect(throws: ParseError.self) {
             try AAFDocumentParser.parseFile(
-                atPath: Paths.fixtures.appendingPathComponent("hostile/\(name)").path, expectedCategory: nil, filter: nil
+                atPath: Paths.fixtures.appendingPathComponent("hostile/\(name)").path,
+                expectedCategory: nil,
+                filter: nil
             ) { records.append($0) }
         }
         #expect(error != nil)
@@ -32,7 +34,9 @@ struct HostileXMLTests {
         let loadsBefore = LibXML2Setup.refusedLoads
         var records: [AAFRecord] = []
         try AAFDocumentParser.parseFile(
-            atPath: Paths.fixtures.appendingPathComponent("hostile/external-dtd-absolute.xml").path, expectedCategory: .pupil, filter: nil
+            atPath: Paths.fixtures.appendingPathComponent("hostile/external-dtd-absolute.xml").path,
+            expectedCategory: .pupil,
+            filter: nil
         ) { records.append($0) }
         #expect(records.count == 1)
         #expect(LibXML2Setup.refusedLoads == loadsBefore)
@@ -65,7 +69,11 @@ struct HostileXMLTests {
 
     @Test("truncated anywhere: refused at the end, never a crash")
     func truncatedEverywhere() throws {
-        let full = Array(document("<attr name=\"ENTPersonNom\"><value>abc</value></attr><attr name=\"ENTPersonPrenom\"><value>d</value></attr>").utf8)
+        let full = Array(
+            document(
+                "<attr name=\"ENTPersonNom\"><value>abc</value></attr><attr name=\"ENTPersonPrenom\"><value>d</value></attr>"
+            ).utf8
+        )
         for cut in stride(from: 1, to: full.count - 20, by: 3) {
             #expect(throws: ParseError.self) { try parse(bytes: Array(full[0..<cut]), chunk: 5) }
         }

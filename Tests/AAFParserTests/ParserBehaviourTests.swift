@@ -23,7 +23,9 @@ struct ParserBehaviourTests {
                 <attr name="ENTEleveGarderieSoir"><value/></attr>
                 <attr name="ENTElevePere"></attr>
                 <attr name="ENTPersonNom"><value>1ERE  GENERALE</value></attr>
-                """))
+                """
+            )
+        )
         let r = try #require(records.first)
         #expect(r.values("ENTPersonAutresPrenoms") == ["Lina", "Rose", "Ada"])
         #expect(r.values("ENTEleveGarderieSoir") == [])
@@ -35,7 +37,10 @@ struct ParserBehaviourTests {
     @Test("undeclared HTML entities are decoded, with and without a DOCTYPE")
     func htmlEntities() throws {
         let attrs = "<attr name=\"ENTPersonNom\"><value>H&eacute;l&egrave;ne&nbsp;&Ccedil;a &amp; co</value></attr>"
-        for prolog in ["<?xml version=\"1.0\"?>\n<!DOCTYPE ficAlimMENESR SYSTEM \"ficAlimMENESR.dtd\">", "<?xml version=\"1.0\"?>", ""] {
+        for prolog in [
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE ficAlimMENESR SYSTEM \"ficAlimMENESR.dtd\">", "<?xml version=\"1.0\"?>",
+            "",
+        ] {
             let r = try #require(try parse(document(attrs, prolog: prolog)).first)
             #expect(r.first("ENTPersonNom") == "Hélène\u{A0}Ça & co")
         }
@@ -56,7 +61,12 @@ struct ParserBehaviourTests {
     func apostrophe() throws {
         let parser = AAFDocumentParser(fileName: "t.xml", expectedCategory: nil, filter: nil)
         var records: [AAFRecord] = []
-        try parser.feed(Array(document("<attr name=\"ENTPersonNom\"><value>CHEF D&amp;apos;ETABLISSEMENT D&apos;ECOLE</value></attr>").utf8)) {
+        try parser.feed(
+            Array(
+                document("<attr name=\"ENTPersonNom\"><value>CHEF D&amp;apos;ETABLISSEMENT D&apos;ECOLE</value></attr>")
+                    .utf8
+            )
+        ) {
             records.append($0)
         }
         try parser.finish { records.append($0) }
@@ -72,7 +82,10 @@ struct ParserBehaviourTests {
                 .replacingOccurrences(of: "\n", with: "\r\n")
             var b = head + Array(body.utf8)
             // \u{1}\u{2} → 0xE9 0xA4
-            if let i = b.firstIndex(of: 1) { b[i] = 0xE9; b[i + 1] = 0xA4 }
+            if let i = b.firstIndex(of: 1) {
+                b[i] = 0xE9
+                b[i + 1] = 0xA4
+            }
             return b
         }
         for chunk in [7, 4096] {
@@ -91,13 +104,18 @@ struct ParserBehaviourTests {
 
     @Test("the allow-list drops attributes before decoding them, and counts them by name (R1)")
     func allowList() throws {
-        let parser = AAFDocumentParser(fileName: "t.xml", expectedCategory: .pupil, filter: KeepOnly(names: ["ENTPersonNom"]))
+        let parser = AAFDocumentParser(
+            fileName: "t.xml",
+            expectedCategory: .pupil,
+            filter: KeepOnly(names: ["ENTPersonNom"])
+        )
         var records: [AAFRecord] = []
         let text = document(
             """
             <attr name="ENTPersonJointure"><value>1</value></attr><attr name="ENTPersonNom"><value>KEPT</value></attr>
             <attr name="ENTEleveINE"><value>SENTINEL-INE</value></attr><attr name="ENTEleveINE"><value>X</value></attr>
-            """)
+            """
+        )
         try parser.feed(Array(text.utf8)) { records.append($0) }
         try parser.finish { records.append($0) }
         let r = try #require(records.first)
@@ -111,7 +129,11 @@ struct ParserBehaviourTests {
     func header() throws {
         let parser = AAFDocumentParser(fileName: "t.xml", expectedCategory: nil, filter: nil)
         let text = document("<attr name=\"ENTPersonJointure\"><value>1</value></attr>")
-            .replacingOccurrences(of: "<ficAlimMENESR>", with: "<ficAlimMENESR>\n<!-- degre=\"1D\" -->\n<!-- dateGenerationExport=\"16/09/2024\" -->\n<!-- futureKey=\"x\" -->")
+            .replacingOccurrences(
+                of: "<ficAlimMENESR>",
+                with:
+                    "<ficAlimMENESR>\n<!-- degre=\"1D\" -->\n<!-- dateGenerationExport=\"16/09/2024\" -->\n<!-- futureKey=\"x\" -->"
+            )
         try parser.feed(Array(text.utf8)) { _ in }
         try parser.finish { _ in }
         #expect(parser.header.degre == "1D")
@@ -122,7 +144,10 @@ struct ParserBehaviourTests {
     @Test("a record whose category differs from the file's fails the file")
     func categoryMismatch() throws {
         let error = #expect(throws: ParseError.self) {
-            try parse(text: document("<attr name=\"ENTPersonJointure\"><value>1</value></attr>", category: "PersEducNat"), category: .pupil)
+            try parse(
+                text: document("<attr name=\"ENTPersonJointure\"><value>1</value></attr>", category: "PersEducNat"),
+                category: .pupil
+            )
         }
         #expect(error?.code == .category)
     }
@@ -157,7 +182,11 @@ struct ChunkSizeTests {
         let dir = TemporaryDirectory("chunks")
         var writer = DeliveryWriter()
         writer.partSize = 1000
-        let names = try! writer.write(SyntheticDirectory.generate(schools: 2, pupils: 30, seed: 7), date: ExtractDate(year: 2025, month: 9, day: 1)!, to: dir.path)
+        let names = try! writer.write(
+            SyntheticDirectory.generate(schools: 2, pupils: 30, seed: 7),
+            date: ExtractDate(year: 2025, month: 9, day: 1)!,
+            to: dir.path
+        )
         // Keep the folder alive for the whole run.
         keep.append(dir)
         var files = names.map { dir.file($0) }
@@ -201,16 +230,31 @@ struct MarkupGuardTests {
         return records
     }
 
-    @Test("within the limit: parsed the same in chunks of 1, 7 and 4096 bytes; quotes hide '>'; comments end at '-->'", arguments: [1, 7, 4096])
+    @Test(
+        "within the limit: parsed the same in chunks of 1, 7 and 4096 bytes; quotes hide '>'; comments end at '-->'",
+        arguments: [1, 7, 4096]
+    )
     func withinLimit(chunk: Int) throws {
-        let text = document("<attr name=\"ENTPersonNom\"><value>a &gt; b</value></attr>", prolog: "<?xml version=\"1.0\"?>\n<!-- k=\"v->-\" -->")
+        let text = document(
+            "<attr name=\"ENTPersonNom\"><value>a &gt; b</value></attr>",
+            prolog: "<?xml version=\"1.0\"?>\n<!-- k=\"v->-\" -->"
+        )
         #expect(try parse(text, limit: 200, chunk: chunk) == 1)
     }
 
-    @Test("a tag, a quoted value with '>' inside it, or a comment past the limit: refused in any chunking", arguments: [1, 7, 4096])
+    @Test(
+        "a tag, a quoted value with '>' inside it, or a comment past the limit: refused in any chunking",
+        arguments: [1, 7, 4096]
+    )
     func pastLimit(chunk: Int) throws {
-        let longTag = document("<attr name=\"ENTPersonNom\"><value " + (0..<40).map { "a\($0)=\">>\"" }.joined(separator: " ") + ">x</value></attr>")
-        let longComment = document("<attr name=\"ENTPersonNom\"><value>x</value></attr>", prolog: "<!-- " + String(repeating: "- > ", count: 100) + " -->")
+        let longTag = document(
+            "<attr name=\"ENTPersonNom\"><value " + (0..<40).map { "a\($0)=\">>\"" }.joined(separator: " ")
+                + ">x</value></attr>"
+        )
+        let longComment = document(
+            "<attr name=\"ENTPersonNom\"><value>x</value></attr>",
+            prolog: "<!-- " + String(repeating: "- > ", count: 100) + " -->"
+        )
         for text in [longTag, longComment] {
             let error = #expect(throws: ParseError.self) { try parse(text, limit: 200, chunk: chunk) }
             #expect(error?.code == .limit)
@@ -220,7 +264,11 @@ struct MarkupGuardTests {
 
 @Suite(
     "Parser memory",
-    .enabled(if: ProcessInfo.processInfo.environment["AAFD_SANITIZER"] == nil, "AddressSanitizer's quarantine keeps freed memory resident"))
+    .enabled(
+        if: ProcessInfo.processInfo.environment["AAFD_SANITIZER"] == nil,
+        "AddressSanitizer's quarantine keeps freed memory resident"
+    )
+)
 struct ParserMemoryTests {
     func residentBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
@@ -229,11 +277,17 @@ struct ParserMemoryTests {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    @Test("refusing thousands of files that declare an internal subset does not grow memory (libxml2's myDoc leaked per file)")
+    @Test(
+        "refusing thousands of files that declare an internal subset does not grow memory (libxml2's myDoc leaked per file)"
+    )
     func noLeakPerFile() throws {
         let text = Array(
-            document("<attr name=\"ENTPersonNom\"><value>x</value></attr>", prolog: "<?xml version=\"1.0\"?>\n<!DOCTYPE ficAlimMENESR [ <!ENTITY a \"b\"> ]>")
-                .utf8)
+            document(
+                "<attr name=\"ENTPersonNom\"><value>x</value></attr>",
+                prolog: "<?xml version=\"1.0\"?>\n<!DOCTYPE ficAlimMENESR [ <!ENTITY a \"b\"> ]>"
+            )
+            .utf8
+        )
         for _ in 0..<200 { _ = try? parse(bytes: text) }
         let before = residentBytes()
         for _ in 0..<5000 { _ = try? parse(bytes: text) }

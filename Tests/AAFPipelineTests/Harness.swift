@@ -29,7 +29,9 @@ final class Harness {
     func importDelivery(_ folder: String, acceptDepartures: Bool = false, dryRun: Bool = false) throws -> ImportReport {
         let importer = Importer(store: try store, settings: settings, logger: RecordingLogHandler.logger(lines))
         return try importer.importDelivery(
-            inDirectory: folder, options: ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun))
+            inDirectory: folder,
+            options: ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun)
+        )
     }
 
     /// Imports and expects a refusal; returns the failure.
@@ -45,7 +47,10 @@ final class Harness {
     /// A copy of a committed fixture day, which the test may change.
     func copyOfDay(_ compact: String) -> String {
         let target = temp.file("day-\(compact)-\(UUID().uuidString.prefix(6))")
-        try! FileManager.default.copyItem(atPath: Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path, toPath: target)
+        try! FileManager.default.copyItem(
+            atPath: Paths.fixtures.appendingPathComponent("ent1d/\(compact)").path,
+            toPath: target
+        )
         return target
     }
 
@@ -55,7 +60,12 @@ final class Harness {
     }
 
     /// Writes a delivery of `directory` for `date` into a new folder.
-    func write(_ directory: SyntheticDirectory, date: ExtractDate, mode: DeliveryMode = .complet, partSize: Int = 40) -> String {
+    func write(
+        _ directory: SyntheticDirectory,
+        date: ExtractDate,
+        mode: DeliveryMode = .complet,
+        partSize: Int = 40
+    ) -> String {
         let folder = temp.folder("written-\(UUID().uuidString.prefix(8))")
         var writer = DeliveryWriter()
         writer.partSize = partSize
@@ -74,7 +84,9 @@ final class Harness {
     @discardableResult
     func sqlite3(_ sql: String) throws -> String {
         let result = try runProgram("/usr/bin/sqlite3", ["-bail", databasePath, sql])
-        guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSDebugDescriptionErrorKey: result.stderr]) }
+        guard result.status == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSDebugDescriptionErrorKey: result.stderr])
+        }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -104,5 +116,7 @@ func edit(_ path: String, _ transform: (String) -> String) {
 
 /// The files of a delivery folder matching `part` of the name.
 func files(in folder: String, matching part: String) -> [String] {
-    (try! FileManager.default.contentsOfDirectory(atPath: folder)).filter { $0.contains(part) }.sorted().map { folder + "/" + $0 }
+    (try! FileManager.default.contentsOfDirectory(atPath: folder)).filter { $0.contains(part) }.sorted().map {
+        folder + "/" + $0
+    }
 }

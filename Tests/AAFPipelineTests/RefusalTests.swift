@@ -10,7 +10,11 @@ import Testing
 @Suite("Refused deliveries change nothing")
 struct RefusalTests {
     /// Imports day 1, applies `damage` to a copy of day 2, and checks the refusal.
-    func expectRefusal(_ damage: (String) -> Void, rule: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> ImportFailure {
+    func expectRefusal(
+        _ damage: (String) -> Void,
+        rule: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> ImportFailure {
         let h = Harness()
         try h.importDelivery(h.day("20250901"))
         let before = try h.dump()
@@ -27,9 +31,12 @@ struct RefusalTests {
 
     @Test("a Complet without one of its four categories (R20)")
     func missingCategory() throws {
-        let failure = try expectRefusal({ folder in
-            for f in files(in: folder, matching: "PersEducNat") { try! FileManager.default.removeItem(atPath: f) }
-        }, rule: "R20")
+        let failure = try expectRefusal(
+            { folder in
+                for f in files(in: folder, matching: "PersEducNat") { try! FileManager.default.removeItem(atPath: f) }
+            },
+            rule: "R20"
+        )
         #expect(failure.description.contains("PersEducNat"))
         #expect(failure.description.contains("incomplete"))
     }
@@ -45,7 +52,8 @@ struct RefusalTests {
     @Test("a folder holding two extract dates")
     func twoDates() throws {
         let failure = try expectRefusal({ folder in
-            let other = Paths.fixtures.appendingPathComponent("ent1d/20250903/ENT1D_Complet_20250903_Eleve_0000.xml").path
+            let other = Paths.fixtures.appendingPathComponent("ent1d/20250903/ENT1D_Complet_20250903_Eleve_0000.xml")
+                .path
             try! FileManager.default.copyItem(atPath: other, toPath: folder + "/ENT1D_Complet_20250903_Eleve_0000.xml")
         })
         #expect(failure.description.contains("several deliveries"))
@@ -54,7 +62,9 @@ struct RefusalTests {
     @Test("a header that says degre 2D")
     func secondDegree() throws {
         let failure = try expectRefusal({ folder in
-            edit(files(in: folder, matching: "PersRelEleve_0001")[0]) { $0.replacingOccurrences(of: "degre=\"1D\"", with: "degre=\"2D\"") }
+            edit(files(in: folder, matching: "PersRelEleve_0001")[0]) {
+                $0.replacingOccurrences(of: "degre=\"1D\"", with: "degre=\"2D\"")
+            }
         })
         #expect(failure.description.contains("not 1D"))
     }
@@ -76,10 +86,13 @@ struct RefusalTests {
         let folder = h.copyOfDay("20250902")
         edit(files(in: folder, matching: "Eleve_0001")[0]) { text in
             text.replacingOccurrences(
-                of: "<attr name=\"ENTPersonPrenom\"><value>", with: "<attr name=\"ENTPersonPrenom\"><value>SENTINELZZ</valeur><value>")
+                of: "<attr name=\"ENTPersonPrenom\"><value>",
+                with: "<attr name=\"ENTPersonPrenom\"><value>SENTINELZZ</valeur><value>"
+            )
         }
         let failure = try #require(try h.refusal(folder))
-        let outputs = [failure.description, "\(failure.report)", h.lines.all.joined(separator: "\n")]
+        let outputs =
+            [failure.description, "\(failure.report)", h.lines.all.joined(separator: "\n")]
             + (try h.journal()).map { "\($0)" }
         for output in outputs {
             #expect(!output.contains("SENTINELZZ"))
@@ -150,7 +163,8 @@ struct DepartureGuardImportTests {
             // One child of each family with two: their guardians stay linked to the sibling (no R7 departure).
             var families = Set<[String]>()
             var leaving: [String] = []
-            for p in big.pupils where big.pupils.filter({ $0.guardians == p.guardians }).count > 1 && !families.contains(p.guardians) {
+            for p in big.pupils
+            where big.pupils.filter({ $0.guardians == p.guardians }).count > 1 && !families.contains(p.guardians) {
                 families.insert(p.guardians)
                 leaving.append(p.jointure)
             }

@@ -24,7 +24,12 @@ final class SimulatedClock: Sendable {
 extension Harness {
     /// Purges as of `day` with the default (convention) policy.
     @discardableResult
-    func purge(_ day: String, policy: RetentionPolicy = RetentionPolicy(), spool: Spool? = nil, dryRun: Bool = false) throws -> PurgeResult {
+    func purge(
+        _ day: String,
+        policy: RetentionPolicy = RetentionPolicy(),
+        spool: Spool? = nil,
+        dryRun: Bool = false
+    ) throws -> PurgeResult {
         try Purger(store: try store, spool: spool, policy: policy, logger: RecordingLogHandler.logger(lines))
             .run(asOf: .d(day), executedAt: day + "T10:00:00Z", dryRun: dryRun)
     }
@@ -121,7 +126,6 @@ struct RetentionTests {
         try h.purge("2028-01-01")
         #expect(try h.person(januaryLeaver.jointure) == nil)
 
-
         // Deliveries stop. R9: two years after the last one received, nobody is left.
         let before = try h.store.counts()
         #expect(before[.pupil] > 0)
@@ -175,7 +179,10 @@ struct RetentionTests {
         #expect(try h.store.purgeRecords(from: nil, to: nil).isEmpty)
     }
 
-    @Test("the dry run counts exactly what the purge then deletes, rule by rule (same code, rolled back)", arguments: ["2027-01-01", "2028-07-04", "2029-01-01"])
+    @Test(
+        "the dry run counts exactly what the purge then deletes, rule by rule (same code, rolled back)",
+        arguments: ["2027-01-01", "2028-07-04", "2029-01-01"]
+    )
     func dryRunEqualsPurge(asOf: String) throws {
         let (h, clock) = clockedHarness()
         try deliver(h, clock, "2025-09-01", base)
@@ -189,14 +196,21 @@ struct RetentionTests {
         #expect(real.total > 0)
     }
 
-    @Test("R13: a certificate covers deletions by the day they ran; an earlier certificate's head detects removed newest records")
+    @Test(
+        "R13: a certificate covers deletions by the day they ran; an earlier certificate's head detects removed newest records"
+    )
     func executedDatesAndHead() throws {
         let (h, clock) = clockedHarness()
         try deliver(h, clock, "2025-09-01", base)
         try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure], staff: false))
         // Rules applied as of 2027-01-01, executed on 2026-11-30: the deletion belongs to 2026.
-        let result = try Purger(store: try h.store, spool: nil, policy: RetentionPolicy(), logger: RecordingLogHandler.logger(h.lines))
-            .run(asOf: .d("2027-01-01"), executedAt: "2026-11-30T10:00:00Z", dryRun: false)
+        let result = try Purger(
+            store: try h.store,
+            spool: nil,
+            policy: RetentionPolicy(),
+            logger: RecordingLogHandler.logger(h.lines)
+        )
+        .run(asOf: .d("2027-01-01"), executedAt: "2026-11-30T10:00:00Z", dryRun: false)
         #expect(result.total > 0)
         let in2026 = try h.store.purgeRecords(from: .d("2026-01-01"), to: .d("2026-12-31"))
         #expect(in2026.contains { $0.purgedOn == .d("2027-01-01") && $0.rule == "R6" })
@@ -207,7 +221,9 @@ struct RetentionTests {
         let newest = try #require(Int(try h.sqlite3("SELECT max(id) FROM purge_records")))
         let prev = try h.sqlite3("SELECT prev_hash FROM purge_records WHERE id = \(newest)")
         #expect(prev.count == 64)
-        try h.sqlite3("DELETE FROM purge_records WHERE id = \(newest); UPDATE purge_chain SET head_hash = '\(prev)', records = records - 1")
+        try h.sqlite3(
+            "DELETE FROM purge_records WHERE id = \(newest); UPDATE purge_chain SET head_hash = '\(prev)', records = records - 1"
+        )
         #expect(try h.store.verifyPurgeChain().ok, "documented limit: a consistent rewrite verifies on its own")
         // …but not against the head an earlier certificate printed.
         let checked = try h.store.verifyPurgeChain(earlierHeads: [printedHead])

@@ -114,7 +114,9 @@ struct ScenarioTests {
         #expect(try h.store.lastImportedExtractDate() == .d("2025-09-03"))
     }
 
-    @Test("an unchanged re-import rewrites nothing: the journal row and the last-received and last-Complet dates are the only changes")
+    @Test(
+        "an unchanged re-import rewrites nothing: the journal row and the last-received and last-Complet dates are the only changes"
+    )
     func unchangedReimport() throws {
         let h = Harness()
         try h.importDelivery(h.day("20250901"))
@@ -150,12 +152,18 @@ struct ScenarioTests {
     @Test("the committed fixtures are exactly what the generator writes")
     func noDrift() throws {
         let temp = TemporaryDirectory("drift")
-        try Scenario.write(to: temp.path) { try FileManager.default.createDirectory(atPath: $0, withIntermediateDirectories: true) }
+        try Scenario.write(to: temp.path) {
+            try FileManager.default.createDirectory(atPath: $0, withIntermediateDirectories: true)
+        }
         for date in Scenario.dates {
             let generated = temp.path + "/" + date.compact
             for name in try FileManager.default.contentsOfDirectory(atPath: generated) {
                 let committed = Paths.fixtures.appendingPathComponent("ent1d/\(date.compact)/\(name)").path
-                #expect(FileManager.default.contents(atPath: committed) == FileManager.default.contents(atPath: generated + "/" + name), "\(name) drifted: run aafd-fixtures scenario --out Fixtures/ent1d")
+                #expect(
+                    FileManager.default.contents(atPath: committed)
+                        == FileManager.default.contents(atPath: generated + "/" + name),
+                    "\(name) drifted: run aafd-fixtures scenario --out Fixtures/ent1d"
+                )
             }
         }
     }
@@ -163,7 +171,9 @@ struct ScenarioTests {
 
 @Suite("Guardians whose children left (R4, R7, R21)")
 struct DepartedGuardianTests {
-    @Test("a guardian still listed after the children left stays departed: departed_on does not move, nothing reactivates, the guard is not fooled")
+    @Test(
+        "a guardian still listed after the children left stays departed: departed_on does not move, nothing reactivates, the guard is not fooled"
+    )
     func staysDeparted() throws {
         let h = Harness()
         try h.importDelivery(h.day("20250901"))

@@ -1,18 +1,24 @@
-import Foundation
 import AAFModel
 import AAFPolicy
+import Foundation
 import Testing
 
 @Suite("Allow-list (R1–R3)")
 struct AllowListTests {
     let list = AllowList()
 
-    @Test("R1: Annexe 3 names are kept, per category; anything else is dropped", arguments: [
-        (AAFCategory.pupil, "ENTEleveNiveau", true), (.pupil, "ENTEleveINE", false), (.pupil, "ENTPersonMail", false),
-        (.pupil, "ENTEleveDateEntreeClasses", false), (.guardian, "ENTPersonDateNaissance", false),
-        (.guardian, "ENTPersonMail", true), (.staff, "ENTPersonCategorieEnseignant", false), (.staff, "ENTEnsSpecialites", true),
-        (.structure, "ENTStructureMailSI", false), (.structure, "ENTStructureUAI", true), (.pupil, "ENTFutureAttribute2031", false),
-    ])
+    @Test(
+        "R1: Annexe 3 names are kept, per category; anything else is dropped",
+        arguments: [
+            (AAFCategory.pupil, "ENTEleveNiveau", true), (.pupil, "ENTEleveINE", false),
+            (.pupil, "ENTPersonMail", false),
+            (.pupil, "ENTEleveDateEntreeClasses", false), (.guardian, "ENTPersonDateNaissance", false),
+            (.guardian, "ENTPersonMail", true), (.staff, "ENTPersonCategorieEnseignant", false),
+            (.staff, "ENTEnsSpecialites", true),
+            (.structure, "ENTStructureMailSI", false), (.structure, "ENTStructureUAI", true),
+            (.pupil, "ENTFutureAttribute2031", false),
+        ]
+    )
     func annex3(category: AAFCategory, name: String, kept: Bool) {
         #expect(list.keeps(name, category: category, jointure: "1") == kept)
     }
@@ -42,10 +48,13 @@ struct AllowListTests {
 
 @Suite("Departure guard (R21)")
 struct DepartureGuardTests {
-    @Test("refused only when departures exceed both 5 % and 10 people", arguments: [
-        (1000, 50, false), (1000, 51, true), (100, 10, false), (100, 11, true), (20, 11, true), (20, 10, false),
-        (0, 0, false), (10_000, 11, false),
-    ])
+    @Test(
+        "refused only when departures exceed both 5 % and 10 people",
+        arguments: [
+            (1000, 50, false), (1000, 51, true), (100, 10, false), (100, 11, true), (20, 11, true), (20, 10, false),
+            (0, 0, false), (10_000, 11, false),
+        ]
+    )
     func thresholds(active: Int, departing: Int, refused: Bool) {
         #expect(DepartureGuard().isBreached(activeBefore: active, departing: departing) == refused)
     }
@@ -66,25 +75,39 @@ struct RetentionPolicyTests {
         let p = RetentionPolicy()
         let d = ExtractDate(year: 2026, month: 9, day: 2)!
         #expect(p.departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!))
-        #expect(p.departure(of: .guardian, on: ExtractDate(year: 2026, month: 12, day: 31)!) == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!))
+        #expect(
+            p.departure(of: .guardian, on: ExtractDate(year: 2026, month: 12, day: 31)!)
+                == .markDeparted(purgeDue: ExtractDate(year: 2027, month: 1, day: 1)!)
+        )
         #expect(p.departure(of: .staff, on: d) == .delete)
         // A shorter delay (DPO): 30 days after departure, or the end of the year if sooner; never later.
-        #expect(RetentionPolicy(pupilDaysAfterDeparture: 30).departure(of: .pupil, on: d) == .markDeparted(purgeDue: ExtractDate(year: 2026, month: 10, day: 2)!))
-        #expect(RetentionPolicy(pupilDaysAfterDeparture: 30).purgeDue(departedOn: ExtractDate(year: 2026, month: 12, day: 20)!) == ExtractDate(year: 2027, month: 1, day: 1)!)
+        #expect(
+            RetentionPolicy(pupilDaysAfterDeparture: 30).departure(of: .pupil, on: d)
+                == .markDeparted(purgeDue: ExtractDate(year: 2026, month: 10, day: 2)!)
+        )
+        #expect(
+            RetentionPolicy(pupilDaysAfterDeparture: 30).purgeDue(
+                departedOn: ExtractDate(year: 2026, month: 12, day: 20)!
+            ) == ExtractDate(year: 2027, month: 1, day: 1)!
+        )
     }
 }
 
 @Suite("Names and dates")
 struct ModelTests {
-    @Test("delivery file names are matched from the right", arguments: [
-        ("ENT1D_Complet_20170522_Eleve_0000.xml", true), ("clean-FULL_ENTTSSERVICES_Complet_20130117_PersRelEleve_0039.xml", true),
-        ("ENT_0941234A_Delta_20250101_EtabEducNat_0001.xml", true), ("ENT_Complet_Eleve_0000.xml", false),
-        ("ENT1D_Complet_20170522_MatiereEducNat_0000.xml", false), ("ENT1D_Complet_20170231_Eleve_0000.xml", false),
-        ("ENT1D_Complet_20170522_Eleve_000.xml", false), ("../ENT1D_Complet_20170522_Eleve_0000.xml", false),
-        ("a/ENT1D_Complet_20170522_Eleve_0000.xml", false), ("ENT1D_Complet_20170522_Eleve_0000.xml.part", false),
-        (".ENT1D_Complet_20170522_Eleve_0000.xml", false), ("ENT1D Complet_20170522_Eleve_0000.xml", false),
-        ("_Complet_20170522_Eleve_0000.xml", false), ("ficAlimMENESR.dtd", false),
-    ])
+    @Test(
+        "delivery file names are matched from the right",
+        arguments: [
+            ("ENT1D_Complet_20170522_Eleve_0000.xml", true),
+            ("clean-FULL_ENTTSSERVICES_Complet_20130117_PersRelEleve_0039.xml", true),
+            ("ENT_0941234A_Delta_20250101_EtabEducNat_0001.xml", true), ("ENT_Complet_Eleve_0000.xml", false),
+            ("ENT1D_Complet_20170522_MatiereEducNat_0000.xml", false), ("ENT1D_Complet_20170231_Eleve_0000.xml", false),
+            ("ENT1D_Complet_20170522_Eleve_000.xml", false), ("../ENT1D_Complet_20170522_Eleve_0000.xml", false),
+            ("a/ENT1D_Complet_20170522_Eleve_0000.xml", false), ("ENT1D_Complet_20170522_Eleve_0000.xml.part", false),
+            (".ENT1D_Complet_20170522_Eleve_0000.xml", false), ("ENT1D Complet_20170522_Eleve_0000.xml", false),
+            ("_Complet_20170522_Eleve_0000.xml", false), ("ficAlimMENESR.dtd", false),
+        ]
+    )
     func names(name: String, valid: Bool) {
         #expect((DeliveryFileName(name) != nil) == valid)
     }
@@ -166,9 +189,17 @@ struct ScheduleTests {
 struct DateRangeTests {
     @Test("no date from 1900-01-01 to 9999-12-31 makes the retention rules trap (a 9999 delivery crashed every run)")
     func wholeRange() {
-        let policies = [RetentionPolicy(), { var p = RetentionPolicy(); p.pupilDaysAfterDeparture = 30; return p }()]
+        let policies = [
+            RetentionPolicy(),
+            {
+                var p = RetentionPolicy()
+                p.pupilDaysAfterDeparture = 30
+                return p
+            }(),
+        ]
         var checked = 0
-        for year in [1900, 1901, 1999, 2000, 2024, 2100, 9998, 9999] + Array(stride(from: 1900, through: 9999, by: 97)) {
+        for year in [1900, 1901, 1999, 2000, 2024, 2100, 9998, 9999] + Array(stride(from: 1900, through: 9999, by: 97))
+        {
             for (month, day) in [(1, 1), (2, 28), (2, 29), (6, 30), (12, 31)] {
                 guard let date = ExtractDate(year: year, month: month, day: day) else { continue }
                 for policy in policies {
@@ -201,13 +232,15 @@ struct FileNameTests {
         #expect(DeliveryFileName("clean-FULL_ENTTSSERVICES_Complet_20130117_Eleve_0001.xml") != nil)
         for bad in [
             "A;`id`$(touch${IFS}X)|x_Complet_20250901_Eleve_0000.xml", "A B_Complet_20250901_Eleve_0000.xml",
-            "É_Complet_20250901_Eleve_0000.xml", String(repeating: "A", count: 200) + "_Complet_20250901_Eleve_0000.xml",
+            "É_Complet_20250901_Eleve_0000.xml",
+            String(repeating: "A", count: 200) + "_Complet_20250901_Eleve_0000.xml",
             ".hidden_Complet_20250901_Eleve_0000.xml", "a/b_Complet_20250901_Eleve_0000.xml",
         ] {
             #expect(DeliveryFileName(bad) == nil, "\(bad)")
             #expect(!DeliveryFileName.isSafe(bad))
         }
-        let longest = String(repeating: "A", count: DeliveryFileName.maximumLength - 33) + "_Complet_20250901_Eleve_0000.xml"
+        let longest =
+            String(repeating: "A", count: DeliveryFileName.maximumLength - 33) + "_Complet_20250901_Eleve_0000.xml"
         #expect(DeliveryFileName(longest) != nil)
         #expect((".\(longest).part").utf8.count <= 255)
     }

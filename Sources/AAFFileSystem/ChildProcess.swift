@@ -1,0 +1,102 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program that could not be started.
+public struct SpawnError: Error, CustomStringConvertible {
+    public var path: String
+    public var code: Int32
+    public var description: String { "cannot start \(path) (error \(code))" }
+}
+
+/// A child process started with `posix_spawn` and reaped with `waitpid` on its own pid.
+///
+/// Foundation's `Process` monitors all children from one shared thread and can deadlock when tests start many
+/// processes at once, one of them long-lived (sshd); this wrapper has no shared state. aafd runs the alert command
+/// with it; the tests run servers and the aafd binary with it.
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked Sendable: `status` is written once by `wait()`; the owner calls it from one place.
+    public let pid: pid_t
+    private var status: Int32?
+
+    /// Starts `path` with `arguments`; standard input is /dev/null; output goes to the given descriptors
+    /// (-1: /dev/null).
+    public init(
+        _ path: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        stdout: Int32 = -1,
+        stderr: Int32 = -1
+    ) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if stdout >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        if stderr >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv + env { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, env)
+        guard rc == 0 else { throw SpawnError(path: path, code: rc) }
+        self.pid = pid
+    }
+
+    /// Waits for the child; returns its exit status (128 + signal when killed).
+    @discardableResult
+    public func wait() -> Int32 {
+        if let status { return status }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        let code = ChildProcess.exitCode(raw)
+        status = code
+        return code
+    }
+
+    /// Waits at most `timeout` seconds, then kills the child (SIGKILL) and reaps it.
+    /// - Returns: the exit status, or nil when the child had to be killed.
+    public func wait(timeout: Double) -> Int32? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        while isRunning {
+            if ContinuousClock.now > deadline {
+                signal(SIGKILL)
+                wait()
+                return nil
+            }
+            usleep(20_000)
+        }
+        return status
+    }
+
+    /// waitpid's status as a shell reports it: the exit code, or 128 + the signal that ended the child.
+    static func exitCode(_ raw: Int32) -> Int32 {
+        (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+    }
+
+    /// Whether the child has exited (reaps it if so).
+    public var isRunning: Bool {
+        if status != nil { return false }
+        var raw: Int32 = 0
+        let r = waitpid(pid, &raw, WNOHANG)
+        if r == pid {
+            status = ChildProcess.exitCode(raw)
+            return false
+        }
+        return true
+    }
+
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+}
