@@ -120,6 +120,7 @@ let package = Package(
             name: "AAFPipeline",
             dependencies: [
                 "AAFModel",
+                "AAFFileSystem",
                 "AAFParser",
                 "AAFPolicy",
                 "AAFStore",

@@ -1,4 +1,5 @@
 import AAFFileSystem
+import AAFModel
 import AAFPipeline
 import AAFTransfer
 import ArgumentParser

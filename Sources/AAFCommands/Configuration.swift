@@ -314,6 +314,19 @@ public struct Configuration: Sendable {
         ExtractDate.day(of: importSettings.now())
     }
 
+    /// What a run (fetch, import, incident, alert, purge, metrics) needs from this configuration.
+    public var run: RunSettings {
+        RunSettings(
+            sftp: sftp,
+            spoolDirectory: spoolDirectory,
+            importSettings: importSettings,
+            alertCommand: alertCommand,
+            commune: commune,
+            metricsTextfile: metricsTextfile,
+            metricsFileMode: metricsFileMode
+        )
+    }
+
     /// The lock file every aafd run takes before it writes.
     public var lockPath: String { (stateDirectory as NSString).appendingPathComponent("aafd.lock") }
 

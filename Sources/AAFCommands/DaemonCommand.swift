@@ -115,8 +115,17 @@ struct DaemonCommand: ParsableCommand {
             heartbeat.beat()
             return stop()
         }
-        let cycle = RunCycle(configuration: configuration, store: store, logger: logger, shouldStop: beatingStop)
-        cycle.print = { text in logger.info("\(text.split(separator: "\n").first.map(String.init) ?? "")") }
+        // The fetch summary's first line goes to the journal; the purge note too.
+        let journal: @Sendable (String) -> Void = { text in
+            logger.info("\(text.split(separator: "\n").first.map(String.init) ?? "")")
+        }
+        let cycle = RunCycle(
+            settings: configuration.run,
+            store: store,
+            logger: logger,
+            shouldStop: beatingStop,
+            output: RunOutput(result: journal, note: journal)
+        )
         let outcome = cycle.fetchAndImport(ImportOptions(shouldStop: beatingStop), show: { _ in })
         state.lastOutcome = outcome.kind
         state.lastAttempt = now

@@ -41,8 +41,17 @@ struct ImportCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let store = try openStore(configuration)
         let stop = StopFlag.installForOneShot()
-        let cycle = RunCycle(configuration: configuration, store: store, logger: logger, shouldStop: stop)
-        if output.json { cycle.print = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        var runOutput = RunOutput.standard
+        runOutput.progress = { TerminalProgress.shared.show($0) }
+        // With --json, stdout carries the reports only; the fetch summary goes to stderr.
+        if output.json { runOutput.result = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } }
+        let cycle = RunCycle(
+            settings: configuration.run,
+            store: store,
+            logger: logger,
+            shouldStop: stop,
+            output: runOutput
+        )
         let importOptions = ImportOptions(acceptDepartures: acceptDepartures, dryRun: dryRun, shouldStop: stop)
         var outcome: RunOutcome
         if let fromDirectory {

@@ -81,7 +81,7 @@ func settleErasure(
     _ options: GlobalOptions,
     done: String
 ) throws {
-    let outcome = RunCycle(configuration: configuration, store: store, logger: options.logger(configuration))
+    let outcome = RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
         .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
     if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
 }
@@ -117,14 +117,6 @@ struct CertificateReport: Encodable {
     var records: [PurgeRecord]
     var totals: [String: [String: Int]]
     var chain: Chain
-}
-
-enum PurgeText {
-    static func summary(_ result: PurgeResult) -> String {
-        result.counts.sorted { $0.key < $1.key }.map { rule, counts in
-            "\(rule) " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: " ")
-        }.joined(separator: "; ")
-    }
 }
 
 /// `aafd certificate`: a certificate of deletion for a period (R13, convention art. 6.3).

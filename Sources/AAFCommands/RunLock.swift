@@ -1,4 +1,5 @@
 import AAFFileSystem
+import AAFModel
 import Foundation
 
 #if canImport(Glibc)
@@ -45,19 +46,10 @@ public final class RunLock {
 
     /// Creates `directory` with mode 0700 (R18) when it does not exist.
     public static func ensureDirectory(_ directory: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw CommandFailure(.ioError, "\(directory) exists and is not a directory")
-            }
-            return
-        }
         do {
-            try FileManager.default.createDirectory(
-                atPath: directory,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700]
-            )
+            try PrivateDirectory.ensure(directory)
+        } catch .notADirectory {
+            throw CommandFailure(.ioError, "\(directory) exists and is not a directory")
         } catch {
             throw CommandFailure(
                 .ioError,

@@ -22,7 +22,7 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
         throw CommandFailure(.config, refusal.message)
     } catch let damaged as DatabaseDamaged {
         // An incident that cannot be recorded in the damaged database: the alert command runs on every attempt.
-        Alert(configuration).raiseUnrecorded(outcome: "database-damaged", reason: damaged.description)
+        Alert(configuration.run).raiseUnrecorded(outcome: "database-damaged", reason: damaged.description)
         throw CommandFailure(.ioError, damaged.description)
     } catch let error as SQLiteError where error.isStorageFailure {
         throw CommandFailure(
@@ -65,9 +65,5 @@ func noDatabaseYet(_ configuration: Configuration) -> String {
 }
 
 func openSpool(_ configuration: Configuration) throws -> Spool {
-    do {
-        return try Spool(root: configuration.spoolDirectory)
-    } catch let error as TransferError {
-        throw CommandFailure(.ioError, error.message)
-    }
+    try openSpool(configuration.spoolDirectory)
 }

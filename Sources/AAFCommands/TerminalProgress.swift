@@ -24,6 +24,11 @@ final class TerminalProgress: Sendable {
         if due { FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8)) }
     }
 
+    /// Shows `text`, or clears the line for nil (RunOutput's progress).
+    func show(_ text: String?) {
+        if let text { show(text) } else { clear() }
+    }
+
     func clear() {
         guard enabled else { return }
         let shown = state.withLock { s -> Bool in

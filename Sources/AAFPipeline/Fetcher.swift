@@ -83,7 +83,7 @@ public final class Fetcher {
     public private(set) var partial = FetchReport()
 
     private func fetch(into report: inout FetchReport) throws -> FetchReport {
-        let started = ContinuousClock.now
+        let started = Elapsed()
         let dryRun = report.dryRun
         let client = try SFTPClient(settings: settings)
         defer { client.close() }
@@ -197,8 +197,7 @@ public final class Fetcher {
             }
         }
         report.owedDeletions = dryRun ? owed.map(\.name) : try store?.owedRemoteDeletions().map(\.name) ?? []
-        let d = ContinuousClock.now - started
-        report.seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        report.seconds = started.seconds
         return report
     }
 

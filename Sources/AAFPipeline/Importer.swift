@@ -14,8 +14,6 @@ public struct ImportSettings: Sendable {
     /// Bytes fed to libxml2 at a time.
     public var chunkSize = 256 * 1024
     public var limits = ParserLimits()
-    /// Staff jointures whose home address may be stored (R2; the consent register fills it).
-    public var homeAddressConsents: Set<String> = []
     /// Wall clock for journal timestamps; injected by tests.
     public var now: @Sendable () -> Date = { Date() }
 
@@ -93,7 +91,7 @@ public final class Importer {
     @discardableResult
     public func importDelivery(inDirectory directory: String, options: ImportOptions) throws -> ImportReport {
         let started = settings.now()
-        let clock = ContinuousClock.now
+        let clock = Elapsed()
         var report = ImportReport(outcome: .imported, dryRun: options.dryRun)
         do {
             let (delivery, ignored) = try DeliveryCheck.scan(directory: directory)
@@ -116,7 +114,7 @@ public final class Importer {
             report.outcome = Importer.outcome(of: error)
             report.reason = Importer.describe(error)
             if report.rule == nil, error is DeliveryError { report.rule = "R20" }
-            report.durationMilliseconds = Importer.milliseconds(since: clock)
+            report.durationMilliseconds = clock.milliseconds
             journal(report, started: started)
             logger.error(
                 "import \(report.outcome.rawValue)",
@@ -139,7 +137,7 @@ public final class Importer {
         options: ImportOptions,
         report: inout ImportReport,
         started: Date,
-        clock: ContinuousClock.Instant
+        clock: Elapsed
     ) throws {
         // R20: an extract date after tomorrow (one day of margin for time zones) is a wrong date, not a delivery:
         // accepted, it would make every real delivery "older than the last one" and postpone R9 for years.
@@ -161,7 +159,9 @@ public final class Importer {
         }
         let session = try store.beginImport(extractDate: delivery.date, mode: delivery.mode)
         defer { session.rollback() }
-        let filter = AllowList(homeAddressConsents: settings.homeAddressConsents)
+        // R2: the consent register, read inside the import's own transaction (a consent recorded meanwhile waits
+        // for the next import; one revoked meanwhile cannot be undone by this one).
+        let filter = AllowList(homeAddressConsents: try store.homeAddressConsents())
         var counts: [AAFCategory: CategoryCounts] = [:]
         var dropped: [String: Int] = [:]
         let departure = { (category: AAFCategory) in self.settings.retention.departure(of: category, on: delivery.date)
@@ -240,7 +240,7 @@ public final class Importer {
             )
         }
 
-        report.durationMilliseconds = Importer.milliseconds(since: clock)
+        report.durationMilliseconds = clock.milliseconds
         let entry = journalEntry(report, started: started)
         if options.dryRun {
             session.rollback()
@@ -308,11 +308,6 @@ public final class Importer {
             dropped: report.droppedAttributes,
             durationMilliseconds: report.durationMilliseconds
         )
-    }
-
-    private static func milliseconds(since start: ContinuousClock.Instant) -> Int {
-        let d = ContinuousClock.now - start
-        return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     private static func outcome(of error: any Error) -> ImportOutcome {

@@ -270,17 +270,10 @@ public final class Spool: Sendable {
     }
 
     static func makeDirectory(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw TransferError(.local, "\(path) exists and is not a folder") }
-            return
-        }
         do {
-            try FileManager.default.createDirectory(
-                atPath: path,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700]
-            )
+            try PrivateDirectory.ensure(path)
+        } catch .notADirectory {
+            throw TransferError(.local, "\(path) exists and is not a folder")
         } catch {
             throw TransferError(.local, "cannot create the spool folder \(path); check [directory] spool and its owner")
         }

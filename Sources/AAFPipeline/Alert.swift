@@ -1,20 +1,20 @@
+import AAFFileSystem
 import AAFModel
-import AAFPipeline
 import AAFStore
 import Foundation
 import Logging
 
 /// `[alert] command`: run once per incident (R19) with a clean environment that holds no personal data (R15):
 /// the incident's number, date, outcome, rule, extract date, reason (file names, rules, counts), and the commune.
-struct Alert {
+public struct Alert {
     let command: String?
     let commune: String
     let now: () -> Date
 
-    init(_ configuration: Configuration) {
-        command = configuration.alertCommand
-        commune = configuration.commune
-        now = configuration.importSettings.now
+    public init(_ settings: RunSettings) {
+        command = settings.alertCommand
+        commune = settings.commune
+        now = settings.importSettings.now
     }
 
     /// The variables the command sees (Docs/operations.md, "Alerts").
@@ -48,7 +48,7 @@ struct Alert {
             extractDate: incident.extractDate,
             reason: incident.reason
         )
-        let status = Spawn.shell(command, environment: env, timeout: 60)
+        let status = Alert.shell(command, environment: env, timeout: 60)
         if status == 0 {
             try? store.markAlerted(incident.id)
             logger.notice("alert command ran", metadata: ["incident.id": "\(incident.id)"])
@@ -62,9 +62,9 @@ struct Alert {
     }
 
     /// An incident that cannot be recorded (the database is damaged): the command runs on every attempt.
-    func raiseUnrecorded(outcome: String, reason: String) {
+    public func raiseUnrecorded(outcome: String, reason: String) {
         guard let command else { return }
-        _ = Spawn.shell(
+        _ = Alert.shell(
             command,
             environment: environment(
                 id: "",
@@ -76,5 +76,24 @@ struct Alert {
             ),
             timeout: 60
         )
+    }
+
+    /// What the command inherits from aafd's environment: nothing else. In particular not `CREDENTIALS_DIRECTORY`
+    /// (the key's passphrase), `NOTIFY_SOCKET` (it could tell systemd the service is ready or stopping) or
+    /// `WATCHDOG_USEC` (Docs/operations.md, "Incidents").
+    static let inherited = ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "USER", "LOGNAME"]
+
+    /// Runs `/bin/sh -c command` in that clean environment plus `extra`, stdin from /dev/null, stdout and stderr to
+    /// aafd's stderr (the journal under systemd, never into stdout's answers), killed after `timeout` seconds.
+    /// - Returns: the exit status, or nil when it could not start or had to be killed.
+    static func shell(_ command: String, environment extra: [String: String], timeout: Double) -> Int32? {
+        let mine = ProcessInfo.processInfo.environment
+        var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
+        for key in inherited { if let v = mine[key] { env[key] = v } }
+        for (k, v) in extra { env[k] = v }
+        guard let child = try? ChildProcess("/bin/sh", ["-c", command], environment: env, stdout: 2, stderr: 2) else {
+            return nil
+        }
+        return child.wait(timeout: timeout)
     }
 }

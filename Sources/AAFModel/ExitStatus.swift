@@ -1,6 +1,3 @@
-import AAFModel
-import AAFTransfer
-
 /// aafd's exit codes (sysexits.h), documented in Docs/operations.md.
 public enum ExitStatus: Int32, Sendable {
     /// Done.
@@ -33,17 +30,5 @@ public struct CommandFailure: MessageError {
 
     public init(_ status: ExitStatus, _ message: String) {
         (self.status, self.message) = (status, message)
-    }
-}
-
-extension TransferError {
-    /// The exit status of each transfer failure (Docs/operations.md).
-    var status: ExitStatus {
-        switch code {
-        case .hostKey, .authentication: .noPermission
-        case .keyFile: .config
-        case .local: .ioError
-        default: .unavailable
-        }
     }
 }

@@ -1,6 +1,5 @@
 import AAFFileSystem
 import AAFModel
-import AAFPipeline
 import AAFStore
 import AAFTransfer
 import Foundation
@@ -11,8 +10,8 @@ import Glibc
 #endif
 
 /// What one run (fetch + import, or one folder) came to.
-struct RunOutcome {
-    enum Kind: String, CaseIterable {
+public struct RunOutcome: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case imported
         /// Nothing new on the server yet: not an incident before `give_up_after_hours` (daemon).
         case nothingNew = "no-delivery"
@@ -27,56 +26,70 @@ struct RunOutcome {
         case stopped
     }
 
-    var kind: Kind
-    var status: ExitStatus
-    var message: String?
-    var rule: String?
-    var extractDate: ExtractDate?
-    var reports: [ImportReport] = []
+    public var kind: Kind
+    public var status: ExitStatus
+    public var message: String?
+    public var rule: String?
+    public var extractDate: ExtractDate?
+    public var reports: [ImportReport] = []
     /// Remote files still owed a deletion after this run (R10); file names only.
-    var owedDeletions: [String] = []
+    public var owedDeletions: [String] = []
     /// Owed deletions from earlier runs that this run completed.
-    var owedSettled = 0
-    var bytesDownloaded = 0
-    var duration = 0.0
+    public var owedSettled = 0
+    public var bytesDownloaded = 0
+    public var duration = 0.0
 
     /// The incident outcome of a run whose remote deletions the server refused (R10).
-    static let remoteDeletionOutcome = "remote-deletion-refused"
+    public static let remoteDeletionOutcome = "remote-deletion-refused"
     /// The incident outcome of a deletion whose values a reader kept in the database files (R12).
-    static let erasurePendingOutcome = "erasure-pending"
+    public static let erasurePendingOutcome = "erasure-pending"
 
     /// Whether this outcome opens an incident at once (R19). `nothingNew`/`unavailable` only do so when the daemon
     /// gives up on the day.
-    var isIncident: Bool { [.refused, .denied, .failed].contains(kind) }
+    public init(
+        kind: Kind,
+        status: ExitStatus,
+        message: String? = nil,
+        rule: String? = nil,
+        extractDate: ExtractDate? = nil
+    ) {
+        self.kind = kind
+        self.status = status
+        self.message = message
+        self.rule = rule
+        self.extractDate = extractDate
+    }
+
+    public var isIncident: Bool { [.refused, .denied, .failed].contains(kind) }
 }
 
 /// The steps every run shares, whether from cron (`aafd import`) or the daemon (`aafd run`): fetch and import,
 /// then incidents and alert (R19), purge (R6–R11), metrics.
-final class RunCycle {
-    let configuration: Configuration
+public final class RunCycle {
+    let settings: RunSettings
     let store: DirectoryStore
     let logger: Logger
     let shouldStop: @Sendable () -> Bool
-    var print: (String) -> Void = { Swift.print($0) }
+    public var output: RunOutput
 
-    init(
-        configuration: Configuration,
+    public init(
+        settings: RunSettings,
         store: DirectoryStore,
         logger: Logger,
-        shouldStop: @escaping @Sendable () -> Bool = { false }
+        shouldStop: @escaping @Sendable () -> Bool = { false },
+        output: RunOutput = .standard
     ) {
-        self.configuration = configuration
+        self.settings = settings
         self.store = store
         self.logger = logger
         self.shouldStop = shouldStop
+        self.output = output
     }
 
-    private var now: String { Timestamp.string(configuration.importSettings.now()) }
+    private var now: String { Timestamp.string(settings.importSettings.now()) }
 
-    private func importer() throws -> Importer {
-        var settings = configuration.importSettings
-        settings.homeAddressConsents = try store.homeAddressConsents()  // R2
-        return Importer(store: store, settings: settings, logger: logger)
+    private func importer() -> Importer {
+        Importer(store: store, settings: settings.importSettings, logger: logger)
     }
 
     /// Fetches every pending delivery and imports the spool, oldest first.
@@ -85,16 +98,12 @@ final class RunCycle {
     /// deliveries imported while the server then refused a deletion (exit 76, R10 incident), deliveries waiting in
     /// the spool imported while the server could not be reached or refused the key (the fetch's exit status, the
     /// imports named in the message). The fetch summary is printed whenever the fetch got as far as listing.
-    func fetchAndImport(_ given: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
-        var options = given
-        options.progress = { TerminalProgress.shared.show("importing: \($0) records") }
-        defer { TerminalProgress.shared.clear() }
-        let started = ContinuousClock.now
-        var outcome = classify {
-            guard let sftp = configuration.sftp else {
+    public func fetchAndImport(_ given: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
+        measured(given) { options in
+            guard let sftp = settings.sftp else {
                 throw CommandFailure(.config, "no [sftp] section; add one, or import a folder with --from-dir")
             }
-            let spool = try openSpool(configuration)
+            let spool = try openSpool(settings.spoolDirectory)
             var fetched: FetchReport?
             var transferFailure: TransferError?
             let fetcher = Fetcher(
@@ -103,28 +112,29 @@ final class RunCycle {
                 store: store,
                 logger: logger,
                 shouldStop: shouldStop,
-                now: configuration.importSettings.now
+                now: settings.importSettings.now
             )
             do {
-                fetcher.progress = { TerminalProgress.shared.show("downloading: \($0 / 1_048_576) MiB") }
+                let progress = output.progress
+                fetcher.progress = { progress("downloading: \($0 / 1_048_576) MiB") }
                 let report = try fetcher.fetch(dryRun: options.dryRun)
-                TerminalProgress.shared.clear()
+                output.progress(nil)
                 fetched = report
-                print(FetchText.render(report))
+                output.result(FetchText.render(report))
             } catch let error as TransferError {
-                TerminalProgress.shared.clear()
+                output.progress(nil)
                 transferFailure = error
                 // What was downloaded (and deleted) before the failure is said all the same.
                 if !fetcher.partial.downloaded.isEmpty || fetcher.partial.remoteDeleted > 0 {
-                    print(FetchText.render(fetcher.partial))
+                    output.result(FetchText.render(fetcher.partial))
                 }
             }
             // Deliveries downloaded earlier (a cut run) are imported even when the server cannot be reached now.
             // A dry run previews them (nothing committed, the spool untouched) and downloaded nothing.
             let results = try SpoolImporter(
                 spool: spool,
-                importer: try importer(),
-                today: configuration.today,
+                importer: importer(),
+                today: settings.today,
                 logger: logger
             )
             .run(options: options)
@@ -201,12 +211,10 @@ final class RunCycle {
             }
             return outcome
         }
-        outcome.duration = seconds(since: started)
-        return outcome
     }
 
     /// The message of a run that imported while the server kept its copies (R10). File names only.
-    static func owedMessage(_ names: [String], host: String) -> String {
+    public static func owedMessage(_ names: [String], host: String) -> String {
         let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
         return
             "imported, but \(host) refused to delete \(names.count) downloaded file\(names.count == 1 ? "" : "s") (\(shown)): "
@@ -215,21 +223,17 @@ final class RunCycle {
     }
 
     /// Imports one local folder.
-    func importFolder(
+    public func importFolder(
         _ folder: String,
         _ given: ImportOptions,
         show: (ImportReport) -> Void,
         showFailure: (ImportReport) -> Void
     ) -> RunOutcome {
-        var options = given
-        options.progress = { TerminalProgress.shared.show("importing: \($0) records") }
-        defer { TerminalProgress.shared.clear() }
-        let started = ContinuousClock.now
-        var outcome = classify {
+        measured(given) { options in
             do {
                 let report = try importer().importDelivery(inDirectory: folder, options: options)
                 // R10: a spool delivery imported by hand leaves the spool at once, like any imported one.
-                if !options.dryRun, let spool = try? Spool(root: configuration.spoolDirectory), spool.contains(folder) {
+                if !options.dryRun, let spool = try? Spool(root: settings.spoolDirectory), spool.contains(folder) {
                     try spool.remove(folder)
                 }
                 show(report)
@@ -241,8 +245,6 @@ final class RunCycle {
                 return RunCycle.outcome(of: failure)
             }
         }
-        outcome.duration = seconds(since: started)
-        return outcome
     }
 
     /// "1 delivery", "3 deliveries".
@@ -279,6 +281,18 @@ final class RunCycle {
         return RunOutcome(kind: kind, status: error.status, message: error.message, rule: rule)
     }
 
+    /// What both entry points share: the progress line, the duration, and every error turned into an outcome.
+    private func measured(_ given: ImportOptions, _ body: (ImportOptions) throws -> RunOutcome) -> RunOutcome {
+        var options = given
+        let progress = output.progress
+        options.progress = { progress("importing: \($0) records") }
+        defer { output.progress(nil) }
+        let started = Elapsed()
+        var outcome = classify { try body(options) }
+        outcome.duration = started.seconds
+        return outcome
+    }
+
     private func classify(_ body: () throws -> RunOutcome) -> RunOutcome {
         do {
             return try body()
@@ -303,7 +317,7 @@ final class RunCycle {
     /// metrics file is written. `forceIncident` opens one for outcomes that are not incidents by themselves
     /// (the daemon giving up on the day's delivery).
     @discardableResult
-    func finish(_ given: RunOutcome, forceIncident: Bool = false) -> RunOutcome {
+    public func finish(_ given: RunOutcome, forceIncident: Bool = false) -> RunOutcome {
         var outcome = given
         do {
             let open = try store.openIncident()
@@ -317,7 +331,7 @@ final class RunCycle {
                     outcome: RunOutcome.remoteDeletionOutcome,
                     rule: "R10",
                     extractDate: nil,
-                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: configuration.sftp?.host ?? "the server"),
+                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: settings.sftp?.host ?? "the server"),
                     at: now
                 )
                 if isNew {
@@ -356,17 +370,17 @@ final class RunCycle {
             }
             var erased = true
             if outcome.kind != .stopped, !shouldStop() {
-                let spool = try? Spool(root: configuration.spoolDirectory)
+                let spool = try? Spool(root: settings.spoolDirectory)
                 // The purge ends with the erasure of everything deleted so far, this run's import included (R12).
                 let result = try Purger(
                     store: store,
                     spool: spool,
-                    policy: configuration.importSettings.retention,
+                    policy: settings.importSettings.retention,
                     logger: logger
                 )
-                .run(asOf: configuration.today, executedAt: now, dryRun: false)
+                .run(asOf: settings.today, executedAt: now, dryRun: false)
                 if result.total > 0 {
-                    FileHandle.standardError.write(Data("aafd: purged \(PurgeText.summary(result))\n".utf8))
+                    output.note("purged \(PurgeText.summary(result))")
                 }
                 erased = result.erasureComplete
             } else {
@@ -382,7 +396,7 @@ final class RunCycle {
 
     /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
     /// 75; once erased, that incident closes.
-    func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
+    public func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
         var outcome = given
         do {
             let open = try store.openIncident()
@@ -419,7 +433,7 @@ final class RunCycle {
         return outcome
     }
 
-    static let erasureMessage =
+    public static let erasureMessage =
         "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
         + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
         + "Find the reader (fuser or lsof on the database) if this repeats"
@@ -427,22 +441,17 @@ final class RunCycle {
     /// Runs `[alert] command` once for this incident (R19); not marked alerted when it fails, so the next run
     /// tries again.
     private func alert(_ incident: Incident) {
-        Alert(configuration).raise(incident, store: store, logger: logger)
+        Alert(settings).raise(incident, store: store, logger: logger)
     }
 
     /// The node_exporter textfile (counts only, R15).
-    func writeMetrics(_ outcome: RunOutcome) {
-        guard let path = configuration.metricsTextfile else { return }
+    public func writeMetrics(_ outcome: RunOutcome) {
+        guard let path = settings.metricsTextfile else { return }
         do {
-            try MetricsFile(path: path, mode: configuration.metricsFileMode)
-                .replace(outcome, store: store, now: configuration.importSettings.now())
+            try MetricsFile(path: path, mode: settings.metricsFileMode)
+                .replace(outcome, store: store, now: settings.importSettings.now())
         } catch {
             logger.error("cannot write the metrics file", metadata: ["metrics.path": "\(path)"])
         }
-    }
-
-    private func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

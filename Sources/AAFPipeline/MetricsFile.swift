@@ -1,5 +1,4 @@
 import AAFModel
-import AAFPipeline
 import AAFStore
 import Foundation
 

@@ -1,10 +1,10 @@
 import AAFModel
-import AAFPipeline
+import AAFStore
 import AAFTransfer
 import Foundation
 
-enum FetchText {
-    static func render(_ r: FetchReport) -> String {
+public enum FetchText {
+    public static func render(_ r: FetchReport) -> String {
         var lines: [String]
         if r.dryRun {
             lines = [
@@ -31,8 +31,8 @@ enum FetchText {
 }
 
 /// Human rendering of an import report: counts and names only (R15).
-enum ReportText {
-    static func render(_ report: ImportReport) -> String {
+public enum ReportText {
+    public static func render(_ report: ImportReport) -> String {
         var lines: [String] = []
         let what = report.dryRun ? "Dry run (nothing committed) of" : "Imported"
         lines.append(
@@ -94,5 +94,14 @@ extension String {
     func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
     func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+/// A purge's counts in one line: `R6 3 students; R8 2 staff`.
+public enum PurgeText {
+    public static func summary(_ result: PurgeResult) -> String {
+        result.counts.sorted { $0.key < $1.key }.map { rule, counts in
+            "\(rule) " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: " ")
+        }.joined(separator: "; ")
     }
 }

@@ -1,0 +1,97 @@
+import AAFModel
+import AAFPolicy
+import AAFTransfer
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a run needs to know: built from the configuration file (`Configuration.run`), or in memory by tests.
+public struct RunSettings: Sendable {
+    /// `[sftp]`; nil when only `--from-dir` imports are possible.
+    public var sftp: SFTPSettings?
+    /// `[directory] spool`.
+    public var spoolDirectory: String
+    /// `[import]` and `[retention]`, and the clock (`importSettings.now`).
+    public var importSettings: ImportSettings
+    /// `[alert] command`; nil: none.
+    public var alertCommand: String?
+    /// `[convention] commune`, given to the alert command.
+    public var commune: String
+    /// `[metrics] textfile`; nil: none.
+    public var metricsTextfile: String?
+    /// `[metrics] file_mode`.
+    public var metricsFileMode: mode_t
+
+    public init(
+        sftp: SFTPSettings?,
+        spoolDirectory: String,
+        importSettings: ImportSettings,
+        alertCommand: String? = nil,
+        commune: String,
+        metricsTextfile: String? = nil,
+        metricsFileMode: mode_t = 0o600
+    ) {
+        self.sftp = sftp
+        self.spoolDirectory = spoolDirectory
+        self.importSettings = importSettings
+        self.alertCommand = alertCommand
+        self.commune = commune
+        self.metricsTextfile = metricsTextfile
+        self.metricsFileMode = metricsFileMode
+    }
+
+    /// Today, by the run's clock.
+    public var today: ExtractDate { ExtractDate.day(of: importSettings.now()) }
+}
+
+/// Where a run writes for people: results and summaries, notes for the operator, and a transient progress line.
+/// The commands give it stdout, stderr and the terminal; tests give it closures that record.
+public struct RunOutput: Sendable {
+    /// Results and summaries (stdout; stderr when stdout carries JSON).
+    public var result: @Sendable (String) -> Void
+    /// Short notes for the operator ("aafd: purged …", stderr).
+    public var note: @Sendable (String) -> Void
+    /// A transient progress line; nil clears it.
+    public var progress: @Sendable (String?) -> Void
+
+    public init(
+        result: @escaping @Sendable (String) -> Void,
+        note: @escaping @Sendable (String) -> Void,
+        progress: @escaping @Sendable (String?) -> Void = { _ in }
+    ) {
+        self.result = result
+        self.note = note
+        self.progress = progress
+    }
+
+    /// stdout for results, stderr for notes, no progress line.
+    public static var standard: RunOutput {
+        RunOutput(
+            result: { Swift.print($0) },
+            note: { FileHandle.standardError.write(Data("aafd: \($0)\n".utf8)) }
+        )
+    }
+}
+
+/// Opens the spool, mapping a failure to exit 74.
+public func openSpool(_ directory: String) throws -> Spool {
+    do {
+        return try Spool(root: directory)
+    } catch let error as TransferError {
+        throw CommandFailure(.ioError, error.message)
+    }
+}
+
+extension TransferError {
+    /// The exit status of each transfer failure (Docs/operations.md).
+    public var status: ExitStatus {
+        switch code {
+        case .hostKey, .authentication: .noPermission
+        case .keyFile: .config
+        case .local: .ioError
+        default: .unavailable
+        }
+    }
+}
