@@ -9,60 +9,6 @@ import Logging
 import Glibc
 #endif
 
-/// What one run (fetch + import, or one folder) came to.
-public struct RunOutcome: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
-        case imported
-        /// Nothing new on the server yet: not an incident before `give_up_after_hours` (daemon).
-        case nothingNew = "no-delivery"
-        /// The server cannot be reached or stopped answering: retried (daemon).
-        case unavailable
-        /// A delivery was refused (R21, malformed, incomplete…).
-        case refused
-        /// The host key or the key was refused (R16, R17), or the configuration is wrong.
-        case denied
-        case failed
-        /// Stopped by SIGTERM/SIGINT before the commit: nothing imported, not an incident.
-        case stopped
-    }
-
-    public var kind: Kind
-    public var status: ExitStatus
-    public var message: String?
-    public var rule: String?
-    public var extractDate: ExtractDate?
-    public var reports: [ImportReport] = []
-    /// Remote files still owed a deletion after this run (R10); file names only.
-    public var owedDeletions: [String] = []
-    /// Owed deletions from earlier runs that this run completed.
-    public var owedSettled = 0
-    public var bytesDownloaded = 0
-    public var duration = 0.0
-
-    /// The incident outcome of a run whose remote deletions the server refused (R10).
-    public static let remoteDeletionOutcome = "remote-deletion-refused"
-    /// The incident outcome of a deletion whose values a reader kept in the database files (R12).
-    public static let erasurePendingOutcome = "erasure-pending"
-
-    /// Whether this outcome opens an incident at once (R19). `nothingNew`/`unavailable` only do so when the daemon
-    /// gives up on the day.
-    public init(
-        kind: Kind,
-        status: ExitStatus,
-        message: String? = nil,
-        rule: String? = nil,
-        extractDate: ExtractDate? = nil
-    ) {
-        self.kind = kind
-        self.status = status
-        self.message = message
-        self.rule = rule
-        self.extractDate = extractDate
-    }
-
-    public var isIncident: Bool { [.refused, .denied, .failed].contains(kind) }
-}
-
 /// The steps every run shares, whether from cron (`aafd import`) or the daemon (`aafd run`): fetch and import,
 /// then incidents and alert (R19), purge (R6–R11), metrics.
 public final class RunCycle {
@@ -86,7 +32,7 @@ public final class RunCycle {
         self.output = output
     }
 
-    private var now: String { Timestamp.string(settings.importSettings.now()) }
+    var now: String { Timestamp.string(settings.importSettings.now()) }
 
     private func importer() -> Importer {
         Importer(store: store, settings: settings.importSettings, logger: logger)
@@ -310,148 +256,6 @@ public final class RunCycle {
             return RunOutcome(kind: .stopped, status: .ok, message: "stopped before the end; nothing was imported")
         } catch {
             return RunOutcome(kind: .failed, status: .failure, message: "\(error)")
-        }
-    }
-
-    /// After a run: the incident opens (R19) or closes, the alert runs once per incident, the purge runs, the
-    /// metrics file is written. `forceIncident` opens one for outcomes that are not incidents by themselves
-    /// (the daemon giving up on the day's delivery).
-    @discardableResult
-    public func finish(_ given: RunOutcome, forceIncident: Bool = false) -> RunOutcome {
-        var outcome = given
-        do {
-            let open = try store.openIncident()
-            if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome {
-                try store.closeIncident(at: now)
-                logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open.id)"])
-            }
-            if !outcome.owedDeletions.isEmpty {
-                // R10: the server keeps copies it should have destroyed; the commune must tell the académie.
-                let (incident, isNew) = try store.raiseIncident(
-                    outcome: RunOutcome.remoteDeletionOutcome,
-                    rule: "R10",
-                    extractDate: nil,
-                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: settings.sftp?.host ?? "the server"),
-                    at: now
-                )
-                if isNew {
-                    logger.error(
-                        "incident opened",
-                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
-                    )
-                }
-                if !incident.alerted { alert(incident) }
-            } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped,
-                outcome.kind != .unavailable,
-                outcome.kind != .denied
-            {
-                // The run reached the server and owes nothing any more.
-                try store.closeIncident(at: now)
-                logger.notice(
-                    "incident closed: every owed remote deletion is done (R10)",
-                    metadata: ["incident.id": "\(open!.id)"]
-                )
-            }
-            if outcome.kind != .imported, outcome.isIncident || forceIncident {
-                let (incident, isNew) = try store.raiseIncident(
-                    outcome: outcome.kind.rawValue,
-                    rule: outcome.rule,
-                    extractDate: outcome.extractDate,
-                    reason: outcome.message ?? outcome.kind.rawValue,
-                    at: now
-                )
-                if isNew {
-                    logger.error(
-                        "incident opened",
-                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
-                    )
-                }
-                if !incident.alerted { alert(incident) }
-            }
-            var erased = true
-            if outcome.kind != .stopped, !shouldStop() {
-                let spool = try? Spool(root: settings.spoolDirectory)
-                // The purge ends with the erasure of everything deleted so far, this run's import included (R12).
-                let result = try Purger(
-                    store: store,
-                    spool: spool,
-                    policy: settings.importSettings.retention,
-                    logger: logger
-                )
-                .run(asOf: settings.today, executedAt: now, dryRun: false)
-                if result.total > 0 {
-                    output.note("purged \(PurgeText.summary(result))")
-                }
-                erased = result.erasureComplete
-            } else {
-                erased = try store.pendingErasures() == 0 && !outcome.reports.contains(where: \.erasurePending)
-            }
-            outcome = erasureStep(outcome, erased: erased)
-        } catch {
-            logger.error("after-run steps failed", metadata: ["error": "\(error)"])
-        }
-        writeMetrics(outcome)
-        return outcome
-    }
-
-    /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
-    /// 75; once erased, that incident closes.
-    public func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
-        var outcome = given
-        do {
-            let open = try store.openIncident()
-            if !erased {
-                let message = RunCycle.erasureMessage
-                let (incident, isNew) = try store.raiseIncident(
-                    outcome: RunOutcome.erasurePendingOutcome,
-                    rule: "R12",
-                    extractDate: nil,
-                    reason: message,
-                    at: now
-                )
-                if isNew {
-                    logger.error(
-                        "incident opened",
-                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
-                    )
-                }
-                if !incident.alerted { alert(incident) }
-                if outcome.status == .ok {
-                    outcome.status = .tempFail
-                    outcome.message = (outcome.kind == .imported ? "imported; but " : "") + message
-                }
-            } else if let open, open.outcome == RunOutcome.erasurePendingOutcome {
-                try store.closeIncident(at: now)
-                logger.notice(
-                    "incident closed: the pending erasure is complete (R12)",
-                    metadata: ["incident.id": "\(open.id)"]
-                )
-            }
-        } catch {
-            logger.error("erasure check failed", metadata: ["error": "\(error)"])
-        }
-        return outcome
-    }
-
-    public static let erasureMessage =
-        "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
-        + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
-        + "Find the reader (fuser or lsof on the database) if this repeats"
-
-    /// Runs `[alert] command` once for this incident (R19); not marked alerted when it fails, so the next run
-    /// tries again.
-    private func alert(_ incident: Incident) {
-        Alert(settings).raise(incident, store: store, logger: logger)
-    }
-
-    /// The node_exporter textfile (counts only, R15).
-    public func writeMetrics(_ outcome: RunOutcome) {
-        guard let path = settings.metricsTextfile else { return }
-        do {
-            try MetricsFile(path: path, mode: settings.metricsFileMode)
-                .replace(outcome, store: store, now: settings.importSettings.now())
-        } catch {
-            logger.error("cannot write the metrics file", metadata: ["metrics.path": "\(path)"])
         }
     }
 }

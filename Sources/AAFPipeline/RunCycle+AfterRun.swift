@@ -1,0 +1,155 @@
+import AAFFileSystem
+import AAFModel
+import AAFStore
+import AAFTransfer
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// After a run: incidents and alerts (R19), the purge (R6–R11), the erasure check (R12), the metrics file.
+extension RunCycle {
+    /// After a run: the incident opens (R19) or closes, the alert runs once per incident, the purge runs, the
+    /// metrics file is written. `forceIncident` opens one for outcomes that are not incidents by themselves
+    /// (the daemon giving up on the day's delivery).
+    @discardableResult
+    public func finish(_ given: RunOutcome, forceIncident: Bool = false) -> RunOutcome {
+        var outcome = given
+        do {
+            let open = try store.openIncident()
+            if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome {
+                try store.closeIncident(at: now)
+                logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open.id)"])
+            }
+            if !outcome.owedDeletions.isEmpty {
+                // R10: the server keeps copies it should have destroyed; the commune must tell the académie.
+                let (incident, isNew) = try store.raiseIncident(
+                    outcome: RunOutcome.remoteDeletionOutcome,
+                    rule: "R10",
+                    extractDate: nil,
+                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: settings.sftp?.host ?? "the server"),
+                    at: now
+                )
+                if isNew {
+                    logger.error(
+                        "incident opened",
+                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+                    )
+                }
+                if !incident.alerted { alert(incident) }
+            } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped,
+                outcome.kind != .unavailable,
+                outcome.kind != .denied
+            {
+                // The run reached the server and owes nothing any more.
+                try store.closeIncident(at: now)
+                logger.notice(
+                    "incident closed: every owed remote deletion is done (R10)",
+                    metadata: ["incident.id": "\(open!.id)"]
+                )
+            }
+            if outcome.kind != .imported, outcome.isIncident || forceIncident {
+                let (incident, isNew) = try store.raiseIncident(
+                    outcome: outcome.kind.rawValue,
+                    rule: outcome.rule,
+                    extractDate: outcome.extractDate,
+                    reason: outcome.message ?? outcome.kind.rawValue,
+                    at: now
+                )
+                if isNew {
+                    logger.error(
+                        "incident opened",
+                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+                    )
+                }
+                if !incident.alerted { alert(incident) }
+            }
+            var erased = true
+            if outcome.kind != .stopped, !shouldStop() {
+                let spool = try? Spool(root: settings.spoolDirectory)
+                // The purge ends with the erasure of everything deleted so far, this run's import included (R12).
+                let result = try Purger(
+                    store: store,
+                    spool: spool,
+                    policy: settings.importSettings.retention,
+                    logger: logger
+                )
+                .run(asOf: settings.today, executedAt: now, dryRun: false)
+                if result.total > 0 {
+                    output.note("purged \(PurgeText.summary(result))")
+                }
+                erased = result.erasureComplete
+            } else {
+                erased = try store.pendingErasures() == 0 && !outcome.reports.contains(where: \.erasurePending)
+            }
+            outcome = erasureStep(outcome, erased: erased)
+        } catch {
+            logger.error("after-run steps failed", metadata: ["error": "\(error)"])
+        }
+        writeMetrics(outcome)
+        return outcome
+    }
+
+    /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
+    /// 75; once erased, that incident closes.
+    public func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
+        var outcome = given
+        do {
+            let open = try store.openIncident()
+            if !erased {
+                let message = RunCycle.erasureMessage
+                let (incident, isNew) = try store.raiseIncident(
+                    outcome: RunOutcome.erasurePendingOutcome,
+                    rule: "R12",
+                    extractDate: nil,
+                    reason: message,
+                    at: now
+                )
+                if isNew {
+                    logger.error(
+                        "incident opened",
+                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+                    )
+                }
+                if !incident.alerted { alert(incident) }
+                if outcome.status == .ok {
+                    outcome.status = .tempFail
+                    outcome.message = (outcome.kind == .imported ? "imported; but " : "") + message
+                }
+            } else if let open, open.outcome == RunOutcome.erasurePendingOutcome {
+                try store.closeIncident(at: now)
+                logger.notice(
+                    "incident closed: the pending erasure is complete (R12)",
+                    metadata: ["incident.id": "\(open.id)"]
+                )
+            }
+        } catch {
+            logger.error("erasure check failed", metadata: ["error": "\(error)"])
+        }
+        return outcome
+    }
+
+    public static let erasureMessage =
+        "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
+        + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
+        + "Find the reader (fuser or lsof on the database) if this repeats"
+
+    /// Runs `[alert] command` once for this incident (R19); not marked alerted when it fails, so the next run
+    /// tries again.
+    private func alert(_ incident: Incident) {
+        Alert(settings).raise(incident, store: store, logger: logger)
+    }
+
+    /// The node_exporter textfile (counts only, R15).
+    public func writeMetrics(_ outcome: RunOutcome) {
+        guard let path = settings.metricsTextfile else { return }
+        do {
+            try MetricsFile(path: path, mode: settings.metricsFileMode)
+                .replace(outcome, store: store, now: settings.importSettings.now())
+        } catch {
+            logger.error("cannot write the metrics file", metadata: ["metrics.path": "\(path)"])
+        }
+    }
+}
