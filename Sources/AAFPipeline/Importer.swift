@@ -296,18 +296,7 @@ public final class Importer {
     }
 
     private func journalEntry(_ report: ImportReport, started: Date) -> JournalEntry {
-        JournalEntry(
-            startedAt: Timestamp.string(started),
-            finishedAt: Timestamp.string(settings.now()),
-            extractDate: report.extractDate,
-            mode: report.mode,
-            outcome: report.outcome,
-            dryRun: report.dryRun,
-            reason: report.reason,
-            counts: report.counts,
-            dropped: report.droppedAttributes,
-            durationMilliseconds: report.durationMilliseconds
-        )
+        JournalEntry(report, startedAt: Timestamp.string(started), finishedAt: Timestamp.string(settings.now()))
     }
 
     private static func outcome(of error: any Error) -> ImportOutcome {

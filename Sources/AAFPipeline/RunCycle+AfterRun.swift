@@ -25,20 +25,12 @@ extension RunCycle {
             }
             if !outcome.owedDeletions.isEmpty {
                 // R10: the server keeps copies it should have destroyed; the commune must tell the académie.
-                let (incident, isNew) = try store.raiseIncident(
-                    outcome: RunOutcome.remoteDeletionOutcome,
+                try raise(
+                    RunOutcome.remoteDeletionOutcome,
                     rule: "R10",
                     extractDate: nil,
-                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: settings.sftp?.host ?? "the server"),
-                    at: now
+                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: settings.sftp?.host ?? "the server")
                 )
-                if isNew {
-                    logger.error(
-                        "incident opened",
-                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
-                    )
-                }
-                if !incident.alerted { alert(incident) }
             } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped,
                 outcome.kind != .unavailable,
                 outcome.kind != .denied
@@ -51,20 +43,12 @@ extension RunCycle {
                 )
             }
             if outcome.kind != .imported, outcome.isIncident || forceIncident {
-                let (incident, isNew) = try store.raiseIncident(
-                    outcome: outcome.kind.rawValue,
+                try raise(
+                    outcome.kind.rawValue,
                     rule: outcome.rule,
                     extractDate: outcome.extractDate,
-                    reason: outcome.message ?? outcome.kind.rawValue,
-                    at: now
+                    reason: outcome.message ?? outcome.kind.rawValue
                 )
-                if isNew {
-                    logger.error(
-                        "incident opened",
-                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
-                    )
-                }
-                if !incident.alerted { alert(incident) }
             }
             var erased = true
             if outcome.kind != .stopped, !shouldStop() {
@@ -100,20 +84,7 @@ extension RunCycle {
             let open = try store.openIncident()
             if !erased {
                 let message = RunCycle.erasureMessage
-                let (incident, isNew) = try store.raiseIncident(
-                    outcome: RunOutcome.erasurePendingOutcome,
-                    rule: "R12",
-                    extractDate: nil,
-                    reason: message,
-                    at: now
-                )
-                if isNew {
-                    logger.error(
-                        "incident opened",
-                        metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
-                    )
-                }
-                if !incident.alerted { alert(incident) }
+                try raise(RunOutcome.erasurePendingOutcome, rule: "R12", extractDate: nil, reason: message)
                 if outcome.status == .ok {
                     outcome.status = .tempFail
                     outcome.message = (outcome.kind == .imported ? "imported; but " : "") + message
@@ -135,6 +106,24 @@ extension RunCycle {
         "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
         + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
         + "Find the reader (fuser or lsof on the database) if this repeats"
+
+    /// Opens an incident, or finds the open one (R19), logs an opening, and runs the alert until it succeeds once.
+    private func raise(_ outcome: String, rule: String?, extractDate: ExtractDate?, reason: String) throws {
+        let (incident, isNew) = try store.raiseIncident(
+            outcome: outcome,
+            rule: rule,
+            extractDate: extractDate,
+            reason: reason,
+            at: now
+        )
+        if isNew {
+            logger.error(
+                "incident opened",
+                metadata: ["incident.id": "\(incident.id)", "incident.outcome": "\(incident.outcome)"]
+            )
+        }
+        if !incident.alerted { alert(incident) }
+    }
 
     /// Runs `[alert] command` once for this incident (R19); not marked alerted when it fails, so the next run
     /// tries again.

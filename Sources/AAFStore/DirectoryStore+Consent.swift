@@ -25,22 +25,17 @@ extension DirectoryStore {
 
     /// Recorded consents, for one person or all.
     public func consents(jointure: String? = nil) throws -> [Consent] {
-        let stmt = try connection.prepare(
-            "SELECT jointure, field, granted_at, recorded_by FROM consents WHERE ?1 IS NULL OR jointure = ?1 ORDER BY jointure, field"
-        )
-        try stmt.bind([.optional(jointure)])
-        var result: [Consent] = []
-        while try stmt.step() {
-            result.append(
-                Consent(
-                    jointure: stmt.text(0) ?? "",
-                    field: stmt.text(1) ?? "",
-                    grantedAt: stmt.text(2) ?? "",
-                    recordedBy: stmt.text(3) ?? ""
-                )
+        try connection.rows(
+            "SELECT jointure, field, granted_at, recorded_by FROM consents WHERE ?1 IS NULL OR jointure = ?1 ORDER BY jointure, field",
+            [.optional(jointure)]
+        ) { row in
+            Consent(
+                jointure: row.text(0) ?? "",
+                field: row.text(1) ?? "",
+                grantedAt: row.text(2) ?? "",
+                recordedBy: row.text(3) ?? ""
             )
         }
-        return result
     }
 
     /// Staff jointures whose home address may be stored (R2): fed to the allow-list at each import.

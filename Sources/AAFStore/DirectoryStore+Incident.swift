@@ -20,26 +20,21 @@ extension DirectoryStore {
     }
 
     private func incidents(where condition: String, limit: Int) throws -> [Incident] {
-        let stmt = try connection.prepare(
-            "SELECT id, opened_at, closed_at, outcome, rule, extract_date, reason, alerted FROM incidents WHERE \(condition) ORDER BY id DESC LIMIT ?1"
-        )
-        try stmt.bind([.int(limit)])
-        var result: [Incident] = []
-        while try stmt.step() {
-            result.append(
-                Incident(
-                    id: stmt.int(0),
-                    openedAt: stmt.text(1) ?? "",
-                    closedAt: stmt.text(2),
-                    outcome: stmt.text(3) ?? "",
-                    rule: stmt.text(4),
-                    extractDate: stmt.text(5).flatMap { ExtractDate(iso: $0) },
-                    reason: stmt.text(6) ?? "",
-                    alerted: stmt.int(7) != 0
-                )
+        try connection.rows(
+            "SELECT id, opened_at, closed_at, outcome, rule, extract_date, reason, alerted FROM incidents WHERE \(condition) ORDER BY id DESC LIMIT ?1",
+            [.int(limit)]
+        ) { row in
+            Incident(
+                id: row.int(0),
+                openedAt: row.text(1) ?? "",
+                closedAt: row.text(2),
+                outcome: row.text(3) ?? "",
+                rule: row.text(4),
+                extractDate: row.text(5).flatMap { ExtractDate(iso: $0) },
+                reason: row.text(6) ?? "",
+                alerted: row.int(7) != 0
             )
         }
-        return result
     }
 
     /// Opens an incident unless one is open already; returns the open incident and whether it is new.

@@ -169,26 +169,20 @@ public final class DirectoryStore {
         if !includeDryRuns { sql += " AND dry_run = 0" }
         sql += " ORDER BY id DESC LIMIT ?"
         bindings.append(.int(limit))
-        let stmt = try connection.prepare(sql)
-        try stmt.bind(bindings)
-        var entries: [JournalEntry] = []
-        while try stmt.step() {
-            entries.append(
-                JournalEntry(
-                    startedAt: stmt.text(0) ?? "",
-                    finishedAt: stmt.text(1) ?? "",
-                    extractDate: stmt.text(2).flatMap { ExtractDate(iso: $0) },
-                    mode: stmt.text(3).flatMap(DeliveryMode.init(rawValue:)),
-                    outcome: ImportOutcome(rawValue: stmt.text(4) ?? "") ?? .failed,
-                    dryRun: stmt.int(5) != 0,
-                    reason: stmt.text(6),
-                    counts: JournalJSON.value(DeliveryCounts.self, from: stmt.text(7), otherwise: DeliveryCounts()),
-                    dropped: JournalJSON.value([String: Int].self, from: stmt.text(8), otherwise: [:]),
-                    durationMilliseconds: stmt.int(9)
-                )
+        return try connection.rows(sql, bindings) { row in
+            JournalEntry(
+                startedAt: row.text(0) ?? "",
+                finishedAt: row.text(1) ?? "",
+                extractDate: row.text(2).flatMap { ExtractDate(iso: $0) },
+                mode: row.text(3).flatMap(DeliveryMode.init(rawValue:)),
+                outcome: ImportOutcome(rawValue: row.text(4) ?? "") ?? .failed,
+                dryRun: row.int(5) != 0,
+                reason: row.text(6),
+                counts: JournalJSON.value(DeliveryCounts.self, from: row.text(7), otherwise: DeliveryCounts()),
+                dropped: JournalJSON.value([String: Int].self, from: row.text(8), otherwise: [:]),
+                durationMilliseconds: row.int(9)
             )
         }
-        return entries
     }
 
     /// The extract date of the newest imported delivery: when the académie last sent the directory (R9, R20).
@@ -260,29 +254,23 @@ public struct JournalEntry: Sendable, Hashable {
     /// Attributes dropped by the allow-list, by name (R1).
     public var dropped: [String: Int]
     public var durationMilliseconds: Int
+}
 
-    public init(
-        startedAt: String,
-        finishedAt: String,
-        extractDate: ExtractDate?,
-        mode: DeliveryMode?,
-        outcome: ImportOutcome,
-        dryRun: Bool,
-        reason: String?,
-        counts: DeliveryCounts,
-        dropped: [String: Int],
-        durationMilliseconds: Int
-    ) {
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.extractDate = extractDate
-        self.mode = mode
-        self.outcome = outcome
-        self.dryRun = dryRun
-        self.reason = reason
-        self.counts = counts
-        self.dropped = dropped
-        self.durationMilliseconds = durationMilliseconds
+extension JournalEntry {
+    /// The journal row of an import: its report, dated by the import's start and end.
+    public init(_ report: ImportReport, startedAt: String, finishedAt: String) {
+        self.init(
+            startedAt: startedAt,
+            finishedAt: finishedAt,
+            extractDate: report.extractDate,
+            mode: report.mode,
+            outcome: report.outcome,
+            dryRun: report.dryRun,
+            reason: report.reason,
+            counts: report.counts,
+            dropped: report.droppedAttributes,
+            durationMilliseconds: report.durationMilliseconds
+        )
     }
 }
 

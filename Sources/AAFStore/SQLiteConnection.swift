@@ -219,6 +219,17 @@ final class SQLiteConnection {
         if let handle { sqlite3_busy_timeout(handle, milliseconds) }
     }
 
+    /// Every row of a query, each made into a value by `row` (which reads the statement's current row).
+    func rows<T>(_ sql: String, _ bindings: [SQLValue] = [], _ row: (Statement) throws -> T?) throws -> [T] {
+        let stmt = try prepare(sql)
+        try stmt.bind(bindings)
+        var result: [T] = []
+        while try stmt.step() {
+            if let value = try row(stmt) { result.append(value) }
+        }
+        return result
+    }
+
     /// The single text value of a one-row query.
     func scalarText(_ sql: String, _ bindings: [SQLValue] = []) throws -> String? {
         let stmt = try prepare(sql)

@@ -1,5 +1,3 @@
-import AAFModel
-
 /// The report of one import run.
 public struct ImportReport: Sendable, Hashable, Codable {
     public var outcome: ImportOutcome
