@@ -72,6 +72,7 @@ let package = Package(
             name: "AAFParser",
             dependencies: [
                 "AAFModel",
+                "AAFFileSystem",
                 "CLibXML2",
             ],
             swiftSettings: hotPathSettings
@@ -208,6 +209,25 @@ let package = Package(
             dependencies: [
                 "AAFModel",
                 "AAFPolicy",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AAFStoreTests",
+            dependencies: [
+                "AAFModel",
+                "AAFStore",
+                "AAFTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AAFTransferTests",
+            dependencies: [
+                "AAFModel",
+                "AAFFileSystem",
+                "AAFTransfer",
+                "AAFTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

@@ -25,7 +25,7 @@ public enum PathTrust {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    public enum Kind: Sendable {
+    public enum Kind: Sendable, Equatable {
         /// A folder aafd keeps state in: owned by aafd's user, not writable by group or others.
         case folder
         /// A file with personal data (database, WAL, spool files, lock): owned by aafd's user, no group or other
@@ -33,6 +33,23 @@ public enum PathTrust {
         case privateFile
         /// A configuration file: owned by aafd's user or root, writable by its owner only (as sshd checks).
         case configuration
+        /// The SFTP key or its passphrase (R16): like a private file, and owned by root too when `rootMayOwn`
+        /// (systemd's credentials).
+        case secret(rootMayOwn: Bool)
+
+        var owners: [uid_t] {
+            switch self {
+            case .configuration, .secret(rootMayOwn: true): [geteuid(), 0]
+            default: [geteuid()]
+            }
+        }
+
+        /// Permission bits nobody but the owner may have.
+        var forbidden: mode_t { self == .configuration || self == .folder ? 0o022 : 0o077 }
+
+        var rule: String {
+            if case .secret = self { "R16" } else { "R18" }
+        }
     }
 
     /// Checks `path` if it exists (an absent path is fine: aafd creates it with the right mode). Does not follow a
@@ -42,40 +59,46 @@ public enum PathTrust {
     public static func check(_ path: String, _ kind: Kind, what: String) throws {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
+        try verify(info, path, kind, what: what)
+    }
+
+    /// Checks a file that must exist (the key, its passphrase), following links to it: a credential systemd
+    /// provides may be one.
+    ///
+    /// - Throws: ``Refusal`` when it is missing or may not be trusted.
+    public static func checkExisting(_ path: String, _ kind: Kind, what: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw Refusal(path: path, message: "cannot read \(what) \(path) (errno \(errno)); check the configuration")
+        }
+        try verify(info, path, kind, what: what)
+    }
+
+    private static func verify(_ info: stat, _ path: String, _ kind: Kind, what: String) throws {
         let type = info.st_mode & S_IFMT
         let mode = info.st_mode & 0o7777
-        let octal = String(mode, radix: 8)
         let me = geteuid()
-        switch kind {
-        case .folder:
-            guard type == S_IFDIR else {
-                throw Refusal(path: path, message: "\(what) \(path) is not a folder; refused (R18)")
-            }
-        case .privateFile, .configuration:
-            guard type == S_IFREG else {
-                throw Refusal(
-                    path: path,
-                    message: "\(what) \(path) is not a regular file (a link, a FIFO or a device); refused (R18)"
-                )
-            }
+        let rule = kind.rule
+        guard kind == .folder ? type == S_IFDIR : type == S_IFREG else {
+            let expected = kind == .folder ? "a folder" : "a regular file (a link, a FIFO or a device)"
+            throw Refusal(path: path, message: "\(what) \(path) is not \(expected); refused (\(rule))")
         }
-        let owners: [uid_t] = kind == .configuration ? [me, 0] : [me]
-        guard owners.contains(info.st_uid) else {
+        guard kind.owners.contains(info.st_uid) else {
             throw Refusal(
                 path: path,
                 message:
-                    "\(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(me)); refused (R18). "
+                    "\(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(me)); refused (\(rule)). "
                     + "Fix: check who created it, then chown it to aafd's user, or remove it"
             )
         }
-        let forbidden: mode_t = kind == .privateFile ? 0o077 : 0o022
-        guard mode & forbidden == 0 else {
-            let fix = kind == .privateFile ? "chmod 600" : (kind == .folder ? "chmod 700" : "chmod 600")
+        guard mode & kind.forbidden == 0 else {
+            let fix = kind == .folder ? "chmod 700" : "chmod 600"
+            let who = kind.forbidden == 0o077 ? "group or others may read or write it" : "group or others may write it"
             throw Refusal(
                 path: path,
                 message:
-                    "\(what) \(path) has mode \(octal): \(kind == .privateFile ? "group or others may read or write it" : "group or others may write it"); "
-                    + "refused (R18). Fix: \(fix) \(path), after checking that nobody changed it"
+                    "\(what) \(path) has mode \(String(mode, radix: 8)): \(who); refused (\(rule)). "
+                    + "Fix: \(fix) \(path), after checking that nobody changed it"
             )
         }
     }

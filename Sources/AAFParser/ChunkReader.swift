@@ -1,7 +1,7 @@
+import AAFFileSystem
+
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Reads a file sequentially in chunks with `open(2)`/`read(2)`, refusing anything but a regular file.
@@ -9,24 +9,20 @@ final class ChunkReader {
     private let fd: Int32
     private let fileName: String
 
-    /// Opens `path` read-only, without following a final symbolic link, and without blocking: a FIFO planted
-    /// under a delivery file's name would otherwise block `open` until a writer comes, ignoring SIGTERM and
-    /// holding the lock (ADR 0008). The type is checked on the descriptor, then reads block as usual.
+    /// Opens `path` as a ``RegularFile``: never a FIFO, a device, a folder or a link.
     init(path: String, fileName: String) throws {
         self.fileName = fileName
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else {
+        do {
+            fd = try RegularFile.open(path).fd
+        } catch .cannotOpen(let code) {
             throw ParseError(
                 code: .io,
                 file: fileName,
                 line: 0,
                 column: 0,
-                message: "cannot open the file (errno \(errno))"
+                message: "cannot open the file (errno \(code))"
             )
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
+        } catch {
             throw ParseError(
                 code: .io,
                 file: fileName,
@@ -35,8 +31,6 @@ final class ChunkReader {
                 message: "not a regular file (a FIFO, a device or a folder); refused"
             )
         }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        self.fd = fd
     }
 
     deinit { close(fd) }

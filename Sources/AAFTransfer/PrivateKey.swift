@@ -1,3 +1,4 @@
+import AAFFileSystem
 internal import CLibSSH
 import Foundation
 
@@ -92,26 +93,10 @@ public struct PrivateKey {
 
     /// R16: the file belongs to the user aafd runs as and nobody else can read it.
     static func checkOwnerOnly(_ path: String, what: String, rootMayOwn: Bool = false) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw TransferError(.keyFile, "cannot read the \(what) \(path) (errno \(errno)); check [sftp] settings")
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw TransferError(.keyFile, "the \(what) \(path) is not a regular file; refused (R16)")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            let mode = String(info.st_mode & 0o777, radix: 8)
-            throw TransferError(
-                .keyFile,
-                "the \(what) \(path) is readable by group or others (mode \(mode)); refused (R16). Fix: chmod 600 \(path)"
-            )
-        }
-        guard info.st_uid == geteuid() || (rootMayOwn && info.st_uid == 0) else {
-            throw TransferError(
-                .keyFile,
-                "the \(what) \(path) belongs to uid \(info.st_uid), not to the user aafd runs as (uid \(geteuid())); "
-                    + "refused (R16). Fix: chown it to the aafd user"
-            )
+        do {
+            try PathTrust.checkExisting(path, .secret(rootMayOwn: rootMayOwn), what: "the \(what)")
+        } catch let refusal as PathTrust.Refusal {
+            throw TransferError(.keyFile, refusal.message)
         }
     }
 

@@ -182,26 +182,32 @@ public final class Spool: Sendable {
         }
         for entry in entries {
             let path = (folder as NSString).appendingPathComponent(entry.name)
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-            guard fd >= 0 else {
+            let opened: (fd: Int32, info: stat)
+            do {
+                opened = try RegularFile.open(path)
+            } catch .cannotOpen {
                 throw TransferError(.local, "\(entry.name) in the spool is missing or unreadable; download it again")
+            } catch {
+                throw TransferError(
+                    .local,
+                    "\(entry.name) in the spool does not match its manifest (not a regular file); not imported (R18)"
+                )
             }
+            let (fd, info) = opened
             defer { Glibc.close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+            guard info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
                 throw PathTrust.Refusal(
                     path: path,
                     message: "\(entry.name) in the spool belongs to another user or others may read it; refused (R18)"
                 )
             }
-            guard info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) == entry.size else {
+            guard Int(info.st_size) == entry.size else {
                 throw TransferError(
                     .local,
-                    "\(entry.name) in the spool does not match its manifest (type or size); not imported (R18)"
+                    "\(entry.name) in the spool does not match its manifest (size); not imported (R18)"
                 )
             }
             guard hashes else { continue }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             let hasher = SHA256Hasher()
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {
