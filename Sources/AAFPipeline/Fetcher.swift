@@ -120,7 +120,7 @@ public final class Fetcher {
 
         let tomorrow = ExtractDate.day(of: now()).adding(days: 1)
         for delivery in listing.candidates {
-            let label = "\(delivery.date.compact)-\(delivery.mode.rawValue)"
+            let label = delivery.folderName
             if delivery.date > tomorrow {
                 report.skipped.append("\(label): dated after today, a wrong date (R20); neither downloaded nor deleted")
                 continue
@@ -151,9 +151,12 @@ public final class Fetcher {
                 report.bytes += delivery.orderedFiles.reduce(0) { $0 + (sizes[$1.fileName] ?? 0) }
                 continue
             }
-            let folder = spool.folder(date: delivery.date, mode: delivery.mode)
+            let folder = spool.folder(for: delivery)
             let have = Dictionary(spool.manifest(folder).map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
             var stored: [Spool.Entry] = []
+            // Whatever ends this delivery (a cut connection, SIGTERM), the files already handed to the spool's
+            // finisher are fsynced and renamed before the process goes on or exits: never a `.part` left behind.
+            defer { try? spool.waitForFiles() }
             for file in delivery.orderedFiles {
                 let expected = try client.size(of: file.fileName)
                 guard expected <= cap else {
@@ -268,7 +271,7 @@ public final class SpoolImporter {
         // A delivery the mass-departure guard refused is tried again when the administrator accepts the departures
         // (the remedy the refusal prints: `aafd import --accept-departures`).
         for waiting in spool.deliveries()
-        where waiting.refusedOn == nil || (options.acceptDepartures && waiting.refusedRule == "R21") {
+        where !waiting.isRefused || (options.acceptDepartures && waiting.refusedRule == "R21") {
             do {
                 try spool.verify(waiting.path, hashes: true)
             } catch let error as TransferError {
@@ -277,7 +280,10 @@ public final class SpoolImporter {
                 throw error
             }
             do {
-                let report = try importer.importDelivery(inDirectory: waiting.path, options: options)
+                // The delivery its fetch recorded travels on; a folder without one (never committed) is scanned.
+                let report =
+                    try waiting.delivery.map { try importer.importDelivery($0, in: waiting.path, options: options) }
+                    ?? importer.importDelivery(inDirectory: waiting.path, options: options)
                 if !options.dryRun { try spool.remove(waiting.path) }
                 results.append(.imported(report))
             } catch let failure as ImportFailure {

@@ -90,11 +90,33 @@ public final class Importer {
     ///   for it and the directory is unchanged.
     @discardableResult
     public func importDelivery(inDirectory directory: String, options: ImportOptions) throws -> ImportReport {
+        try importing(from: directory, options: options) { try DeliveryCheck.scan(directory: directory) }
+    }
+
+    /// Imports a delivery already grouped (the spool's, as its fetch recorded it): checked again, not rebuilt from
+    /// the folder's names.
+    @discardableResult
+    public func importDelivery(
+        _ delivery: Delivery,
+        in directory: String,
+        options: ImportOptions
+    ) throws -> ImportReport {
+        try importing(from: directory, options: options) {
+            try DeliveryCheck.validate(delivery)
+            return (delivery, [])
+        }
+    }
+
+    private func importing(
+        from directory: String,
+        options: ImportOptions,
+        delivery find: () throws -> (delivery: Delivery, ignored: [String])
+    ) throws -> ImportReport {
         let started = settings.now()
         let clock = Elapsed()
         var report = ImportReport(outcome: .imported, dryRun: options.dryRun)
         do {
-            let (delivery, ignored) = try DeliveryCheck.scan(directory: directory)
+            let (delivery, ignored) = try find()
             report.extractDate = delivery.date
             report.mode = delivery.mode
             report.ignoredFiles = ignored

@@ -29,7 +29,7 @@ public final class Purger {
         var files = 0
         if let spool {
             for waiting in spool.deliveries() {
-                guard let refusedOn = waiting.refusedOn.flatMap({ ExtractDate(iso: $0) }),
+                guard let refusedOn = waiting.refusedOn,
                     policy.refusedDeliveryExpired(refusedOn: refusedOn, asOf: asOf)
                 else { continue }
                 if !dryRun { try spool.remove(waiting.path) }

@@ -37,27 +37,45 @@ public final class Spool: Sendable {
     }
 
     /// The folder of a delivery: `YYYYMMDD-Complet` or `YYYYMMDD-Delta`.
-    public func folder(date: ExtractDate, mode: DeliveryMode) -> String {
-        (root as NSString).appendingPathComponent("\(date.compact)-\(mode.rawValue)")
+    public func folder(for delivery: Delivery) -> String {
+        (root as NSString).appendingPathComponent(delivery.folderName)
     }
 
-    /// Delivery folders present in the spool, oldest first, with the refusal marker's date and rule when there is
-    /// one (`.refused`: `YYYY-MM-DD [RULE]`).
-    public func deliveries() -> [(
-        path: String, date: ExtractDate, mode: DeliveryMode, refusedOn: String?, refusedRule: String?
-    )] {
+    /// A delivery folder of the spool.
+    public struct Waiting: Sendable {
+        public var path: String
+        /// The delivery its manifest records (nil before the fetch committed it: a cut download).
+        public var delivery: Delivery?
+        /// Whether the import refused it (a `.refused` marker is there).
+        public var isRefused: Bool
+        /// When and why, as the marker says.
+        public var refusedOn: ExtractDate?
+        public var refusedRule: String?
+    }
+
+    /// Delivery folders present in the spool, oldest first (their names sort by date, Complet before Delta), each
+    /// with the delivery its manifest records and the refusal marker's date and rule when there is one
+    /// (`.refused`: `YYYY-MM-DD [RULE]`).
+    public func deliveries() -> [Waiting] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.sorted().compactMap { name in
             let parts = name.split(separator: "-")
-            guard parts.count == 2, let date = ExtractDate(compact: parts[0]),
-                let mode = DeliveryMode(rawValue: String(parts[1]))
+            guard parts.count == 2, ExtractDate(compact: parts[0]) != nil,
+                DeliveryMode(rawValue: String(parts[1])) != nil
             else { return nil }
             let path = (root as NSString).appendingPathComponent(name)
+            let listed = DeliveryCheck.group(manifest(path).map(\.name)).candidates
             let marker = (path as NSString).appendingPathComponent(".refused")
             let fields = FileManager.default.contents(atPath: marker).map {
                 String(decoding: $0, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
             }
-            return (path, date, mode, fields?.first, fields.flatMap { $0.count > 1 ? $0[1] : nil })
+            return Waiting(
+                path: path,
+                delivery: listed.count == 1 && listed[0].folderName == name ? listed[0] : nil,
+                isRefused: fields != nil,
+                refusedOn: fields?.first.flatMap { ExtractDate(iso: $0) },
+                refusedRule: fields.flatMap { $0.count > 1 ? $0[1] : nil }
+            )
         }
     }
 

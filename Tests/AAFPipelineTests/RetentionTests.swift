@@ -277,7 +277,7 @@ struct RetentionTests {
     func refusedSpool() throws {
         let h = Harness()
         let spool = try Spool(root: h.temp.file("spool"))
-        let folder = spool.folder(date: .d("2026-07-03"), mode: .complet)
+        let folder = spool.folder(for: Delivery(mode: .complet, date: .d("2026-07-03")))
         let entry = try spool.store("ENT1D_Complet_20260703_Eleve_0000.xml", in: folder, expectedSize: 3) { writer in
             try [UInt8]("abc".utf8).withUnsafeBytes { try writer.write($0) }
         }

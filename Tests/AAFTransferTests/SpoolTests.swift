@@ -18,7 +18,7 @@ struct SpoolTests {
     private func spoolWithDelivery() throws -> (TemporaryDirectory, Spool, String) {
         let temp = TemporaryDirectory("spool")
         let spool = try Spool(root: temp.file("spool"))
-        let folder = spool.folder(date: date, mode: .complet)
+        let folder = spool.folder(for: Delivery(mode: .complet, date: date))
         var entries: [Spool.Entry] = []
         for (name, text) in [
             ("ENT1D_Complet_20250901_Eleve_0000.xml", "<ficAlimMENESR/>\n"),
@@ -83,7 +83,7 @@ struct SpoolTests {
     func shortDownload() throws {
         let temp = TemporaryDirectory("spool-short")
         let spool = try Spool(root: temp.file("spool"))
-        let folder = spool.folder(date: date, mode: .delta)
+        let folder = spool.folder(for: Delivery(mode: .delta, date: date))
         #expect(throws: TransferError.self) {
             try spool.store("ENT1D_Delta_20250901_Eleve_0000.xml", in: folder, expectedSize: 100) { writer in
                 try Array("short".utf8).withUnsafeBytes { try writer.write($0) }
@@ -97,7 +97,7 @@ struct SpoolTests {
     func unsafeName() throws {
         let temp = TemporaryDirectory("spool-name")
         let spool = try Spool(root: temp.file("spool"))
-        let folder = spool.folder(date: date, mode: .complet)
+        let folder = spool.folder(for: Delivery(mode: .complet, date: date))
         for name in ["../escape.xml", "A;`id`_Complet_20250901_Eleve_0000.xml", String(repeating: "a", count: 250)] {
             #expect(throws: TransferError.self) {
                 try spool.store(name, in: folder, expectedSize: 0) { _ in }
