@@ -37,3 +37,10 @@ TOML
 "$bin/aafd" import --config "$demo/aafd.toml"
 echo
 "$bin/aafd" status --config "$demo/aafd.toml"
+# The ENT reads the directory through its SQL views (Docs/ent-interface.md), with any SQLite client: here the
+# sqlite3 shell, read-only, counts the pupils of each class of the first school.
+echo
+school=$(sqlite3 -readonly "$demo/state/aafd.sqlite3" "SELECT uai FROM ent_structures ORDER BY uai LIMIT 1")
+echo "pupils per class at $school (sqlite3, through the ent_ views):"
+sqlite3 -readonly -column -header "$demo/state/aafd.sqlite3" \
+    "SELECT code, label, members FROM ent_classes WHERE uai = '$school' ORDER BY code"

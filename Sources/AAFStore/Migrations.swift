@@ -156,6 +156,82 @@ enum Migrations {
             WHERE outcome = 'imported' AND dry_run = 0 AND mode = 'Complet' HAVING max(extract_date) IS NOT NULL;
         INSERT OR IGNORE INTO directory_state SELECT 'last_complet', value FROM directory_state WHERE key = 'last_received';
         """,
+        // 7: the ENT's read interface, version 1 (Docs/ent-interface.md, ADR 0011): views with plain typed columns over
+        // the active directory; `attributes` is each row's stored form as JSON, converted by SQL alone, so any SQLite
+        // 3.38+ client reads it with no aafd code. Never consents, journals or deletion records.
+        #"""
+        CREATE VIEW ent_interface AS SELECT 1 AS version;
+        CREATE VIEW ent_structure_attributes AS
+            SELECT id, jointure, uai, first_seen, updated_on, CASE WHEN attrs IS NULL OR length(attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END AS attributes
+            FROM structures WHERE departed_on IS NULL;
+        CREATE VIEW ent_person_attributes AS
+            SELECT id, jointure, category, first_seen, updated_on, CASE WHEN attrs IS NULL OR length(attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END AS attributes
+            FROM persons WHERE departed_on IS NULL;
+        CREATE VIEW ent_structures AS
+            SELECT jointure, uai,
+                json_extract(attributes, '$.ENTStructureNomCourant[0]') AS name,
+                json_extract(attributes, '$.ENTStructureTypeStruct[0]') AS type,
+                json_extract(attributes, '$.ENTEcoleSecteur[0]') AS sector,
+                json_extract(attributes, '$.ENTEcoleCirconscription[0]') AS district,
+                json_extract(attributes, '$.ENTEcoleCommune[0]') AS municipality,
+                json_extract(attributes, '$.ENTServAcAcademie[0]') AS academy,
+                json_extract(attributes, '$.ENTStructureCodePostal[0]') AS postal_code,
+                json_extract(attributes, '$.ENTStructureVille[0]') AS city,
+                json_extract(attributes, '$.ENTStructureEmail[0]') AS mail,
+                first_seen, updated_on, attributes
+            FROM ent_structure_attributes;
+        CREATE VIEW ent_people AS
+            SELECT jointure,
+                CASE category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END AS category,
+                json_extract(attributes, '$.ENTPersonNom[0]') AS surname,
+                json_extract(attributes, '$.ENTPersonNomPatro[0]') AS birth_surname,
+                json_extract(attributes, '$.ENTPersonPrenom[0]') AS first_name,
+                json_extract(attributes, '$.ENTPersonCivilite[0]') AS civility,
+                CASE WHEN json_extract(attributes, '$.ENTPersonDateNaissance[0]') GLOB '[0-9][0-9]/[0-9][0-9]/[0-9][0-9][0-9][0-9]'
+                    THEN substr(json_extract(attributes, '$.ENTPersonDateNaissance[0]'), 7, 4) || '-'
+                        || substr(json_extract(attributes, '$.ENTPersonDateNaissance[0]'), 4, 2) || '-'
+                        || substr(json_extract(attributes, '$.ENTPersonDateNaissance[0]'), 1, 2)
+                END AS birth_date,
+                json_extract(attributes, '$.ENTPersonMail[0]') AS mail,
+                first_seen, updated_on, attributes
+            FROM ent_person_attributes;
+        CREATE VIEW ent_people_structures AS
+            SELECT p.jointure,
+                CASE p.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END AS category,
+                a.structure_jointure, s.uai
+            FROM attachments a JOIN persons p ON p.id = a.person_id AND p.departed_on IS NULL
+            LEFT JOIN structures s ON s.jointure = a.structure_jointure AND s.departed_on IS NULL;
+        CREATE VIEW ent_class_members AS
+            SELECT m.structure_jointure, s.uai, m.code AS class_code, m.label AS class_label, p.jointure
+            FROM memberships m JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL
+            LEFT JOIN structures s ON s.jointure = m.structure_jointure AND s.departed_on IS NULL
+            WHERE m.kind = 'class';
+        CREATE VIEW ent_classes AS
+            SELECT structure_jointure, uai, class_code AS code, min(class_label) AS label, count(*) AS members
+            FROM ent_class_members GROUP BY structure_jointure, class_code;
+        CREATE VIEW ent_group_members AS
+            SELECT m.structure_jointure, s.uai, m.code AS group_code, m.label AS group_label, p.jointure
+            FROM memberships m JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL
+            LEFT JOIN structures s ON s.jointure = m.structure_jointure AND s.departed_on IS NULL
+            WHERE m.kind = 'group';
+        CREATE VIEW ent_groups AS
+            SELECT structure_jointure, uai, group_code AS code, min(group_label) AS label, count(*) AS members
+            FROM ent_group_members GROUP BY structure_jointure, group_code;
+        CREATE VIEW ent_guardianships AS
+            SELECT p.jointure AS pupil_jointure, g.guardian_jointure, g.position + 1 AS rank
+            FROM guardianships g JOIN persons p ON p.id = g.pupil_id AND p.departed_on IS NULL
+            JOIN persons gp ON gp.category = 'PersRelEleve' AND gp.jointure = g.guardian_jointure
+                AND gp.departed_on IS NULL;
+        CREATE VIEW ent_staff_functions AS
+            SELECT p.jointure, f.structure_jointure, s.uai, f.position + 1 AS rank, f.function_code, f.function_label,
+                f.position_code, f.position_label
+            FROM functions f JOIN persons p ON p.id = f.person_id AND p.departed_on IS NULL
+            LEFT JOIN structures s ON s.jointure = f.structure_jointure AND s.departed_on IS NULL;
+        CREATE VIEW ent_directorships AS
+            SELECT p.jointure, d.structure_jointure, s.uai
+            FROM directorships d JOIN persons p ON p.id = d.person_id AND p.departed_on IS NULL
+            LEFT JOIN structures s ON s.jointure = d.structure_jointure AND s.departed_on IS NULL;
+        """#,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.
