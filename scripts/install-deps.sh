@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config openssh-server openssh-client libxml2-utils sqlite3 systemd)
 # The SFTP interoperability matrix (issue 8): ProFTPD's mod_sftp, and a venv for asyncssh's SFTP server.
-[ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] || packages+=(proftpd-core proftpd-mod-crypto python3-venv time)
+# The LDIF round trip (issue 12): OpenLDAP's slapd and its clients; the tests start their own slapd.
+[ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] || packages+=(proftpd-core proftpd-mod-crypto python3-venv time slapd ldap-utils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,8 @@ public enum ExitStatus: Int32, Sendable {
     case noInput = 66
     /// EX_UNAVAILABLE: the SFTP server is unreachable or no new delivery is there yet.
     case unavailable = 69
+    /// EX_CANTCREAT: an output file cannot be created (it exists, or its folder refuses).
+    case cantCreate = 73
     /// EX_IOERR: the database or the state directory cannot be read or written.
     case ioError = 74
     /// EX_TEMPFAIL: another aafd run holds the lock; try later.

@@ -160,6 +160,7 @@ enum Migrations {
         // the active directory; `attributes` is each row's stored form as JSON, converted by SQL alone, so any SQLite
         // 3.38+ client reads it with no aafd code. Never consents, journals or deletion records.
         #"""
+        CREATE INDEX persons_jointure ON persons(jointure);
         CREATE VIEW ent_interface AS SELECT 1 AS version;
         CREATE VIEW ent_structure_attributes AS
             SELECT id, jointure, uai, first_seen, updated_on, CASE WHEN attrs IS NULL OR length(attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END AS attributes
@@ -219,9 +220,10 @@ enum Migrations {
             FROM ent_group_members GROUP BY structure_jointure, group_code;
         CREATE VIEW ent_guardianships AS
             SELECT p.jointure AS pupil_jointure, g.guardian_jointure, g.position + 1 AS rank
-            FROM guardianships g JOIN persons p ON p.id = g.pupil_id AND p.departed_on IS NULL
-            JOIN persons gp ON gp.category = 'PersRelEleve' AND gp.jointure = g.guardian_jointure
-                AND gp.departed_on IS NULL;
+            FROM persons p JOIN guardianships g ON g.pupil_id = p.id
+            CROSS JOIN persons gp ON gp.category = 'PersRelEleve' AND gp.jointure = g.guardian_jointure
+                AND gp.departed_on IS NULL
+            WHERE p.category = 'Eleve' AND p.departed_on IS NULL;
         CREATE VIEW ent_staff_functions AS
             SELECT p.jointure, f.structure_jointure, s.uai, f.position + 1 AS rank, f.function_code, f.function_label,
                 f.position_code, f.position_label
@@ -232,6 +234,10 @@ enum Migrations {
             FROM directorships d JOIN persons p ON p.id = d.person_id AND p.departed_on IS NULL
             LEFT JOIN structures s ON s.jointure = d.structure_jointure AND s.departed_on IS NULL;
         """#,
+        // 8: exports are journaled with the administrator actions (issue 12): who, when, what, how many; no value.
+        """
+        ALTER TABLE admin_journal ADD COLUMN detail TEXT;
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -30,7 +30,7 @@ extension SSHServer: SFTPTestServer {
 }
 
 /// Starts `path` and waits until `port` on 127.0.0.1 accepts connections.
-private func startListening(
+func startListening(
     _ path: String,
     _ arguments: [String],
     port: Int,

@@ -1,0 +1,164 @@
+import AAFModel
+import AAFPipeline
+import AAFStore
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aafd export`: the active directory as JSON Lines, CSV or LDIF, streamed (Docs/ent-interface.md).
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract:
+            "Export the active directory as JSON Lines, CSV (RFC 4180) or LDIF, streaming; journaled (who, when, what).",
+        discussion: """
+            Only what the directory keeps (Annexe 3, R1-R3), only active entries. Records are written one at a time: \
+            memory does not grow with the directory. --output creates a new file, mode 0600 (it must not exist); \
+            without it, stdout. Each export is recorded in the administrator journal (who, when, format, categories, \
+            count, output; never a value). Exit 66 when no directory exists yet, 73 when the output cannot be created.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case jsonl, csv, ldif
+    }
+
+    enum Category: String, ExpressibleByArgument, CaseIterable {
+        case structure, pupil, staff, guardian
+
+        var aaf: AAFCategory {
+            switch self {
+            case .structure: .structure
+            case .pupil: .pupil
+            case .staff: .staff
+            case .guardian: .guardian
+            }
+        }
+    }
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "jsonl, csv or ldif.")
+    var format: Format = .jsonl
+
+    @Option(
+        name: .customLong("category"),
+        help: "structure, pupil, staff or guardian; repeat for several (default: all)."
+    )
+    var categories: [Category] = []
+
+    @Option(help: "A new file to write (mode 0600); default: stdout.")
+    var output: String?
+
+    @Option(name: .customLong("base-dn"), help: "LDIF: the directory's base DN (it must exist on the server).")
+    var baseDN = "dc=ent,dc=invalid"
+
+    @Option(help: "Who asks for the export (journaled); default: the Unix user.")
+    var by: String?
+
+    func run() throws {
+        let configuration = try options.load()
+        guard let store = try openStoreForReading(configuration, readOnly: false) else {
+            throw CommandFailure(.noInput, noDatabaseYet(configuration))
+        }
+        let chosen = (categories.isEmpty ? Category.allCases : categories).map(\.aaf).sorted()
+        let sink = try ExportSink(path: output)
+        var count = 0
+        do {
+            let writer = ExportWriter(format: format, baseDN: baseDN, sink: sink)
+            try store.readingSnapshot {
+                try writer.begin()
+                for category in chosen {
+                    count += try store.exportRecords(of: category) { try writer.record($0) }
+                }
+                if format == .ldif, chosen.contains(.pupil) {
+                    try store.exportGroups { try writer.group($0) }
+                }
+            }
+            try sink.finish()
+        } catch {
+            sink.abandon()
+            throw error
+        }
+        let who = by ?? String(cString: getpwuid(geteuid())?.pointee.pw_name ?? strdup("uid \(geteuid())"))
+        let detail =
+            "format=\(format.rawValue) categories=\(chosen.map(\.reportKey).joined(separator: ",")) records=\(count) "
+            + "output=\(output ?? "stdout")"
+        try store.journalExport(
+            detail: detail,
+            recordedBy: who,
+            at: Timestamp.string(configuration.importSettings.now())
+        )
+        FileHandle.standardError.write(Data("aafd: exported \(count) records (\(format.rawValue))\n".utf8))
+    }
+}
+
+/// Where an export goes: stdout, or a new 0600 file written under a temporary name and renamed when complete.
+final class ExportSink {
+    private let fd: Int32
+    private let path: String?
+    private let temporary: String?
+    private var buffer: [UInt8] = []
+
+    init(path: String?) throws {
+        guard let path else {
+            fd = STDOUT_FILENO
+            self.path = nil
+            temporary = nil
+            return
+        }
+        guard access(path, F_OK) != 0 else {
+            throw CommandFailure(.cantCreate, "\(path) exists; an export never overwrites a file: choose a new name")
+        }
+        let temporary = path + ".part"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw CommandFailure(
+                .cantCreate,
+                "cannot create \(temporary) (errno \(errno)); check the folder and its owner"
+            )
+        }
+        fchmod(fd, 0o600)
+        self.fd = fd
+        self.path = path
+        self.temporary = temporary
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    private func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure(.ioError, "cannot write the export (errno \(errno)); check free space")
+            }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes; a file is fsynced, closed and renamed to its name.
+    func finish() throws {
+        try flush()
+        guard let path, let temporary else { return }
+        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
+            throw CommandFailure(.ioError, "cannot complete \(path) (errno \(errno)); check free space")
+        }
+    }
+
+    /// After a failure: no half file under the final name.
+    func abandon() {
+        guard let temporary else { return }
+        close(fd)
+        unlink(temporary)
+    }
+}

@@ -1,0 +1,110 @@
+import AAFModel
+import Foundation
+
+/// The directory as export records: one JSON object per active structure or person, built by SQL from the ENT's
+/// views (Docs/ent-interface.md) and handed over one at a time, so an export's memory does not grow with the
+/// directory.
+extension DirectoryStore {
+    /// The JSON object of every active entry of `category`, in jointure order within each category.
+    ///
+    /// Structures: `jointure`, `category` (`structure`), `uai`, `name`, `type`, `city`, `postal_code`, `mail`,
+    /// `attributes`. People: `jointure`, `category` (`pupil`, `staff`, `guardian`), `surname`, `birth_surname`,
+    /// `first_name`, `civility`, `birth_date`, `mail`, `schools` (`[{jointure, uai}]`), `classes` and `groups`
+    /// (`[{structure, code, label}]`), `guardians` (jointures, in order), `functions`, `directs`, `attributes`.
+    /// - Returns: how many records were handed over.
+    @discardableResult
+    public func exportRecords(of category: AAFCategory, _ body: (String) throws -> Void) throws -> Int {
+        let sql = category == .structure ? Self.structureExportSQL : Self.personExportSQL
+        let stmt = try connection.prepare(sql)
+        if category != .structure { try stmt.bind([.text(category.rawValue)]) }
+        var count = 0
+        while try stmt.step() {
+            try body(stmt.text(0) ?? "{}")
+            count += 1
+        }
+        return count
+    }
+
+    /// Records an export in the administrator journal (R13): who, when, the format, the categories, the count and
+    /// the output; never a value.
+    public func journalExport(detail: String, recordedBy: String, at: String) throws {
+        setBusyTimeout(milliseconds: 60_000)  // behind an import's transaction, wait rather than fail
+        defer { setBusyTimeout(milliseconds: 5000) }
+        try connection.prepare(
+            "INSERT INTO admin_journal (at, action, recorded_by, detail) VALUES (?1, 'export', ?2, ?3)"
+        ).run([.text(at), .text(recordedBy), .text(detail)])
+    }
+
+    /// Every class and group with its members' jointures: `{structure, uai, kind, code, label, members}`, one JSON
+    /// object at a time.
+    @discardableResult
+    public func exportGroups(_ body: (String) throws -> Void) throws -> Int {
+        let stmt = try connection.prepare(
+            """
+            SELECT json_object('structure', structure_jointure, 'uai', uai, 'kind', 'class', 'code', class_code,
+                'label', min(class_label), 'members', json_group_array(jointure))
+            FROM ent_class_members GROUP BY structure_jointure, class_code
+            UNION ALL
+            SELECT json_object('structure', structure_jointure, 'uai', uai, 'kind', 'group', 'code', group_code,
+                'label', min(group_label), 'members', json_group_array(jointure))
+            FROM ent_group_members GROUP BY structure_jointure, group_code
+            """
+        )
+        var count = 0
+        while try stmt.step() {
+            try body(stmt.text(0) ?? "{}")
+            count += 1
+        }
+        return count
+    }
+
+    /// Runs `body` inside one read transaction: every part of an export sees the same directory.
+    public func readingSnapshot<T>(_ body: () throws -> T) throws -> T {
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("COMMIT") }
+        return try body()
+    }
+
+    static let structureExportSQL = """
+        SELECT json_object('jointure', jointure, 'category', 'structure', 'uai', uai, 'name', name, 'type', type,
+            'city', city, 'postal_code', postal_code, 'mail', mail, 'attributes', json(attributes))
+        FROM ent_structures
+        """
+
+    /// Driven by the persons table's (category, jointure) index; every link by the person's row id.
+    static let personExportSQL = """
+        SELECT json_object(
+            'jointure', x.jointure,
+            'category', CASE x.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END,
+            'surname', json_extract(a.attributes, '$.ENTPersonNom[0]'),
+            'birth_surname', json_extract(a.attributes, '$.ENTPersonNomPatro[0]'),
+            'first_name', json_extract(a.attributes, '$.ENTPersonPrenom[0]'),
+            'civility', json_extract(a.attributes, '$.ENTPersonCivilite[0]'),
+            'birth_date', CASE WHEN json_extract(a.attributes, '$.ENTPersonDateNaissance[0]')
+                    GLOB '[0-9][0-9]/[0-9][0-9]/[0-9][0-9][0-9][0-9]'
+                THEN substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 7, 4) || '-'
+                    || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 4, 2) || '-'
+                    || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 1, 2) END,
+            'mail', json_extract(a.attributes, '$.ENTPersonMail[0]'),
+            'schools', (SELECT json_group_array(json_object('jointure', t.structure_jointure, 'uai', s.uai))
+                FROM attachments t LEFT JOIN structures s ON s.jointure = t.structure_jointure AND s.departed_on IS NULL
+                WHERE t.person_id = x.id),
+            'classes', (SELECT json_group_array(json_object('structure', m.structure_jointure, 'code', m.code,
+                'label', m.label)) FROM memberships m WHERE m.person_id = x.id AND m.kind = 'class'),
+            'groups', (SELECT json_group_array(json_object('structure', m.structure_jointure, 'code', m.code,
+                'label', m.label)) FROM memberships m WHERE m.person_id = x.id AND m.kind = 'group'),
+            'guardians', (SELECT json_group_array(jointure) FROM (SELECT g.guardian_jointure AS jointure
+                FROM guardianships g CROSS JOIN persons gp ON gp.category = 'PersRelEleve'
+                    AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL
+                WHERE g.pupil_id = x.id ORDER BY g.position)),
+            'functions', (SELECT json_group_array(json_object('structure', f.structure_jointure,
+                'function_code', f.function_code, 'function_label', f.function_label,
+                'position_code', f.position_code, 'position_label', f.position_label))
+                FROM (SELECT * FROM functions WHERE person_id = x.id ORDER BY position) f),
+            'directs', (SELECT json_group_array(d.structure_jointure) FROM directorships d WHERE d.person_id = x.id),
+            'attributes', json(a.attributes))
+        FROM persons x JOIN ent_person_attributes a ON a.id = x.id
+        WHERE x.category = ?1 AND x.departed_on IS NULL
+        ORDER BY x.category, x.jointure
+        """
+}
