@@ -24,7 +24,7 @@ public struct AAFDCommand: ParsableCommand {
         subcommands: [
             ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self,
             PersonCommand.self,
-            PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, ExportCommand.self,
+            PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, ExportCommand.self, ChangesCommand.self,
             CheckConfigCommand.self,
         ]
     )

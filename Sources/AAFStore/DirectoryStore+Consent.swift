@@ -88,6 +88,7 @@ extension DirectoryStore {
     @discardableResult
     public func revokeConsent(jointure: String, field: String, recordedBy: String, at: String) throws -> Bool {
         let existed = try connection.transaction { () -> Bool in
+            try setChangeContext("consent", extractDate: nil)
             try connection.prepare("DELETE FROM consents WHERE jointure = ?1 AND field = ?2").run([
                 .text(jointure), .text(field),
             ])

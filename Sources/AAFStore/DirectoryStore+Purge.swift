@@ -70,6 +70,7 @@ extension DirectoryStore {
         result.counts = alsoRecord
         try connection.execute("BEGIN IMMEDIATE")
         do {
+            try setChangeContext("purge", extractDate: nil)
             let before = b.departedBefore.iso
             let onOrBefore = b.departedOnOrBefore?.iso ?? "0000-00-00"
             // R6, R7, R8: departed people past their purge date.
@@ -117,6 +118,16 @@ extension DirectoryStore {
                 journal += try deleteRows(table, condition, [.text(journalBefore)])
             }
             journal += try prunePurgeRecords(before: journalBefore)
+            // The change feed goes with the journal; its floor says which cursors can no longer be followed.
+            try connection.prepare(
+                """
+                INSERT INTO directory_state (key, value)
+                    SELECT 'changes_floor', max(seq) FROM changes WHERE recorded_at < ?1 HAVING max(seq) IS NOT NULL
+                ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
+                """
+            ).run([.text(journalBefore)])
+            let changes = try deleteRows("changes", "recorded_at < ?1", [.text(journalBefore)])
+            if changes > 0 { result.counts["R11", default: [:]]["changes"] = changes }
             if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }
 
             if dryRun {

@@ -97,6 +97,13 @@ public final class DirectoryStore {
         try ImportSession(store: self, extractDate: extractDate, mode: mode)
     }
 
+    /// Says, for the change feed's triggers (migration 9), who is about to change the directory and for which
+    /// extract date: an import, the purge, an administrator (consents). Inside the writer's own transaction.
+    func setChangeContext(_ source: String, extractDate: ExtractDate?) throws {
+        try connection.prepare("UPDATE change_context SET source = ?1, extract_date = ?2 WHERE id = 1")
+            .run([.text(source), .optional(extractDate?.iso)])
+    }
+
     /// How long a statement waits for another connection's lock before SQLITE_BUSY (5,000 ms by default).
     public func setBusyTimeout(milliseconds: Int32) {
         connection.setBusyTimeout(milliseconds: milliseconds)

@@ -68,6 +68,7 @@ public final class ImportSession {
 
         try c.execute("BEGIN IMMEDIATE")
         do {
+            try store.setChangeContext("import", extractDate: extractDate)
             activeBefore[.structure] = try c.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
             let counts = try c.prepare(
                 "SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"

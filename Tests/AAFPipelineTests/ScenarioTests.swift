@@ -115,15 +115,17 @@ struct ScenarioTests {
     }
 
     @Test(
-        "an unchanged re-import rewrites nothing: the journal row and the last-received and last-Complet dates are the only changes"
+        "an unchanged re-import rewrites nothing: the journal row, the last-received and last-Complet dates and the change feed's context are the only changes; the feed records nothing"
     )
     func unchangedReimport() throws {
         let h = Harness()
         try h.importDelivery(h.day("20250901"))
         let before = try h.dump()
         let changesBefore = try h.store.totalChanges
+        let cursor = try h.store.changeFeedWindow().current
         let report = try h.importDelivery(h.day("20250901"))
-        #expect(try h.store.totalChanges - changesBefore == 3)
+        #expect(try h.store.totalChanges - changesBefore == 4)
+        #expect(try h.store.changeFeedWindow().current == cursor)
         #expect(try h.dump() == before)
         for category in AAFCategory.importOrder {
             let c = try #require(report.counts[category])

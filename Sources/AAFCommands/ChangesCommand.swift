@@ -1,0 +1,52 @@
+import AAFModel
+import AAFStore
+import ArgumentParser
+import Foundation
+
+/// `aafd changes`: the change feed, as JSON Lines (Docs/ent-interface.md).
+struct ChangesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "changes",
+        abstract:
+            "Print what changed since a cursor, as JSON Lines: categories, jointures, attribute names; no values.",
+        discussion: """
+            Each line has a cursor; pass the last one to the next call (--since). A consumer starts with a full load \
+            (the ent_ views, or aafd export) and the cursor --current prints. Exit 66 when the changes since that \
+            cursor are no longer all kept (purged with the journal, R11) or the cursor is ahead of this database \
+            (restored from a backup): resync from the views, then follow --current.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "The last cursor already applied (0: from the oldest kept change).")
+    var since: Int?
+
+    @Flag(help: "Print the current cursor only (after a full load).")
+    var current = false
+
+    func run() throws {
+        let configuration = try options.load()
+        guard let store = try openStoreForReading(configuration) else {
+            throw CommandFailure(.noInput, noDatabaseYet(configuration))
+        }
+        let window = try store.changeFeedWindow()
+        if current {
+            print(window.current)
+            return
+        }
+        let cursor = since ?? window.floor
+        guard cursor >= window.floor, cursor <= window.current else {
+            throw CommandFailure(
+                .noInput,
+                cursor < window.floor
+                    ? "the changes after cursor \(cursor) are no longer all kept (kept after \(window.floor), R11): "
+                        + "resync from the views (ent_*, or aafd export), then follow from `aafd changes --current`"
+                    : "cursor \(cursor) is ahead of this directory (\(window.current)): it was restored or replaced; "
+                        + "resync from the views (ent_*, or aafd export), then follow from `aafd changes --current`"
+            )
+        }
+        let last = try store.changes(after: cursor) { print($0) }
+        FileHandle.standardError.write(Data("aafd: next cursor \(last)\n".utf8))
+    }
+}
