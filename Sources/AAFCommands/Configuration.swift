@@ -32,6 +32,8 @@ public struct Configuration: Sendable {
     public var schedule = Schedule()
     /// `[alert] command`: run once per incident (R19), through /bin/sh, with AAFD_* variables; nil: none.
     public var alertCommand: String?
+    /// `[hooks] after_import`: run after each run that imported, with the change feed's cursor range; nil: none.
+    public var afterImportCommand: String?
     /// `[metrics] textfile`: node_exporter textfile written after each run; nil: none.
     public var metricsTextfile: String?
     /// `[metrics] file_mode`: 0600 by default (R18); 0640 or 0644 when node_exporter runs as another user.
@@ -61,6 +63,7 @@ public struct Configuration: Sendable {
         "convention": ["commune", "academy", "publisher"],
         "schedule": ["time", "timezone", "retry_minutes", "give_up_after_hours"],
         "alert": ["command"],
+        "hooks": ["after_import"],
         "metrics": ["textfile", "file_mode"],
     ]
 
@@ -125,6 +128,7 @@ public struct Configuration: Sendable {
             try reader.int("retention", "erasure_wait_seconds", in: 1...600) ?? config.erasureWaitSeconds
         config.schedule = try reader.schedule()
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
+        config.afterImportCommand = try reader.string("hooks", "after_import").flatMap { $0.isEmpty ? nil : $0 }
         config.metricsTextfile = try reader.path("metrics", "textfile")
         config.metricsFileMode = try reader.metricsFileMode() ?? config.metricsFileMode
         config.commune = try reader.string("convention", "commune") ?? config.commune
@@ -146,6 +150,7 @@ public struct Configuration: Sendable {
             spoolDirectory: spoolDirectory,
             importSettings: importSettings,
             alertCommand: alertCommand,
+            afterImportCommand: afterImportCommand,
             commune: commune,
             metricsTextfile: metricsTextfile,
             metricsFileMode: metricsFileMode

@@ -72,6 +72,7 @@ extension RunCycle {
         } catch {
             logger.error("after-run steps failed", metadata: ["error": "\(error)"])
         }
+        afterImport(outcome)
         writeMetrics(outcome)
         return outcome
     }
@@ -106,6 +107,31 @@ extension RunCycle {
         "another process held the database open for reading past erasure_wait_seconds, so deleted values are still in "
         + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
         + "Find the reader (fuser or lsof on the database) if this repeats"
+
+    /// `[hooks] after_import`: after a run that imported, the command learns which changes to read (the change
+    /// feed's cursors), under the alert command's rules: clean environment, 60 s, output to stderr. A failure is
+    /// logged; the consumer catches up with `aafd changes --since` anyway.
+    func afterImport(_ outcome: RunOutcome) {
+        guard let command = settings.afterImportCommand, let before = outcome.changeCursorBefore,
+            let last = outcome.reports.last(where: { !$0.dryRun })
+        else { return }
+        do {
+            let after = try store.changeFeedWindow().current
+            let env = [
+                "AAFD_CURSOR_FROM": String(before), "AAFD_CURSOR_TO": String(after),
+                "AAFD_EXTRACT_DATE": last.extractDate?.iso ?? "",
+                "AAFD_DELIVERIES": String(outcome.reports.filter { !$0.dryRun }.count), "AAFD_COMMUNE": settings.commune,
+            ]
+            let status = Alert.shell(command, environment: env, timeout: 60)
+            if status == 0 {
+                logger.notice("after_import hook ran", metadata: ["changes.from": "\(before)", "changes.to": "\(after)"])
+            } else {
+                logger.error("after_import hook failed", metadata: ["hook.status": "\(status.map(String.init) ?? "killed")"])
+            }
+        } catch {
+            logger.error("after_import hook not run", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Opens an incident, or finds the open one (R19), logs an opening, and runs the alert until it succeeds once.
     private func raise(_ outcome: String, rule: String?, extractDate: ExtractDate?, reason: String) throws {

@@ -234,8 +234,10 @@ public final class RunCycle {
         options.progress = { progress("importing: \($0) records") }
         defer { output.progress(nil) }
         let started = Elapsed()
+        let cursor = try? store.changeFeedWindow().current
         var outcome = classify { try body(options) }
         outcome.duration = started.seconds
+        outcome.changeCursorBefore = cursor
         return outcome
     }
 

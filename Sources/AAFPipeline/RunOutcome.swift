@@ -38,6 +38,8 @@ public struct RunOutcome: Sendable {
     public var owedSettled = 0
     public var bytesDownloaded = 0
     public var duration = 0.0
+    /// The change feed's cursor when the run began (for `[hooks] after_import`).
+    public var changeCursorBefore: Int?
 
     /// The incident outcome of a run whose remote deletions the server refused (R10).
     public static let remoteDeletionOutcome = "remote-deletion-refused"

@@ -17,6 +17,8 @@ public struct RunSettings: Sendable {
     public var importSettings: ImportSettings
     /// `[alert] command`; nil: none.
     public var alertCommand: String?
+    /// `[hooks] after_import`; nil: none.
+    public var afterImportCommand: String?
     /// `[convention] commune`, given to the alert command.
     public var commune: String
     /// `[metrics] textfile`; nil: none.
@@ -29,6 +31,7 @@ public struct RunSettings: Sendable {
         spoolDirectory: String,
         importSettings: ImportSettings,
         alertCommand: String? = nil,
+        afterImportCommand: String? = nil,
         commune: String,
         metricsTextfile: String? = nil,
         metricsFileMode: mode_t = 0o600
@@ -37,6 +40,7 @@ public struct RunSettings: Sendable {
         self.spoolDirectory = spoolDirectory
         self.importSettings = importSettings
         self.alertCommand = alertCommand
+        self.afterImportCommand = afterImportCommand
         self.commune = commune
         self.metricsTextfile = metricsTextfile
         self.metricsFileMode = metricsFileMode

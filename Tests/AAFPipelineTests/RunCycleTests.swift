@@ -111,4 +111,32 @@ struct RunCycleTests {
         #expect(outcome.status == .config)
         #expect(outcome.message?.contains("no [sftp] section") == true)
     }
+
+    @Test("[hooks] after_import runs after a run that imported, with the change feed's cursor range; not after a refusal")
+    func afterImportHook() throws {
+        let h = Harness()
+        var runSettings = settings(h, now: Date())
+        runSettings.afterImportCommand = "env | grep ^AAFD_ | sort > \(h.temp.file("hook.env"))"
+        let (output, _) = recordingOutput()
+        let cycle = RunCycle(
+            settings: runSettings,
+            store: try h.store,
+            logger: RecordingLogHandler.logger(h.lines),
+            output: output
+        )
+        let broken = h.copyOfDay("20250901")
+        for name in try FileManager.default.contentsOfDirectory(atPath: broken) where name.contains("PersEducNat") {
+            try FileManager.default.removeItem(atPath: broken + "/" + name)
+        }
+        cycle.finish(cycle.importFolder(broken, ImportOptions(), show: { _ in }, showFailure: { _ in }))
+        #expect(!FileManager.default.fileExists(atPath: h.temp.file("hook.env")))
+        cycle.finish(cycle.importFolder(h.day("20250901"), ImportOptions(), show: { _ in }, showFailure: { _ in }))
+        let env = try String(contentsOfFile: h.temp.file("hook.env"), encoding: .utf8)
+        let to = try h.store.changeFeedWindow().current
+        #expect(to > 0)
+        #expect(env.contains("AAFD_CURSOR_FROM=0\n"))
+        #expect(env.contains("AAFD_CURSOR_TO=\(to)\n"))
+        #expect(env.contains("AAFD_EXTRACT_DATE=2025-09-01"))
+        #expect(env.contains("AAFD_DELIVERIES=1"))
+    }
 }
