@@ -32,6 +32,10 @@ public struct Configuration: Sendable {
     public var schedule = Schedule()
     /// `[alert] command`: run once per incident (R19), through /bin/sh, with AAFD_* variables; nil: none.
     public var alertCommand: String?
+    /// `[ent] published_copy`: the ENT's read-only copy, republished after every change; nil: none (ADR 0012).
+    public var publishedCopy: String?
+    /// `[ent] reader_group`: the group that may read it (mode 0640); nil: 0600.
+    public var readerGroup: gid_t?
     /// `[hooks] after_import`: run after each run that imported, with the change feed's cursor range; nil: none.
     public var afterImportCommand: String?
     /// `[metrics] textfile`: node_exporter textfile written after each run; nil: none.
@@ -64,6 +68,7 @@ public struct Configuration: Sendable {
         "schedule": ["time", "timezone", "retry_minutes", "give_up_after_hours"],
         "alert": ["command"],
         "hooks": ["after_import"],
+        "ent": ["published_copy", "reader_group"],
         "metrics": ["textfile", "file_mode"],
     ]
 
@@ -129,6 +134,7 @@ public struct Configuration: Sendable {
         config.schedule = try reader.schedule()
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
         config.afterImportCommand = try reader.string("hooks", "after_import").flatMap { $0.isEmpty ? nil : $0 }
+        (config.publishedCopy, config.readerGroup) = try reader.entCopy()
         config.metricsTextfile = try reader.path("metrics", "textfile")
         config.metricsFileMode = try reader.metricsFileMode() ?? config.metricsFileMode
         config.commune = try reader.string("convention", "commune") ?? config.commune
@@ -151,6 +157,7 @@ public struct Configuration: Sendable {
             importSettings: importSettings,
             alertCommand: alertCommand,
             afterImportCommand: afterImportCommand,
+            publishedCopy: publishedCopy.map { ($0, readerGroup) },
             commune: commune,
             metricsTextfile: metricsTextfile,
             metricsFileMode: metricsFileMode

@@ -134,6 +134,22 @@ struct ConfigurationReader {
         return m
     }
 
+    /// `[ent]`: the read-only copy's path (its folder must exist) and the group that may read it (it must exist).
+    func entCopy() throws -> (path: String?, group: gid_t?) {
+        let copy = try path("ent", "published_copy")
+        var gid: gid_t?
+        if let name = try string("ent", "reader_group") {
+            guard copy != nil else {
+                throw CommandFailure(.config, "\(source): [ent] reader_group needs [ent] published_copy")
+            }
+            guard let group = getgrnam(name) else {
+                throw CommandFailure(.config, "\(source): [ent] reader_group \(name) is not a group on this machine")
+            }
+            gid = group.pointee.gr_gid
+        }
+        return (copy, gid)
+    }
+
     /// `[log] level`.
     func logLevel() throws -> String? {
         guard let level = try string("log", "level") else { return nil }

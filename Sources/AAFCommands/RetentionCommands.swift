@@ -81,8 +81,10 @@ func settleErasure(
     _ options: GlobalOptions,
     done: String
 ) throws {
-    let outcome = RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
-        .erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
+    let cycle = RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
+    // The ENT's copy follows at once (R12 there too: the replaced copy is erased).
+    cycle.publishCopy()
+    let outcome = cycle.erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
     if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
 }
 
@@ -289,6 +291,9 @@ struct ConsentCommand: ParsableCommand {
                         recordedBy: consent.by,
                         at: at
                     )
+                    let configuration = try options.load()
+                    RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
+                        .publishCopy()
                 }
             } catch is ErasurePending {
                 // Revoked and journaled, but a reader kept the old address in the database files (R12).

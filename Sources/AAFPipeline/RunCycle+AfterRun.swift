@@ -72,6 +72,7 @@ extension RunCycle {
         } catch {
             logger.error("after-run steps failed", metadata: ["error": "\(error)"])
         }
+        if outcome.kind != .stopped { publishCopy() }
         afterImport(outcome)
         writeMetrics(outcome)
         return outcome
@@ -108,6 +109,17 @@ extension RunCycle {
         + "the database files (R12); the deletions are committed and aafd completes the erasure on its next run. "
         + "Find the reader (fuser or lsof on the database) if this repeats"
 
+    /// `[ent] published_copy`: republished after every run that may have changed the directory (ADR 0012); a
+    /// failure is logged, and the next run publishes again.
+    public func publishCopy() {
+        guard let copy = settings.publishedCopy else { return }
+        do {
+            try store.publishReadOnlyCopy(to: copy.path, group: copy.group)
+        } catch {
+            logger.error("cannot publish the ENT's copy", metadata: ["ent.copy": "\(copy.path)", "error": "\(error)"])
+        }
+    }
+
     /// `[hooks] after_import`: after a run that imported, the command learns which changes to read (the change
     /// feed's cursors), under the alert command's rules: clean environment, 60 s, output to stderr. A failure is
     /// logged; the consumer catches up with `aafd changes --since` anyway.
@@ -120,13 +132,20 @@ extension RunCycle {
             let env = [
                 "AAFD_CURSOR_FROM": String(before), "AAFD_CURSOR_TO": String(after),
                 "AAFD_EXTRACT_DATE": last.extractDate?.iso ?? "",
-                "AAFD_DELIVERIES": String(outcome.reports.filter { !$0.dryRun }.count), "AAFD_COMMUNE": settings.commune,
+                "AAFD_DELIVERIES": String(outcome.reports.filter { !$0.dryRun }.count),
+                "AAFD_COMMUNE": settings.commune,
             ]
             let status = Alert.shell(command, environment: env, timeout: 60)
             if status == 0 {
-                logger.notice("after_import hook ran", metadata: ["changes.from": "\(before)", "changes.to": "\(after)"])
+                logger.notice(
+                    "after_import hook ran",
+                    metadata: ["changes.from": "\(before)", "changes.to": "\(after)"]
+                )
             } else {
-                logger.error("after_import hook failed", metadata: ["hook.status": "\(status.map(String.init) ?? "killed")"])
+                logger.error(
+                    "after_import hook failed",
+                    metadata: ["hook.status": "\(status.map(String.init) ?? "killed")"]
+                )
             }
         } catch {
             logger.error("after_import hook not run", metadata: ["error": "\(error)"])

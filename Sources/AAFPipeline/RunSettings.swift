@@ -19,6 +19,8 @@ public struct RunSettings: Sendable {
     public var alertCommand: String?
     /// `[hooks] after_import`; nil: none.
     public var afterImportCommand: String?
+    /// `[ent] published_copy` and `reader_group`; nil: no copy.
+    public var publishedCopy: (path: String, group: gid_t?)?
     /// `[convention] commune`, given to the alert command.
     public var commune: String
     /// `[metrics] textfile`; nil: none.
@@ -32,6 +34,7 @@ public struct RunSettings: Sendable {
         importSettings: ImportSettings,
         alertCommand: String? = nil,
         afterImportCommand: String? = nil,
+        publishedCopy: (path: String, group: gid_t?)? = nil,
         commune: String,
         metricsTextfile: String? = nil,
         metricsFileMode: mode_t = 0o600
@@ -41,6 +44,7 @@ public struct RunSettings: Sendable {
         self.importSettings = importSettings
         self.alertCommand = alertCommand
         self.afterImportCommand = afterImportCommand
+        self.publishedCopy = publishedCopy
         self.commune = commune
         self.metricsTextfile = metricsTextfile
         self.metricsFileMode = metricsFileMode

@@ -112,7 +112,9 @@ struct RunCycleTests {
         #expect(outcome.message?.contains("no [sftp] section") == true)
     }
 
-    @Test("[hooks] after_import runs after a run that imported, with the change feed's cursor range; not after a refusal")
+    @Test(
+        "[hooks] after_import runs after a run that imported, with the change feed's cursor range; not after a refusal"
+    )
     func afterImportHook() throws {
         let h = Harness()
         var runSettings = settings(h, now: Date())

@@ -1,0 +1,131 @@
+import AAFFileSystem
+import AAFModel
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The ENT's read-only copy (issue 12, ADR 0012): the active directory, its views and the change feed, and nothing
+/// else (no consents, journals, incidents or deletion records), published atomically for a reader group after each
+/// change. The previous copy is overwritten with zeros and truncated once replaced, so a reader that kept it open
+/// never keeps deleted values on disk (R12) and never delays aafd.
+extension DirectoryStore {
+    /// The tables the copy holds, with the rows it keeps: active entries, links of active people, the change feed.
+    static let publishedTables: [(table: String, rows: String)] = [
+        ("structures", "departed_on IS NULL"),
+        ("persons", "departed_on IS NULL"),
+        ("attachments", "person_id IN (SELECT id FROM pub.persons)"),
+        ("guardianships", "pupil_id IN (SELECT id FROM pub.persons)"),
+        ("memberships", "person_id IN (SELECT id FROM pub.persons)"),
+        ("functions", "person_id IN (SELECT id FROM pub.persons)"),
+        ("directorships", "person_id IN (SELECT id FROM pub.persons)"),
+        ("changes", "1"),
+    ]
+
+    /// Writes the copy under a temporary name beside `path`, gives it to `group` (mode 0640; 0600 without a group),
+    /// renames it over `path`, then erases the copy it replaced.
+    /// - Returns: false when the copy was already up to date (the change feed has not moved since it was written)
+    ///   and nothing was written.
+    @discardableResult
+    public func publishReadOnlyCopy(to path: String, group: gid_t?) throws -> Bool {
+        let cursor = try changeFeedWindow().current
+        let published = try connection.scalarText("SELECT value FROM directory_state WHERE key = 'published_cursor'")
+        var info = stat()
+        if published == String(cursor), lstat(path, &info) == 0 { return false }
+        let folder = PathTrust.folder(of: path)
+        // R18: a folder another user can write would let them replace what the ENT reads.
+        try PathTrust.check(folder, .folder, what: "the folder of [ent] published_copy")
+        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).new")
+        unlink(temporary)
+        unlink(temporary + "-journal")
+        let schema = try connection.rows(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+        ) { row in (type: row.text(0) ?? "", name: row.text(1) ?? "", table: row.text(2) ?? "", sql: row.text(3) ?? "")
+        }
+        let tables = Set(Self.publishedTables.map(\.table))
+        // Created here, empty and 0600 (the connection does not create files): SQLite makes it a database.
+        let created = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard created >= 0 else {
+            throw StoreError("cannot create \(temporary) (errno \(errno)); check [ent] published_copy")
+        }
+        close(created)
+        try connection.prepare("ATTACH DATABASE ?1 AS pub").run([.text(temporary)])
+        do {
+            try connection.execute("PRAGMA pub.journal_mode = DELETE; PRAGMA pub.page_size = 16384")
+            try connection.execute("BEGIN")
+            for object in schema where object.type == "table" && tables.contains(object.name) {
+                try connection.execute(Self.qualified(object.sql, object.type, object.name))
+            }
+            for (table, rows) in Self.publishedTables {
+                try connection.execute("INSERT INTO pub.\(table) SELECT * FROM main.\(table) WHERE \(rows)")
+            }
+            for object in schema
+            where (object.type == "index" && tables.contains(object.table)) || object.type == "view" {
+                try connection.execute(Self.qualified(object.sql, object.type, object.name))
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            try? connection.execute("DETACH DATABASE pub")
+            unlink(temporary)
+            throw error
+        }
+        try connection.execute("DETACH DATABASE pub")
+        let fd = open(temporary, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError("cannot reopen \(temporary) (errno \(errno))") }
+        defer { close(fd) }
+        if let group {
+            guard fchown(fd, geteuid(), group) == 0 else {
+                unlink(temporary)
+                throw StoreError(
+                    "cannot give \(temporary) to group \(group) (errno \(errno)): aafd's user must be in [ent] reader_group"
+                )
+            }
+        }
+        fchmod(fd, group == nil ? 0o600 : 0o640)
+        fsync(fd)
+        // The copy being replaced: opened before the rename, erased after it (R12), whoever still reads it.
+        let old = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        defer { if old >= 0 { close(old) } }
+        guard rename(temporary, path) == 0 else { throw StoreError("cannot publish \(path) (errno \(errno))") }
+        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+        if old >= 0 { try Self.erase(old, path: path) }
+        try connection.prepare(
+            "INSERT INTO directory_state (key, value) VALUES ('published_cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1"
+        ).run([.text(String(cursor))])
+        return true
+    }
+
+    /// Overwrites an open file with zeros, makes that durable, and truncates it.
+    static func erase(_ fd: Int32, path: String) throws {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else { return }
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while offset < info.st_size {
+            let n = zeros.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress, min($0.count, Int(info.st_size - offset)), offset)
+            }
+            guard n > 0 else { throw StoreError("cannot erase the replaced copy of \(path) (errno \(errno))") }
+            offset += off_t(n)
+        }
+        fsync(fd)
+        ftruncate(fd, 0)
+        fsync(fd)
+    }
+
+    /// `CREATE TABLE x` → `CREATE TABLE pub.x` (the statements as SQLite stored them).
+    static func qualified(_ sql: String, _ type: String, _ name: String) -> String {
+        let keyword = type == "table" ? "TABLE" : (type == "view" ? "VIEW" : "INDEX")
+        var result = sql
+        for prefix in ["CREATE \(keyword) ", "CREATE UNIQUE \(keyword) "] where result.hasPrefix(prefix) {
+            result = prefix + "pub." + result.dropFirst(prefix.count)
+        }
+        return result
+    }
+}
