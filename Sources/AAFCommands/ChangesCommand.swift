@@ -25,6 +25,19 @@ struct ChangesCommand: ParsableCommand {
     @Flag(help: "Print the current cursor only (after a full load).")
     var current = false
 
+    enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, ldif }
+
+    @Option(
+        help: """
+            jsonl (each change), or ldif: the LDIF change records that bring an LDAP directory loaded with \
+            `aafd export --format ldif` (or brought to that cursor) to now.
+            """
+    )
+    var format: Format = .jsonl
+
+    @Option(name: .customLong("base-dn"), help: "LDIF: the base DN of the export.")
+    var baseDN = "dc=ent,dc=invalid"
+
     func run() throws {
         let configuration = try options.load()
         guard let store = try openStoreForReading(configuration) else {
@@ -45,6 +58,15 @@ struct ChangesCommand: ParsableCommand {
                     : "cursor \(cursor) is ahead of this directory (\(window.current)): it was restored or replaced; "
                         + "resync from the views (ent_*, or aafd export), then follow from `aafd changes --current`"
             )
+        }
+        if format == .ldif {
+            let sink = try ExportSink(path: nil)
+            try store.readingSnapshot {
+                try LDIFChanges(store: store, baseDN: baseDN, sink: sink).write(after: cursor)
+            }
+            try sink.finish()
+            FileHandle.standardError.write(Data("aafd: next cursor \(window.current)\n".utf8))
+            return
         }
         let last = try store.changes(after: cursor) { print($0) }
         FileHandle.standardError.write(Data("aafd: next cursor \(last)\n".utf8))

@@ -28,7 +28,6 @@ struct ExportWriter {
     func record(_ json: String) throws {
         if format == .jsonl { return try sink.write(json + "\n") }
         let r = ExportWriter.object(json)
-        let category = r["category"] as? String ?? ""
         if format == .csv {
             let row = ExportWriter.csvColumns.map { column -> String in
                 switch column {
@@ -46,59 +45,69 @@ struct ExportWriter {
             }
             return try sink.write(row.map(ExportWriter.csvField).joined(separator: ",") + "\r\n")
         }
-        // LDIF.
-        let jointure = ExportWriter.text(r["jointure"])
-        if category == "structure" {
-            let uai = ExportWriter.text(r["uai"])
+        let (dn, attributes) = ExportWriter.ldapEntry(r, baseDN: baseDN)
+        try entry(dn, attributes)
+    }
+
+    /// LDIF only: a class or group as a `groupOfNames` of its members.
+    func group(_ json: String) throws {
+        guard let (dn, attributes) = ExportWriter.ldapGroup(ExportWriter.object(json), baseDN: baseDN) else { return }
+        try entry(dn, attributes)
+    }
+
+    /// An export record's LDAP entry (Docs/ent-interface.md): its DN and attributes, `objectClass` first.
+    static func ldapEntry(_ r: [String: Any], baseDN: String) -> (dn: String, attributes: [(String, String)]) {
+        let jointure = text(r["jointure"])
+        if text(r["category"]) == "structure" {
+            let uai = text(r["uai"])
             var attributes: [(String, String)] = [
                 ("objectClass", "organizationalUnit"), ("ou", uai.isEmpty ? jointure : uai),
                 ("businessCategory", jointure),
             ]
             for (key, name) in [("name", "description"), ("postal_code", "postalCode"), ("city", "l")] {
-                let v = ExportWriter.text(r[key])
+                let v = text(r[key])
                 if !v.isEmpty { attributes.append((name, v)) }
             }
-            return try entry("ou=\(ExportWriter.rdn(uai.isEmpty ? jointure : uai)),ou=structures,\(baseDN)", attributes)
+            return (structureDN(uai.isEmpty ? jointure : uai, baseDN), attributes)
         }
-        let surname = ExportWriter.text(r["surname"])
-        let first = ExportWriter.text(r["first_name"])
+        let surname = text(r["surname"])
+        let first = text(r["first_name"])
+        let full = [first, surname].filter { !$0.isEmpty }.joined(separator: " ")
         var attributes: [(String, String)] = [
             ("objectClass", "inetOrgPerson"), ("uid", jointure), ("sn", surname.isEmpty ? jointure : surname),
-            (
-                "cn",
-                [first, surname].filter { !$0.isEmpty }.joined(separator: " ").isEmpty
-                    ? jointure : [first, surname].filter { !$0.isEmpty }.joined(separator: " ")
-            ),
-            ("employeeType", category),
+            ("cn", full.isEmpty ? jointure : full), ("employeeType", text(r["category"])),
         ]
         if !first.isEmpty { attributes.append(("givenName", first)) }
-        let mail = ExportWriter.text(r["mail"])
+        let mail = text(r["mail"])
         if !mail.isEmpty { attributes.append(("mail", mail)) }
         for school in r["schools"] as? [[String: Any]] ?? [] {
             let uai = (school["uai"] as? String) ?? (school["jointure"] as? String) ?? ""
             if !uai.isEmpty { attributes.append(("departmentNumber", uai)) }
         }
         for guardian in r["guardians"] as? [String] ?? [] {
-            attributes.append(("seeAlso", ExportWriter.personDN(guardian, baseDN)))
+            attributes.append(("seeAlso", personDN(guardian, baseDN)))
         }
-        try entry(ExportWriter.personDN(jointure, baseDN), attributes)
+        return (personDN(jointure, baseDN), attributes)
     }
 
-    /// LDIF only: a class or group as a `groupOfNames` of its members.
-    func group(_ json: String) throws {
-        let g = ExportWriter.object(json)
+    /// A class's or group's `groupOfNames`; nil when it has no member (LDAP requires one).
+    static func ldapGroup(_ g: [String: Any], baseDN: String) -> (dn: String, attributes: [(String, String)])? {
         let members = g["members"] as? [String] ?? []
-        guard !members.isEmpty else { return }
+        guard !members.isEmpty else { return nil }
         let uai = (g["uai"] as? String) ?? (g["structure"] as? String) ?? ""
-        let cn = "\(uai) \(g["kind"] as? String ?? "") \(g["code"] as? String ?? "")"
+        let cn = groupName(uai: uai, kind: g["kind"] as? String ?? "", code: g["code"] as? String ?? "")
         var attributes: [(String, String)] = [("objectClass", "groupOfNames"), ("cn", cn), ("ou", uai)]
-        let label = ExportWriter.text(g["label"])
+        let label = text(g["label"])
         if !label.isEmpty { attributes.append(("description", label)) }
-        for member in members { attributes.append(("member", ExportWriter.personDN(member, baseDN))) }
-        try entry("cn=\(ExportWriter.rdn(cn)),ou=groups,\(baseDN)", attributes)
+        for member in members { attributes.append(("member", personDN(member, baseDN))) }
+        return (groupDN(cn, baseDN), attributes)
     }
 
-    private func entry(_ dn: String, _ attributes: [(String, String)]) throws {
+    static func groupName(uai: String, kind: String, code: String) -> String { "\(uai) \(kind) \(code)" }
+    static func groupDN(_ cn: String, _ baseDN: String) -> String { "cn=\(rdn(cn)),ou=groups,\(baseDN)" }
+    static func structureDN(_ ou: String, _ baseDN: String) -> String { "ou=\(rdn(ou)),ou=structures,\(baseDN)" }
+
+    func entry(_ dn: String, _ attributes: [(String, String)]) throws {
         var text = ExportWriter.ldifLine("dn", dn)
         for (name, value) in attributes { text += ExportWriter.ldifLine(name, value) }
         try sink.write(text + "\n")

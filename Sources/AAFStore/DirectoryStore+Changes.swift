@@ -21,6 +21,22 @@ extension DirectoryStore {
         return ChangeFeedWindow(floor: floor, current: current)
     }
 
+    /// What changed after `cursor`, once per entry, in the order of their first change: the entry (`kind`,
+    /// `category`, `jointure`) and whether it was active at the cursor (its first change says). What it is now, the
+    /// caller reads from the views: the two give the net effect (an LDIF change file).
+    public func changedEntries(
+        after cursor: Int
+    ) throws -> [(kind: String, category: String, key: String, wasActive: Bool)] {
+        try connection.rows(
+            """
+            -- SQLite's min() aggregate takes the bare columns from the row with the smallest seq: the first change.
+            SELECT kind, category, jointure, was_active, min(seq) FROM changes WHERE seq > ?1
+            GROUP BY kind, category, jointure ORDER BY min(seq)
+            """,
+            [.int(cursor)]
+        ) { row in (row.text(0) ?? "", row.text(1) ?? "", row.text(2) ?? "", row.int(3) != 0) }
+    }
+
     /// The changes after `cursor`, oldest first, each as one JSON object: `cursor`, `recorded_at`, `extract_date`,
     /// `kind` (person, structure), `category`, `jointure`, `change` (created, updated, departed, reactivated,
     /// deleted, purged) and, for `updated`, `attributes` (the names whose values changed).
@@ -42,5 +58,54 @@ extension DirectoryStore {
             try body(stmt.text(1) ?? "{}")
         }
         return last
+    }
+}
+
+/// Classes and groups in the change feed: a writer takes a snapshot of every group's active members before it
+/// changes anything, and records, before its commit, which groups appeared, disappeared or changed members (kind
+/// `group`, category `class` or `group`, jointure `<structure jointure>$<code>`). An LDAP directory follows them
+/// (`aafd changes --format ldif`) without knowing the memberships aafd rewrote.
+extension DirectoryStore {
+    static let groupSignatures = """
+        SELECT kind, structure_jointure, code, group_concat(jointure, ',') FROM (
+            SELECT m.kind, m.structure_jointure, m.code, p.jointure FROM memberships m
+            JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL ORDER BY 1, 2, 3, 4)
+        GROUP BY 1, 2, 3
+        """
+
+    /// Every group's active members (a signature per group), read inside the writer's transaction.
+    func groupSnapshot() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, members) in try connection.rows(
+            Self.groupSignatures,
+            [],
+            { row -> (String, String)? in
+                ("\(row.text(0) ?? "")\u{1F}\(row.text(1) ?? "")$\(row.text(2) ?? "")", row.text(3) ?? "")
+            }
+        ) {
+            result[key] = members
+        }
+        return result
+    }
+
+    /// Records, before the writer's commit, the groups that appeared, disappeared or changed members since
+    /// `before` (its snapshot): nothing when none did.
+    func recordGroupChanges(since before: [String: String]) throws {
+        let after = try groupSnapshot()
+        let insert = try connection.prepare(
+            """
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
+            VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                'group', ?1, ?2, ?3, NULL, ?4)
+            """
+        )
+        for key in Set(before.keys).union(after.keys).sorted() where before[key] != after[key] {
+            let parts = key.split(separator: "\u{1F}", maxSplits: 1).map(String.init)
+            let change = before[key] == nil ? "created" : (after[key] == nil ? "deleted" : "updated")
+            try insert.run([
+                .text(parts[0]), .text(parts.count > 1 ? parts[1] : ""), .text(change),
+                .int(before[key] == nil ? 0 : 1),
+            ])
+        }
     }
 }

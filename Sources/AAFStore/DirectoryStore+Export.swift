@@ -65,6 +65,41 @@ extension DirectoryStore {
         return try body()
     }
 
+    /// One active person's export record (the JSON of ``exportRecords(of:_:)``); nil when absent or departed.
+    public func exportRecord(of category: AAFCategory, jointure: String) throws -> String? {
+        let sql = Self.personExportSQL.replacingOccurrences(
+            of: "WHERE x.category = ?1 AND x.departed_on IS NULL",
+            with: "WHERE x.category = ?1 AND x.jointure = ?2 AND x.departed_on IS NULL"
+        )
+        return try connection.rows(sql, [.text(category.rawValue), .text(jointure)]) { $0.text(0) }.first
+    }
+
+    /// One active structure's export record; nil when absent or closed.
+    public func exportStructure(jointure: String) throws -> String? {
+        try connection.rows(Self.structureExportSQL + " WHERE jointure = ?1", [.text(jointure)]) { $0.text(0) }.first
+    }
+
+    /// One class or group as `{structure, uai, kind, code, label, members}`; nil when it has no active member. The
+    /// UAI is the structure's, even closed (so that a group's name can be found to delete it).
+    public func exportGroup(kind: String, structure: String, code: String) throws -> String? {
+        let view = kind == "class" ? "ent_class_members" : "ent_group_members"
+        let prefix = kind == "class" ? "class" : "group"
+        return try connection.rows(
+            """
+            SELECT json_object('structure', ?1, 'uai', (SELECT uai FROM structures WHERE jointure = ?1), 'kind', ?3,
+                'code', ?2, 'label', min(\(prefix)_label), 'members', json_group_array(jointure))
+            FROM (SELECT * FROM \(view) WHERE structure_jointure = ?1 AND \(prefix)_code = ?2 ORDER BY jointure)
+            HAVING count(*) > 0
+            """,
+            [.text(structure), .text(code), .text(kind)]
+        ) { $0.text(0) }.first
+    }
+
+    /// A structure's UAI, even closed or gone from the directory's active part; nil when unknown.
+    public func structureUAI(jointure: String) throws -> String? {
+        try connection.scalarText("SELECT uai FROM structures WHERE jointure = ?1", [.text(jointure)])
+    }
+
     static let structureExportSQL = """
         SELECT json_object('jointure', jointure, 'category', 'structure', 'uai', uai, 'name', name, 'type', type,
             'city', city, 'postal_code', postal_code, 'mail', mail, 'attributes', json(attributes))

@@ -71,6 +71,7 @@ extension DirectoryStore {
         try connection.execute("BEGIN IMMEDIATE")
         do {
             try setChangeContext("purge", extractDate: nil)
+            let groupsBefore = try groupSnapshot()
             let before = b.departedBefore.iso
             let onOrBefore = b.departedOnOrBefore?.iso ?? "0000-00-00"
             // R6, R7, R8: departed people past their purge date.
@@ -108,6 +109,7 @@ extension DirectoryStore {
             // R2: consents go with the person.
             let consents = try forgetConsentsOfDeparted()
             if consents > 0 { result.counts["R2", default: [:]]["consents"] = consents }
+            try recordGroupChanges(since: groupsBefore)
             // R11: aafd's own journal.
             let journalBefore = b.journalBefore.iso
             var journal = 0

@@ -51,6 +51,8 @@ public final class ImportSession {
     /// Link values skipped by attribute name.
     public internal(set) var skippedLinks: SkippedLinks = [:]
 
+    /// Every class's and group's active members when the session began (the change feed's group events).
+    var groupsBefore: [String: String] = [:]
     /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
     let mode: DeliveryMode
 
@@ -69,6 +71,7 @@ public final class ImportSession {
         try c.execute("BEGIN IMMEDIATE")
         do {
             try store.setChangeContext("import", extractDate: extractDate)
+            groupsBefore = try store.groupSnapshot()
             activeBefore[.structure] = try c.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
             let counts = try c.prepare(
                 "SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"
@@ -211,6 +214,7 @@ public final class ImportSession {
         let consents = try store.forgetConsentsOfDeparted()
         var deletions = deletions
         if consents > 0 { deletions["R2", default: [:]]["consents"] = consents }
+        try store.recordGroupChanges(since: groupsBefore)
         try store.insertJournal(journal)
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"

@@ -202,22 +202,23 @@ enum Migrations {
                 a.structure_jointure, s.uai
             FROM attachments a JOIN persons p ON p.id = a.person_id AND p.departed_on IS NULL
             LEFT JOIN structures s ON s.jointure = a.structure_jointure AND s.departed_on IS NULL;
+        CREATE VIEW ent_memberships AS
+            SELECT m.kind, m.structure_jointure, s.uai, m.code, m.label, p.jointure
+            FROM memberships m JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL
+            LEFT JOIN structures s ON s.jointure = m.structure_jointure AND s.departed_on IS NULL;
+        CREATE VIEW ent_membership_sets AS
+            SELECT kind, structure_jointure, uai, code, min(label) AS label, count(*) AS members
+            FROM ent_memberships GROUP BY kind, structure_jointure, code;
         CREATE VIEW ent_class_members AS
-            SELECT m.structure_jointure, s.uai, m.code AS class_code, m.label AS class_label, p.jointure
-            FROM memberships m JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL
-            LEFT JOIN structures s ON s.jointure = m.structure_jointure AND s.departed_on IS NULL
-            WHERE m.kind = 'class';
+            SELECT structure_jointure, uai, code AS class_code, label AS class_label, jointure
+            FROM ent_memberships WHERE kind = 'class';
         CREATE VIEW ent_classes AS
-            SELECT structure_jointure, uai, class_code AS code, min(class_label) AS label, count(*) AS members
-            FROM ent_class_members GROUP BY structure_jointure, class_code;
+            SELECT structure_jointure, uai, code, label, members FROM ent_membership_sets WHERE kind = 'class';
         CREATE VIEW ent_group_members AS
-            SELECT m.structure_jointure, s.uai, m.code AS group_code, m.label AS group_label, p.jointure
-            FROM memberships m JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL
-            LEFT JOIN structures s ON s.jointure = m.structure_jointure AND s.departed_on IS NULL
-            WHERE m.kind = 'group';
+            SELECT structure_jointure, uai, code AS group_code, label AS group_label, jointure
+            FROM ent_memberships WHERE kind = 'group';
         CREATE VIEW ent_groups AS
-            SELECT structure_jointure, uai, group_code AS code, min(group_label) AS label, count(*) AS members
-            FROM ent_group_members GROUP BY structure_jointure, group_code;
+            SELECT structure_jointure, uai, code, label, members FROM ent_membership_sets WHERE kind = 'group';
         CREATE VIEW ent_guardianships AS
             SELECT p.jointure AS pupil_jointure, g.guardian_jointure, g.position + 1 AS rank
             FROM persons p JOIN guardianships g ON g.pupil_id = p.id
@@ -250,7 +251,8 @@ enum Migrations {
             category     TEXT NOT NULL,
             jointure     TEXT NOT NULL,
             change       TEXT NOT NULL,
-            attributes   TEXT
+            attributes   TEXT,
+            was_active   INTEGER NOT NULL
         );
         CREATE TABLE change_context (
             id           INTEGER PRIMARY KEY CHECK (id = 1),
@@ -259,40 +261,40 @@ enum Migrations {
         );
         INSERT INTO change_context VALUES (1, NULL, 'admin');
         CREATE TRIGGER persons_created AFTER INSERT ON persons BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'created', NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'created', NULL, 0);
         END;
         CREATE TRIGGER persons_updated AFTER UPDATE OF attrs ON persons WHEN OLD.attrs IS NOT NEW.attrs BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)));
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)), OLD.departed_on IS NULL);
         END;
         CREATE TRIGGER persons_departed AFTER UPDATE OF departed_on ON persons
             WHEN OLD.departed_on IS NULL AND NEW.departed_on IS NOT NULL BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'departed', NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'departed', NULL, 1);
         END;
         CREATE TRIGGER persons_reactivated AFTER UPDATE OF departed_on ON persons
             WHEN OLD.departed_on IS NOT NULL AND NEW.departed_on IS NULL BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'reactivated', NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'reactivated', NULL, 0);
         END;
         CREATE TRIGGER persons_deleted AFTER DELETE ON persons BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE OLD.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, OLD.jointure,
-                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE OLD.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, OLD.jointure,
+                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL, OLD.departed_on IS NULL);
         END;
         CREATE TRIGGER structures_created AFTER INSERT ON structures BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'created', NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'created', NULL, 0);
         END;
         CREATE TRIGGER structures_updated AFTER UPDATE OF attrs ON structures WHEN OLD.attrs IS NOT NEW.attrs BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)));
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)), OLD.departed_on IS NULL);
         END;
         CREATE TRIGGER structures_departed AFTER UPDATE OF departed_on ON structures
             WHEN OLD.departed_on IS NULL AND NEW.departed_on IS NOT NULL BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'departed', NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'departed', NULL, 1);
         END;
         CREATE TRIGGER structures_reactivated AFTER UPDATE OF departed_on ON structures
             WHEN OLD.departed_on IS NOT NULL AND NEW.departed_on IS NULL BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'reactivated', NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'reactivated', NULL, 0);
         END;
         CREATE TRIGGER structures_deleted AFTER DELETE ON structures BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', OLD.jointure,
-                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', OLD.jointure,
+                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL, OLD.departed_on IS NULL);
         END;
         """#,
     ]

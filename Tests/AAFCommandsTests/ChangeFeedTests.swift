@@ -31,9 +31,15 @@ struct ChangeFeedTests {
         #expect(try cli.importDay("20250901").status == 0)
         let first = try changes(cli, since: 0)
         #expect(first.filter { $0["change"] as? String == "created" }.count == first.count)
+        let people = first.filter { $0["kind"] as? String != "group" }
         #expect(
-            first.count == 3 + Scenario.base.pupils.count + Scenario.base.staff.count
+            people.count == 3 + Scenario.base.pupils.count + Scenario.base.staff.count
                 + Set(Scenario.base.pupils.flatMap(\.guardians)).count
+        )
+        let classes = Set(Scenario.base.pupils.map { "\($0.school)$\($0.classCode)" })
+        #expect(
+            Set(first.filter { $0["category"] as? String == "class" }.compactMap { $0["jointure"] as? String })
+                == classes
         )
         let cursor = try current(cli)
         #expect(cursor == first.last?["cursor"] as? Int)

@@ -108,7 +108,7 @@ struct EntInterfaceTests {
         #expect(try one(cli, "SELECT count(*) FROM ent_person_attributes WHERE NOT json_valid(attributes)") == "0")
         #expect(try one(cli, "SELECT count(*) FROM ent_structure_attributes WHERE NOT json_valid(attributes)") == "0")
         let views = try sql(cli, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name").map(\.[0])
-        #expect(views.count == 13)
+        #expect(views.count == 15)
         for view in views {
             let columns = try sql(cli, "SELECT name FROM pragma_table_info('\(view)')").map(\.[0])
             #expect(!columns.contains { ["granted_at", "recorded_by", "reason", "hash", "prev_hash"].contains($0) })

@@ -94,4 +94,62 @@ struct LDAPTests {
             #expect(object?["mail"] is NSNull, "R1: no pupil mail")
         }
     }
+
+    @Test(
+        "three mornings: the full load, then two days of LDIF change records applied with ldapmodify, agree with the views"
+    )
+    func changesFollow() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let full = cli.temp.file("full.ldif")
+        #expect(
+            try cli.run([
+                "export", "--config", cli.config, "--format", "ldif", "--base-dn", LDAPServer.suffix, "--output", full,
+            ])
+            .status == 0
+        )
+        let cursor = try cli.run(["changes", "--config", cli.config, "--current"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try LDAPServer()
+        #expect(try server.ldap("/usr/bin/ldapadd", ["-f", full]).status == 0)
+        #expect(try cli.importDay("20250902").status == 0)
+        #expect(try cli.importDay("20250903").status == 0)
+        let changes = try cli.run([
+            "changes", "--config", cli.config, "--since", cursor, "--format", "ldif", "--base-dn", LDAPServer.suffix,
+        ])
+        #expect(changes.status == 0, "\(changes.stderr)")
+        let file = cli.temp.write("changes.ldif", changes.stdout)
+        let applied = try server.ldap("/usr/bin/ldapmodify", ["-f", file])
+        #expect(applied.status == 0, "\(applied.stderr)")
+
+        for category in ["pupil", "staff", "guardian"] {
+            let expected = try sql(cli, "SELECT count(*) FROM ent_people WHERE category = '\(category)'")
+            #expect(
+                try server.search("(employeeType=\(category))").filter { $0.hasPrefix("dn:") }.count == Int(expected),
+                "\(category)"
+            )
+        }
+        let groups = try sql(cli, "SELECT (SELECT count(*) FROM ent_classes) + (SELECT count(*) FROM ent_groups)")
+        #expect(try server.search("(objectClass=groupOfNames)").filter { $0.hasPrefix("dn:") }.count == Int(groups))
+        // Renamed, moved, gone.
+        #expect(
+            try server.search("(uid=\(Scenario.renamedPupil.jointure))", ["sn"]).contains("sn: \(Scenario.newSurname)")
+        )
+        let moved = Scenario.day(3).pupils.first { $0.jointure == Scenario.movingPupil.jointure }!
+        let member = "member=uid=\(moved.jointure),ou=people,\(LDAPServer.suffix)"
+        let classes = try server.search("(&(objectClass=groupOfNames)(\(member)))", ["description"])
+            .filter { $0.hasPrefix("description:") }
+        #expect(classes.contains("description: \(moved.classLabel)"))
+        #expect(!classes.contains("description: \(Scenario.movingPupil.classLabel)"))
+        #expect(
+            try server.search("(uid=\(Scenario.leavingStaff.jointure))").isEmpty,
+            "R8: the staff member who left is gone"
+        )
+        // The members of every class agree with the views.
+        for row in try sql(cli, "SELECT uai || '|' || code || '|' || members FROM ent_classes").split(separator: "\n") {
+            let f = row.split(separator: "|").map(String.init)
+            let found = try server.search("(cn=\(f[0]) class \(f[1]))", ["member"]).filter { $0.hasPrefix("member:") }
+            #expect(found.count == Int(f[2]), "\(f[0]) \(f[1])")
+        }
+    }
 }
