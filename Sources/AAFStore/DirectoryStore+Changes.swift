@@ -73,8 +73,33 @@ extension DirectoryStore {
         GROUP BY 1, 2, 3
         """
 
+    /// The creations of the current writer (rows above the ids its change context noted), recorded in one statement
+    /// at its end: a trigger per inserted row doubled a first import's time.
+    func recordCreations() throws {
+        for (table, kind, category) in [
+            ("structures", "structure", "'structure'"),
+            (
+                "persons", "person",
+                "CASE category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END"
+            ),
+        ] {
+            try connection.execute(
+                """
+                INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
+                SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                    '\(kind)', \(category), jointure, 'created', NULL, 0
+                FROM \(table) WHERE id > (SELECT \(table)_before FROM change_context WHERE id = 1) ORDER BY id
+                """
+            )
+        }
+    }
+
     /// Every group's active members (a signature per group), read inside the writer's transaction.
     func groupSnapshot() throws -> [String: String] {
+        // Sorting every membership would take the sorter's own memory (as much as the page cache) on top of the
+        // page cache: with a small cache meanwhile, it spills to a temporary file instead (peak RSS ≤ 64 MB).
+        try connection.execute("PRAGMA cache_size = -1024")
+        defer { try? connection.execute("PRAGMA cache_size = -8192") }
         var result: [String: String] = [:]
         for (key, members) in try connection.rows(
             Self.groupSignatures,
@@ -91,6 +116,19 @@ extension DirectoryStore {
     /// Records, before the writer's commit, the groups that appeared, disappeared or changed members since
     /// `before` (its snapshot): nothing when none did.
     func recordGroupChanges(since before: [String: String]) throws {
+        if before.isEmpty {
+            // No group before (a first import): every group now is created; no member list is needed.
+            try connection.execute(
+                """
+                INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
+                SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                    'group', kind, structure_jointure || '$' || code, 'created', NULL, 0
+                FROM (SELECT DISTINCT m.kind, m.structure_jointure, m.code FROM memberships m
+                    JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL ORDER BY 1, 2, 3)
+                """
+            )
+            return
+        }
         let after = try groupSnapshot()
         let insert = try connection.prepare(
             """

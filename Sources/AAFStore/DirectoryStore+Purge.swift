@@ -71,7 +71,6 @@ extension DirectoryStore {
         try connection.execute("BEGIN IMMEDIATE")
         do {
             try setChangeContext("purge", extractDate: nil)
-            let groupsBefore = try groupSnapshot()
             let before = b.departedBefore.iso
             let onOrBefore = b.departedOnOrBefore?.iso ?? "0000-00-00"
             // R6, R7, R8: departed people past their purge date.
@@ -90,6 +89,16 @@ extension DirectoryStore {
             let cap = b.receivedOnOrBefore.iso
             let lastComplet =
                 try connection.scalarText("SELECT value FROM directory_state WHERE key = 'last_complet'") ?? ""
+            // Classes and groups change only when R9 removes active pupils (the others left them already).
+            let activeR9 =
+                try connection.scalarInt(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM persons WHERE category = 'Eleve' AND departed_on IS NULL
+                        AND max(COALESCE(listed_on, ''), ?2) <= ?1)
+                    """,
+                    [.text(cap), .text(lastComplet)]
+                ) == 1
+            let groupsBefore = activeR9 ? try groupSnapshot() : nil
             for category in [AAFCategory.pupil, .staff, .guardian] {
                 let n = try deletePersons(
                     """
@@ -100,6 +109,7 @@ extension DirectoryStore {
                 )
                 if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
             }
+            if let groupsBefore { try recordGroupChanges(since: groupsBefore) }
             // R4 after the above: a departed guardian no pupil references any more goes with the last one (R7).
             let orphans = try deletePersons(
                 "category = 'PersRelEleve' AND departed_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.guardian_jointure = persons.jointure)",
@@ -109,7 +119,6 @@ extension DirectoryStore {
             // R2: consents go with the person.
             let consents = try forgetConsentsOfDeparted()
             if consents > 0 { result.counts["R2", default: [:]]["consents"] = consents }
-            try recordGroupChanges(since: groupsBefore)
             // R11: aafd's own journal.
             let journalBefore = b.journalBefore.iso
             var journal = 0

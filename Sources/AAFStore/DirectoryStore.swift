@@ -100,8 +100,15 @@ public final class DirectoryStore {
     /// Says, for the change feed's triggers (migration 9), who is about to change the directory and for which
     /// extract date: an import, the purge, an administrator (consents). Inside the writer's own transaction.
     func setChangeContext(_ source: String, extractDate: ExtractDate?) throws {
-        try connection.prepare("UPDATE change_context SET source = ?1, extract_date = ?2 WHERE id = 1")
-            .run([.text(source), .optional(extractDate?.iso)])
+        // Rows above these ids are created by this writer: their later events say they were not there before.
+        try connection.prepare(
+            """
+            UPDATE change_context SET source = ?1, extract_date = ?2,
+                persons_before = (SELECT coalesce(max(id), 0) FROM persons),
+                structures_before = (SELECT coalesce(max(id), 0) FROM structures)
+            WHERE id = 1
+            """
+        ).run([.text(source), .optional(extractDate?.iso)])
     }
 
     /// How long a statement waits for another connection's lock before SQLITE_BUSY (5,000 ms by default).

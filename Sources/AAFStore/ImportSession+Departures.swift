@@ -34,6 +34,7 @@ extension ImportSession {
 
     /// Marks people departed or deletes them, and counts them as departures of `category`.
     func depart(personIDs: [Int], category: AAFCategory, action: Departure) throws {
+        if !personIDs.isEmpty { try willChangeGroups(category) }
         for id in personIDs {
             switch action {
             case .markDeparted(let purgeDue):

@@ -51,8 +51,9 @@ public final class ImportSession {
     /// Link values skipped by attribute name.
     public internal(set) var skippedLinks: SkippedLinks = [:]
 
-    /// Every class's and group's active members when the session began (the change feed's group events).
-    var groupsBefore: [String: String] = [:]
+    /// Every class's and group's active members before the session's first change to a pupil (the change feed's
+    /// group events); nil while no pupil changed, so that an unchanged re-import reads no group.
+    var groupsBefore: [String: String]?
     /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
     let mode: DeliveryMode
 
@@ -71,7 +72,6 @@ public final class ImportSession {
         try c.execute("BEGIN IMMEDIATE")
         do {
             try store.setChangeContext("import", extractDate: extractDate)
-            groupsBefore = try store.groupSnapshot()
             activeBefore[.structure] = try c.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
             let counts = try c.prepare(
                 "SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"
@@ -92,6 +92,11 @@ public final class ImportSession {
     }
 
     // MARK: Records
+
+    /// Before a pupil's first change in this session: the groups as they were.
+    func willChangeGroups(_ category: AAFCategory) throws {
+        if category == .pupil, groupsBefore == nil { groupsBefore = try store.groupSnapshot() }
+    }
 
     /// Applies an add or modify request (a modify is a full replace; an add of a known jointure replaces it;
     /// a modify of an unknown one adds it).
@@ -125,9 +130,11 @@ public final class ImportSession {
                     if mode == .delta { try statement(.touchListed).run([.int(id), .text(dateText)]) }
                     return .unchanged
                 }
+                try willChangeGroups(record.category)
                 try statement(.reactivatePerson).run([.int(id), .text(dateText)])
                 return .reactivated
             }
+            try willChangeGroups(record.category)
             try statement(.updatePerson).bind([.int(id)])
             try encoded.withUnsafeBytes { try statement(.updatePerson).bindBlob($0, at: 2) }
             try statement(.updatePerson).bindText(dateText, at: 3)
@@ -141,6 +148,7 @@ public final class ImportSession {
         if record.category == .guardian, try !isReferencedByActivePupil(record.jointure) {
             return .unreferencedGuardian
         }
+        try willChangeGroups(record.category)
         statement(.insertPerson).reset()
         try statement(.insertPerson).bindText(record.category.rawValue, at: 1)
         try statement(.insertPerson).bindText(record.jointure, at: 2)
@@ -214,7 +222,8 @@ public final class ImportSession {
         let consents = try store.forgetConsentsOfDeparted()
         var deletions = deletions
         if consents > 0 { deletions["R2", default: [:]]["consents"] = consents }
-        try store.recordGroupChanges(since: groupsBefore)
+        try store.recordCreations()
+        if let groupsBefore { try store.recordGroupChanges(since: groupsBefore) }
         try store.insertJournal(journal)
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"

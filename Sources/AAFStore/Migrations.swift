@@ -240,7 +240,9 @@ enum Migrations {
         ALTER TABLE admin_journal ADD COLUMN detail TEXT;
         """,
         // 9: the change feed (issue 12): what each import, purge or consent change did to each person and structure,
-        // recorded by triggers in the same transaction (a rolled-back import records nothing). Categories, jointures and
+        // recorded in the same transaction (a rolled-back import records nothing): by triggers for updates,
+        // departures, reactivations and deletions; creations by the import session in one statement at its end
+        // (a trigger per inserted row doubled a first import's time). Categories, jointures and
         // attribute names only, never a value; `seq` never reused; purged with the journal (R11).
         #"""
         CREATE TABLE changes (
@@ -255,20 +257,19 @@ enum Migrations {
             was_active   INTEGER NOT NULL
         );
         CREATE TABLE change_context (
-            id           INTEGER PRIMARY KEY CHECK (id = 1),
-            extract_date TEXT,
-            source       TEXT NOT NULL
+            id                INTEGER PRIMARY KEY CHECK (id = 1),
+            extract_date      TEXT,
+            source            TEXT NOT NULL,
+            persons_before    INTEGER NOT NULL DEFAULT 0,
+            structures_before INTEGER NOT NULL DEFAULT 0
         );
-        INSERT INTO change_context VALUES (1, NULL, 'admin');
-        CREATE TRIGGER persons_created AFTER INSERT ON persons BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'created', NULL, 0);
-        END;
+        INSERT INTO change_context (id, source) VALUES (1, 'admin');
         CREATE TRIGGER persons_updated AFTER UPDATE OF attrs ON persons WHEN OLD.attrs IS NOT NEW.attrs BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)), OLD.departed_on IS NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)), OLD.departed_on IS NULL AND OLD.id <= (SELECT persons_before FROM change_context WHERE id = 1));
         END;
         CREATE TRIGGER persons_departed AFTER UPDATE OF departed_on ON persons
             WHEN OLD.departed_on IS NULL AND NEW.departed_on IS NOT NULL BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'departed', NULL, 1);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE NEW.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, NEW.jointure, 'departed', NULL, OLD.id <= (SELECT persons_before FROM change_context WHERE id = 1));
         END;
         CREATE TRIGGER persons_reactivated AFTER UPDATE OF departed_on ON persons
             WHEN OLD.departed_on IS NOT NULL AND NEW.departed_on IS NULL BEGIN
@@ -276,17 +277,14 @@ enum Migrations {
         END;
         CREATE TRIGGER persons_deleted AFTER DELETE ON persons BEGIN
             INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'person', CASE OLD.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END, OLD.jointure,
-                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL, OLD.departed_on IS NULL);
-        END;
-        CREATE TRIGGER structures_created AFTER INSERT ON structures BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'created', NULL, 0);
+                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL, OLD.departed_on IS NULL AND OLD.id <= (SELECT persons_before FROM change_context WHERE id = 1));
         END;
         CREATE TRIGGER structures_updated AFTER UPDATE OF attrs ON structures WHEN OLD.attrs IS NOT NEW.attrs BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)), OLD.departed_on IS NULL);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'updated', (SELECT json_group_array(key) FROM (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n WHERE n.value IS NOT (SELECT o.value FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key = n.key) UNION SELECT o.key FROM json_each(CASE WHEN OLD.attrs IS NULL OR length(OLD.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(OLD.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) o WHERE o.key NOT IN (SELECT n.key FROM json_each(CASE WHEN NEW.attrs IS NULL OR length(NEW.attrs) = 0 THEN '{}' ELSE '{"' || replace(replace(replace(replace(replace(replace(replace(replace(CAST(NEW.attrs AS TEXT), '\', '\\'), '"', '\"'), char(9), '\t'), char(10), '\n'), char(13), '\r'), char(29), '"],"'), char(31), '":["'), char(30), '","') || '"]}' END) n) ORDER BY 1)), OLD.departed_on IS NULL AND OLD.id <= (SELECT structures_before FROM change_context WHERE id = 1));
         END;
         CREATE TRIGGER structures_departed AFTER UPDATE OF departed_on ON structures
             WHEN OLD.departed_on IS NULL AND NEW.departed_on IS NOT NULL BEGIN
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'departed', NULL, 1);
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', NEW.jointure, 'departed', NULL, OLD.id <= (SELECT structures_before FROM change_context WHERE id = 1));
         END;
         CREATE TRIGGER structures_reactivated AFTER UPDATE OF departed_on ON structures
             WHEN OLD.departed_on IS NOT NULL AND NEW.departed_on IS NULL BEGIN
@@ -294,7 +292,7 @@ enum Migrations {
         END;
         CREATE TRIGGER structures_deleted AFTER DELETE ON structures BEGIN
             INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1), 'structure', 'structure', OLD.jointure,
-                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL, OLD.departed_on IS NULL);
+                CASE (SELECT source FROM change_context WHERE id = 1) WHEN 'purge' THEN 'purged' ELSE 'deleted' END, NULL, OLD.departed_on IS NULL AND OLD.id <= (SELECT structures_before FROM change_context WHERE id = 1));
         END;
         """#,
     ]
