@@ -149,14 +149,7 @@ struct FieldTests {
     func stoppedImportWaits() throws {
         let key = try rsaKey()
         let server = try SSHServer(authorizedKeys: [key + ".pub"])
-        try writeSyntheticDelivery(
-            pupils: 12_000,
-            schools: 4,
-            seed: 3,
-            date: ExtractDate(year: 2025, month: 9, day: 4)!,
-            partSize: 100_000,
-            to: server.remoteDirectory
-        )
+        try writeBigDelivery(to: server.remoteDirectory)
         let client = InteropClient(server, key: key)
         #expect(try client.cli.run(["fetch", "--config", client.cli.config]).status == 0)
         let importing = try ChildProcess(Paths.aafdBinary, ["import", "--config", client.cli.config])

@@ -226,16 +226,8 @@ struct SFTPTests {
         #expect(s.remoteFiles == ["ficAlimMENESR.dtd"])
     }
 
-    /// A delivery big enough that a transfer can be caught in the middle.
     func bigDelivery(on s: SFTPSetup) throws {
-        try writeSyntheticDelivery(
-            pupils: 12_000,
-            schools: 4,
-            seed: 3,
-            date: ExtractDate(year: 2025, month: 9, day: 4)!,
-            partSize: 100_000,
-            to: s.server.remoteDirectory
-        )
+        try writeBigDelivery(to: s.server.remoteDirectory)
     }
 
     /// Waits until a `.part` file in the spool holds some bytes.
@@ -294,4 +286,16 @@ struct SFTPTests {
         #expect(waited < 15, "took \(waited) s with io_timeout_seconds = 5")
         #expect(!s.spoolFiles.contains { $0.hasSuffix(".part") })
     }
+}
+
+/// A delivery big enough that a transfer or an import can be caught in the middle (12,000 pupils, 2025-09-04).
+func writeBigDelivery(to folder: String) throws {
+    try writeSyntheticDelivery(
+        pupils: 12_000,
+        schools: 4,
+        seed: 3,
+        date: ExtractDate(year: 2025, month: 9, day: 4)!,
+        partSize: 100_000,
+        to: folder
+    )
 }

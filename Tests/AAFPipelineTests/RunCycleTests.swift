@@ -26,6 +26,19 @@ struct RunCycleTests {
         )
     }
 
+    private func makeCycle(_ h: Harness, _ settings: RunSettings, _ output: RunOutput) throws -> RunCycle {
+        RunCycle(settings: settings, store: try h.store, logger: RecordingLogHandler.logger(h.lines), output: output)
+    }
+
+    /// A copy of a committed day without its staff file: a Complet refused (R20).
+    private func withoutStaff(_ h: Harness, _ day: String) throws -> String {
+        let broken = h.copyOfDay(day)
+        for name in try FileManager.default.contentsOfDirectory(atPath: broken) where name.contains("PersEducNat") {
+            try FileManager.default.removeItem(atPath: broken + "/" + name)
+        }
+        return broken
+    }
+
     /// What the cycle wrote for people.
     private final class Recorded: Sendable {
         let lines = Mutex<[String]>([])
@@ -50,17 +63,9 @@ struct RunCycleTests {
         let h = Harness()
         let clock = ISO8601DateFormatter().date(from: "2025-09-03T06:00:00Z")!
         let (output, lines) = recordingOutput()
-        let cycle = RunCycle(
-            settings: settings(h, now: clock),
-            store: try h.store,
-            logger: RecordingLogHandler.logger(h.lines),
-            output: output
-        )
+        let cycle = try makeCycle(h, settings(h, now: clock), output)
         // The 2025-09-02 delivery without its staff file: refused (R20), the directory untouched.
-        let broken = h.copyOfDay("20250902")
-        for name in try FileManager.default.contentsOfDirectory(atPath: broken) where name.contains("PersEducNat") {
-            try FileManager.default.removeItem(atPath: broken + "/" + name)
-        }
+        let broken = try withoutStaff(h, "20250902")
         var refused = cycle.importFolder(broken, ImportOptions(), show: { _ in }, showFailure: { _ in })
         #expect(refused.kind == .refused)
         #expect(refused.status == .dataError)
@@ -120,16 +125,8 @@ struct RunCycleTests {
         var runSettings = settings(h, now: Date())
         runSettings.afterImportCommand = "env | grep ^AAFD_ | sort > \(h.temp.file("hook.env"))"
         let (output, _) = recordingOutput()
-        let cycle = RunCycle(
-            settings: runSettings,
-            store: try h.store,
-            logger: RecordingLogHandler.logger(h.lines),
-            output: output
-        )
-        let broken = h.copyOfDay("20250901")
-        for name in try FileManager.default.contentsOfDirectory(atPath: broken) where name.contains("PersEducNat") {
-            try FileManager.default.removeItem(atPath: broken + "/" + name)
-        }
+        let cycle = try makeCycle(h, runSettings, output)
+        let broken = try withoutStaff(h, "20250901")
         cycle.finish(cycle.importFolder(broken, ImportOptions(), show: { _ in }, showFailure: { _ in }))
         #expect(!FileManager.default.fileExists(atPath: h.temp.file("hook.env")))
         cycle.finish(cycle.importFolder(h.day("20250901"), ImportOptions(), show: { _ in }, showFailure: { _ in }))
