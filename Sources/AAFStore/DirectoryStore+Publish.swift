@@ -88,7 +88,11 @@ extension DirectoryStore {
         // The copy being replaced: opened before the rename, erased after it (R12), whoever still reads it.
         let old = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         defer { if old >= 0 { close(old) } }
-        guard rename(temporary, path) == 0 else { throw StoreError("cannot publish \(path) (errno \(errno))") }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw StoreError("cannot publish \(path) (errno \(code))")
+        }
         let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 {
             fsync(dir)
