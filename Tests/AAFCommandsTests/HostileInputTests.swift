@@ -11,6 +11,10 @@ import Glibc
 /// Runs the real binary under GNU time and returns its exit status, peak RSS (MiB) and wall time. (`wait4` on a
 /// child spawned from the test process would count the test's own memory: Linux keeps the high-water mark across
 /// `exec`; GNU time forks the child from its own small process.)
+/// The memory cap of issue 10 (64 MiB). Under AddressSanitizer (scripts/sanitizers.sh) the binary carries shadow memory
+/// and a quarantine, so the cap there is only a sanity bound; the status and timing expectations stay the same.
+let rssCap = ProcessInfo.processInfo.environment["AAFD_SANITIZER"] == nil ? 64 : 512
+
 func measured(_ arguments: [String]) throws -> (status: Int32, rssMiB: Int, seconds: Double) {
     let out = TemporaryDirectory("measured")
     let result = try runProgram(
@@ -75,7 +79,7 @@ struct HostileInputTests {
             ) { pupil($0, extra: "") }
         }
         #expect(r.status == 65)
-        #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
+        #expect(r.rssMiB <= rssCap, "peak RSS \(r.rssMiB) MiB")
     }
 
     @Test("25 MB of header comments repeating one key: imported, memory flat")
@@ -88,7 +92,7 @@ struct HostileInputTests {
             ) { pupil($0, extra: "") }
         }
         #expect(r.status == 0)
-        #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
+        #expect(r.rssMiB <= rssCap, "peak RSS \(r.rssMiB) MiB")
     }
 
     @Test("20 MB of records full of distinct dropped attribute names: imported, memory flat, names not kept")
@@ -99,7 +103,7 @@ struct HostileInputTests {
             }
         }
         #expect(r.status == 0)
-        #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
+        #expect(r.rssMiB <= rssCap, "peak RSS \(r.rssMiB) MiB")
     }
 
     @Test("one giant record (28 MB of kept values): refused (65) as soon as it passes maxRecordBytes, memory flat")
@@ -110,7 +114,7 @@ struct HostileInputTests {
             try writeHostile(path, records: 1) { i in pupil(i, extra: attr) }
         }
         #expect(r.status == 65)
-        #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
+        #expect(r.rssMiB <= rssCap, "peak RSS \(r.rssMiB) MiB")
     }
 
     @Test("a start tag with 100,000 attributes: refused (65) before libxml2's quadratic check, in well under a second")
@@ -121,7 +125,7 @@ struct HostileInputTests {
         }
         #expect(r.status == 65)
         #expect(r.seconds < 2, "took \(r.seconds) s")
-        #expect(r.rssMiB <= 64, "peak RSS \(r.rssMiB) MiB")
+        #expect(r.rssMiB <= rssCap, "peak RSS \(r.rssMiB) MiB")
     }
 }
 
