@@ -158,7 +158,7 @@ struct EntInterfaceTests {
                 "<attr name=\"ENTPersonNom\"><value>\(odd.replacingOccurrences(of: "\"", with: "&quot;"))</value></attr>"
         )
         #expect(edited != text)
-        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        try edited.write(toFile: path, atomically: false, encoding: .utf8)
         let result = try cli.run(["import", "--config", cli.config, "--from-dir", folder])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try one(cli, "SELECT count(*) FROM ent_person_attributes WHERE NOT json_valid(attributes)") == "0")

@@ -205,7 +205,7 @@ struct FieldTests {
             of: "remote_dir = \"\(server.remoteDir)\"",
             with: "remote_dir = \"/nowhere\""
         )
-        .write(toFile: wrong.cli.config, atomically: true, encoding: .utf8)
+        .write(toFile: wrong.cli.config, atomically: false, encoding: .utf8)
         let bad = try wrong.cli.run(["check-config", "--config", wrong.cli.config, "--connect"])
         #expect(bad.status == 69, "\(bad.stderr)")
         #expect(bad.stderr.contains("/nowhere"))

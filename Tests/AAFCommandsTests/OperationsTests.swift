@@ -146,14 +146,14 @@ struct DaemonTests {
         let daemon = try s.startDaemon(notify: notify)
         #expect(notify.waitFor("READY=1", timeout: 15))
         let good = try String(contentsOfFile: s.cli.config, encoding: .utf8)
-        try (good + "\n[nonsense]\n").write(toFile: s.cli.config, atomically: true, encoding: .utf8)
+        try (good + "\n[nonsense]\n").write(toFile: s.cli.config, atomically: false, encoding: .utf8)
         daemon.signal(SIGHUP)
         usleep(800_000)
         #expect(daemon.isRunning)
         #expect(s.daemonLog.contains("reload failed"))
         try good.replacingOccurrences(of: "time = \"03:00\"", with: "time = \"04:00\"").write(
             toFile: s.cli.config,
-            atomically: true,
+            atomically: false,
             encoding: .utf8
         )
         daemon.signal(SIGHUP)
@@ -292,7 +292,7 @@ struct IncidentTests {
         let ok = try s.cli.run(["check-config", "--config", s.cli.config])
         #expect(ok.status == 0, "\(ok.stderr)")
         chmod(s.key, 0o640)
-        try "".write(toFile: s.server.knownHosts, atomically: true, encoding: .utf8)
+        try "".write(toFile: s.server.knownHosts, atomically: false, encoding: .utf8)
         let bad = try s.cli.run(["check-config", "--config", s.cli.config])
         #expect(bad.status == 78)
         #expect(bad.stderr.contains("2 problem(s)"))

@@ -157,7 +157,7 @@ struct SFTPTests {
             of: s.key,
             with: s.keys.file("stranger")
         )
-        try config.write(toFile: s.cli.config, atomically: true, encoding: .utf8)
+        try config.write(toFile: s.cli.config, atomically: false, encoding: .utf8)
         let result = try s.importOverSFTP()
         #expect(result.status == 77)
         #expect(result.stderr.contains("refused the key"))
