@@ -20,7 +20,8 @@ public struct AAFDCommand: ParsableCommand {
         abstract:
             "Import the académie's AAF ENT1D deliveries into a SQLite ENT directory, and answer questions about it.",
         discussion:
-            "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 73 cannot create the output, 74 I/O error, 75 locked, 77 refused by the server, 78 configuration error.",
+            "Exit codes: 0 ok, 65 delivery refused, 66 not found, 69 unavailable, 73 cannot create the output, 74 I/O error, 75 locked, 76 imported but remote copies not deleted, 77 refused by the server, 78 configuration error.",
+        version: AAFVersion.string,
         subcommands: [
             ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self,
             PersonCommand.self,

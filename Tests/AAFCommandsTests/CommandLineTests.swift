@@ -68,6 +68,18 @@ final class CLI {
 
 @Suite("aafd command line")
 struct CommandLineTests {
+    @Test("aafd --version prints the version from its one place (AAFCommands/Version.swift), exit 0")
+    func version() throws {
+        let source = try String(
+            contentsOf: Paths.root.appendingPathComponent("Sources/AAFCommands/Version.swift"),
+            encoding: .utf8
+        )
+        let declared = try #require(source.split(separator: "\"").dropFirst().first.map(String.init))
+        let result = try runProgram(Paths.aafdBinary, ["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == declared)
+    }
+
     @Test("import exits 0; status --json has the contract's keys; nothing personal in status or logs (R15)")
     func importAndStatus() throws {
         let cli = CLI()
