@@ -187,11 +187,10 @@ struct SFTPTests {
         for day in ["20250903", "20250901", "20250902"] { try s.drop(day) }
         let result = try s.importOverSFTP()
         #expect(result.status == 0, "\(result.stderr)")
-        let order = ["2025-09-01", "2025-09-02", "2025-09-03"].map {
-            result.stdout.range(of: "delivery of \($0)")?.lowerBound
+        let order = try ["2025-09-01", "2025-09-02", "2025-09-03"].map {
+            try #require(result.stdout.range(of: "delivery of \($0)")?.lowerBound, "\(result.stdout)")
         }
-        #expect(order.allSatisfy { $0 != nil })
-        #expect(order[0]! < order[1]! && order[1]! < order[2]!)
+        #expect(order[0] < order[1] && order[1] < order[2])
         #expect(s.remoteFiles == ["ficAlimMENESR.dtd"])
         let status = try s.cli.json(["status", "--config", s.cli.config, "--json"])
         #expect((status["last_success"] as? [String: Any])?["extract_date"] as? String == "2025-09-03")
