@@ -98,7 +98,17 @@ public func runProgram(
     _ arguments: [String],
     environment: [String: String]? = nil
 ) throws -> ProcessResult {
-    try ChildProcess.run(path, arguments, environment: environment)
+    try ChildProcess.run(
+        path,
+        arguments,
+        environment: environment.map { $0.merging(sanitizerOptions) { mine, _ in mine } }
+    )
+}
+
+/// The sanitizers' options of the test process (scripts/sanitizers.sh sets them), carried into the programs a test
+/// runs with an environment of its own, so that a sanitized aafd reads them too.
+public var sanitizerOptions: [String: String] {
+    ProcessInfo.processInfo.environment.filter { ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"].contains($0.key) }
 }
 
 /// Whether `needle` occurs anywhere in the file's bytes (the `strings`/grep check of R1, R5, R12).
