@@ -40,10 +40,10 @@ public struct AAFDCommand: ParsableCommand {
             try command.run()
             return ExitStatus.ok.rawValue
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("aafd: \(failure.message)\n".utf8))
+            JournalStream.write("aafd: \(failure.message)", level: .error)
             return failure.status.rawValue
         } catch let refusal as PathTrust.Refusal {
-            FileHandle.standardError.write(Data("aafd: \(refusal.message)\n".utf8))
+            JournalStream.write("aafd: \(refusal.message)", level: .error)
             return ExitStatus.config.rawValue
         } catch {
             let code = exitCode(for: error).rawValue
@@ -61,10 +61,12 @@ public struct AAFDCommand: ParsableCommand {
     public static func bootstrap() {
         umask(0o077)
         LibXML2Setup.initialize()
+        let level = ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
+            // Under systemd, each line carries its priority for journald (JournalStream).
+            if JournalStream.isStderr { return JournalLogHandler(logLevel: level, label: label) }
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel =
-                ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel = level
             return handler
         }
     }

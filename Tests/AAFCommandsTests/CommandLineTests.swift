@@ -68,6 +68,35 @@ final class CLI {
 
 @Suite("aafd command line")
 struct CommandLineTests {
+    @Test("under systemd (JOURNAL_STREAM names stderr), every line carries its priority: errors <3>, notes <6>")
+    func journalPriorities() throws {
+        let cli = CLI()
+        let log = cli.temp.file("journal.txt")
+        func run(_ arguments: [String], journal: Bool) throws -> String {
+            let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            defer { close(fd) }
+            var info = stat()
+            fstat(fd, &info)
+            var environment = ["PATH": "/usr/bin:/bin", "AAFD_LOG_LEVEL": "info"].merging(sanitizerOptions) { a, _ in a
+            }
+            if journal { environment["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)" }
+            let child = try ChildProcess(Paths.aafdBinary, arguments, environment: environment, stderr: fd)
+            child.wait()
+            return try String(contentsOfFile: log, encoding: .utf8)
+        }
+        let day = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+        let imported = try run(["import", "--config", cli.config, "--from-dir", day], journal: true)
+        let lines = imported.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("<") })
+        #expect(lines.contains { $0.hasPrefix("<6>info") && $0.contains("import finished") })
+        let bad = cli.temp.write("bad.toml", "")
+        let refused = try run(["status", "--config", bad], journal: true)
+        #expect(refused.hasPrefix("<3>aafd: ") && refused.contains("database is required"))
+        // Anywhere else (a terminal, a pipe, a file not named by JOURNAL_STREAM): no prefix.
+        let plain = try run(["status", "--config", bad], journal: false)
+        #expect(plain.hasPrefix("aafd: "))
+    }
+
     @Test("aafd --version prints the version from its one place (AAFCommands/Version.swift), exit 0")
     func version() throws {
         let source = try String(
