@@ -20,20 +20,21 @@ struct LDIFChanges {
         for order in ["structure", "person", "group"] {
             for e in entries where e.kind == order {
                 let now: (dn: String, attributes: [(String, String)])?
-                let gone: String
+                // The DN to delete, needed only when the entry is gone (a structure's or group's DN needs its UAI).
+                let gone: () throws -> String
                 switch e.kind {
                 case "structure":
                     now = try store.exportStructure(jointure: e.key).map {
                         ExportWriter.ldapEntry(ExportWriter.object($0), baseDN: baseDN)
                     }
-                    gone = ExportWriter.structureDN(try store.structureUAI(jointure: e.key) ?? e.key, baseDN)
+                    gone = { ExportWriter.structureDN(try store.structureUAI(jointure: e.key) ?? e.key, baseDN) }
                 case "person":
                     let category: AAFCategory =
                         e.category == "pupil" ? .pupil : (e.category == "staff" ? .staff : .guardian)
                     now = try store.exportRecord(of: category, jointure: e.key).map {
                         ExportWriter.ldapEntry(ExportWriter.object($0), baseDN: baseDN)
                     }
-                    gone = ExportWriter.personDN(e.key, baseDN)
+                    gone = { ExportWriter.personDN(e.key, baseDN) }
                 default:
                     let parts = e.key.split(separator: "$", maxSplits: 1).map(String.init)
                     let structure = parts.first ?? ""
@@ -41,13 +42,18 @@ struct LDIFChanges {
                     now = try store.exportGroup(kind: e.category, structure: structure, code: code).flatMap {
                         ExportWriter.ldapGroup(ExportWriter.object($0), baseDN: baseDN)
                     }
-                    let uai = try store.structureUAI(jointure: structure) ?? structure
-                    gone = ExportWriter.groupDN(ExportWriter.groupName(uai: uai, kind: e.category, code: code), baseDN)
+                    gone = {
+                        let uai = try store.structureUAI(jointure: structure) ?? structure
+                        return ExportWriter.groupDN(
+                            ExportWriter.groupName(uai: uai, kind: e.category, code: code),
+                            baseDN
+                        )
+                    }
                 }
                 switch (e.wasActive, now) {
                 case (false, let entry?): try add(entry)
                 case (true, let entry?): try modify(entry)
-                case (true, nil): if e.kind == "group" { try delete(gone) } else { deletions.append(gone) }
+                case (true, nil): if e.kind == "group" { try delete(try gone()) } else { deletions.append(try gone()) }
                 case (false, nil): break
                 }
             }

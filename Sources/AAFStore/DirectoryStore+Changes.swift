@@ -99,7 +99,7 @@ extension DirectoryStore {
         // Sorting every membership would take the sorter's own memory (as much as the page cache) on top of the
         // page cache: with a small cache meanwhile, it spills to a temporary file instead (peak RSS ≤ 64 MB).
         try connection.execute("PRAGMA cache_size = -1024")
-        defer { try? connection.execute("PRAGMA cache_size = -8192") }
+        defer { try? connection.execute("PRAGMA cache_size = -\(SQLiteConnection.pageCacheKiB)") }
         var result: [String: String] = [:]
         for (key, members) in try connection.rows(
             Self.groupSignatures,

@@ -57,12 +57,7 @@ public final class Spool: Sendable {
     /// with the delivery its manifest records and the refusal marker's date and rule when there is one
     /// (`.refused`: `YYYY-MM-DD [RULE]`).
     public func deliveries() -> [Waiting] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.sorted().compactMap { name in
-            let parts = name.split(separator: "-")
-            guard parts.count == 2, ExtractDate(compact: parts[0]) != nil,
-                DeliveryMode(rawValue: String(parts[1])) != nil
-            else { return nil }
+        deliveryFolders().map { name in
             let path = (root as NSString).appendingPathComponent(name)
             let listed = DeliveryCheck.group(manifest(path).map(\.name)).candidates
             let marker = (path as NSString).appendingPathComponent(".refused")
@@ -84,7 +79,19 @@ public final class Spool: Sendable {
         let resolved = (folder as NSString).resolvingSymlinksInPath
         let parent = (resolved as NSString).deletingLastPathComponent
         return parent == (root as NSString).resolvingSymlinksInPath
-            && deliveries().contains { ($0.path as NSString).resolvingSymlinksInPath == resolved }
+            && deliveryFolders().contains { name in
+                ((root as NSString).appendingPathComponent(name) as NSString).resolvingSymlinksInPath == resolved
+            }
+    }
+
+    /// The names of the spool's delivery folders (`YYYYMMDD-Complet`, `YYYYMMDD-Delta`), sorted: oldest first.
+    private func deliveryFolders() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.sorted().filter { name in
+            let parts = name.split(separator: "-")
+            return parts.count == 2 && ExtractDate(compact: parts[0]) != nil
+                && DeliveryMode(rawValue: String(parts[1])) != nil
+        }
     }
 
     /// The manifest of a delivery folder.
