@@ -102,4 +102,21 @@ struct PublishedCopyTests {
         #expect(!fileContains(copy, Scenario.oldSurname))
         #expect(fileContains(copy, Scenario.newSurname))
     }
+
+    @Test(
+        "R18: a copy folder others can write gets no copy (the run says why); an unknown reader group is refused (78)"
+    )
+    func refusals() throws {
+        let (cli, folder, copy) = try setUp()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        chmod(folder, 0o777)
+        let result = try cli.importDay("20250901")
+        #expect(result.status == 0, "the import itself stands")
+        #expect(!FileManager.default.fileExists(atPath: copy))
+        #expect(result.stderr.contains("cannot publish the ENT's copy") && result.stderr.contains("R18"))
+        let other = CLI(extra: "[ent]\npublished_copy = \"\(copy)\"\nreader_group = \"no-such-group-aafd\"\n")
+        let refused = try other.run(["status", "--config", other.config])
+        #expect(refused.status == 78)
+        #expect(refused.stderr.contains("reader_group no-such-group-aafd is not a group"))
+    }
 }
