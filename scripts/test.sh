@@ -12,6 +12,14 @@ scripts/check-units.sh "$(swift build --show-bin-path)/aafd"
 # Kill at any moment (issue 10): 25 SIGKILLs of import, purge, consent and fetch at random moments, each checked
 # (scripts/kill-test.sh N runs more, outside CI). Before the suite, whose summary closes the output.
 if [ "$(id -u)" -eq 0 ]; then scripts/kill-test.sh 25; fi
+# The Debian package, for real (issue 13): built, linted, installed with dpkg, the main job run as the aafd user,
+# removed and purged. It installs a package and a system user on this machine, so only as root (CI).
+if [ "$(id -u)" -eq 0 ]; then
+    scripts/test-package.sh 2>&1 | tee .build/test-package-output.txt
+elif [ -n "${CI:-}" ]; then
+    echo "FAIL: the package test needs root in CI"
+    exit 1
+fi
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 # A skipped test asserted nothing. Where the tests run as root (CI), none that needs sshd, ProFTPD, asyncssh or
 # root may be skipped: fail loudly instead of passing.

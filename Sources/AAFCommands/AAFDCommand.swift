@@ -26,7 +26,7 @@ public struct AAFDCommand: ParsableCommand {
             ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self,
             PersonCommand.self,
             PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, ExportCommand.self, ChangesCommand.self,
-            CheckConfigCommand.self,
+            CheckConfigCommand.self, DecommissionCommand.self,
         ]
     )
 
@@ -77,8 +77,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (TOML).")
     var config: String = Configuration.defaultPath
 
+    /// Reads the configuration; run as root on an installed aafd, then acts as the `aafd` user
+    /// (``ServiceIdentity``).
     func load() throws -> Configuration {
-        try Configuration.load(path: config)
+        let configuration = try Configuration.load(path: config)
+        try ServiceIdentity.adopt(forStateIn: PathTrust.folder(of: configuration.databasePath))
+        return configuration
     }
 
     func logger(_ configuration: Configuration) -> Logger {

@@ -122,6 +122,15 @@ public struct Configuration: Sendable {
         } catch {
             throw CommandFailure(.config, "\(source): invalid TOML")
         }
+        // The file the Debian package installs is all comments until an administrator edits it.
+        guard !table.isEmpty else {
+            throw CommandFailure(
+                .config,
+                "\(source) configures nothing yet (every line is a comment): set [directory] database, and to fetch "
+                    + "over SFTP [sftp] host, user, private_key, known_hosts and remote_dir, and [convention] commune "
+                    + "and publisher (each is explained in the file), then run aafd check-config again"
+            )
+        }
         let reader = ConfigurationReader(table: table, source: source, base: baseDirectory)
         try reader.checkKeys()
         var config = try reader.directory()

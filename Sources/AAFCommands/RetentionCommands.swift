@@ -9,7 +9,7 @@ import Foundation
 struct PurgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge",
-        abstract: "Delete what the convention no longer allows to keep (R6–R11); counts only, no personal data.",
+        abstract: "Delete what the convention no longer allows aafd to keep (R6–R11); counts only, no personal data.",
         discussion: "--as-of evaluates the rules as of another date (preview); --dry-run deletes nothing."
     )
 

@@ -120,6 +120,20 @@ public final class DirectoryStore {
     /// a test of "an unchanged delivery writes nothing" measures.
     public var totalChanges: Int { connection.totalChanges }
 
+    /// How many rows every table holds (SQLite's own tables aside), by name: what a final certificate of deletion
+    /// says was stored (counts only, R15).
+    public func tableRowCounts() throws -> [(table: String, rows: Int)] {
+        let names = try connection.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        var tables: [String] = []
+        while try names.step() { tables.append(names.text(0) ?? "") }
+        return try tables.filter { !$0.isEmpty }.map { table in
+            let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return (table, try connection.scalarInt("SELECT count(*) FROM \(quoted)") ?? 0)
+        }
+    }
+
     /// Every row of the directory's tables (structures, persons and their links), in a stable order, as text: two
     /// equal dumps mean an unchanged directory. For tests and for comparing two stores; holds personal data.
     public func directoryDump() throws -> String {

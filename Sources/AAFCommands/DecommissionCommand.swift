@@ -1,0 +1,148 @@
+import AAFFileSystem
+import AAFModel
+import AAFStore
+import AAFTransfer
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aafd decommission --inventory DIR`: what a final erasure would remove, written before the binary goes away.
+///
+/// The Debian package's `prerm` runs it when the package is removed (the data stays); `postrm purge`, which runs
+/// after the binary is gone, reads the list, overwrites and removes every file on it, and completes the
+/// certificate (R12, R13; convention art. 6.3, 16, 17). It changes nothing itself. Counts only, never a value
+/// (R15).
+struct DecommissionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decommission",
+        abstract: "Write the inventory a final erasure needs: a certificate draft and the files to erase.",
+        discussion: """
+            With --inventory DIR, writes DIR/NAME.certificate (the parties, what the directory holds, table by \
+            table, counts only; the chain of deletion records and its head) and DIR/NAME.erase (one line per path: \
+            'file PATH', 'tree PATH' or 'dir PATH'), NAME being the configuration file's name without .toml. Changes \
+            nothing else. The Debian package's maintainer scripts use it: 'dpkg --purge aafd' erases what the list \
+            names and leaves the completed certificate in /var/backups.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Folder (created 0700) where the inventory files are written, replacing earlier ones.")
+    var inventory: String
+
+    func run() throws {
+        // Root (the package's prerm) creates the folder for the aafd user that options.load() then becomes.
+        try makeInventoryFolder(
+            owner: PathTrust.folder(of: try Configuration.load(path: options.config).databasePath)
+        )
+        let configuration = try options.load()
+        let name = ((options.config as NSString).lastPathComponent as NSString).deletingPathExtension
+        let certificate = try certificateDraft(configuration)
+        let erase = eraseList(configuration)
+        for path in erase where path.contains("\n") {
+            throw CommandFailure(.config, "a configured path holds a line break; the erase list cannot name it")
+        }
+        try write(certificate, to: (inventory as NSString).appendingPathComponent("\(name).certificate"))
+        try write(
+            erase.joined(separator: "\n") + "\n",
+            to: (inventory as NSString).appendingPathComponent("\(name).erase")
+        )
+        print("inventory of \(options.config) written to \(inventory)/\(name).certificate and \(name).erase")
+    }
+
+    /// The certificate's first part: who, what was stored (counts), the deletion chain. The erasure appends the rest.
+    func certificateDraft(_ configuration: Configuration) throws -> String {
+        var lines = [
+            "CERTIFICAT DE SUPPRESSION DÉFINITIVE / FINAL CERTIFICATE OF DELETION",
+            "(convention ENT1D, art. 6.3, 16 and 17; aafd rules R12, R13)",
+            "Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)",
+            "Configuration: \(options.config)",
+            "Inventory taken \(Timestamp.string(Date())) by aafd \(AAFVersion.string), when the package was removed",
+        ]
+        guard let store = try openStoreForReading(configuration) else {
+            lines.append("Directory database \(configuration.databasePath): none (no import ever ran)")
+            return lines.joined(separator: "\n") + "\n"
+        }
+        let counts = try store.counts()
+        lines.append("Directory database \(configuration.databasePath):")
+        lines.append(
+            "  active: "
+                + AAFCategory.importOrder.map { "\(counts[$0]) \($0.reportKey)" }.joined(separator: ", ")
+                + "; departed awaiting purge: \(counts.departed)"
+        )
+        lines.append(
+            "  rows by table: "
+                + (try store.tableRowCounts()).map { "\($0.table) \($0.rows)" }.joined(separator: ", ")
+        )
+        let chain = try store.verifyPurgeChain()
+        lines.append(
+            "  deletion records: \(chain.records), chain "
+                + (chain.ok ? "verified" : "NOT VERIFIED (\(chain.problems.joined(separator: "; ")))")
+                + ", head \(chain.head)"
+        )
+        let waiting =
+            (try? FileManager.default.contentsOfDirectory(atPath: configuration.spoolDirectory))?.filter {
+                !$0.hasPrefix(".")
+            }.count ?? 0
+        lines.append("Spool \(configuration.spoolDirectory): \(waiting) deliveries waiting")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Every path aafd wrote for this configuration, as `kind path` lines: `file` (overwrite, remove), `tree`
+    /// (every file under it, then the folder), `dir` (remove when empty). Keys under /run (systemd credentials)
+    /// are copies the service manager removes; their sources in /etc/aafd are erased by the package's purge.
+    func eraseList(_ configuration: Configuration) -> [String] {
+        let database = configuration.databasePath
+        var lines = ["", "-wal", "-shm", "-journal"].map { "file \(database)\($0)" }
+        lines.append("file \(configuration.lockPath)")
+        lines.append("tree \(configuration.spoolDirectory)")
+        if let copy = configuration.publishedCopy {
+            let folder = (copy as NSString).deletingLastPathComponent
+            let hidden = (folder as NSString).appendingPathComponent(".\((copy as NSString).lastPathComponent).new")
+            lines += ["file \(copy)", "file \(hidden)"]
+        }
+        if let metrics = configuration.metricsTextfile { lines.append("file \(metrics)") }
+        if let sftp = configuration.sftp {
+            for path in [sftp.privateKey, sftp.passphraseFile, sftp.knownHosts].compactMap({ $0 })
+            where !path.hasPrefix("/run/") {
+                lines.append("file \(path)")
+            }
+        }
+        lines.append("dir \(configuration.stateDirectory)")
+        lines.append("dir \((database as NSString).deletingLastPathComponent)")
+        return lines
+    }
+
+    /// Creates the inventory folder (0700) and, when root runs this for an installed aafd, gives it to the owner
+    /// of the database's folder when that is the `aafd` user, who writes the inventory.
+    private func makeInventoryFolder(owner folder: String) throws {
+        do {
+            try PrivateDirectory.ensure(inventory)
+        } catch {
+            throw CommandFailure(.cantCreate, "cannot create the inventory folder \(inventory)")
+        }
+        var info = stat()
+        guard geteuid() == 0, let user = getpwnam(ServiceIdentity.userName), lstat(folder, &info) == 0,
+            info.st_uid == user.pointee.pw_uid
+        else { return }
+        guard chown(inventory, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
+            throw CommandFailure(.cantCreate, "cannot give the inventory folder \(inventory) to the aafd user")
+        }
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw CommandFailure(.cantCreate, "cannot create \(temporary) (errno \(errno))") }
+        let bytes = Array(text.utf8)
+        let ok = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
+        Glibc.close(fd)
+        guard ok, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CommandFailure(.cantCreate, "cannot write \(path)")
+        }
+    }
+}

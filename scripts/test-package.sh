@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The Debian package for real (issue 13): builds it, lints it, installs it on this machine with dpkg, checks what
+# it created, runs the main job as the aafd user with the installed binary and paths against a loopback sshd,
+# reinstalls it over itself (an upgrade keeps the data and the edited conffile), removes it (the data stays, the
+# inventory is written), purges it (nothing of aafd's state is left; the database's bytes are zeros; a certificate
+# of deletion stays). Needs root; run by scripts/test.sh as root (CI). Fails at the first check that fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "test-package.sh: needs root (dpkg -i)"; exit 1; }
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+started=$(date +%s)
+checks=0
+pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+if dpkg-query -W -f='${Status}' aafd 2>/dev/null | grep -q installed; then
+    fail "an aafd package is already installed here; dpkg --purge aafd first"
+fi
+user_existed=no
+getent passwd aafd >/dev/null && user_existed=yes
+work=$(mktemp -d /tmp/aafd-package-test.XXXXXX)
+cleanup() {
+    kill "$(cat "$work/server/sshd.pid" 2>/dev/null)" 2>/dev/null || true
+    dpkg --purge aafd >/dev/null 2>&1 || true
+    rm -f /var/lib/aafd-probe
+    [ "$user_existed" = yes ] || { userdel aafd 2>/dev/null || true; groupdel aafd 2>/dev/null || true; }
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# 1. Build and lint.
+deb=$(scripts/package.sh "$work" | tail -1)
+[ -f "$deb" ] || fail "scripts/package.sh made no package"
+pass "built $(basename "$deb"): $(stat -c %s "$deb") bytes"
+echo "   $(dpkg-deb -f "$deb" Depends | sed 's/^/Depends: /')"
+lint=$(lintian --fail-on error,warning "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+lintian --fail-on error,warning "$deb" >/dev/null 2>&1 || fail "lintian: $lint"
+[ -z "$lint" ] || fail "lintian said: $lint"
+pass "lintian: no error, no warning (overrides: $(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/lintian/overrides/aafd | grep -c '^aafd:'), each with its reason)"
+
+# 2. Install: the user, the folders, the modes; nothing started, the conffile inactive.
+installed_at=$(date +%s.%N)
+dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i"; }
+grep -q "nothing runs until it is configured" "$work/dpkg-i.log" || fail "postinst did not say that nothing runs"
+IFS=: read -r _ _ uid _ _ home shell < <(getent passwd aafd) || fail "no aafd user"
+[ "$uid" -lt 1000 ] && [ "$home" = /var/lib/aafd ] && [ "$shell" = /usr/sbin/nologin ] ||
+    fail "aafd user: uid $uid, home $home, shell $shell"
+pass "system user aafd (uid $uid, home $home, shell $shell), from sysusers.d"
+[ "$(stat -c '%a %U %G' /var/lib/aafd)" = "700 aafd aafd" ] || fail "/var/lib/aafd: $(stat -c '%a %U %G' /var/lib/aafd)"
+[ "$(stat -c '%a %U %G' /etc/aafd/aafd.toml)" = "640 root aafd" ] || fail "aafd.toml: $(stat -c '%a %U %G' /etc/aafd/aafd.toml)"
+dpkg-query -W -f='${Conffiles}' aafd | grep -q '/etc/aafd/aafd.toml' || fail "aafd.toml is not a conffile"
+pass "/var/lib/aafd 0700 aafd:aafd (tmpfiles.d); /etc/aafd/aafd.toml 0640 root:aafd, a conffile"
+version=$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/AAFCommands/Version.swift)
+[ "$(aafd --version)" = "$version" ] || fail "aafd --version: $(aafd --version), expected $version"
+[ "$(command -v aafd)" = /usr/bin/aafd ] || fail "aafd is not /usr/bin/aafd"
+[ "$(man -w aafd)" = /usr/share/man/man1/aafd.1.gz ] || fail "man -w aafd: $(man -w aafd 2>&1)"
+man aafd 2>/dev/null | grep -q "check-config" || fail "man aafd does not describe the subcommands"
+pass "/usr/bin/aafd --version $version; man -w aafd: $(man -w aafd)"
+bash -c 'source /usr/share/bash-completion/completions/aafd && complete -p aafd' >/dev/null ||
+    fail "the bash completion does not load"
+grep -q "check-config" /usr/share/zsh/vendor-completions/_aafd || fail "zsh completion"
+grep -q "check-config" /usr/share/fish/vendor_completions.d/aafd.fish || fail "fish completion"
+pass "bash (loads: complete -p aafd), zsh and fish completions"
+set +e
+message=$(aafd check-config 2>&1)
+status=$?
+set -e
+[ "$status" -eq 78 ] || fail "check-config on the shipped conffile exited $status: $message"
+echo "$message" | grep -q "configures nothing yet" || fail "check-config did not say what is missing: $message"
+pass "check-config on the shipped conffile: exit 78, \"${message:0:60}…\""
+for unit in /lib/systemd/system/aafd.service /lib/systemd/system/aafd-import.service; do
+    grep -q '^ExecStart=/usr/bin/aafd ' "$unit" || fail "$unit does not run /usr/bin/aafd"
+done
+out=$(systemd-analyze verify --man=no /lib/systemd/system/aafd.service /lib/systemd/system/aafd-import.service \
+    /lib/systemd/system/aafd-import.timer 2>&1 || true)
+[ -z "$out" ] || fail "systemd-analyze verify: $out"
+exposure=$(systemd-analyze security --offline=yes /lib/systemd/system/aafd.service 2>/dev/null |
+    grep -oE 'Overall exposure level for .*: [0-9.]+' | grep -oE '[0-9]+\.[0-9]+$')
+awk -v l="$exposure" 'BEGIN{exit !(l <= 2.0)}' || fail "exposure $exposure"
+pass "installed units: verify clean, aafd.service exposure $exposure"
+
+# 3. Configure as an administrator would, then the main job as the aafd user, with the installed paths.
+source scripts/lib-sshd.sh
+mkdir -p -m 0700 "$work/drop"
+start_sshd "$work/server" "$work/drop"
+trap cleanup EXIT # start_sshd set its own; cleanup also stops sshd
+fixtures="$(swift build --show-bin-path)/aafd-fixtures"
+[ -x "$fixtures" ] || swift build --product aafd-fixtures >/dev/null
+"$fixtures" delivery --out "$work/drop" --pupils 300 --schools 3 --date 20250901 >/dev/null
+# A surname from the delivery: it must appear in no certificate (R15).
+name=$(grep -m1 -oh '<attr name="ENTPersonNomPatro"><value>[^<]*' "$work/drop/"*_Eleve_* | sed 's/.*<value>//')
+[ -n "$name" ] || fail "no surname found in the fixture"
+install -m 0600 -o aafd -g aafd "$work/server/client_rsa" /etc/aafd/aafd_rsa
+install -m 0644 "$work/server/client_rsa.pub" /etc/aafd/aafd_rsa.pub
+install -m 0644 "$work/server/known_hosts" /etc/aafd/known_hosts
+cat >/etc/aafd/aafd.toml <<TOML
+# Edited by the package test, as an administrator edits the conffile.
+[directory]
+database = "/var/lib/aafd/aafd.sqlite3"
+
+[sftp]
+host = "127.0.0.1"
+port = $SSHD_PORT
+user = "root"
+private_key = "/etc/aafd/aafd_rsa"
+known_hosts = "/etc/aafd/known_hosts"
+remote_dir = "$work/drop"
+
+[convention]
+commune = "Mairie de Testville"
+publisher = "Éditeur de test"
+TOML
+runuser -u aafd -- aafd check-config --connect --config /etc/aafd/aafd.toml >"$work/check.log" 2>&1 ||
+    { cat "$work/check.log"; fail "check-config --connect as aafd"; }
+runuser -u aafd -- aafd import --config /etc/aafd/aafd.toml >"$work/import.log" 2>&1 ||
+    { cat "$work/import.log"; fail "aafd import as the aafd user"; }
+imported_at=$(date +%s.%N)
+[ "$(stat -c '%a %U' /var/lib/aafd/aafd.sqlite3)" = "600 aafd" ] || fail "database: $(stat -c '%a %U' /var/lib/aafd/aafd.sqlite3)"
+[ -z "$(ls -A "$work/drop")" ] || fail "the served files were not deleted after download (R10)"
+pass "first import as aafd: $(awk -v a="$installed_at" -v b="$imported_at" 'BEGIN{printf "%.1f", b-a}') s after dpkg -i; database 0600 aafd"
+# Root asks: aafd acts as the aafd user, who owns the state, and answers.
+status_out=$(aafd status --config /etc/aafd/aafd.toml) || fail "aafd status as root"
+echo "$status_out" | grep -q "last success: delivery of 2025-09-01" || fail "status as root: $status_out"
+[ "$(stat -c %U /var/lib/aafd/aafd.sqlite3-wal 2>/dev/null || echo aafd)" = aafd ] || fail "root left a root-owned WAL"
+pass "aafd status as root answers as the aafd user (no root-owned file left)"
+
+# 4. Reinstall over itself (prerm upgrade, postinst configure): the data and the edited conffile stay.
+dpkg -i "$deb" >"$work/dpkg-upgrade.log" 2>&1 || { cat "$work/dpkg-upgrade.log"; fail "dpkg -i over itself"; }
+grep -q "Mairie de Testville" /etc/aafd/aafd.toml || fail "the upgrade replaced the edited conffile"
+[ -f /var/lib/aafd/aafd.sqlite3 ] || fail "the upgrade lost the database"
+pass "upgrade in place: edited conffile kept, database kept"
+
+# 5. Remove: the data stays; the inventory for a purge is written, counts only (R15).
+ln /var/lib/aafd/aafd.sqlite3 /var/lib/aafd-probe # a second name for the database's bytes, read after the purge
+dpkg -r aafd >"$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; fail "dpkg -r"; }
+[ ! -e /usr/bin/aafd ] || fail "/usr/bin/aafd left after remove"
+[ -f /var/lib/aafd/aafd.sqlite3 ] && [ -f /etc/aafd/aafd_rsa ] || fail "remove deleted data"
+inventory=/var/lib/aafd/.purge-inventory/aafd.certificate
+[ -f "$inventory" ] || { cat "$work/dpkg-r.log"; fail "no inventory after remove"; }
+grep -q "active: .*300 students" "$inventory" || fail "inventory counts: $(cat "$inventory")"
+pass "remove keeps the data; prerm wrote the inventory ($(wc -l <"$inventory") lines)"
+
+# 6. Purge: everything aafd kept is erased and a certificate stays for the DPO.
+dpkg --purge aafd >"$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; fail "dpkg --purge"; }
+grep -q "certificate of deletion" "$work/dpkg-purge.log" || fail "purge did not say what it did"
+for path in /var/lib/aafd /etc/aafd /lib/systemd/system/aafd.service /usr/lib/sysusers.d/aafd.conf; do
+    [ ! -e "$path" ] || fail "$path is left after purge"
+done
+left=$(find /var/lib /etc /run -xdev -name '*aafd*' ! -name 'aafd-probe' ! -path '/var/lib/dpkg/*' 2>/dev/null | head -5)
+[ -z "$left" ] || fail "left after purge: $left"
+[ "$(stat -c %s /var/lib/aafd-probe)" -gt 0 ] && [ "$(tr -d '\0' </var/lib/aafd-probe | wc -c)" -eq 0 ] ||
+    fail "the database's bytes were not overwritten with zeros before its removal"
+pass "purge: no aafd state left in /var/lib, /etc, /run; the database's $(stat -c %s /var/lib/aafd-probe) bytes are zeros"
+certificate=$(ls /var/backups/aafd-deletion-certificate-*.txt | tail -1)
+[ "$(stat -c '%a %U' "$certificate")" = "600 root" ] || fail "certificate mode"
+grep -q "Parties: Mairie de Testville" "$certificate" && grep -q "300 students" "$certificate" &&
+    grep -q "^Erasure: " "$certificate" && grep -q "/var/lib/aafd/aafd.sqlite3" "$certificate" ||
+    fail "certificate: $(cat "$certificate")"
+if grep -qF "$name" "$certificate"; then fail "the certificate holds a name from the delivery"; fi
+pass "certificate of deletion $certificate (0600): parties, counts, erased files; no personal data"
+cat "$certificate"
+rm -f "$certificate"
+getent passwd aafd >/dev/null || fail "the aafd user was removed (Debian keeps system users)"
+pass "the aafd system user stays, as Debian does"
+
+echo "package test: $checks checks passed in $(($(date +%s) - started)) s"
