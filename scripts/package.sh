@@ -69,7 +69,8 @@ gzip -9n <packaging/debian/changelog >"$work/changelog.gz"
 install -m 0644 "$work/changelog.gz" "$doc/changelog.gz"
 install -m 0644 Docs/operations.md Docs/data-protection.md "$doc/"
 install -D -m 0644 Config/aafd.example.toml "$doc/examples/aafd.example.toml"
-install -D -m 0644 Config/cron/aafd "$doc/examples/cron.d-aafd"
+sed 's#/usr/local/bin/aafd#/usr/bin/aafd#g' Config/cron/aafd >"$work/cron"
+install -D -m 0644 "$work/cron" "$doc/examples/cron.d-aafd"
 install -D -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/aafd"
 
 # The man page and the completions, from the argument parser's own definitions.
