@@ -141,6 +141,7 @@ let package = Package(
                 "AAFStore",
                 "AAFTransfer",
                 "AAFPipeline",
+                "AAFDigest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

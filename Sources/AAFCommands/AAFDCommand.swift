@@ -26,7 +26,8 @@ public struct AAFDCommand: ParsableCommand {
             ImportCommand.self, FetchCommand.self, DaemonCommand.self, StatusCommand.self, HistoryCommand.self,
             PersonCommand.self,
             PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, ExportCommand.self, ChangesCommand.self,
-            CheckConfigCommand.self, DecommissionCommand.self,
+            CheckConfigCommand.self, RequestCommand.self, IncidentCommand.self, ExportAllCommand.self,
+            DecommissionCommand.self,
         ]
     )
 

@@ -61,7 +61,7 @@ public struct Configuration: Sendable {
         "retention": [
             "pupil_days_after_departure", "record_max_age_years", "journal_previous_years",
             "refused_delivery_working_days",
-            "erasure_wait_seconds",
+            "erasure_wait_seconds", "requests_previous_years", "security_incident_years",
         ],
         "log": ["level"],
         "convention": ["commune", "academy", "publisher"],
@@ -126,9 +126,10 @@ public struct Configuration: Sendable {
         guard !table.isEmpty else {
             throw CommandFailure(
                 .config,
-                "\(source) configures nothing yet (every line is a comment): set [directory] database, and to fetch "
-                    + "over SFTP [sftp] host, user, private_key, known_hosts and remote_dir, and [convention] commune "
-                    + "and publisher (each is explained in the file), then run aafd check-config again"
+                "\(source) configures nothing yet (no setting, only comments): [directory] database is required (the "
+                    + "SQLite file, e.g. /var/lib/aafd/aafd.sqlite3); to fetch over SFTP set [sftp] host, user, "
+                    + "private_key, known_hosts and remote_dir, and [convention] commune and publisher (each is "
+                    + "explained in the file), then run aafd check-config again"
             )
         }
         let reader = ConfigurationReader(table: table, source: source, base: baseDirectory)
@@ -172,6 +173,10 @@ public struct Configuration: Sendable {
             metricsFileMode: metricsFileMode
         )
     }
+
+    /// Where `person show --for-request` writes access answers by default: `state_dir/answers` (0700). Purged with
+    /// the request they answer (issue 14).
+    public var answersDirectory: String { (stateDirectory as NSString).appendingPathComponent("answers") }
 
     /// The lock file every aafd run takes before it writes.
     public var lockPath: String { (stateDirectory as NSString).appendingPathComponent("aafd.lock") }

@@ -84,9 +84,12 @@ struct ConfigurationReader {
             ("record_max_age_years", \RetentionPolicy.recordMaxAgeYears, 2, "R9"),
             ("journal_previous_years", \.journalPreviousYears, 1, "R11"),
             ("refused_delivery_working_days", \.refusedDeliveryWorkingDays, 5, "R10"),
+            ("requests_previous_years", \.requestsPreviousYears, 1, "art. 7 register, kept as the journal"),
+            ("security_incident_years", \.securityIncidentYears, 5, "art. 12 register, 5 years at most"),
         ] {
             if let value = try int("retention", key) {
-                guard (key == "record_max_age_years" ? 1 : 0)...maximum ~= value else {
+                let minimum = ["record_max_age_years", "security_incident_years"].contains(key) ? 1 : 0
+                guard minimum...maximum ~= value else {
                     throw CommandFailure(
                         .config,
                         "\(source): [retention] \(key) must be at most \(maximum), the convention's limit (\(rule)); shorter is allowed"

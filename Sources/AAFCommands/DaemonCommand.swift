@@ -111,6 +111,7 @@ struct DaemonCommand: ParsableCommand {
             logger.error("cannot open the directory", metadata: ["error": "\(error)"])
             return now.addingTimeInterval(Double(schedule.retryMinutes) * 60)
         }
+        SettingsRecord.check(configuration, store: store, logger: logger)
         let beatingStop: @Sendable () -> Bool = {
             heartbeat.beat()
             return stop()

@@ -30,11 +30,32 @@ struct DecommissionCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "Folder (created 0700) where the inventory files are written, replacing earlier ones.")
-    var inventory: String
+    var inventory: String?
+    @Flag(
+        name: .customLong("confirm-erase-everything"),
+        help: "End of the convention: erase the directory, journals, registers, spool and keys now (irreversible)."
+    )
+    var confirm = false
+    @Option(help: "With --confirm-erase-everything: the final certificate's file (default: beside the configuration).")
+    var certificate: String?
+
+    func validate() throws {
+        guard (inventory != nil) != confirm else {
+            throw ValidationError(
+                "give --inventory DIR (changes nothing), or --confirm-erase-everything to erase everything aafd keeps "
+                    + "for this configuration (the end of the convention, art. 16-17): the directory, its journals and "
+                    + "registers, the spool, the published copy, the SFTP key; aafd export-all first if the parties "
+                    + "asked for the data back"
+            )
+        }
+    }
 
     func run() throws {
+        if confirm { return try erase() }
+        guard let inventory else { return }
         // Root (the package's prerm) creates the folder for the aafd user that options.load() then becomes.
         try makeInventoryFolder(
+            inventory,
             owner: PathTrust.folder(of: try Configuration.load(path: options.config).databasePath)
         )
         let configuration = try options.load()
@@ -98,6 +119,7 @@ struct DecommissionCommand: ParsableCommand {
         var lines = ["", "-wal", "-shm", "-journal"].map { "file \(database)\($0)" }
         lines.append("file \(configuration.lockPath)")
         lines.append("tree \(configuration.spoolDirectory)")
+        lines.append("tree \(configuration.answersDirectory)")
         if let copy = configuration.publishedCopy {
             let folder = (copy as NSString).deletingLastPathComponent
             let hidden = (folder as NSString).appendingPathComponent(".\((copy as NSString).lastPathComponent).new")
@@ -115,9 +137,55 @@ struct DecommissionCommand: ParsableCommand {
         return lines
     }
 
+    /// `--confirm-erase-everything`: the end of the convention (art. 16, 17; issue 14). Takes the run lock, writes
+    /// the certificate draft, erases every path of the erase list (each file overwritten with zeros, synced, then
+    /// removed: R12), and writes the final certificate of deletion beside the configuration, outside everything
+    /// erased (0600, never over an existing file).
+    private func erase() throws {
+        let configuration = try options.load()
+        let stamp = Timestamp.string(Date())
+        let target =
+            certificate
+            ?? (PathTrust.folder(of: options.config) as NSString).appendingPathComponent(
+                "aafd-final-certificate-\(stamp.replacingOccurrences(of: ":", with: "")).txt"
+            )
+        let lock = try RunLock(path: configuration.lockPath)
+        var text = try certificateDraft(configuration).replacingOccurrences(
+            of: "when the package was removed",
+            with: "before the erasure"
+        )
+        var tally = SecureErase.Tally()
+        do {
+            for line in eraseList(configuration) {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                switch parts[0] {
+                case "file": try SecureErase.file(parts[1], into: &tally)
+                case "tree": try SecureErase.tree(parts[1], into: &tally)
+                default: break
+                }
+            }
+        } catch let failure as SecureErase.Failure {
+            throw CommandFailure(.ioError, "\(failure); the erasure is incomplete: fix it and run again")
+        }
+        withExtendedLifetime(lock) {}
+        for line in eraseList(configuration) where line.hasPrefix("dir ") {
+            SecureErase.folderIfEmpty(String(line.dropFirst(4)), into: &tally)
+        }
+        text += "Erasure: \(Timestamp.string(Date())), by aafd decommission (\(AdminIdentity.current(by: nil)))\n"
+        text += "  \(tally.files.count) files (\(tally.bytes) bytes) overwritten with zeros, synced, then removed; "
+        text += "folders removed: \(tally.folders.count)\n"
+        for f in tally.files { text += "    \(f)\n" }
+        for f in tally.folders { text += "    \(f)/\n" }
+        text += "Limits: overwriting in place does not reach copies that storage keeps elsewhere (SSD remapping,\n"
+        text += "  copy-on-write file systems, snapshots, backups): erase those by their own means (R12).\n"
+        try AnswerFile.write(text, to: target)
+        print("erased \(tally.files.count) files (\(tally.bytes) bytes); final certificate of deletion: \(target)")
+    }
+
     /// Creates the inventory folder (0700) and, when root runs this for an installed aafd, gives it to the owner
     /// of the database's folder when that is the `aafd` user, who writes the inventory.
-    private func makeInventoryFolder(owner folder: String) throws {
+    private func makeInventoryFolder(_ inventory: String, owner folder: String) throws {
         do {
             try PrivateDirectory.ensure(inventory)
         } catch {

@@ -58,6 +58,7 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "Who asks for the export (journaled); default: the Unix user.")
     var by: String?
+    @Option(help: "Why (journaled): the ENT's load, a request.") var reason: String?
 
     func run() throws {
         let configuration = try options.load()
@@ -83,10 +84,10 @@ struct ExportCommand: ParsableCommand {
             sink.abandon()
             throw error
         }
-        let who = by ?? String(cString: getpwuid(geteuid())?.pointee.pw_name ?? strdup("uid \(geteuid())"))
+        let who = AdminIdentity.current(by: by)
         let detail =
             "format=\(format.rawValue) categories=\(chosen.map(\.reportKey).joined(separator: ",")) records=\(count) "
-            + "output=\(output ?? "stdout")"
+            + "output=\(output ?? "stdout")" + (reason.map { " reason: \($0)" } ?? "")
         try store.journalExport(
             detail: detail,
             recordedBy: who,

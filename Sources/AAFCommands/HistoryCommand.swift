@@ -11,10 +11,28 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "How many entries.") var limit = 20
+    @Flag(help: "Who read personal data through aafd (person show, exports, export-all): who, when, what, why.")
+    var reads = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let configuration = try options.load()
+        if reads {
+            guard let store = try openStoreForReading(configuration) else {
+                if output.json { try printJSON([AdminJournalEntry]()) } else { print(noDatabaseYet(configuration)) }
+                return
+            }
+            let entries = try store.adminJournal(actions: DirectoryStore.readActions, limit: max(1, limit))
+            if output.json {
+                try printJSON(entries)
+                return
+            }
+            if entries.isEmpty { print("no read of personal data journaled") }
+            for e in entries {
+                print("\(e.at)  \(e.action)  \(e.jointure ?? "-")  \(e.recordedBy)  \(e.detail ?? "")")
+            }
+            return
+        }
         guard let store = try openStoreForReading(configuration) else {
             if output.json { try printJSON([JournalEntry]()) } else { print(noDatabaseYet(configuration)) }
             return

@@ -40,6 +40,7 @@ struct ImportCommand: ParsableCommand {
         let lock = try RunLock(path: configuration.lockPath)
         defer { withExtendedLifetime(lock) {} }
         let store = try openStore(configuration)
+        if !dryRun { SettingsRecord.check(configuration, store: store, logger: logger) }
         let stop = StopFlag.installForOneShot()
         var runOutput = RunOutput.standard
         runOutput.progress = { TerminalProgress.shared.show($0) }

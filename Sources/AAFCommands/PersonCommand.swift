@@ -1,7 +1,13 @@
+import AAFFileSystem
 import AAFModel
+import AAFPipeline
 import AAFStore
 import ArgumentParser
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct PersonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,9 +31,19 @@ struct PersonShowCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @Option(help: "Who asks (journaled with the Unix user).") var by: String?
+    @Option(help: "Why (journaled): a request, a check.") var reason: String?
+    @Option(
+        name: .customLong("for-request"),
+        help: "A rights request's number: writes the answer to a 0600 file and links it to the request."
+    )
+    var forRequest: Int?
+    @Option(help: "With --for-request: the answer's file (default: state_dir/answers/request-N.txt or .json).")
+    var answer: String?
+
     func run() throws {
         let configuration = try options.load()
-        guard let store = try openStoreForReading(configuration) else {
+        guard let store = try openStoreForReading(configuration, readOnly: false) else {
             throw CommandFailure(.noInput, noDatabaseYet(configuration))
         }
         let found = try store.persons(jointure: jointure)
@@ -38,28 +54,101 @@ struct PersonShowCommand: ParsableCommand {
             throw CommandFailure(.noInput, "nothing is stored about that jointure")
         }
         let consents = try store.consents(jointure: jointure)
-        if output.json {
-            let reports = found.map { PersonReport($0, consents: consents, storedRows: rows.tables) }
-            switch reports.count {
-            case 0: try printJSON(AbsentPersonReport(jointure: jointure, consents: consents, storedRows: rows.tables))
-            case 1: try printJSON(reports[0])
-            default: try printJSON(["matches": reports])
-            }
-            return
+        let restricted = try store.isRestricted(jointure: jointure)
+        // Who looked (issue 14): journaled before anything is shown; a read that cannot be journaled is not done.
+        let at = Timestamp.string(configuration.importSettings.now())
+        let why = forRequest.map { "request \($0)" } ?? reason.map { "reason: \($0)" }
+        do {
+            try store.journalRead(
+                "read-person",
+                jointure: jointure,
+                by: AdminIdentity.current(by: by),
+                at: at,
+                detail: why
+            )
+        } catch {
+            throw CommandFailure(.tempFail, "cannot journal this read (\(error)); nothing shown, try again")
         }
-        if found.isEmpty { print("\(jointure): not in the directory; other records refer to it") }
-        for person in found { print(PersonText.render(person)) }
-        for c in consents { print("  consent: \(c.field) since \(c.grantedAt), recorded by \(c.recordedBy)") }
-        for (table, tableRows) in rows.tables.sorted(by: { $0.key < $1.key }) {
-            print("  stored in \(table): \(tableRows.count) row\(tableRows.count == 1 ? "" : "s")")
-            for row in tableRows {
-                print(
-                    "    "
-                        + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "NULL")" }.joined(
-                            separator: " "
-                        )
+        var text = ""
+        if output.json {
+            let reports = found.map {
+                PersonReport($0, consents: consents, storedRows: rows.tables, restricted: restricted)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data: Data
+            switch reports.count {
+            case 0:
+                data = try encoder.encode(
+                    AbsentPersonReport(jointure: jointure, consents: consents, storedRows: rows.tables)
+                )
+            case 1: data = try encoder.encode(reports[0])
+            default: data = try encoder.encode(["matches": reports])
+            }
+            text = String(decoding: data, as: UTF8.self) + "\n"
+        } else {
+            var lines: [String] = []
+            if found.isEmpty { lines.append("\(jointure): not in the directory; other records refer to it") }
+            for person in found { lines.append(PersonText.render(person)) }
+            if restricted {
+                lines.append(
+                    "  RESTRICTED: an open restriction or opposition request; out of every view, export and copy the ENT reads"
                 )
             }
+            for c in consents {
+                lines.append("  consent: \(c.field) since \(c.grantedAt), recorded by \(c.recordedBy)")
+            }
+            for (table, tableRows) in rows.tables.sorted(by: { $0.key < $1.key }) {
+                lines.append("  stored in \(table): \(tableRows.count) row\(tableRows.count == 1 ? "" : "s")")
+                for row in tableRows {
+                    lines.append(
+                        "    "
+                            + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "NULL")" }.joined(
+                                separator: " "
+                            )
+                    )
+                }
+            }
+            text = lines.joined(separator: "\n") + "\n"
+        }
+        guard let request = forRequest else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        let path =
+            answer
+            ?? (configuration.answersDirectory as NSString).appendingPathComponent(
+                "request-\(request).\(output.json ? "json" : "txt")"
+            )
+        try AnswerFile.write(text, to: path)
+        do {
+            try store.attachAnswer(request, file: path, at: at, by: AdminIdentity.current(by: by))
+        } catch let refused as RequestRefused {
+            unlink(path)
+            throw CommandFailure(.noInput, refused.message)
+        }
+        print("the access answer for request \(request) is in \(path) (0600); send it to the académie")
+    }
+}
+
+/// The access answer's file: created 0600 (never over an existing file: exit 73), its folder 0700.
+enum AnswerFile {
+    static func write(_ text: String, to path: String) throws {
+        do {
+            try PrivateDirectory.ensure(PathTrust.folder(of: path))
+        } catch {
+            throw CommandFailure(.cantCreate, "cannot create the folder of \(path)")
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CommandFailure(.cantCreate, "cannot create \(path) (errno \(errno)): it exists, or choose --answer")
+        }
+        let bytes = Array(text.utf8)
+        let ok = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
+        Glibc.close(fd)
+        guard ok else {
+            unlink(path)
+            throw CommandFailure(.ioError, "cannot write \(path)")
         }
     }
 }
@@ -101,9 +190,11 @@ struct PersonReport: Encodable {
     @NullEncoded var purgeDue: ExtractDate?
     var consents: [Consent]
     var storedRows: [String: [[String: String?]]]
+    /// Under an open restriction or opposition request: out of everything the ENT reads (issue 14).
+    var restricted: Bool
 
     enum CodingKeys: String, CodingKey {
-        case jointure, category, attributes, links
+        case jointure, category, attributes, links, restricted
         case firstSeen = "first_seen"
         case updatedOn = "updated_on"
         case departedOn = "departed_on"
@@ -112,7 +203,8 @@ struct PersonReport: Encodable {
         case storedRows = "stored_rows"
     }
 
-    init(_ p: PersonDetails, consents: [Consent], storedRows: [String: [[String: String?]]]) {
+    init(_ p: PersonDetails, consents: [Consent], storedRows: [String: [[String: String?]]], restricted: Bool) {
+        self.restricted = restricted
         // A name repeated in the record keeps every value (R14): values are gathered by name, not overwritten.
         var gathered: [String: [String]] = [:]
         for a in p.attributes { gathered[a.name, default: []] += a.values }

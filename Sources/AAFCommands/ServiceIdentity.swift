@@ -17,6 +17,7 @@ enum ServiceIdentity {
 
     /// Becomes `aafd` when running as root and `folder` is owned by it; otherwise changes nothing.
     static func adopt(forStateIn folder: String) throws {
+        _ = AdminIdentity.unixUser  // who started aafd, read before the identity changes
         guard geteuid() == 0, let user = getpwnam(userName) else { return }
         var info = stat()
         guard lstat(folder, &info) == 0, info.st_uid == user.pointee.pw_uid, info.st_uid != 0 else { return }

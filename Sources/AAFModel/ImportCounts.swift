@@ -75,4 +75,26 @@ public enum Timestamp {
     public static func string(_ date: Date) -> String {
         date.formatted(.iso8601)
     }
+
+    /// A timestamp aafd wrote (`2026-12-01T10:00:00Z`).
+    public static func date(_ text: String) -> Date? {
+        try? Date(text, strategy: .iso8601)
+    }
+
+    /// A date and time an administrator typed: `2026-12-01T09:30:00Z`, with an offset (`+01:00`), or without one
+    /// (`2026-12-01T09:30`, `2026-12-01 09:30`: the machine's time zone, as everything else aafd reads).
+    public static func parse(_ text: String) -> Date? {
+        let t = text.replacingOccurrences(of: " ", with: "T")
+        if let d = try? Date(t, strategy: .iso8601) { return d }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        for format in [
+            "yyyy-MM-dd'T'HH:mm:ssXXXXX", "yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm",
+        ] {
+            formatter.dateFormat = format
+            if let d = formatter.date(from: t) { return d }
+        }
+        return nil
+    }
 }

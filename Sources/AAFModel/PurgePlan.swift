@@ -11,14 +11,22 @@ public struct PurgePlan: Sendable, Hashable {
     public var receivedOnOrBefore: ExtractDate
     /// R11: journal entries from before this date → purged.
     public var journalBefore: ExtractDate
+    /// The rights request register (art. 7): requests closed before this date → purged.
+    public var requestsClosedBefore: ExtractDate
+    /// The security incident register (art. 12): incidents closed before this date → purged.
+    public var securityIncidentsClosedBefore: ExtractDate
 
     public init(
         asOf: ExtractDate,
         departedBefore: ExtractDate,
         departedOnOrBefore: ExtractDate?,
         receivedOnOrBefore: ExtractDate,
-        journalBefore: ExtractDate
+        journalBefore: ExtractDate,
+        requestsClosedBefore: ExtractDate? = nil,
+        securityIncidentsClosedBefore: ExtractDate? = nil
     ) {
+        self.requestsClosedBefore = requestsClosedBefore ?? journalBefore
+        self.securityIncidentsClosedBefore = securityIncidentsClosedBefore ?? asOf.addingYears(-5)
         self.asOf = asOf
         self.departedBefore = departedBefore
         self.departedOnOrBefore = departedOnOrBefore

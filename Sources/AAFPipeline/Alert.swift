@@ -61,6 +61,23 @@ public struct Alert {
         }
     }
 
+    /// A deadline of the convention passed (an overdue rights request, a security incident's notification): the
+    /// command runs with `AAFD_OUTCOME` naming it and `AAFD_INCIDENT_ID` the register's entry (`request-3`,
+    /// `security-2`). No personal data in `reason` (R15).
+    /// - Returns: whether the command ran and succeeded, or there is none.
+    public func raiseDeadline(id: String, outcome: String, rule: String, reason: String) -> Bool {
+        guard let command else { return true }
+        let env = environment(
+            id: id,
+            openedAt: Timestamp.string(now()),
+            outcome: outcome,
+            rule: rule,
+            extractDate: nil,
+            reason: reason
+        )
+        return Alert.shell(command, environment: env, timeout: 60) == 0
+    }
+
     /// An incident that cannot be recorded (the database is damaged): the command runs on every attempt.
     public func raiseUnrecorded(outcome: String, reason: String) {
         guard let command else { return }

@@ -1,5 +1,6 @@
 import AAFFileSystem
 import AAFModel
+import AAFPolicy
 import AAFStore
 import AAFTransfer
 import Foundation
@@ -50,6 +51,7 @@ extension RunCycle {
                     reason: outcome.message ?? outcome.kind.rawValue
                 )
             }
+            deadlineAlerts()
             var erased = true
             if outcome.kind != .stopped, !shouldStop() {
                 let spool = try? Spool(root: settings.spoolDirectory)
@@ -80,6 +82,42 @@ extension RunCycle {
 
     /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
     /// 75; once erased, that incident closes.
+    /// The convention's deadlines (issue 14): a rights request not forwarded to the académie within 8 days (art. 7)
+    /// runs the alert command once; so does each security incident deadline (art. 6.1, 12) that passed.
+    func deadlineAlerts() {
+        let alert = Alert(settings)
+        let instant = settings.importSettings.now()
+        let today = ExtractDate.day(of: instant)
+        for request in (try? store.overdueRequestsToAlert(today: today)) ?? [] {
+            let reason =
+                "rights request \(request.id) (\(request.kind)) received \(request.receivedOn.iso): forwarding it to the "
+                + "académie was due by \(request.forwardDue.iso) (convention art. 7)"
+            logger.error("rights request overdue", metadata: ["request.id": "\(request.id)"])
+            if alert.raiseDeadline(
+                id: "request-\(request.id)",
+                outcome: "request-overdue",
+                rule: "art7",
+                reason: reason
+            ) {
+                try? store.markRequestAlerted(request.id)
+            }
+        }
+        for (incident, deadline) in (try? store.securityDeadlinesToAlert(now: instant)) ?? [] {
+            let reason =
+                "security incident \(incident.id) (\(incident.kind)) known \(incident.knownAt): \(deadline.what) was due by "
+                + "\(deadline.due) (convention art. \(deadline.article))"
+            logger.error("security incident deadline passed", metadata: ["security.id": "\(incident.id)"])
+            if alert.raiseDeadline(
+                id: "security-\(incident.id)",
+                outcome: "security-\(deadline.key)-overdue",
+                rule: "art\(deadline.article)",
+                reason: reason
+            ) {
+                try? store.markSecurityDeadlineAlerted(incident.id, deadline.key)
+            }
+        }
+    }
+
     public func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
         var outcome = given
         do {

@@ -14,6 +14,13 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var journalPreviousYears: Int
     /// R10: working days a refused delivery stays in the spool for diagnosis.
     public var refusedDeliveryWorkingDays: Int
+    /// The rights request register (convention art. 7): a closed request is kept the year it was closed and this
+    /// many previous calendar years, like the journal (R11's wording: "l'année en cours, et l'année précédente").
+    public var requestsPreviousYears = 1
+    /// The security incident register (art. 12): a closed incident is kept this many years after its closure. Five:
+    /// the convention's longest intermediate archive ("5 années maximum"), long enough to show the CNIL what was
+    /// done about a breach (GDPR art. 33(5) asks the register to be kept, without a duration).
+    public var securityIncidentYears = 5
 
     public init(
         pupilDaysAfterDeparture: Int? = nil,
@@ -53,7 +60,9 @@ public struct RetentionPolicy: Sendable, Hashable {
             departedBefore: ExtractDate.firstOfJanuary(asOf.year),
             departedOnOrBefore: pupilDaysAfterDeparture.map { asOf.adding(days: -$0) },
             receivedOnOrBefore: cap,
-            journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears)
+            journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears),
+            requestsClosedBefore: ExtractDate.firstOfJanuary(asOf.year - requestsPreviousYears),
+            securityIncidentsClosedBefore: asOf.addingYears(-securityIncidentYears)
         )
     }
 
@@ -74,14 +83,54 @@ extension ExtractDate {
     /// Monday = 0 … Sunday = 6.
     public var weekday: Int { ((dayNumber % 7) + 7 + 3) % 7 }
 
-    /// The date `count` working days (Monday to Friday) after this one. Public holidays are not counted out.
+    /// The date `count` working days (jours ouvrés: Monday to Friday, French public holidays excluded) after this
+    /// one: R10's spool delay, the publisher's 3 working days to forward a rights request (convention art. 6.3).
     public func addingWorkingDays(_ count: Int) -> ExtractDate {
         var date = self
         var left = count
         while left > 0 {
             date = date.adding(days: 1)
-            if date.weekday < 5 { left -= 1 }
+            if date.isWorkingDay { left -= 1 }
         }
         return date
+    }
+
+    /// Monday to Friday and not a French public holiday.
+    public var isWorkingDay: Bool { weekday < 5 && !isPublicHoliday }
+
+    /// The last working day on or before this date: a deadline of "at the latest N days" that falls on a weekend
+    /// or a public holiday is met only on the working day before it (the town hall is closed then).
+    public var workingDayOnOrBefore: ExtractDate {
+        var date = self
+        while !date.isWorkingDay { date = date.adding(days: -1) }
+        return date
+    }
+
+    /// The eleven public holidays of metropolitan France (Code du travail, art. L3133-1): 1 January, Easter Monday,
+    /// 1 May, 8 May, Ascension Thursday, Whit Monday, 14 July, 15 August, 1 November, 11 November, 25 December.
+    public var isPublicHoliday: Bool {
+        let fixed: Set<Int> = [101, 501, 508, 714, 815, 1101, 1111, 1225]
+        if fixed.contains(month * 100 + day) { return true }
+        let easter = ExtractDate.easterSunday(year).dayNumber
+        return [easter + 1, easter + 39, easter + 50].contains(dayNumber)
+    }
+
+    /// Easter Sunday of the Gregorian calendar (the anonymous Gregorian algorithm, Meeus/Jones/Butcher).
+    public static func easterSunday(_ year: Int) -> ExtractDate {
+        let a = year % 19
+        let b = year / 100
+        let c = year % 100
+        let d = b / 4
+        let e = b % 4
+        let f = (b + 8) / 25
+        let g = (b - f + 1) / 3
+        let h = (19 * a + b - d - g + 15) % 30
+        let i = c / 4
+        let k = c % 4
+        let l = (32 + 2 * e + 2 * i - h - k) % 7
+        let m = (a + 11 * h + 22 * l) / 451
+        let month = (h + l - 7 * m + 114) / 31
+        let day = (h + l - 7 * m + 114) % 31 + 1
+        return ExtractDate(year: year, month: month, day: day) ?? firstOfJanuary(year)
     }
 }

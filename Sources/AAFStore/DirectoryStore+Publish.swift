@@ -14,7 +14,7 @@ extension DirectoryStore {
     /// The tables the copy holds, with the rows it keeps: active entries, links of active people, the change feed.
     static let publishedTables: [(table: String, rows: String)] = [
         ("structures", "departed_on IS NULL"),
-        ("persons", "departed_on IS NULL"),
+        ("persons", "departed_on IS NULL AND restricted = 0"),
         ("attachments", "person_id IN (SELECT id FROM pub.persons)"),
         ("guardianships", "pupil_id IN (SELECT id FROM pub.persons)"),
         ("memberships", "person_id IN (SELECT id FROM pub.persons)"),

@@ -128,7 +128,27 @@ extension DirectoryStore {
             ] {
                 journal += try deleteRows(table, condition, [.text(journalBefore)])
             }
+            // The census goes with the journal, but the last one stays: it describes the directory until the next.
+            let census = try deleteRows(
+                "census",
+                "finished_at < ?1 AND run_id < (SELECT max(run_id) FROM census)",
+                [.text(journalBefore)]
+            )
+            if census > 0 { result.counts["R11", default: [:]]["census"] = census }
             journal += try prunePurgeRecords(before: journalBefore)
+            // The DPO's registers (issue 14), each after its own delay from closure.
+            let requests = try deleteRows(
+                "rights_requests",
+                "closed_at IS NOT NULL AND closed_at < ?1",
+                [.text(b.requestsClosedBefore.iso)]
+            )
+            if requests > 0 { result.counts["art7-register", default: [:]]["requests"] = requests }
+            let incidents = try deleteRows(
+                "security_incidents",
+                "closed_at IS NOT NULL AND closed_at < ?1",
+                [.text(b.securityIncidentsClosedBefore.iso)]
+            )
+            if incidents > 0 { result.counts["art12-register", default: [:]]["security incidents"] = incidents }
             // The change feed goes with the journal; its floor says which cursors can no longer be followed.
             try connection.prepare(
                 """

@@ -224,7 +224,11 @@ public final class ImportSession {
         if consents > 0 { deletions["R2", default: [:]]["consents"] = consents }
         try store.recordCreations()
         if let groupsBefore { try store.recordGroupChanges(since: groupsBefore) }
+        // A person under an open restriction or opposition request that this delivery (re)creates is restricted
+        // again at once (issue 14).
+        try store.syncRestrictions()
         try store.insertJournal(journal)
+        try store.recordCensus(runID: Int(connection.lastInsertRowID), finishedAt: journal.finishedAt)
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"
         ).run([.text(extractDate.iso)])

@@ -358,6 +358,12 @@ final class Statement {
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
 
+    func columnType(_ column: Int32) -> Int32 { sqlite3_column_type(stmt, column) }
+
+    func columnName(_ column: Int32) -> String { sqlite3_column_name(stmt, column).map { String(cString: $0) } ?? "" }
+
+    func double(_ column: Int32) -> Double { sqlite3_column_double(stmt, column) }
+
     func text(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(stmt, column) else { return nil }
         return String(cString: p)

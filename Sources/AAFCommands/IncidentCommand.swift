@@ -1,0 +1,247 @@
+import AAFModel
+import AAFStore
+import ArgumentParser
+import Foundation
+
+/// `aafd incident`: the security incident register (convention art. 6.1 and 12; issue 14), apart from the
+/// operational incidents of runs (R19, `aafd status`). Its clocks drive the alert command; `show` prints the
+/// notification draft article 12 asks for.
+struct IncidentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incident",
+        abstract: "Register security incidents (art. 12): deadlines, notification draft, people concerned.",
+        subcommands: [Declare.self, Update.self, Show.self, List.self, Close.self]
+    )
+
+    static func instant(_ text: String, _ option: String) throws -> String {
+        guard let date = Timestamp.parse(text) else {
+            throw ValidationError(
+                "--\(option) must be a date and time: 2026-12-01T09:30 (local) or with Z or an offset"
+            )
+        }
+        return Timestamp.string(date)
+    }
+
+    struct Declare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a security incident; prints its number and its deadlines.",
+            discussion: """
+                --at is when the commune learnt of it: the académie must be alerted within 48 hours (art. 6.1), the \
+                CNIL notified within 72 hours for a breach or a suspected one unless the risk is documented as \
+                unlikely (art. 12). Each deadline passed runs the alert command once.
+                """
+        )
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "breach, suspected-breach or other.") var kind: String
+        @Option(help: "When the commune learnt of it.") var at: String
+        @Option(help: "Who declares it.") var by: String
+        @Option(help: "What happened (no personal data: it is printed on the notification draft).") var nature: String?
+
+        func validate() throws {
+            guard DirectoryStore.securityKinds.contains(kind) else {
+                throw ValidationError("--kind must be one of " + DirectoryStore.securityKinds.joined(separator: ", "))
+            }
+        }
+
+        func run() throws {
+            let known = try IncidentCommand.instant(at, "at")
+            try RequestCommand.withStore(options) { store, configuration, now in
+                guard known <= now else { throw CommandFailure(.config, "--at is in the future: check the date") }
+                let id = try store.declareSecurityIncident(
+                    kind: kind,
+                    knownAt: known,
+                    nature: nature,
+                    at: now,
+                    by: AdminIdentity.current(by: by)
+                )
+                print("security incident \(id) (\(kind)) declared, known at \(known)")
+                for d in try store.securityIncident(id).openDeadlines() {
+                    print("  \(d.what): by \(d.due) (art. \(d.article))")
+                }
+            }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record what is known and done: consequences, measures, contact, risk, notifications."
+        )
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The incident's number.") var id: Int
+        @Option var nature: String?
+        @Option(help: "Probable consequences.") var consequences: String?
+        @Option(help: "Measures taken or proposed.") var measures: String?
+        @Option(help: "Who can give more information.") var contact: String?
+        @Option(help: "unknown, unlikely, likely or high.") var risk: String?
+        @Option(name: .customLong("risk-reason"), help: "Why (required with --risk unlikely).") var riskReason: String?
+        @Option(name: .customLong("academy-alerted"), help: "When the académie was alerted.") var academyAlerted:
+            String?
+        @Option(name: .customLong("cnil-notified"), help: "When the CNIL was notified.") var cnilNotified: String?
+        @Option(help: "Who records it.") var by: String
+
+        func validate() throws {
+            if let risk, !DirectoryStore.riskLevels.contains(risk) {
+                throw ValidationError("--risk must be one of " + DirectoryStore.riskLevels.joined(separator: ", "))
+            }
+            if risk == "unlikely", riskReason?.isEmpty ?? true {
+                throw ValidationError("--risk unlikely needs --risk-reason: the convention asks to document it")
+            }
+        }
+
+        func run() throws {
+            var fields: [String: String] = [:]
+            fields["nature"] = nature
+            fields["consequences"] = consequences
+            fields["measures"] = measures
+            fields["contact"] = contact
+            fields["risk"] = risk
+            fields["risk_reason"] = riskReason
+            fields["academy_alerted_at"] = try academyAlerted.map { try IncidentCommand.instant($0, "academy-alerted") }
+            fields["cnil_notified_at"] = try cnilNotified.map { try IncidentCommand.instant($0, "cnil-notified") }
+            guard !fields.isEmpty else { throw ValidationError("nothing to record: give at least one option") }
+            try RequestCommand.withStore(options) { store, _, now in
+                try store.updateSecurityIncident(id, fields: fields, at: now, by: AdminIdentity.current(by: by))
+                print("security incident \(id) updated: " + fields.keys.sorted().joined(separator: ", "))
+            }
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a security incident.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The incident's number.") var id: Int
+        @Option(help: "Who closes it.") var by: String
+
+        func run() throws {
+            try RequestCommand.withStore(options) { store, _, now in
+                try store.closeSecurityIncident(id, at: now, by: AdminIdentity.current(by: by))
+                print("security incident \(id) closed")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the register, newest first.")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let configuration = try options.load()
+            guard let store = try openStoreForReading(configuration) else {
+                if output.json { try printJSON([SecurityIncident]()) } else { print("no directory yet: no incident") }
+                return
+            }
+            let incidents = try store.securityIncidents()
+            if output.json {
+                try printJSON(incidents)
+                return
+            }
+            if incidents.isEmpty { print("no security incident") }
+            for i in incidents {
+                let open = i.openDeadlines().map { "\($0.key) by \($0.due)" }.joined(separator: ", ")
+                print(
+                    "#\(i.id) \(i.kind) known \(i.knownAt), risk \(i.risk); "
+                        + (i.closedAt.map { "closed \($0)" } ?? (open.isEmpty ? "open" : "open, due: \(open)"))
+                )
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Print the notification draft (art. 12): nature, consequences, measures, contact, people concerned."
+        )
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The incident's number.") var id: Int
+        @OptionGroup var output: OutputOptions
+
+        struct Estimate: Encodable {
+            /// The import whose census describes the directory when the incident became known; nil: none had run.
+            var directoryAsOf: String?
+            var totals: [String: Int]
+            var bySchool: [String: [String: Int]]
+            enum CodingKeys: String, CodingKey {
+                case directoryAsOf = "directory_as_of"
+                case totals
+                case bySchool = "by_school"
+            }
+        }
+
+        struct Draft: Encodable {
+            var incident: SecurityIncident
+            var deadlines: [SecurityDeadline]
+            var commune: String
+            var estimate: Estimate
+        }
+
+        func run() throws {
+            let configuration = try options.load()
+            guard let store = try openStoreForReading(configuration) else {
+                throw CommandFailure(.noInput, noDatabaseYet(configuration))
+            }
+            let incident: SecurityIncident
+            do { incident = try store.securityIncident(id) } catch let refused as RequestRefused {
+                throw CommandFailure(.noInput, refused.message)
+            }
+            // The directory as it was when the incident became known: the census of the last import before then
+            // (the directory changes only by imports and purges), whatever imports ran since.
+            var estimate = Estimate(directoryAsOf: nil, totals: [:], bySchool: [:])
+            if let census = try store.census(atOrBefore: incident.knownAt) {
+                estimate.directoryAsOf = census.finishedAt
+                for row in census.rows {
+                    let key = AAFCategory(rawValue: row.category)?.reportKey ?? row.category
+                    if row.uai == "*" {
+                        estimate.totals[key] = row.people
+                    } else {
+                        estimate.bySchool[row.uai, default: [:]][key] = row.people
+                    }
+                }
+            }
+            let draft = Draft(
+                incident: incident,
+                deadlines: incident.openDeadlines(),
+                commune: configuration.commune,
+                estimate: estimate
+            )
+            if output.json {
+                try printJSON(draft)
+                return
+            }
+            func line(_ label: String, _ value: String?) {
+                print("\(label): \(value.flatMap { $0.isEmpty ? nil : $0 } ?? "(to be completed)")")
+            }
+            print("NOTIFICATION D'INCIDENT DE SÉCURITÉ / SECURITY INCIDENT NOTIFICATION (convention ENT1D, art. 12)")
+            print("Commune: \(configuration.commune); to: alerte-ssi@ac-creteil.fr and the IEN of the circonscription")
+            print(
+                "Incident \(incident.id): \(incident.kind), known at \(incident.knownAt), declared by \(incident.declaredBy)"
+            )
+            line("Nature", incident.nature)
+            line("Probable consequences", incident.consequences)
+            line("Measures taken or proposed", incident.measures)
+            line("Contact for more information", incident.contact)
+            print("Risk to people: \(incident.risk)" + (incident.riskReason.map { " (\($0))" } ?? ""))
+            if let asOf = estimate.directoryAsOf {
+                let order = AAFCategory.importOrder.map(\.reportKey)
+                print(
+                    "People possibly concerned (the directory after the import of \(asOf), before the incident was known):"
+                )
+                print(
+                    "  in all: "
+                        + order.compactMap { k in estimate.totals[k].map { "\($0) \(k)" } }.joined(separator: ", ")
+                )
+                for (school, counts) in estimate.bySchool.sorted(by: { $0.key < $1.key }) {
+                    print(
+                        "  \(school): "
+                            + order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
+                    )
+                }
+            } else {
+                print("People possibly concerned: no import had finished before the incident was known")
+            }
+            print("Académie alerted: \(incident.academyAlertedAt ?? "not yet")")
+            print("CNIL notified: \(incident.cnilNotifiedAt ?? "not yet")")
+            for d in incident.openDeadlines() { print("DUE: \(d.what) by \(d.due) (art. \(d.article))") }
+        }
+    }
+}

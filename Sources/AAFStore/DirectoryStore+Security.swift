@@ -1,0 +1,220 @@
+import AAFModel
+import Foundation
+
+/// A security incident (convention art. 6.1 and 12), kept in its own register: apart from the run journal and
+/// its incidents (R19), never pruned with them; purged `[retention] security_incident_years` after its closure.
+public struct SecurityIncident: Sendable, Hashable, Encodable {
+    public var id: Int
+    public var kind: String
+    /// When the commune learnt of it (ISO 8601, UTC): every clock starts there.
+    public var knownAt: String
+    public var declaredAt: String
+    public var declaredBy: String
+    public var nature: String?
+    public var consequences: String?
+    public var measures: String?
+    public var contact: String?
+    /// unknown, unlikely, likely, high: "unlikely" with a reason stops the CNIL's clock (art. 12, GDPR art. 33).
+    public var risk: String
+    public var riskReason: String?
+    public var academyAlertedAt: String?
+    public var cnilNotifiedAt: String?
+    public var closedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, nature, consequences, measures, contact, risk
+        case knownAt = "known_at"
+        case declaredAt = "declared_at"
+        case declaredBy = "declared_by"
+        case riskReason = "risk_reason"
+        case academyAlertedAt = "academy_alerted_at"
+        case cnilNotifiedAt = "cnil_notified_at"
+        case closedAt = "closed_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(knownAt, forKey: .knownAt)
+        try c.encode(declaredAt, forKey: .declaredAt)
+        try c.encode(declaredBy, forKey: .declaredBy)
+        try c.encode(nature, forKey: .nature)
+        try c.encode(consequences, forKey: .consequences)
+        try c.encode(measures, forKey: .measures)
+        try c.encode(contact, forKey: .contact)
+        try c.encode(risk, forKey: .risk)
+        try c.encode(riskReason, forKey: .riskReason)
+        try c.encode(academyAlertedAt, forKey: .academyAlertedAt)
+        try c.encode(cnilNotifiedAt, forKey: .cnilNotifiedAt)
+        try c.encode(closedAt, forKey: .closedAt)
+    }
+
+    /// The clocks the convention sets, from `knownAt`: the académie alerted within 48 hours (art. 6.1, every kind);
+    /// the CNIL notified within 72 hours (art. 12, GDPR art. 33) for a breach or a suspected one, unless the risk
+    /// is documented as unlikely. A deadline met (its date recorded) or not applicable is left out.
+    public func openDeadlines() -> [SecurityDeadline] {
+        guard closedAt == nil, let known = Timestamp.date(knownAt) else { return [] }
+        var result: [SecurityDeadline] = []
+        if academyAlertedAt == nil {
+            result.append(
+                SecurityDeadline(
+                    key: "academy",
+                    what: "alerting the académie (alerte-ssi, the IEN)",
+                    due: Timestamp.string(known.addingTimeInterval(48 * 3600)),
+                    article: "6.1"
+                )
+            )
+        }
+        if cnilNotifiedAt == nil, kind != "other", !(risk == "unlikely" && riskReason != nil) {
+            result.append(
+                SecurityDeadline(
+                    key: "cnil",
+                    what: "notifying the CNIL (through the académie's DPO)",
+                    due: Timestamp.string(known.addingTimeInterval(72 * 3600)),
+                    article: "12"
+                )
+            )
+        }
+        return result
+    }
+}
+
+/// One clock of a security incident.
+public struct SecurityDeadline: Sendable, Hashable, Encodable {
+    /// `academy` or `cnil`.
+    public var key: String
+    public var what: String
+    /// ISO 8601, UTC.
+    public var due: String
+    public var article: String
+}
+
+extension DirectoryStore {
+    public static let securityKinds = ["breach", "suspected-breach", "other"]
+    public static let riskLevels = ["unknown", "unlikely", "likely", "high"]
+
+    /// Opens an incident in the register; journaled (who, when; no description).
+    public func declareSecurityIncident(
+        kind: String,
+        knownAt: String,
+        nature: String?,
+        at: String,
+        by: String
+    ) throws
+        -> Int
+    {
+        try connection.transaction {
+            try connection.prepare(
+                """
+                INSERT INTO security_incidents (kind, known_at, declared_at, declared_by, nature)
+                VALUES (?1, ?2, ?3, ?4, ?5)
+                """
+            ).run([.text(kind), .text(knownAt), .text(at), .text(by), .optional(nature)])
+            let id = Int(connection.lastInsertRowID)
+            try journalAdmin(
+                "security-declare",
+                jointure: nil,
+                by: by,
+                at: at,
+                detail: "security incident \(id) \(kind)"
+            )
+            return id
+        }
+    }
+
+    /// Sets the fields given (nil: unchanged); journaled with the names of the fields changed.
+    public func updateSecurityIncident(_ id: Int, fields: [String: String], at: String, by: String) throws {
+        let allowed: Set<String> = [
+            "nature", "consequences", "measures", "contact", "risk", "risk_reason", "academy_alerted_at",
+            "cnil_notified_at",
+        ]
+        try connection.transaction {
+            let incident = try securityIncident(id)
+            guard incident.closedAt == nil else {
+                throw RequestRefused(message: "security incident \(id) was closed on \(incident.closedAt ?? "?")")
+            }
+            for (column, value) in fields.sorted(by: { $0.key < $1.key }) where allowed.contains(column) {
+                try connection.prepare("UPDATE security_incidents SET \(column) = ?2 WHERE id = ?1").run([
+                    .int(id), .text(value),
+                ])
+            }
+            try journalAdmin(
+                "security-update",
+                jointure: nil,
+                by: by,
+                at: at,
+                detail: "security incident \(id): " + fields.keys.sorted().joined(separator: ", ")
+            )
+        }
+    }
+
+    public func closeSecurityIncident(_ id: Int, at: String, by: String) throws {
+        try connection.transaction {
+            let incident = try securityIncident(id)
+            guard incident.closedAt == nil else {
+                throw RequestRefused(message: "security incident \(id) was closed on \(incident.closedAt ?? "?")")
+            }
+            try connection.prepare("UPDATE security_incidents SET closed_at = ?2 WHERE id = ?1").run([
+                .int(id), .text(at),
+            ])
+            try journalAdmin("security-close", jointure: nil, by: by, at: at, detail: "security incident \(id)")
+        }
+    }
+
+    /// The register, newest first.
+    public func securityIncidents() throws -> [SecurityIncident] {
+        try connection.rows(
+            """
+            SELECT id, kind, known_at, declared_at, declared_by, nature, consequences, measures, contact, risk,
+                risk_reason, academy_alerted_at, cnil_notified_at, closed_at
+            FROM security_incidents ORDER BY id DESC
+            """
+        ) { row in
+            SecurityIncident(
+                id: row.int(0),
+                kind: row.text(1) ?? "",
+                knownAt: row.text(2) ?? "",
+                declaredAt: row.text(3) ?? "",
+                declaredBy: row.text(4) ?? "",
+                nature: row.text(5),
+                consequences: row.text(6),
+                measures: row.text(7),
+                contact: row.text(8),
+                risk: row.text(9) ?? "unknown",
+                riskReason: row.text(10),
+                academyAlertedAt: row.text(11),
+                cnilNotifiedAt: row.text(12),
+                closedAt: row.text(13)
+            )
+        }
+    }
+
+    public func securityIncident(_ id: Int) throws -> SecurityIncident {
+        guard let incident = try securityIncidents().first(where: { $0.id == id }) else {
+            throw RequestRefused(message: "no security incident \(id) in the register (aafd incident list)")
+        }
+        return incident
+    }
+
+    /// Deadlines passed by `now` whose alert has not run yet.
+    public func securityDeadlinesToAlert(now: Date) throws -> [(SecurityIncident, SecurityDeadline)] {
+        let alerted = try Dictionary(
+            connection.rows("SELECT id, alerted FROM security_incidents WHERE closed_at IS NULL") {
+                ($0.int(0), Set(($0.text(1) ?? "").split(separator: ",").map(String.init)))
+            },
+            uniquingKeysWith: { a, _ in a }
+        )
+        let nowText = Timestamp.string(now)
+        return try securityIncidents().flatMap { incident in
+            incident.openDeadlines().filter { $0.due < nowText && !(alerted[incident.id] ?? []).contains($0.key) }
+                .map { (incident, $0) }
+        }
+    }
+
+    public func markSecurityDeadlineAlerted(_ id: Int, _ key: String) throws {
+        try connection.prepare(
+            "UPDATE security_incidents SET alerted = CASE alerted WHEN '' THEN ?2 ELSE alerted || ',' || ?2 END WHERE id = ?1"
+        ).run([.int(id), .text(key)])
+    }
+}
