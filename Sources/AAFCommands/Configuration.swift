@@ -170,7 +170,8 @@ public struct Configuration: Sendable {
             publishedCopy: publishedCopy.map { ($0, readerGroup) },
             commune: commune,
             metricsTextfile: metricsTextfile,
-            metricsFileMode: metricsFileMode
+            metricsFileMode: metricsFileMode,
+            answersDirectory: answersDirectory
         )
     }
 

@@ -67,6 +67,8 @@ struct ExportAllCommand: ParsableCommand {
                 }
                 try writeAll(fd, line + "\n")
             }
+            // A file for every table, an empty one included: the archive says the table was there.
+            for table in counts.keys where files[table] == nil { files[table] = try create("tables/\(table).jsonl") }
             for (table, fd) in files {
                 guard fsync(fd) == 0 else { throw CommandFailure(.ioError, "cannot sync tables/\(table).jsonl") }
             }

@@ -49,7 +49,8 @@ struct PurgeCommand: ParsableCommand {
             store: store,
             spool: spool,
             policy: configuration.importSettings.retention,
-            logger: options.logger(configuration)
+            logger: options.logger(configuration),
+            answers: configuration.answersDirectory
         )
         .run(asOf: date, executedAt: Timestamp.string(configuration.importSettings.now()), dryRun: dryRun)
         if output.json {

@@ -95,6 +95,17 @@ struct StatusCommand: ParsableCommand {
             "  departed, awaiting purge: \(counts.departed); purgeable today: \(pending.map(String.init) ?? "unknown (another aafd run is writing)")"
         )
         for w in warnings { print("  WARNING: \(w)") }
+        // The DPO's registers (issue 14): numbers only.
+        let requests = try store.requests(openOnly: true)
+        let overdue = requests.filter { $0.isOverdue(on: configuration.today) }.count
+        let security = try store.securityIncidents().filter { $0.closedAt == nil }
+        let nowText = Timestamp.string(configuration.importSettings.now())
+        let late = security.flatMap { $0.openDeadlines() }.filter { $0.due < nowText }.count
+        print(
+            "  rights requests open: \(requests.count)\(overdue > 0 ? " (\(overdue) OVERDUE: aafd request list --overdue)" : "")"
+                + "; security incidents open: \(security.count)"
+                + (late > 0 ? " (\(late) deadline\(late == 1 ? "" : "s") PASSED: aafd incident list)" : "")
+        )
         if !owed.isEmpty {
             print(
                 "  REMOTE DELETIONS OWED (R10): \(owed.count) downloaded files the server refused to delete; retried every run"

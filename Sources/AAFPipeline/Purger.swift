@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFPolicy
 import AAFStore
@@ -14,8 +15,11 @@ public final class Purger {
     private let spool: Spool?
     private let policy: RetentionPolicy
     private let logger: Logger
+    private let answers: String?
 
-    public init(store: DirectoryStore, spool: Spool?, policy: RetentionPolicy, logger: Logger) {
+    /// `answers`: the folder of access answers (`state_dir/answers`), erased with the requests they answer.
+    public init(store: DirectoryStore, spool: Spool?, policy: RetentionPolicy, logger: Logger, answers: String? = nil) {
+        self.answers = answers
         self.store = store
         self.spool = spool
         self.policy = policy
@@ -42,11 +46,24 @@ public final class Purger {
             dryRun: dryRun,
             alsoRecord: files > 0 ? ["R10": ["refused deliveries": files]] : [:]
         )
+        if !dryRun, let answers { try eraseOrphanAnswers(answers) }
         var metadata: Logger.Metadata = ["purge.as_of": "\(asOf.iso)", "purge.dry_run": "\(dryRun)"]
         for (rule, counts) in result.counts {
             metadata["purge.\(rule)"] = "\(counts.values.reduce(0, +))"
         }
         logger.info("purge finished", metadata: metadata)
         return result
+    }
+
+    /// An access answer (`request-N.txt|json`) whose request left the register goes too, overwritten first (R12).
+    private func eraseOrphanAnswers(_ folder: String) throws {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        let kept = Set(try store.requests().map(\.id))
+        var tally = SecureErase.Tally()
+        for name in names where name.hasPrefix("request-") {
+            let number = name.dropFirst("request-".count).prefix { $0.isNumber }
+            guard let id = Int(number), !kept.contains(id) else { continue }
+            try SecureErase.file((folder as NSString).appendingPathComponent(name), into: &tally)
+        }
     }
 }

@@ -60,7 +60,8 @@ extension RunCycle {
                     store: store,
                     spool: spool,
                     policy: settings.importSettings.retention,
-                    logger: logger
+                    logger: logger,
+                    answers: settings.answersDirectory
                 )
                 .run(asOf: settings.today, executedAt: now, dryRun: false)
                 if result.total > 0 {

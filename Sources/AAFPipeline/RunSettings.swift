@@ -27,6 +27,8 @@ public struct RunSettings: Sendable {
     public var metricsTextfile: String?
     /// `[metrics] file_mode`.
     public var metricsFileMode: mode_t
+    /// Where access answers are written (`state_dir/answers`); erased with the request they answer.
+    public var answersDirectory: String?
 
     public init(
         sftp: SFTPSettings?,
@@ -37,8 +39,10 @@ public struct RunSettings: Sendable {
         publishedCopy: (path: String, group: gid_t?)? = nil,
         commune: String,
         metricsTextfile: String? = nil,
-        metricsFileMode: mode_t = 0o600
+        metricsFileMode: mode_t = 0o600,
+        answersDirectory: String? = nil
     ) {
+        self.answersDirectory = answersDirectory
         self.sftp = sftp
         self.spoolDirectory = spoolDirectory
         self.importSettings = importSettings
