@@ -4,9 +4,11 @@ set -euo pipefail
 packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config openssh-server openssh-client libxml2-utils sqlite3 systemd)
 # The SFTP interoperability matrix (issue 8): ProFTPD's mod_sftp, and a venv for asyncssh's SFTP server.
 # The LDIF round trip (issue 12): OpenLDAP's slapd and its clients; the tests start their own slapd.
-# The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`.
+# The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`. A booted systemd
+# (issue 15): debootstrap and systemd-nspawn.
 [ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] ||
-    packages+=(proftpd-core proftpd-mod-crypto python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db)
+    packages+=(proftpd-core proftpd-mod-crypto python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db
+        debootstrap systemd-container)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,7 @@
 # reinstalls it over itself (an upgrade keeps the data and the edited conffile), removes it (the data stays, the
 # inventory is written), purges it (nothing of aafd's state is left; the database's bytes are zeros; a certificate
 # of deletion stays). Needs root; run by scripts/test.sh as root (CI). Fails at the first check that fails.
+# Usage: scripts/test-package.sh [DEB]   (default: builds it with scripts/package.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test-package.sh: needs root (dpkg -i)"; exit 1; }
@@ -28,8 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. Build and lint.
-deb=$(scripts/package.sh "$work" | tail -1)
+# 1. Build (or take the one given) and lint.
+deb="${1:-}"
+[ -n "$deb" ] || deb=$(scripts/package.sh "$work" | tail -1)
 [ -f "$deb" ] || fail "scripts/package.sh made no package"
 pass "built $(basename "$deb"): $(stat -c %s "$deb") bytes"
 echo "   $(dpkg-deb -f "$deb" Depends | sed 's/^/Depends: /')"

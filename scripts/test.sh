@@ -14,10 +14,14 @@ scripts/check-units.sh "$(swift build --show-bin-path)/aafd"
 if [ "$(id -u)" -eq 0 ]; then scripts/kill-test.sh 25; fi
 # The Debian package, for real (issue 13): built, linted, installed with dpkg, the main job run as the aafd user,
 # removed and purged. It installs a package and a system user on this machine, so only as root (CI).
+# Then the same package under a real systemd (issue 15): a Debian 12 container booted with systemd-nspawn (its root
+# cached in /var/cache/aafd-test), the units checked for real.
 if [ "$(id -u)" -eq 0 ]; then
-    scripts/test-package.sh 2>&1 | tee .build/test-package-output.txt
+    deb=$(scripts/package.sh .build-package | tail -1)
+    scripts/test-package.sh "$deb" 2>&1 | tee .build/test-package-output.txt
+    scripts/test-systemd.sh "$deb" 2>&1 | tee .build/test-systemd-output.txt
 elif [ -n "${CI:-}" ]; then
-    echo "FAIL: the package test needs root in CI"
+    echo "FAIL: the package and systemd tests need root in CI"
     exit 1
 fi
 swift test --skip-build 2>&1 | tee .build/test-output.txt

@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFParser
 import AAFPipeline
@@ -43,13 +44,19 @@ struct ConfigurationReader {
                 "\(source): [directory] database is required (the SQLite file, e.g. /var/lib/aafd/aafd.sqlite3)"
             )
         }
-        let databaseURL = URL(fileURLWithPath: Configuration.resolve(database, against: base))
+        // systemd's StateDirectory= under DynamicUser= is a root-owned link (/var/lib/aafd-x → private/aafd-x):
+        // such links are followed here, once; any other link stays for the R18 checks to refuse (issue 15).
+        let databaseURL = URL(
+            fileURLWithPath: PathTrust.resolvingRootLinks(Configuration.resolve(database, against: base))
+        )
         var config = Configuration(
             databasePath: databaseURL.path,
-            stateDirectory: try path("directory", "state_dir") ?? databaseURL.deletingLastPathComponent().path
+            stateDirectory: try path("directory", "state_dir").map(PathTrust.resolvingRootLinks)
+                ?? databaseURL.deletingLastPathComponent().path
         )
         config.spoolDirectory =
-            try path("directory", "spool") ?? (config.stateDirectory as NSString).appendingPathComponent("spool")
+            try path("directory", "spool").map(PathTrust.resolvingRootLinks)
+            ?? (config.stateDirectory as NSString).appendingPathComponent("spool")
         return config
     }
 

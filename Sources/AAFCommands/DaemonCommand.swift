@@ -65,7 +65,7 @@ struct DaemonCommand: ParsableCommand {
                 notifier.send("STATUS=\(state.statusLine(configuration))")
                 continue
             }
-            wake.wait(until: min(state.nextRun, now.addingTimeInterval(30)))
+            wake.wait(until: min(state.nextRun, now.addingTimeInterval(notifier.idleBeat)))
         }
         notifier.send("STOPPING=1\nSTATUS=stopping")
         logger.info("daemon stopped")
@@ -237,6 +237,14 @@ final class SystemdNotifier: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, length) }
             }
         }
+    }
+
+    /// How long the idle main loop may sleep between heartbeats: 30 s, or a quarter of the watchdog period when
+    /// that is shorter (a loop asleep longer than the period would be killed as stuck: found under a real systemd
+    /// with WatchdogSec=3s, issue 15).
+    var idleBeat: TimeInterval {
+        guard let usec = watchdogMicroseconds else { return 30 }
+        return min(30, max(0.05, Double(usec) / 4_000_000))
     }
 
     /// Pings WATCHDOG=1 at half of `$WATCHDOG_USEC` while the main loop's heartbeat is fresh.

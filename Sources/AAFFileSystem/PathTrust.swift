@@ -19,6 +19,34 @@ public enum PathTrust {
         }
     }
 
+    /// `path` with its symbolic links resolved when each belongs to root and sits in a folder of root's that
+    /// nobody else may write: systemd's `StateDirectory=` under `DynamicUser=` (`/var/lib/aafd-x` →
+    /// `private/aafd-x`). Any other link ends the resolution: the path is returned as given, for the checks to
+    /// refuse (R18: a link another user made could point anywhere).
+    public static func resolvingRootLinks(_ path: String) -> String {
+        guard path.hasPrefix("/") else { return path }
+        var current = ""
+        let parts = path.split(separator: "/").map(String.init)
+        for (index, part) in parts.enumerated() {
+            let candidate = current + "/" + part
+            var info = stat()
+            guard lstat(candidate, &info) == 0 else {
+                return ([current] + parts[index...]).joined(separator: "/")
+            }
+            guard info.st_mode & S_IFMT == S_IFLNK else {
+                current = candidate
+                continue
+            }
+            var parent = stat()
+            guard info.st_uid == 0, lstat(current.isEmpty ? "/" : current, &parent) == 0, parent.st_uid == 0,
+                parent.st_mode & 0o022 == 0, let real = realpath(candidate, nil)
+            else { return path }
+            current = String(cString: real)
+            free(real)
+        }
+        return current.isEmpty ? "/" : current
+    }
+
     /// The folder holding `path` ("." for a bare name).
     public static func folder(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -27,10 +27,24 @@ public struct PrivateKey {
 
     /// The name of the systemd credential holding the passphrase.
     static let passphraseCredential = "sftp-passphrase"
+    /// The name of the systemd credential holding the key (`LoadCredential=sftp-key:…` in the shipped units).
+    static let keyCredential = "sftp-key"
+
+    /// The key file: the systemd credential `sftp-key` when the unit loaded one (whatever the unit: the daemon,
+    /// the timer's one-shot and a commune's template instance share one configuration), else `[sftp] private_key`,
+    /// which names the credential's source for the commands an administrator runs (issue 15).
+    static func keyPath(_ settings: SFTPSettings) -> (path: String, credential: Bool) {
+        if let credentials = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] {
+            let file = (credentials as NSString).appendingPathComponent(keyCredential)
+            if FileManager.default.fileExists(atPath: file) { return (file, true) }
+        }
+        return (settings.privateKey, false)
+    }
 
     static func load(_ settings: SFTPSettings) throws -> PrivateKey {
-        let path = settings.privateKey
-        try checkOwnerOnly(path, what: "private key")
+        let (path, credential) = keyPath(settings)
+        // systemd writes credentials 0400, owned by the unit's user (or root): nobody else may read it.
+        try checkOwnerOnly(path, what: credential ? "private key credential" : "private key", rootMayOwn: credential)
         var passphrase: String?
         if let file = settings.passphraseFile {
             try checkOwnerOnly(file, what: "passphrase file")

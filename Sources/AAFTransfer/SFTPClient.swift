@@ -1,3 +1,4 @@
+import AAFFileSystem
 internal import CLibSSH
 import Foundation
 import Synchronization
@@ -44,6 +45,10 @@ public final class SFTPClient {
         try checkReadable(settings.knownHosts, what: "known_hosts")
         try option(SSH_OPTIONS_KNOWNHOSTS, settings.knownHosts)
         try option(SSH_OPTIONS_GLOBAL_KNOWNHOSTS, settings.knownHosts)
+        // libssh expands its default paths ("%d/.ssh") from the user's home when a session is applied; a systemd
+        // DynamicUser has none ("Couldn't apply options", issue 15). aafd uses none of those defaults: point the
+        // SSH folder at the pinned known_hosts file's, so nothing depends on $HOME.
+        try option(SSH_OPTIONS_SSH_DIR, PathTrust.folder(of: settings.knownHosts))
         // Pipelined read requests are small packets: without TCP_NODELAY, Nagle's algorithm and delayed ACKs
         // stall them by tens of milliseconds at random (measured: 1.7–8.5 s for 322 MiB instead of ~1.3 s).
         var noDelay: Int32 = 1

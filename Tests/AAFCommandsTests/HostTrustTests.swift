@@ -200,3 +200,73 @@ struct DiskFullTests {
         #expect(next.status == 0, "\(next.stderr)")
     }
 }
+
+@Suite("Paths and credentials under systemd (issue 15)")
+struct SystemdPathTests {
+    @Test(
+        "a root-owned link in a root folder (StateDirectory under DynamicUser) is followed; another user's link is not",
+        .enabled(if: geteuid() == 0, "needs root to own and give away links")
+    )
+    func rootLinks() throws {
+        let temp = TemporaryDirectory("links")
+        let real = temp.folder("private/aafd-x")
+        chmod(temp.file("private"), 0o700)
+        let link = temp.file("aafd-x")
+        #expect(symlink("private/aafd-x", link) == 0)
+        #expect(PathTrust.resolvingRootLinks(link + "/aafd.sqlite3") == real + "/aafd.sqlite3")
+        // The same configuration through the real binary: the database lands in the real folder.
+        let config = temp.write("aafd.toml", "[directory]\ndatabase = \"\(link)/aafd.sqlite3\"\n")
+        let result = try runProgram(
+            Paths.aafdBinary,
+            ["import", "--config", config, "--from-dir", Paths.fixtures.appendingPathComponent("ent1d/20250901").path]
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: real + "/aafd.sqlite3"))
+        // A link another user owns is left alone: the R18 checks then refuse the path.
+        let other = temp.file("other")
+        #expect(symlink("private/aafd-x", other) == 0)
+        #expect(lchown(other, 65534, 65534) == 0)
+        #expect(PathTrust.resolvingRootLinks(other + "/aafd.sqlite3") == other + "/aafd.sqlite3")
+        let refused = temp.write("other.toml", "[directory]\ndatabase = \"\(other)/aafd.sqlite3\"\n")
+        #expect(try runProgram(Paths.aafdBinary, ["status", "--config", refused]).status == 78)
+    }
+
+    @Test("a loaded sftp-key credential is the key, whatever private_key names: one configuration for every unit")
+    func keyCredential() throws {
+        let temp = TemporaryDirectory("credential")
+        let credentials = temp.folder("credentials")
+        let key = credentials + "/sftp-key"
+        let made = try runProgram(
+            "/usr/bin/ssh-keygen",
+            ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f", key]
+        )
+        #expect(made.status == 0)
+        chmod(key, 0o400)
+        let hosts = temp.write(
+            "known_hosts",
+            "127.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHXn0g0gK0Xy5oT6qR2gGGcVb+7oG8P7l8m9G7n2h4xA\n"
+        )
+        chmod(hosts, 0o600)
+        let config = temp.write(
+            "aafd.toml",
+            """
+            [directory]
+            database = "\(temp.file("state/aafd.sqlite3"))"
+            [sftp]
+            host = "127.0.0.1"
+            user = "x"
+            private_key = "\(temp.file("no-such-key"))"
+            known_hosts = "\(hosts)"
+            remote_dir = "/drop"
+            """
+        )
+        let without = try runProgram(Paths.aafdBinary, ["check-config", "--config", config])
+        #expect(without.status == 78, "no key file, no credential")
+        let with = try runProgram(
+            Paths.aafdBinary,
+            ["check-config", "--config", config],
+            environment: ["PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": credentials]
+        )
+        #expect(with.status == 0, "\(with.stdout)\(with.stderr)")
+    }
+}

@@ -80,6 +80,13 @@ struct DaemonTests {
         #expect(try s.waitForSuccess("2025-09-01", timeout: 30), "\(s.daemonLog)")
         #expect(notify.waitFor("WATCHDOG=1", timeout: 5))
         #expect(notify.received.contains { $0.contains("STATUS=next run") })
+        // Idle until tomorrow, the loop still beats often enough for a short watchdog (1 s here): pings go on. Found
+        // under a real systemd with WatchdogSec=3s, where the 30 s idle sleep got the service killed (issue 15).
+        Thread.sleep(forTimeInterval: 2)
+        let before = notify.received.filter { $0.contains("WATCHDOG=1") }.count
+        Thread.sleep(forTimeInterval: 2)
+        let idlePings = notify.received.filter { $0.contains("WATCHDOG=1") }.count - before
+        #expect(idlePings >= 3, "only \(idlePings) WATCHDOG=1 in 2 s of idling with WATCHDOG_USEC = 1 s")
         // Metrics written after the run, atomically, counts only, 0600 by default.
         let prom = try String(contentsOfFile: metrics.file("aafd.prom"), encoding: .utf8)
         #expect(prom.contains("aafd_directory_entries{category=\"students\"} 60"))

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# aafd under a real systemd (issue 15): boots a Debian 12 container (debootstrap, cached outside the repository,
+# booted with systemd-nspawn on a throwaway overlay), installs the Debian package in it as a sysadmin would, runs an
+# OpenSSH server inside on 127.0.0.1 with synthetic deliveries, and checks the shipped units for real: start and
+# READY, the watchdog, reload, stop during an import, the timer and the sysexits codes, two communes side by side,
+# the live exposure score, the journal's priorities and the absence of personal data. Needs root. Fails loudly when
+# the container cannot boot. Usage: scripts/test-systemd.sh [DEB]   (default: builds it with scripts/package.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "test-systemd.sh: needs root (systemd-nspawn)"; exit 1; }
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+for tool in debootstrap systemd-nspawn nsenter; do
+    command -v "$tool" >/dev/null || { echo "test-systemd.sh: $tool missing (scripts/install-deps.sh)"; exit 1; }
+done
+started=$(date +%s)
+checks=0
+pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
+fail() {
+    echo "FAIL: $*"
+    [ -n "${init:-}" ] && ct journalctl --no-pager -n 40 -u 'aafd*' 2>/dev/null | tail -40
+    exit 1
+}
+
+# The container root, cached (rebuilt when missing): Debian 12 minbase with systemd, D-Bus, OpenSSH and the
+# libraries aafd's package depends on, so dpkg -i needs no network inside.
+cache="${AAFD_CONTAINER_CACHE:-/var/cache/aafd-test}"
+root="$cache/bookworm"
+mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+if [ ! -x "$root/lib/systemd/systemd" ]; then
+    rm -rf "$root.tmp"
+    mkdir -p "$cache"
+    t0=$(date +%s)
+    debootstrap --variant=minbase \
+        --include=systemd,systemd-sysv,dbus,openssh-server,libxml2,libsqlite3-0,libssh-4,libssl3,sqlite3,procps,iproute2 \
+        bookworm "$root.tmp" "${mirror:-http://deb.debian.org/debian}" >"$cache/debootstrap.log" 2>&1 ||
+        { tail -20 "$cache/debootstrap.log"; fail "debootstrap"; }
+    echo "aafd-test" >"$root.tmp/etc/hostname"
+    mv "$root.tmp" "$root"
+    echo "   container root built in $(($(date +%s) - t0)) s ($(du -sh "$root" | cut -f1))"
+fi
+
+work=$(mktemp -d /tmp/aafd-systemd-test.XXXXXX)
+nspawn=""
+init=""
+cleanup() {
+    if [ -n "$init" ]; then nsenter -t "$init" -a systemctl poweroff >/dev/null 2>&1 || true; fi
+    if [ -n "$nspawn" ]; then
+        for _ in $(seq 50); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$nspawn" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+ct() { nsenter -t "$init" -a "$@"; }
+show() { ct systemctl show "$1" -p "$2" --value; }
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+    local deadline=$(($(date +%s) + $1)) what="$2"
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for $what"
+        sleep 0.2
+    done
+}
+imported() { # imported DATABASE EXTRACT_DATE: that delivery is in the journal as imported
+    [ "$(ct sqlite3 -readonly "$1" "SELECT count(*) FROM import_runs WHERE outcome = 'imported' AND extract_date = '$2'")" = 1 ]
+}
+# The schedule set to the current minute, once that minute is later than the last import: the next (re)start then
+# catches up at once (R20), as after a missed morning.
+catch_up_schedule() {
+    local last
+    last=$(ct sqlite3 -readonly /var/lib/aafd/aafd.sqlite3 "SELECT max(finished_at) FROM import_runs")
+    while [ "$(date -u +%Y-%m-%dT%H:%M)" = "${last:0:16}" ]; do sleep 1; done
+    config aafd /srv/drop "$(TZ=Europe/Paris date +%H:%M)"
+}
+
+# What goes in: the package and the deliveries, bound read-only.
+deb="${1:-}"
+if [ -z "$deb" ]; then deb=$(scripts/package.sh "$work/pkg" | tail -1); fi
+mkdir -p "$work/in"
+cp "$deb" "$work/in/aafd.deb"
+fixtures="$(swift build --show-bin-path)/aafd-fixtures"
+[ -x "$fixtures" ] || swift build --product aafd-fixtures >/dev/null
+"$fixtures" delivery --out "$work/in/d1" --pupils 300 --schools 3 --date 20250901 >/dev/null
+"$fixtures" delivery --out "$work/in/d2" --pupils 60000 --schools 25 --date 20250902 >/dev/null
+"$fixtures" delivery --out "$work/in/d3" --pupils 60000 --schools 25 --date 20250903 >/dev/null # d2 the next day
+"$fixtures" delivery --out "$work/in/a" --pupils 200 --schools 2 --date 20250901 --seed 7 >/dev/null
+"$fixtures" delivery --out "$work/in/b" --pupils 250 --schools 2 --date 20250901 --seed 9 >/dev/null
+names=$(grep -oh '<attr name="ENTPersonNomPatro"><value>[^<]*' "$work/in/d1/"*_Eleve_* | sed 's/.*<value>//' | head -5)
+
+# Boot, on a tmpfs overlay: the cached root stays as debootstrap made it.
+boot0=$(date +%s.%N)
+systemd-nspawn -D "$root" --volatile=overlay -b --register=no --private-network --keep-unit --console=passive \
+    --bind-ro="$work/in:/srv/in" >"$work/nspawn.log" 2>&1 &
+nspawn=$!
+for _ in $(seq 100); do
+    init=$(pgrep -P "$nspawn" | head -1 || true)
+    [ -n "$init" ] && [ "$(cat /proc/"$init"/comm 2>/dev/null)" = systemd ] && break
+    init=""
+    sleep 0.1
+done
+[ -n "$init" ] || { cat "$work/nspawn.log"; fail "the container did not boot (systemd-nspawn)"; }
+wait_for 60 "the container's systemd" sh -c "nsenter -t $init -a systemctl is-system-running | grep -Eq 'running|degraded'"
+boot=$(awk -v a="$boot0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+echo "   booted systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) in $boot s"
+
+# As a sysadmin would: the package, the key pair, the pinned host key, the configuration.
+ct dpkg -i /srv/in/aafd.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i in the container"; }
+ct sh -c 'ssh-keygen -A >/dev/null && printf "Port 2222\nListenAddress 127.0.0.1\nPasswordAuthentication no\nPermitRootLogin prohibit-password\n" >/etc/ssh/sshd_config.d/test.conf'
+for name in aafd a b; do
+    ct ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C "aafd $name" -f "/etc/aafd/${name}_rsa"
+done
+ct sh -c 'install -d -m 700 /root/.ssh && cat /etc/aafd/*_rsa.pub >/root/.ssh/authorized_keys && mkdir -p /srv/drop /srv/drop-a /srv/drop-b'
+ct systemctl restart ssh
+wait_for 10 "sshd in the container" sh -c "nsenter -t $init -a ssh-keyscan -p 2222 -t ed25519 127.0.0.1 | grep -q ssh-ed25519"
+ct sh -c 'ssh-keyscan -p 2222 -t ed25519 127.0.0.1 2>/dev/null >/etc/aafd/known_hosts'
+config() { # config NAME REMOTE_DIR SCHEDULE [EXTRA]: /etc/aafd/NAME.toml; the units load /etc/aafd/NAME_rsa as sftp-key
+    local state="/var/lib/aafd"
+    [ "$1" = aafd ] || state="/var/lib/aafd-$1"
+    ct sh -c "cat >/etc/aafd/$1.toml" <<TOML
+[directory]
+database = "$state/aafd.sqlite3"
+
+[sftp]
+host = "127.0.0.1"
+port = 2222
+user = "root"
+private_key = "/etc/aafd/$1_rsa"
+known_hosts = "/etc/aafd/known_hosts"
+remote_dir = "$2"
+
+[convention]
+commune = "Mairie de $1"
+
+[schedule]
+time = "$3"
+${4:-}
+TOML
+}
+config aafd /srv/drop "06:30"
+ct cp /srv/in/d1/. /srv/drop/ -r
+db=/var/lib/aafd/aafd.sqlite3
+
+# 1. enable --now: active only after READY=1; the status text; the catch-up import; the key from LoadCredential.
+ct systemctl enable --now aafd.service 2>/dev/null
+[ "$(show aafd ActiveState)/$(show aafd SubState)" = "active/running" ] || fail "aafd.service: $(show aafd ActiveState)"
+wait_for 30 "the catch-up import" imported "$db" 2025-09-01
+wait_for 10 "the status text" sh -c "nsenter -t $init -a systemctl show aafd -p StatusText --value | grep -q 'last attempt: imported'"
+ct aafd status | grep -q "last success: delivery of 2025-09-01" || fail "aafd status inside: $(ct aafd status)"
+pass "enable --now: active (running) after READY=1; StatusText \"$(show aafd StatusText)\"; catch-up import with the key from LoadCredential (root's 0600 /etc/aafd/aafd_rsa; the credential: $(ct stat -c '%U %a' /run/credentials/aafd.service/sftp-key))"
+
+# 2. The watchdog for real: the main loop frozen, systemd kills and restarts it; catch-up does not import twice.
+ct sh -c 'mkdir -p /etc/systemd/system/aafd.service.d && printf "[Service]\nWatchdogSec=3s\nRestartSec=1s\n" >/etc/systemd/system/aafd.service.d/test-watchdog.conf'
+catch_up_schedule
+ct systemctl daemon-reload
+ct systemctl restart aafd
+ct cp /srv/in/d1/. /srv/drop/ -r # the same delivery again on the server
+wait_for 20 "the run after restart" sh -c "nsenter -t $init -a systemctl show aafd -p StatusText --value | grep -q 'last attempt'"
+restarts=$(show aafd NRestarts)
+pid=$(show aafd MainPID)
+frozen=$(date +%s.%N)
+ct kill -STOP "$pid"
+wait_for 30 "the watchdog's restart" sh -c "[ \$(nsenter -t $init -a systemctl show aafd -p NRestarts --value) -gt $restarts ]"
+wait_for 20 "the restarted service" sh -c "nsenter -t $init -a systemctl show aafd -p StatusText --value | grep -q 'last attempt'"
+took=$(awk -v a="$frozen" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+[ "$(ct sqlite3 -readonly $db "SELECT count(*) FROM import_runs WHERE outcome = 'imported'")" = 1 ] ||
+    fail "a restart imported the same delivery twice"
+ct journalctl -u aafd --no-pager -o cat | grep -q "Watchdog timeout" || fail "no watchdog timeout in the journal"
+pass "watchdog: SIGSTOP'd main loop killed and restarted by systemd (NRestarts $restarts → $(show aafd NRestarts), back in $took s with WatchdogSec=3s); the restart's catch-up did not import the delivery again"
+ct rm -f /etc/systemd/system/aafd.service.d/test-watchdog.conf
+ct systemctl daemon-reload
+ct systemctl restart aafd
+
+# 3. reload: a broken configuration is refused and logged, the service keeps the old one; a fixed one is taken.
+pid=$(show aafd MainPID)
+ct sh -c 'cp /etc/aafd/aafd.toml /root/good.toml && printf "[bogus]\nx = 1\n" >>/etc/aafd/aafd.toml'
+ct systemctl reload aafd
+wait_for 10 "the failed reload in the journal" sh -c "nsenter -t $init -a journalctl -u aafd -o cat | grep -q 'configuration reload failed'"
+[ "$(show aafd ActiveState)" = active ] && [ "$(show aafd MainPID)" = "$pid" ] || fail "a bad reload stopped the service"
+ct sh -c 'sed "s/^time = .*/time = \"07:15\"/" /root/good.toml >/etc/aafd/aafd.toml'
+ct systemctl reload aafd
+wait_for 10 "the reload taken" sh -c "nsenter -t $init -a journalctl -u aafd -o cat | grep -q 'configuration reloaded'"
+[ "$(show aafd MainPID)" = "$pid" ] || fail "the reload restarted the service"
+pass "reload: a broken configuration logged (\"unknown section [bogus]\") and refused, PID $pid still running; the fixed one taken, same PID"
+
+# 4. stop during an import: within TimeoutStopSec, exit 0, the directory unchanged, the next start imports it.
+ct cp /srv/in/d2/. /srv/drop/ -r
+catch_up_schedule
+before=$(ct sqlite3 -readonly $db "SELECT count(*) FROM persons")
+since=$(ct date '+%Y-%m-%d %H:%M:%S')
+ct systemctl restart aafd
+wait_for 60 "the big delivery's import to start" sh -c "nsenter -t $init -a journalctl -u aafd --since '$since' -o cat | grep -q 'delivery.date=2025-09-02.*delivery downloaded'"
+t0=$(date +%s.%N)
+ct systemctl stop aafd
+stop=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+[ "$(show aafd Result)" = success ] && [ "$(show aafd ExecMainStatus)" = 0 ] ||
+    fail "stop: Result $(show aafd Result), status $(show aafd ExecMainStatus)"
+awk -v s="$stop" 'BEGIN{exit !(s < 15)}' || fail "stop took $stop s"
+ct journalctl -u aafd --since "$since" -o cat | grep -q "import.outcome=imported.*delivery.date=2025-09-02\|delivery.date=2025-09-02.*import.outcome=imported" &&
+    fail "the import finished before the stop: use a bigger delivery"
+[ "$(ct sqlite3 -readonly $db "SELECT count(*) FROM persons")" = "$before" ] || fail "a stopped import changed the directory"
+ct aafd status | grep -q "last success: delivery of 2025-09-01" || fail "status after the stop"
+ct systemctl start aafd
+wait_for 90 "the stopped delivery's import" imported "$db" 2025-09-02
+pass "stop during the import of 60,000 pupils: stopped in $stop s, exit 0, directory unchanged ($before people); the next start imported it"
+
+# 5. The timer variant: one import per start; 69 (nothing new) and 75 (locked) are not failures; 78 is not retried.
+ct systemctl disable --now aafd.service 2>/dev/null
+ct systemctl enable --now aafd-import.timer 2>/dev/null
+[ "$(show aafd-import.timer ActiveState)" = active ] || fail "the timer is not active"
+ct cp /srv/in/d3/. /srv/drop/ -r
+ct systemctl start aafd-import.service || fail "aafd-import.service failed"
+imported "$db" 2025-09-03 || fail "aafd-import.service did not import"
+[ "$(show aafd-import.service Result)" = success ] && [ "$(show aafd-import.service ExecMainStatus)" = 0 ] || fail "one-shot: $(show aafd-import.service Result)"
+ct systemctl start aafd-import.service || fail "aafd-import.service with nothing new failed"
+[ "$(show aafd-import.service ExecMainStatus)" = 69 ] && [ "$(show aafd-import.service Result)" = success ] ||
+    fail "nothing new: status $(show aafd-import.service ExecMainStatus), $(show aafd-import.service Result)"
+ct systemd-run --unit=holder -p User=aafd flock /var/lib/aafd/aafd.lock sleep 60 >/dev/null 2>&1
+wait_for 10 "the lock holder" sh -c "[ \$(nsenter -t $init -a systemctl show holder -p ActiveState --value) = active ]"
+ct systemctl start aafd-import.service || true
+[ "$(show aafd-import.service ExecMainStatus)" = 75 ] && [ "$(show aafd-import.service Result)" = success ] ||
+    fail "locked: status $(show aafd-import.service ExecMainStatus), $(show aafd-import.service Result)"
+ct systemctl stop holder
+ct sh -c 'printf "[bogus]\n" >>/etc/aafd/aafd.toml'
+ct systemctl start aafd.service 2>/dev/null || true
+sleep 1
+[ "$(show aafd ExecMainStatus)" = 78 ] && [ "$(show aafd NRestarts)" = 0 ] || fail "78: status $(show aafd ExecMainStatus), restarts $(show aafd NRestarts)"
+ct sh -c 'sed "s/^time = .*/time = \"07:15\"/" /root/good.toml >/etc/aafd/aafd.toml'
+pass "timer enabled; aafd-import.service: imported and exited 0; nothing new → 69, locked → 75, both success; aafd.service with a broken configuration → 78, not restarted"
+
+# 6. Two communes side by side: separate users, state, keys and schedules; stopping one leaves the other.
+config a /srv/drop-a "07:00"
+config b /srv/drop-b "08:00"
+ct cp /srv/in/a/. /srv/drop-a/ -r
+ct cp /srv/in/b/. /srv/drop-b/ -r
+ct systemctl start aafd@a.service aafd@b.service
+wait_for 30 "commune a's import" imported /var/lib/private/aafd-a/aafd.sqlite3 2025-09-01
+wait_for 30 "commune b's import" imported /var/lib/private/aafd-b/aafd.sqlite3 2025-09-01
+ua=$(ct stat -c %u /var/lib/private/aafd-a/aafd.sqlite3)
+ub=$(ct stat -c %u /var/lib/private/aafd-b/aafd.sqlite3)
+[ "$ua" != "$ub" ] || fail "the two communes share a uid"
+pa=$(ct sqlite3 -readonly /var/lib/private/aafd-a/aafd.sqlite3 "SELECT count(*) FROM persons WHERE category = 'Eleve'")
+pb=$(ct sqlite3 -readonly /var/lib/private/aafd-b/aafd.sqlite3 "SELECT count(*) FROM persons WHERE category = 'Eleve'")
+[ "$pa" = 200 ] && [ "$pb" = 250 ] || fail "pupils a $pa, b $pb"
+ct systemctl show aafd@a -p StatusText --value | grep -q "T06:00:00Z" || fail "a's schedule"
+ct systemctl show aafd@b -p StatusText --value | grep -q "T07:00:00Z" || fail "b's schedule"
+ct systemctl stop aafd@a.service
+sleep 1
+[ "$(show aafd@b ActiveState)" = active ] || fail "stopping a stopped b"
+pass "aafd@a and aafd@b: uids $ua and $ub, $pa and $pb pupils in separate databases (DynamicUser's /var/lib/aafd-x link followed), own keys and schedules; stopping a leaves b running"
+
+# 7. The live exposure score.
+ct systemctl start aafd.service
+exposure=$(ct systemd-analyze security aafd.service 2>/dev/null | grep -oE 'Overall exposure level for aafd.service: [0-9.]+' | grep -oE '[0-9.]+$')
+awk -v l="$exposure" 'BEGIN{exit !(l <= 2.0)}' || fail "exposure $exposure"
+pass "systemd-analyze security aafd.service on the running system: $exposure"
+
+# 8. The journal: errors at priority 3, information at 6, no personal data anywhere.
+ct journalctl -u aafd -p err -o cat --no-pager | grep -q "configuration reload failed" || fail "no error at priority ≤ 3"
+ct journalctl -u aafd -p err -o cat --no-pager | grep -q "daemon started" && fail "information logged as an error"
+ct journalctl -u aafd -p info..info -o cat --no-pager | grep -q "daemon started" || fail "no information at priority 6"
+journal=$(ct journalctl --no-pager -o cat)
+noise=$(echo "$journal" | grep -c "Failed to set thread priority" || true)
+echo "   libdispatch's 'Failed to set thread priority' lines: $noise"
+for name in $names; do
+    if echo "$journal" | grep -qF "$name"; then fail "the journal holds a name from the delivery"; fi
+done
+pass "journal: 'configuration reload failed' at priority 3, 'daemon started' at 6; none of the delivery's names in $(echo "$journal" | wc -l) lines"
+
+echo "systemd test: $checks checks passed in $(($(date +%s) - started)) s (boot $boot s)"
