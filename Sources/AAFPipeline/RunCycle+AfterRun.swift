@@ -81,8 +81,6 @@ extension RunCycle {
         return outcome
     }
 
-    /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
-    /// 75; once erased, that incident closes.
     /// The convention's deadlines (issue 14): a rights request not forwarded to the académie within 8 days (art. 7)
     /// runs the alert command once; so does each security incident deadline (art. 6.1, 12) that passed.
     func deadlineAlerts() {
@@ -119,6 +117,8 @@ extension RunCycle {
         }
     }
 
+    /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
+    /// 75; once erased, that incident closes.
     public func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
         var outcome = given
         do {

@@ -9,16 +9,16 @@ public struct RightsRequest: Sendable, Hashable, Encodable {
     public var kind: String
     public var jointure: String
     public var receivedOn: ExtractDate
-    public var publisherReceivedOn: ExtractDate?
+    @NullEncoded public var publisherReceivedOn: ExtractDate?
     public var receivedBy: String
     public var openedAt: String
     public var openedBy: String
     public var forwardDue: ExtractDate
-    public var forwardedOn: ExtractDate?
-    public var answerFile: String?
-    public var closedAt: String?
-    public var outcome: String?
-    public var closedBy: String?
+    @NullEncoded public var forwardedOn: ExtractDate?
+    @NullEncoded public var answerFile: String?
+    @NullEncoded public var closedAt: String?
+    @NullEncoded public var outcome: String?
+    @NullEncoded public var closedBy: String?
 
     /// Open, not forwarded, and its forwarding deadline passed on `today`.
     public func isOverdue(on today: ExtractDate) -> Bool {
@@ -37,24 +37,6 @@ public struct RightsRequest: Sendable, Hashable, Encodable {
         case answerFile = "answer_file"
         case closedAt = "closed_at"
         case closedBy = "closed_by"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(jointure, forKey: .jointure)
-        try c.encode(receivedOn, forKey: .receivedOn)
-        try c.encode(publisherReceivedOn, forKey: .publisherReceivedOn)
-        try c.encode(receivedBy, forKey: .receivedBy)
-        try c.encode(openedAt, forKey: .openedAt)
-        try c.encode(openedBy, forKey: .openedBy)
-        try c.encode(forwardDue, forKey: .forwardDue)
-        try c.encode(forwardedOn, forKey: .forwardedOn)
-        try c.encode(answerFile, forKey: .answerFile)
-        try c.encode(closedAt, forKey: .closedAt)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(closedBy, forKey: .closedBy)
     }
 }
 
@@ -309,22 +291,13 @@ extension DirectoryStore {
 public struct AdminJournalEntry: Sendable, Hashable, Encodable {
     public var at: String
     public var action: String
-    public var jointure: String?
+    @NullEncoded public var jointure: String?
     public var recordedBy: String
-    public var detail: String?
+    @NullEncoded public var detail: String?
 
     enum CodingKeys: String, CodingKey {
         case at, action, jointure, detail
         case recordedBy = "recorded_by"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(at, forKey: .at)
-        try c.encode(action, forKey: .action)
-        try c.encode(jointure, forKey: .jointure)
-        try c.encode(recordedBy, forKey: .recordedBy)
-        try c.encode(detail, forKey: .detail)
     }
 }
 

@@ -10,16 +10,16 @@ public struct SecurityIncident: Sendable, Hashable, Encodable {
     public var knownAt: String
     public var declaredAt: String
     public var declaredBy: String
-    public var nature: String?
-    public var consequences: String?
-    public var measures: String?
-    public var contact: String?
+    @NullEncoded public var nature: String?
+    @NullEncoded public var consequences: String?
+    @NullEncoded public var measures: String?
+    @NullEncoded public var contact: String?
     /// unknown, unlikely, likely, high: "unlikely" with a reason stops the CNIL's clock (art. 12, GDPR art. 33).
     public var risk: String
-    public var riskReason: String?
-    public var academyAlertedAt: String?
-    public var cnilNotifiedAt: String?
-    public var closedAt: String?
+    @NullEncoded public var riskReason: String?
+    @NullEncoded public var academyAlertedAt: String?
+    @NullEncoded public var cnilNotifiedAt: String?
+    @NullEncoded public var closedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, nature, consequences, measures, contact, risk
@@ -30,24 +30,6 @@ public struct SecurityIncident: Sendable, Hashable, Encodable {
         case academyAlertedAt = "academy_alerted_at"
         case cnilNotifiedAt = "cnil_notified_at"
         case closedAt = "closed_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(knownAt, forKey: .knownAt)
-        try c.encode(declaredAt, forKey: .declaredAt)
-        try c.encode(declaredBy, forKey: .declaredBy)
-        try c.encode(nature, forKey: .nature)
-        try c.encode(consequences, forKey: .consequences)
-        try c.encode(measures, forKey: .measures)
-        try c.encode(contact, forKey: .contact)
-        try c.encode(risk, forKey: .risk)
-        try c.encode(riskReason, forKey: .riskReason)
-        try c.encode(academyAlertedAt, forKey: .academyAlertedAt)
-        try c.encode(cnilNotifiedAt, forKey: .cnilNotifiedAt)
-        try c.encode(closedAt, forKey: .closedAt)
     }
 
     /// The clocks the convention sets, from `knownAt`: the académie alerted within 48 hours (art. 6.1, every kind);
