@@ -266,4 +266,22 @@ for name in $names; do
 done
 pass "journal: 'configuration reload failed' at priority 3, 'daemon started' at 6; none of the delivery's names in $(echo "$journal" | wc -l) lines"
 
+# 9. An upgrade (dpkg -i over itself: prerm upgrade, postinst configure) stops the running units and starts exactly
+# those again, enabled or not; a stopped one stays stopped; the data stays.
+declare -A before_pid
+for unit in aafd.service aafd@b.service aafd-import.timer; do
+    [ "$(show $unit ActiveState)" = active ] || fail "$unit should run before the upgrade"
+    before_pid[$unit]=$(show $unit MainPID)
+done
+[ "$(show aafd@a.service ActiveState)" = inactive ] || fail "aafd@a should be stopped before the upgrade"
+ct dpkg -i /srv/in/aafd.deb >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "dpkg -i over itself"; }
+for unit in aafd.service aafd@b.service; do
+    [ "$(show $unit ActiveState)" = active ] || { cat "$work/upgrade.log"; fail "$unit not running after the upgrade"; }
+    [ "$(show $unit MainPID)" != "${before_pid[$unit]}" ] || fail "$unit was not stopped for the upgrade"
+done
+[ "$(show aafd-import.timer ActiveState)" = active ] || fail "the timer is not active after the upgrade"
+[ "$(show aafd@a.service ActiveState)" = inactive ] || fail "the upgrade started aafd@a, which was stopped"
+imported "$db" 2025-09-03 || fail "the upgrade lost the directory"
+pass "upgrade (dpkg -i over itself): aafd.service, aafd@b (started by hand, not enabled) and the timer stopped and started again with new PIDs; aafd@a, stopped, stays stopped; the directory kept"
+
 echo "systemd test: $checks checks passed in $(($(date +%s) - started)) s (boot $boot s)"
