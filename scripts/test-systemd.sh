@@ -101,7 +101,7 @@ done
 [ -n "$init" ] || { cat "$work/nspawn.log"; fail "the container did not boot (systemd-nspawn)"; }
 wait_for 60 "the container's systemd" sh -c "nsenter -t $init -a systemctl is-system-running | grep -Eq 'running|degraded'"
 boot=$(awk -v a="$boot0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-echo "   booted systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) in $boot s"
+echo "   booted systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) in $boot s ($(ct systemd-analyze time 2>/dev/null | head -1))"
 
 # As a sysadmin would: the package, the key pair, the pinned host key, the configuration.
 ct dpkg -i /srv/in/aafd.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i in the container"; }
