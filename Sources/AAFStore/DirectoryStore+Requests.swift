@@ -113,35 +113,38 @@ extension DirectoryStore {
 
     /// Records that the request was forwarded to the académie (art. 7: within 8 days of its receipt).
     public func forwardRequest(_ id: Int, on day: ExtractDate, at: String, by: String) throws {
-        try connection.transaction {
-            let request = try openRequest(id)
-            try connection.prepare("UPDATE rights_requests SET forwarded_on = ?2 WHERE id = ?1").run([
-                .int(id), .text(day.iso),
-            ])
-            try journalAdmin(
-                "request-forward",
-                jointure: request.jointure,
-                by: by,
-                at: at,
-                detail: "request \(id) forwarded \(day.iso)"
-            )
-        }
+        try setOnOpenRequest(
+            id,
+            "forwarded_on",
+            day.iso,
+            action: "request-forward",
+            detail: "forwarded \(day.iso)",
+            at,
+            by
+        )
     }
 
     /// Links the access answer written by `person show --for-request` to the request.
     public func attachAnswer(_ id: Int, file: String, at: String, by: String) throws {
+        try setOnOpenRequest(id, "answer_file", file, action: "request-answer", detail: "answer \(file)", at, by)
+    }
+
+    /// Sets one column of an open request and journals it, in one transaction.
+    private func setOnOpenRequest(
+        _ id: Int,
+        _ column: String,
+        _ value: String,
+        action: String,
+        detail: String,
+        _ at: String,
+        _ by: String
+    ) throws {
         try connection.transaction {
             let request = try openRequest(id)
-            try connection.prepare("UPDATE rights_requests SET answer_file = ?2 WHERE id = ?1").run([
-                .int(id), .text(file),
+            try connection.prepare("UPDATE rights_requests SET \(column) = ?2 WHERE id = ?1").run([
+                .int(id), .text(value),
             ])
-            try journalAdmin(
-                "request-answer",
-                jointure: request.jointure,
-                by: by,
-                at: at,
-                detail: "request \(id) answer \(file)"
-            )
+            try journalAdmin(action, jointure: request.jointure, by: by, at: at, detail: "request \(id) \(detail)")
         }
     }
 
