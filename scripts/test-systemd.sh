@@ -5,7 +5,7 @@
 # READY, the watchdog, reload, stop during an import, the timer and the sysexits codes, two communes side by side,
 # the live exposure score, the journal's priorities and the absence of personal data. Needs root. Fails loudly when
 # the container cannot boot. Usage: scripts/test-systemd.sh [DEB]   (default: builds it with scripts/package.sh)
-set -euo pipefail
+set -eu # not pipefail: `cmd | grep -q` would fail whenever grep stops reading early (SIGPIPE)
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test-systemd.sh: needs root (systemd-nspawn)"; exit 1; }
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
@@ -283,5 +283,23 @@ done
 [ "$(show aafd@a.service ActiveState)" = inactive ] || fail "the upgrade started aafd@a, which was stopped"
 imported "$db" 2025-09-03 || fail "the upgrade lost the directory"
 pass "upgrade (dpkg -i over itself): aafd.service, aafd@b (started by hand, not enabled) and the timer stopped and started again with new PIDs; aafd@a, stopped, stays stopped; the directory kept"
+
+# 10. Purge with three communes' state: every unit stopped, every state folder erased (the instances' in
+# /var/lib/private too, found by the units' names: their dynamic users' files have no inventory), one certificate.
+ct dpkg --purge aafd >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge in the container"; }
+for unit in aafd.service aafd@b.service aafd-import.timer; do
+    [ "$(show $unit ActiveState)" != active ] || fail "$unit still runs after the purge"
+done
+left=$(ct sh -c 'ls -d /var/lib/aafd* /var/lib/private/aafd* 2>/dev/null' || true)
+[ -z "$left" ] || fail "left after the purge: $left"
+# The instances' configurations are the administrator's files, not the package's: they stay, and nothing else.
+kept=$(ct sh -c 'ls /etc/aafd 2>/dev/null | tr "\n" " "' || true)
+[ "$kept" = "a.toml b.toml " ] || fail "left in /etc/aafd after the purge: $kept"
+certificate=$(ct sh -c 'ls /var/backups/aafd-deletion-certificate-*.txt')
+text=$(ct cat "$certificate")
+for expected in "Parties: Mairie de aafd" "/var/lib/aafd/aafd.sqlite3" "/var/lib/private/aafd-b/aafd.sqlite3" "/etc/aafd/b_rsa"; do
+    echo "$text" | grep -qF "$expected" || { echo "$text"; fail "the certificate lacks: $expected"; }
+done
+pass "dpkg --purge: units stopped, /var/lib/aafd, the instances' /var/lib/private/aafd-*, the keys and the conffile erased (the administrator's a.toml and b.toml stay); one certificate ($(echo "$text" | wc -l) lines) with aafd's inventory and every file erased"
 
 echo "systemd test: $checks checks passed in $(($(date +%s) - started)) s (boot $boot s)"
