@@ -201,16 +201,10 @@ struct DecommissionCommand: ParsableCommand {
     }
 
     private func write(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw CommandFailure(.cantCreate, "cannot create \(temporary) (errno \(errno))") }
-        let bytes = Array(text.utf8)
-        let ok = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
-        Glibc.close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CommandFailure(.cantCreate, "cannot write \(path)")
+        do {
+            try RegularFile.replace(path, with: Array(text.utf8))
+        } catch {
+            throw CommandFailure(.cantCreate, "cannot \(error.step) (errno \(error.errno))")
         }
     }
 }

@@ -259,8 +259,7 @@ public final class Spool: Sendable {
         let rule = rule.flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber } ? $0 : nil }
         try Spool.writeAtomically(
             Data((date.iso + (rule.map { " " + $0 } ?? "") + "\n").utf8),
-            to: path,
-            folder: folder
+            to: path
         )
     }
 
@@ -281,23 +280,17 @@ public final class Spool: Sendable {
         try Spool.writeAtomically(
             Data(text.utf8),
             to: (folder as NSString).appendingPathComponent(".manifest"),
-            folder: folder,
             syncFolder: syncFolder
         )
     }
 
-    static func writeAtomically(_ data: Data, to path: String, folder: String, syncFolder: Bool = true) throws {
-        let temporary = path + ".tmp"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw TransferError(.local, "cannot create \(temporary) (errno \(errno))") }
-        let ok = data.withUnsafeBytes { raw in write(fd, raw.baseAddress, raw.count) == raw.count } && fsync(fd) == 0
-        Glibc.close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw TransferError(.local, "cannot write \(path)")
+    /// `RegularFile.replace`, its failure said as a spool error.
+    static func writeAtomically(_ data: Data, to path: String, syncFolder: Bool = true) throws {
+        do {
+            try RegularFile.replace(path, with: Array(data), syncFolder: syncFolder)
+        } catch {
+            throw TransferError(.local, "cannot \(error.step) (errno \(error.errno))")
         }
-        if syncFolder { try syncDirectory(folder) }
     }
 
     static func makeDirectory(_ path: String) throws {
