@@ -51,28 +51,21 @@ struct ExportAllCommand: ParsableCommand {
             rmdir(output)
             throw CommandFailure(.tempFail, "cannot journal this export (\(error)); nothing written, try again")
         }
+        // Each file hashed as it is written (never read back): the manifest comes from these.
         var manifest: [(path: String, sha256: String, bytes: Int)] = []
         do {
             // The tables, one file each, in one read snapshot.
             try mkdirPrivate("tables")
-            var files: [String: Int32] = [:]
-            defer { for fd in files.values { close(fd) } }
+            var files: [String: OutputFile] = [:]
             let counts = try store.dumpAllTables { table, line in
-                let fd: Int32
-                if let open = files[table] {
-                    fd = open
-                } else {
-                    fd = try create("tables/\(table).jsonl")
-                    files[table] = fd
-                }
-                try writeAll(fd, line + "\n")
+                if files[table] == nil { files[table] = try create("tables/\(table).jsonl") }
+                try files[table]!.write(line + "\n")
             }
             // A file for every table, an empty one included: the archive says the table was there.
             for table in counts.keys where files[table] == nil { files[table] = try create("tables/\(table).jsonl") }
-            for (table, fd) in files {
-                guard fsync(fd) == 0 else { throw CommandFailure(.ioError, "cannot sync tables/\(table).jsonl") }
-            }
-            // The spool: deliveries waiting to be imported, or refused and kept for diagnosis (R10).
+            for file in files.values { manifest.append(try file.finish()) }
+            // The spool: deliveries waiting to be imported, or refused and kept for diagnosis (R10); copied in
+            // blocks of 1 MiB, whatever a file's size.
             var spoolFiles = 0
             if let folders = try? FileManager.default.contentsOfDirectory(atPath: configuration.spoolDirectory) {
                 for folder in folders.sorted() where !folder.hasPrefix(".") {
@@ -81,18 +74,14 @@ struct ExportAllCommand: ParsableCommand {
                     try mkdirPrivate("spool")
                     try mkdirPrivate("spool/\(folder)")
                     for name in names.sorted() {
-                        let data = try Data(contentsOf: URL(fileURLWithPath: source + "/" + name))
-                        let fd = try create("spool/\(folder)/\(name)")
-                        defer { close(fd) }
-                        try data.withUnsafeBytes { raw in try writeAll(fd, raw) }
-                        guard fsync(fd) == 0 else {
-                            throw CommandFailure(.ioError, "cannot sync spool/\(folder)/\(name)")
-                        }
+                        let copy = try create("spool/\(folder)/\(name)")
+                        try copy.copy(from: source + "/" + name)
+                        manifest.append(try copy.finish())
                         spoolFiles += 1
                     }
                 }
             }
-            var readme = [
+            let readme = [
                 "aafd export-all: everything aafd stored for \(configuration.commune), on \(at)",
                 "Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)",
                 "Asked by \(who)" + (reason.map { "; reason: \($0)" } ?? ""),
@@ -104,17 +93,14 @@ struct ExportAllCommand: ParsableCommand {
                 "Check: cd this folder && sha256sum -c MANIFEST.sha256",
                 "This folder holds personal data: keep it 0700, hand it over as the protocol says, then erase it.",
             ].joined(separator: "\n")
-            readme += "\n"
-            let fd = try create("README.txt")
-            try writeAll(fd, readme)
-            fsync(fd)
-            close(fd)
-            manifest = try hashEverything()
+            let readmeFile = try create("README.txt")
+            try readmeFile.write(readme + "\n")
+            manifest.append(try readmeFile.finish())
+            manifest.sort { $0.path < $1.path }
             let text = manifest.map { "\($0.sha256)  \($0.path)\n" }.joined()
-            let m = try create("MANIFEST.sha256")
-            try writeAll(m, text)
-            fsync(m)
-            close(m)
+            let manifestFile = try create("MANIFEST.sha256")
+            try manifestFile.write(text)
+            _ = try manifestFile.finish()
             let total = manifest.reduce(0) { $0 + $1.bytes }
             print(
                 "exported \(counts.values.reduce(0, +)) rows in \(counts.count) tables and \(spoolFiles) spool files "
@@ -136,37 +122,65 @@ struct ExportAllCommand: ParsableCommand {
         }
     }
 
-    private func create(_ relative: String) throws -> Int32 {
+    private func create(_ relative: String) throws -> OutputFile {
         let fd = open(path(relative), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CommandFailure(.cantCreate, "cannot create \(path(relative)) (errno \(errno))") }
-        return fd
+        return OutputFile(fd: fd, relative: relative)
+    }
+}
+
+/// One file of the export: written through, its SHA-256 and size kept as it goes, synced and closed by `finish`.
+private final class OutputFile {
+    let fd: Int32
+    let relative: String
+    let hasher = SHA256Hasher()
+    var bytes = 0
+    var open = true
+
+    init(fd: Int32, relative: String) {
+        self.fd = fd
+        self.relative = relative
     }
 
-    private func writeAll(_ fd: Int32, _ text: String) throws {
-        try Array(text.utf8).withUnsafeBytes { try writeAll(fd, $0) }
+    deinit { if open { close(fd) } }
+
+    func write(_ text: String) throws {
+        try Array(text.utf8).withUnsafeBytes { try write($0) }
     }
 
-    private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+    func write(_ buffer: UnsafeRawBufferPointer) throws {
+        hasher.update(buffer)
         var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            guard n > 0 else { throw CommandFailure(.ioError, "cannot write in \(output) (errno \(errno))") }
+        while done < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw CommandFailure(.ioError, "cannot write \(relative) (errno \(errno))") }
             done += n
         }
+        bytes += buffer.count
     }
 
-    /// SHA-256 of every file written, by relative path (the manifest itself aside).
-    private func hashEverything() throws -> [(path: String, sha256: String, bytes: Int)] {
-        var result: [(String, String, Int)] = []
-        guard let walker = FileManager.default.enumerator(atPath: output) else { return [] }
-        for case let relative as String in walker {
-            var info = stat()
-            guard lstat(path(relative), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
-            let data = try Data(contentsOf: URL(fileURLWithPath: path(relative)))
-            let hasher = SHA256Hasher()
-            data.withUnsafeBytes { hasher.update($0) }
-            result.append((relative, hasher.finalize(), data.count))
+    /// Copies a regular file (never a link or a FIFO: `RegularFile.open`) in blocks of 1 MiB.
+    func copy(from source: String) throws {
+        let input: Int32
+        do { input = try RegularFile.open(source).fd } catch {
+            throw CommandFailure(.ioError, "cannot read \(source) (\(error)); the export is incomplete")
         }
-        return result.sorted { $0.0 < $1.0 }
+        defer { close(input) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw CommandFailure(.ioError, "cannot read \(source) (errno \(errno))") }
+            if n == 0 { return }
+            try buffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
+    func finish() throws -> (path: String, sha256: String, bytes: Int) {
+        guard fsync(fd) == 0 else { throw CommandFailure(.ioError, "cannot sync \(relative) (errno \(errno))") }
+        close(fd)
+        open = false
+        return (relative, hasher.finalize(), bytes)
     }
 }
