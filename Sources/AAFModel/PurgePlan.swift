@@ -22,11 +22,11 @@ public struct PurgePlan: Sendable, Hashable {
         departedOnOrBefore: ExtractDate?,
         receivedOnOrBefore: ExtractDate,
         journalBefore: ExtractDate,
-        requestsClosedBefore: ExtractDate? = nil,
-        securityIncidentsClosedBefore: ExtractDate? = nil
+        requestsClosedBefore: ExtractDate,
+        securityIncidentsClosedBefore: ExtractDate
     ) {
-        self.requestsClosedBefore = requestsClosedBefore ?? journalBefore
-        self.securityIncidentsClosedBefore = securityIncidentsClosedBefore ?? asOf.addingYears(-5)
+        self.requestsClosedBefore = requestsClosedBefore
+        self.securityIncidentsClosedBefore = securityIncidentsClosedBefore
         self.asOf = asOf
         self.departedBefore = departedBefore
         self.departedOnOrBefore = departedOnOrBefore

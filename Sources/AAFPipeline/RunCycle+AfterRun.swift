@@ -86,34 +86,33 @@ extension RunCycle {
     func deadlineAlerts() {
         let alert = Alert(settings)
         let instant = settings.importSettings.now()
-        let today = ExtractDate.day(of: instant)
-        for request in (try? store.overdueRequestsToAlert(today: today)) ?? [] {
-            let reason =
-                "rights request \(request.id) (\(request.kind)) received \(request.receivedOn.iso): forwarding it to the "
-                + "académie was due by \(request.forwardDue.iso) (convention art. 7)"
-            logger.error("rights request overdue", metadata: ["request.id": "\(request.id)"])
-            if alert.raiseDeadline(
-                id: "request-\(request.id)",
-                outcome: "request-overdue",
+        // One alert per deadline: logged as an error, the command run, marked once the command succeeded.
+        func raise(_ id: String, _ outcome: String, rule: String, reason: String, mark: () throws -> Void) {
+            logger.error(
+                "convention deadline passed",
+                metadata: ["deadline.id": "\(id)", "deadline.outcome": "\(outcome)"]
+            )
+            if alert.raiseDeadline(id: id, outcome: outcome, rule: rule, reason: reason) { try? mark() }
+        }
+        for request in (try? store.overdueRequestsToAlert(today: ExtractDate.day(of: instant))) ?? [] {
+            raise(
+                "request-\(request.id)",
+                "request-overdue",
                 rule: "art7",
-                reason: reason
-            ) {
-                try? store.markRequestAlerted(request.id)
-            }
+                reason:
+                    "rights request \(request.id) (\(request.kind)) received \(request.receivedOn.iso): forwarding it "
+                    + "to the académie was due by \(request.forwardDue.iso) (convention art. 7)"
+            ) { try store.markRequestAlerted(request.id) }
         }
         for (incident, deadline) in (try? store.securityDeadlinesToAlert(now: instant)) ?? [] {
-            let reason =
-                "security incident \(incident.id) (\(incident.kind)) known \(incident.knownAt): \(deadline.what) was due by "
-                + "\(deadline.due) (convention art. \(deadline.article))"
-            logger.error("security incident deadline passed", metadata: ["security.id": "\(incident.id)"])
-            if alert.raiseDeadline(
-                id: "security-\(incident.id)",
-                outcome: "security-\(deadline.key)-overdue",
+            raise(
+                "security-\(incident.id)",
+                "security-\(deadline.key)-overdue",
                 rule: "art\(deadline.article)",
-                reason: reason
-            ) {
-                try? store.markSecurityDeadlineAlerted(incident.id, deadline.key)
-            }
+                reason:
+                    "security incident \(incident.id) (\(incident.kind)) known \(incident.knownAt): \(deadline.what) "
+                    + "was due by \(deadline.due) (convention art. \(deadline.article))"
+            ) { try store.markSecurityDeadlineAlerted(incident.id, deadline.key) }
         }
     }
 
