@@ -96,20 +96,14 @@ extension DirectoryStore {
 
     /// Every group's active members (a signature per group), read inside the writer's transaction.
     func groupSnapshot() throws -> [String: String] {
-        // Sorting every membership would take the sorter's own memory (as much as the page cache) on top of the
-        // page cache: with a small cache meanwhile, it spills to a temporary file instead (peak RSS ≤ 64 MB).
-        try connection.execute("PRAGMA cache_size = -1024")
-        defer { try? connection.execute("PRAGMA cache_size = -\(SQLiteConnection.pageCacheKiB)") }
-        var result: [String: String] = [:]
-        for (key, members) in try connection.rows(
-            Self.groupSignatures,
-            [],
-            { row -> (String, String)? in
+        // Sorting every membership would take the sorter's own memory on top of the page cache.
+        let rows = try connection.withSmallPageCache {
+            try connection.rows(Self.groupSignatures, []) { row -> (String, String)? in
                 ("\(row.text(0) ?? "")\u{1F}\(row.text(1) ?? "")$\(row.text(2) ?? "")", row.text(3) ?? "")
             }
-        ) {
-            result[key] = members
         }
+        var result: [String: String] = [:]
+        for (key, members) in rows { result[key] = members }
         return result
     }
 

@@ -191,16 +191,22 @@ extension DirectoryStore {
         ) ?? 0) > 0
     }
 
-    /// Makes `persons.restricted` match the open restriction and opposition requests: after each request change,
-    /// and at the end of each import (a restricted person the académie sends again is restricted again). Inside
-    /// the caller's transaction. The change feed's triggers record each change of state.
-    func syncRestrictions() throws {
+    /// Makes `persons.restricted` match the open restriction and opposition requests, inside the caller's
+    /// transaction; the change feed's triggers record each change of state. After each request change, both ways;
+    /// at the end of an import, only restricting (a restricted person the académie sends again is restricted
+    /// again): only a request's closing lifts a restriction, and lifting scans every person.
+    func syncRestrictions(lifting: Bool = true) throws {
         try connection.execute(
             """
             UPDATE persons SET restricted = 1 WHERE restricted = 0 AND jointure IN (SELECT jointure FROM rights_requests
-                WHERE closed_at IS NULL AND kind IN ('restriction', 'opposition'));
+                WHERE closed_at IS NULL AND kind IN ('restriction', 'opposition'))
+            """
+        )
+        guard lifting else { return }
+        try connection.execute(
+            """
             UPDATE persons SET restricted = 0 WHERE restricted = 1 AND jointure NOT IN (SELECT jointure FROM
-                rights_requests WHERE closed_at IS NULL AND kind IN ('restriction', 'opposition'));
+                rights_requests WHERE closed_at IS NULL AND kind IN ('restriction', 'opposition'))
             """
         )
     }
@@ -240,26 +246,39 @@ extension DirectoryStore {
     /// Recorded only when it differs from the last census: an unchanged re-import writes nothing (the last census
     /// still describes the directory).
     func recordCensus(runID: Int, finishedAt: String) throws {
-        let current = try connection.rows(Self.censusSQL.replacingOccurrences(of: "?1, ?2, ", with: "")) { row in
-            "\(row.text(0) ?? "")|\(row.text(1) ?? "")|\(row.int(2))"
+        struct Row: Hashable {
+            var uai: String
+            var category: String
+            var people: Int
+        }
+        // Counted once; stored only when different from the last census. Its GROUP BY sorters would add as much
+        // memory as the page cache (measured at 100,000 pupils: +9 MB of peak RSS).
+        let current = try connection.withSmallPageCache {
+            try connection.rows(Self.censusSQL) {
+                Row(uai: $0.text(0) ?? "", category: $0.text(1) ?? "", people: $0.int(2))
+            }
         }
         let last = try connection.rows(
             "SELECT uai, category, people FROM census WHERE run_id = (SELECT max(run_id) FROM census)"
-        ) { row in "\(row.text(0) ?? "")|\(row.text(1) ?? "")|\(row.int(2))" }
+        ) { Row(uai: $0.text(0) ?? "", category: $0.text(1) ?? "", people: $0.int(2)) }
         guard Set(current) != Set(last) else { return }
-        try connection.prepare("INSERT INTO census (run_id, finished_at, uai, category, people) " + Self.censusSQL)
-            .run([.int(runID), .text(finishedAt)])
+        let insert = try connection.prepare(
+            "INSERT INTO census (run_id, finished_at, uai, category, people) VALUES (?1, ?2, ?3, ?4, ?5)"
+        )
+        for row in current {
+            try insert.run([.int(runID), .text(finishedAt), .text(row.uai), .text(row.category), .int(row.people)])
+        }
     }
 
-    /// Active people by school and category, and each category's total (`*`); `?1, ?2` are the run and its end.
+    /// Active people by school and category, and each category's total (`*`).
     static let censusSQL = """
-        SELECT ?1, ?2, coalesce(s.uai, a.structure_jointure), p.category, count(DISTINCT p.id)
+        SELECT coalesce(s.uai, a.structure_jointure), p.category, count(DISTINCT p.id)
             FROM persons p JOIN attachments a ON a.person_id = p.id
             LEFT JOIN structures s ON s.jointure = a.structure_jointure
             WHERE p.departed_on IS NULL AND p.category <> 'PersRelEleve'
             GROUP BY coalesce(s.uai, a.structure_jointure), p.category
         UNION ALL
-        SELECT ?1, ?2, coalesce(s.uai, a.structure_jointure), 'PersRelEleve', count(DISTINCT gp.id)
+        SELECT coalesce(s.uai, a.structure_jointure), 'PersRelEleve', count(DISTINCT gp.id)
             FROM persons gp JOIN guardianships g ON g.guardian_jointure = gp.jointure
             JOIN persons p ON p.id = g.pupil_id AND p.departed_on IS NULL
             JOIN attachments a ON a.person_id = p.id
@@ -267,7 +286,7 @@ extension DirectoryStore {
             WHERE gp.category = 'PersRelEleve' AND gp.departed_on IS NULL
             GROUP BY coalesce(s.uai, a.structure_jointure)
         UNION ALL
-        SELECT ?1, ?2, '*', category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category
+        SELECT '*', category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category
         """
 
     /// The census of the last import finished at or before `instant` (ISO 8601 UTC), and that import's end; nil
