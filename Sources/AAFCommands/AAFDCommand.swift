@@ -48,10 +48,12 @@ public struct AAFDCommand: ParsableCommand {
             return ExitStatus.config.rawValue
         } catch {
             let code = exitCode(for: error).rawValue
+            // ArgumentParser's usage and help: several lines of aafd's own, with what was typed inside.
+            let text = OutsideText.escapedKeepingLines(fullMessage(for: error))
             if code != 0 {
-                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+                FileHandle.standardError.write(Data("\(text)\n".utf8))
             } else {
-                print(fullMessage(for: error))
+                Swift.print(text)
             }
             // ArgumentParser's usage errors are EX_USAGE (64).
             return code
@@ -64,11 +66,9 @@ public struct AAFDCommand: ParsableCommand {
         LibXML2Setup.initialize()
         let level = ProcessInfo.processInfo.environment["AAFD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
-            // Under systemd, each line carries its priority for journald (JournalStream).
-            if JournalStream.isStderr { return JournalLogHandler(logLevel: level, label: label) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            // Under systemd, each line carries its priority for journald; everywhere, text from outside is escaped
+            // (JournalStream, OutsideText).
+            JournalLogHandler(logLevel: level, label: label)
         }
     }
 }
@@ -83,6 +83,11 @@ struct GlobalOptions: ParsableArguments {
     func load() throws -> Configuration {
         let configuration = try Configuration.load(path: config)
         try ServiceIdentity.adopt(forStateIn: PathTrust.folder(of: configuration.databasePath))
+        // What decides whom aafd trusts or what it runs, checked as the user that will trust it (issue 20).
+        let untrusted = configuration.untrustedFiles()
+        guard untrusted.isEmpty else {
+            throw CommandFailure(.config, "\(config): " + untrusted.joined(separator: "\n  "))
+        }
         return configuration
     }
 

@@ -125,8 +125,11 @@ struct ExportWriter {
         (value as? [[String: Any]] ?? []).compactMap(field).joined(separator: "|")
     }
 
-    /// RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled.
-    static func csvField(_ value: String) -> String {
+    /// RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled. A cell a spreadsheet would take
+    /// for a formula (it starts with `=`, `+`, `-`, `@`, a tab or CR) is prefixed with `'` first (OWASP's rule
+    /// against CSV injection, issue 20): a surname `=HYPERLINK(…)` stays text, and the prefix says it was changed.
+    static func csvField(_ raw: String) -> String {
+        let value = raw.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } == true ? "'" + raw : raw
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else {
             return value
         }

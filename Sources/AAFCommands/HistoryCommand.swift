@@ -29,7 +29,8 @@ struct HistoryCommand: ParsableCommand {
             }
             if entries.isEmpty { print("no read of personal data journaled") }
             for e in entries {
-                print("\(e.at)  \(e.action)  \(e.jointure ?? "-")  \(e.recordedBy)  \(e.detail ?? "")")
+                let x = OutsideText.escaped
+                print("\(e.at)  \(e.action)  \(x(e.jointure ?? "-"))  \(x(e.recordedBy))  \(x(e.detail ?? ""))")
             }
             return
         }
@@ -47,7 +48,7 @@ struct HistoryCommand: ParsableCommand {
             print(
                 "\(e.finishedAt)  \(e.outcome.rawValue)\(e.dryRun ? " (dry run)" : "")  \(e.mode?.rawValue ?? "-") \(e.extractDate?.iso ?? "-")  \(e.durationMilliseconds) ms"
             )
-            if let reason = e.reason { print("    \(reason)") }
+            if let reason = e.reason { print("    \(OutsideText.escaped(reason))") }
         }
     }
 }

@@ -75,8 +75,7 @@ struct ImportCommand: ParsableCommand {
         if output.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(report))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeOutput(safeJSON(try encoder.encode(report)) + "\n")
             return
         }
         print(ReportText.render(report))

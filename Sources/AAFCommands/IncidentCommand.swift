@@ -209,18 +209,24 @@ struct IncidentCommand: ParsableCommand {
                 return
             }
             func line(_ label: String, _ value: String?) {
-                print("\(label): \(value.flatMap { $0.isEmpty ? nil : $0 } ?? "(to be completed)")")
+                // Free text typed by administrators, kept in the database: each stays on its line (issue 20).
+                print(
+                    "\(label): \(value.flatMap { $0.isEmpty ? nil : OutsideText.escaped($0) } ?? "(to be completed)")"
+                )
             }
             print("NOTIFICATION D'INCIDENT DE SÉCURITÉ / SECURITY INCIDENT NOTIFICATION (convention ENT1D, art. 12)")
             print("Commune: \(configuration.commune); to: alerte-ssi@ac-creteil.fr and the IEN of the circonscription")
             print(
-                "Incident \(incident.id): \(incident.kind), known at \(incident.knownAt), declared by \(incident.declaredBy)"
+                "Incident \(incident.id): \(incident.kind), known at \(incident.knownAt), declared by "
+                    + OutsideText.escaped(incident.declaredBy)
             )
             line("Nature", incident.nature)
             line("Probable consequences", incident.consequences)
             line("Measures taken or proposed", incident.measures)
             line("Contact for more information", incident.contact)
-            print("Risk to people: \(incident.risk)" + (incident.riskReason.map { " (\($0))" } ?? ""))
+            print(
+                "Risk to people: \(incident.risk)" + (incident.riskReason.map { " (\(OutsideText.escaped($0)))" } ?? "")
+            )
             if let asOf = estimate.directoryAsOf {
                 let order = AAFCategory.importOrder.map(\.reportKey)
                 print(
@@ -232,7 +238,7 @@ struct IncidentCommand: ParsableCommand {
                 )
                 for (school, counts) in estimate.bySchool.sorted(by: { $0.key < $1.key }) {
                     print(
-                        "  \(school): "
+                        "  \(OutsideText.escaped(school)): "
                             + order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
                     )
                 }

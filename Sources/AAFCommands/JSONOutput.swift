@@ -12,6 +12,5 @@ struct OutputOptions: ParsableArguments {
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    FileHandle.standardOutput.write(try encoder.encode(value))
-    FileHandle.standardOutput.write(Data("\n".utf8))
+    writeOutput(safeJSON(try encoder.encode(value)) + "\n")
 }

@@ -1,3 +1,4 @@
+import AAFModel
 import Foundation
 import Logging
 
@@ -31,14 +32,20 @@ enum JournalStream {
         }
     }
 
-    /// A message for the operator on stderr (a command's failure), at priority `level`.
+    /// A message for the operator on stderr (a command's failure), at priority `level`. Every control character but
+    /// aafd's own line breaks is escaped (``OutsideText``: text from outside inside it was escaped, line breaks
+    /// included, where it came in), and under the journal every line starts with the priority, so no line can
+    /// carry a forged `<0>` and no escape sequence reaches a terminal (issue 20).
     static func write(_ message: String, level: Logger.Level) {
-        FileHandle.standardError.write(Data("\(prefix(level))\(message)\n".utf8))
+        let tag = prefix(level)
+        let lines = OutsideText.escapedKeepingLines(message).split(separator: "\n", omittingEmptySubsequences: false)
+        FileHandle.standardError.write(Data(lines.map { "\(tag)\($0)\n" }.joined().utf8))
     }
 }
 
-/// swift-log's stream handler, with the journal's priority prefix when stderr is the journal (the timestamp is then
-/// journald's own: the line says level, label, metadata and message).
+/// aafd's one log handler, on stderr: a line per event, its metadata values and message escaped (``OutsideText``).
+/// Under the journal each line starts with its priority (the timestamp is journald's own); elsewhere with the time,
+/// as swift-log's stream handler writes it.
 struct JournalLogHandler: LogHandler {
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
@@ -51,10 +58,26 @@ struct JournalLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        // One event, one line: metadata values and the message may quote a server or a delivery.
+        let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(OutsideText.escaped("\($0.value)"))" }.joined(
+            separator: " "
+        )
+        let time = JournalStream.isStderr ? "" : JournalLogHandler.timestamp() + " "
         JournalStream.write(
-            "\(event.level) \(label): \(fields.isEmpty ? "" : fields + " ")\(event.message)",
+            "\(time)\(event.level) \(label): \(fields.isEmpty ? "" : fields + " ")\(OutsideText.escaped("\(event.message)"))",
             level: event.level
         )
+    }
+}
+
+extension JournalLogHandler {
+    /// Local time as swift-log's stream handler writes it (`2026-12-02T14:12:55+0100`).
+    static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [Int8](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

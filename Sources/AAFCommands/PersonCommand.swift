@@ -85,10 +85,12 @@ struct PersonShowCommand: ParsableCommand {
             case 1: data = try encoder.encode(reports[0])
             default: data = try encoder.encode(["matches": reports])
             }
-            text = String(decoding: data, as: UTF8.self) + "\n"
+            text = safeJSON(data) + "\n"
         } else {
             var lines: [String] = []
-            if found.isEmpty { lines.append("\(jointure): not in the directory; other records refer to it") }
+            if found.isEmpty {
+                lines.append("\(OutsideText.escaped(jointure)): not in the directory; other records refer to it")
+            }
             for person in found { lines.append(PersonText.render(person)) }
             if restricted {
                 lines.append(
@@ -96,23 +98,27 @@ struct PersonShowCommand: ParsableCommand {
                 )
             }
             for c in consents {
-                lines.append("  consent: \(c.field) since \(c.grantedAt), recorded by \(c.recordedBy)")
+                lines.append(
+                    "  consent: \(c.field) since \(c.grantedAt), recorded by \(OutsideText.escaped(c.recordedBy))"
+                )
             }
             for (table, tableRows) in rows.tables.sorted(by: { $0.key < $1.key }) {
                 lines.append("  stored in \(table): \(tableRows.count) row\(tableRows.count == 1 ? "" : "s")")
                 for row in tableRows {
                     lines.append(
                         "    "
-                            + row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "NULL")" }.joined(
+                            + row.sorted { $0.key < $1.key }.map {
+                                "\($0.key)=\($0.value.map(OutsideText.escaped) ?? "NULL")"
+                            }.joined(
                                 separator: " "
                             )
                     )
                 }
             }
-            text = lines.joined(separator: "\n") + "\n"
+            text = OutsideText.escapedKeepingLines(lines.joined(separator: "\n") + "\n")
         }
         guard let request = forRequest else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            writeOutput(text)
             return
         }
         let path =
@@ -260,29 +266,39 @@ struct AbsentPersonReport: Encodable {
 /// `person show` for a reader.
 enum PersonText {
     static func render(_ p: PersonDetails) -> String {
-        var lines = ["\(p.category.rawValue) \(p.jointure)"]
-        for a in p.attributes { lines.append("  \(a.name): \(a.values.joined(separator: " | "))") }
+        // Every value came from a delivery: each stays on its line, its controls visible (issue 20).
+        let e = OutsideText.escaped
+        var lines = ["\(p.category.rawValue) \(e(p.jointure))"]
+        for a in p.attributes { lines.append("  \(a.name): \(a.values.map(e).joined(separator: " | "))") }
         lines.append(
             "  schools: "
-                + p.structures.map { "\($0.jointure) (\($0.uai ?? "not in directory"))" }.joined(separator: ", ")
+                + p.structures.map { "\(e($0.jointure)) (\($0.uai.map(e) ?? "not in directory"))" }.joined(
+                    separator: ", "
+                )
         )
         if !p.classes.isEmpty {
-            lines.append("  classes: " + p.classes.map { "\($0.code) \($0.label)" }.joined(separator: ", "))
+            lines.append("  classes: " + p.classes.map { "\(e($0.code)) \(e($0.label))" }.joined(separator: ", "))
         }
         if !p.groups.isEmpty {
-            lines.append("  groups: " + p.groups.map { "\($0.code) \($0.label)" }.joined(separator: ", "))
+            lines.append("  groups: " + p.groups.map { "\(e($0.code)) \(e($0.label))" }.joined(separator: ", "))
         }
-        if !p.guardians.isEmpty { lines.append("  guardians: " + p.guardians.map(\.jointure).joined(separator: ", ")) }
-        if !p.pupils.isEmpty { lines.append("  pupils: " + p.pupils.map(\.jointure).joined(separator: ", ")) }
+        if !p.guardians.isEmpty {
+            lines.append("  guardians: " + p.guardians.map { e($0.jointure) }.joined(separator: ", "))
+        }
+        if !p.pupils.isEmpty { lines.append("  pupils: " + p.pupils.map { e($0.jointure) }.joined(separator: ", ")) }
         if !p.functions.isEmpty {
             lines.append(
                 "  functions: "
-                    + p.functions.map { "\($0.structure) \($0.functionCode ?? "-") \($0.positionLabel ?? "-")" }.joined(
+                    + p.functions.map {
+                        "\(e($0.structure)) \($0.functionCode.map(e) ?? "-") \($0.positionLabel.map(e) ?? "-")"
+                    }.joined(
                         separator: ", "
                     )
             )
         }
-        if !p.directs.isEmpty { lines.append("  directs: " + p.directs.map(\.jointure).joined(separator: ", ")) }
+        if !p.directs.isEmpty {
+            lines.append("  directs: " + p.directs.map { e($0.jointure) }.joined(separator: ", "))
+        }
         lines.append("  first seen \(p.firstSeen?.iso ?? "-"), updated \(p.updatedOn?.iso ?? "-")")
         lines.append("  departed on \(p.departedOn?.iso ?? "-"), purge due \(p.purgeDue?.iso ?? "-")")
         return lines.joined(separator: "\n")

@@ -139,7 +139,7 @@ struct RequestCommand: ParsableCommand {
             for r in requests {
                 let state: String
                 if let closed = r.closedAt {
-                    state = "closed \(closed.prefix(10)): \(r.outcome ?? "")"
+                    state = "closed \(closed.prefix(10)): \(OutsideText.escaped(r.outcome ?? ""))"
                 } else if let forwarded = r.forwardedOn {
                     state = "forwarded \(forwarded.iso), open"
                 } else {
@@ -147,7 +147,11 @@ struct RequestCommand: ParsableCommand {
                         r.isOverdue(on: today)
                         ? "OVERDUE: forward was due by \(r.forwardDue.iso)" : "forward by \(r.forwardDue.iso)"
                 }
-                print("#\(r.id) \(r.kind) \(r.jointure) received \(r.receivedOn.iso) by \(r.receivedBy); \(state)")
+                // What administrators typed, from the database: one line each, controls visible (issue 20).
+                let e = OutsideText.escaped
+                print(
+                    "#\(r.id) \(r.kind) \(e(r.jointure)) received \(r.receivedOn.iso) by \(e(r.receivedBy)); \(state)"
+                )
             }
         }
     }

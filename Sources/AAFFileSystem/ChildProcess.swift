@@ -1,3 +1,4 @@
+import CFileSync
 import Foundation
 
 #if canImport(Glibc)
@@ -22,17 +23,23 @@ public final class ChildProcess: @unchecked Sendable {
     private var status: Int32?
 
     /// Starts `path` with `arguments`; standard input is /dev/null; output goes to the given descriptors
-    /// (-1: /dev/null).
+    /// (-1: /dev/null). `isolated`: the child also gets no descriptor but 0–2 and a session of its own (no
+    /// controlling terminal) — for a command an administrator configured (alert, hook), which must inherit
+    /// nothing root or aafd held (issue 20).
     public init(
         _ path: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
         stdout: Int32 = -1,
-        stderr: Int32 = -1
+        stderr: Int32 = -1,
+        isolated: Bool = false
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         if stdout >= 0 {
             posix_spawn_file_actions_adddup2(&actions, stdout, 1)
@@ -44,13 +51,17 @@ public final class ChildProcess: @unchecked Sendable {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
+        if isolated {
+            let rc = cfilesync_spawn_isolate(&actions, &attributes)
+            guard rc == 0 else { throw SpawnError(path: path, code: rc) }
+        }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv + env { free(pointer) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, env)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, env)
         guard rc == 0 else { throw SpawnError(path: path, code: rc) }
         self.pid = pid
     }

@@ -64,16 +64,26 @@ public enum PathTrust {
         /// The SFTP key or its passphrase (R16): like a private file, and owned by root too when `rootMayOwn`
         /// (systemd's credentials).
         case secret(rootMayOwn: Bool)
+        /// The folder of a trusted file of `kind`: the same owners, writable by its owner only.
+        indirect case trustedFolder(of: Kind)
 
         var owners: [uid_t] {
             switch self {
             case .configuration, .secret(rootMayOwn: true): [geteuid(), 0]
+            case .trustedFolder(of: let kind): kind.owners
             default: [geteuid()]
             }
         }
 
+        var isFolder: Bool {
+            switch self {
+            case .folder, .trustedFolder: true
+            default: false
+            }
+        }
+
         /// Permission bits nobody but the owner may have.
-        var forbidden: mode_t { self == .configuration || self == .folder ? 0o022 : 0o077 }
+        var forbidden: mode_t { self == .configuration || isFolder ? 0o022 : 0o077 }
 
         var rule: String {
             if case .secret = self { "R16" } else { "R18" }
@@ -102,13 +112,32 @@ public enum PathTrust {
         try verify(info, path, kind, what: what)
     }
 
+    /// A file whose content decides what aafd trusts or runs (pinned host keys, a program it starts): it must exist,
+    /// be a regular file (links followed: the final file is what counts) owned by the user aafd runs as or root, and
+    /// writable by its owner only; its folder too, unless that folder is root's and sticky (/tmp), where nobody can
+    /// replace another's file. Issue 20: a 0666 `known_hosts` let any local user choose the server.
+    ///
+    /// - Throws: ``Refusal`` with the fix.
+    public static func checkTrustedFile(_ path: String, what: String) throws {
+        try checkExisting(path, .configuration, what: what)
+        guard let real = realpath(path, nil) else { return }
+        let resolved = String(cString: real)
+        free(real)
+        let folder = folder(of: resolved)
+        var info = stat()
+        guard stat(folder, &info) == 0 else { return }
+        let sticky = info.st_uid == 0 && info.st_mode & S_ISVTX != 0
+        guard !sticky else { return }
+        try verify(info, folder, .trustedFolder(of: .configuration), what: "the folder of \(what)")
+    }
+
     private static func verify(_ info: stat, _ path: String, _ kind: Kind, what: String) throws {
         let type = info.st_mode & S_IFMT
         let mode = info.st_mode & 0o7777
         let me = geteuid()
         let rule = kind.rule
-        guard kind == .folder ? type == S_IFDIR : type == S_IFREG else {
-            let expected = kind == .folder ? "a folder" : "a regular file (a link, a FIFO or a device)"
+        guard kind.isFolder ? type == S_IFDIR : type == S_IFREG else {
+            let expected = kind.isFolder ? "a folder" : "a regular file (a link, a FIFO or a device)"
             throw Refusal(path: path, message: "\(what) \(path) is not \(expected); refused (\(rule))")
         }
         guard kind.owners.contains(info.st_uid) else {
@@ -120,7 +149,12 @@ public enum PathTrust {
             )
         }
         guard mode & kind.forbidden == 0 else {
-            let fix = kind == .folder ? "chmod 700" : "chmod 600"
+            let fix =
+                switch kind {
+                case .folder: "chmod 700"
+                case .trustedFolder, .configuration: "chmod go-w"
+                default: "chmod 600"
+                }
             let who = kind.forbidden == 0o077 ? "group or others may read or write it" : "group or others may write it"
             throw Refusal(
                 path: path,

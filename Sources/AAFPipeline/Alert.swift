@@ -95,22 +95,45 @@ public struct Alert {
         )
     }
 
-    /// What the command inherits from aafd's environment: nothing else. In particular not `CREDENTIALS_DIRECTORY`
-    /// (the key's passphrase), `NOTIFY_SOCKET` (it could tell systemd the service is ready or stopping) or
-    /// `WATCHDOG_USEC` (Docs/operations.md, "Incidents").
-    static let inherited = ["PATH", "LANG", "LC_ALL", "TZ", "HOME", "USER", "LOGNAME"]
-
-    /// Runs `/bin/sh -c command` in that clean environment plus `extra`, stdin from /dev/null, stdout and stderr to
-    /// aafd's stderr (the journal under systemd, never into stdout's answers), killed after `timeout` seconds.
+    /// Runs `/bin/sh -c command` with a fixed environment plus `extra` (escaped: ``OutsideText``), stdin from
+    /// /dev/null, stdout and stderr to aafd's stderr (the journal under systemd, never into stdout's answers), no
+    /// other descriptor and no controlling terminal, killed after `timeout` seconds (issue 20).
+    ///
+    /// The environment is fixed, not inherited: a root shell's `PATH`, `USER=root` or an administrator's variables
+    /// never reach a command that runs as aafd; nor `CREDENTIALS_DIRECTORY` (the key's passphrase),
+    /// `NOTIFY_SOCKET` (it could tell systemd the service is ready or stopping) or `WATCHDOG_USEC`
+    /// (Docs/operations.md, "Incidents").
     /// - Returns: the exit status, or nil when it could not start or had to be killed.
     static func shell(_ command: String, environment extra: [String: String], timeout: Double) -> Int32? {
-        let mine = ProcessInfo.processInfo.environment
-        var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
-        for key in inherited { if let v = mine[key] { env[key] = v } }
-        for (k, v) in extra { env[k] = v }
-        guard let child = try? ChildProcess("/bin/sh", ["-c", command], environment: env, stdout: 2, stderr: 2) else {
+        var env = fixedEnvironment()
+        for (k, v) in extra { env[k] = OutsideText.escaped(v) }
+        guard
+            let child = try? ChildProcess(
+                "/bin/sh",
+                ["-c", command],
+                environment: env,
+                stdout: 2,
+                stderr: 2,
+                isolated: true
+            )
+        else {
             return nil
         }
         return child.wait(timeout: timeout)
+    }
+
+    /// `PATH` of the system's folders, `HOME`, `USER` and `LOGNAME` of the user aafd runs as (the `aafd` user once
+    /// root's command took its identity), `LANG=C.UTF-8`.
+    static func fixedEnvironment() -> [String: String] {
+        var env = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
+        if let user = getpwuid(geteuid()) {
+            let name = String(cString: user.pointee.pw_name)
+            env["USER"] = name
+            env["LOGNAME"] = name
+            env["HOME"] = user.pointee.pw_dir.map { String(cString: $0) } ?? "/"
+        } else {
+            env["HOME"] = "/"
+        }
+        return env
     }
 }

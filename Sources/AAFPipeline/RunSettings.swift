@@ -78,11 +78,12 @@ public struct RunOutput: Sendable {
         self.progress = progress
     }
 
-    /// stdout for results, stderr for notes, no progress line.
+    /// stdout for results, stderr for notes, no progress line; each escaped (``OutsideText``: a reason may quote
+    /// a server's message).
     public static var standard: RunOutput {
         RunOutput(
-            result: { Swift.print($0) },
-            note: { FileHandle.standardError.write(Data("aafd: \($0)\n".utf8)) }
+            result: { Swift.print(OutsideText.escapedKeepingLines($0)) },
+            note: { FileHandle.standardError.write(Data("aafd: \(OutsideText.escaped($0))\n".utf8)) }
         )
     }
 }

@@ -9,8 +9,11 @@ public struct TransferError: MessageError, Sendable {
     public var code: Code
     public var message: String
 
+    /// `message` often quotes the server (its error text, a file's name): escaped here, once, so that it reaches
+    /// the journal, a terminal, an incident's reason and an alert's environment on one line, without a control
+    /// character (``OutsideText``, issue 20).
     public init(_ code: Code, _ message: String) {
-        (self.code, self.message) = (code, message)
+        (self.code, self.message) = (code, OutsideText.escaped(message))
     }
 }
 
