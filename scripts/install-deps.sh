@@ -7,7 +7,7 @@ packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config openssh-se
 # The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`. A booted systemd
 # (issue 15): debootstrap and systemd-nspawn.
 [ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] ||
-    packages+=(proftpd-core proftpd-mod-crypto python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db
+    packages+=(proftpd-core proftpd-mod-crypto gesftpserver python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db
         debootstrap systemd-container)
 missing=()
 for p in "${packages[@]}"; do

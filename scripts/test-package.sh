@@ -24,6 +24,9 @@ cleanup() {
     kill "$(cat "$work/server/sshd.pid" 2>/dev/null)" 2>/dev/null || true
     dpkg --purge aafd >/dev/null 2>&1 || true
     rm -f /var/lib/aafd-probe
+    pkill -u aafd 2>/dev/null || true
+    rm -rf /root/aafd-victims /tmp/aafd-swap.*.py
+    [ -z "${root_mode:-}" ] || chmod "$root_mode" /root
     [ "$user_existed" = yes ] || { userdel aafd 2>/dev/null || true; groupdel aafd 2>/dev/null || true; }
     rm -rf "$work"
 }
@@ -132,18 +135,83 @@ grep -q "Mairie de Testville" /etc/aafd/aafd.toml || fail "the upgrade replaced 
 [ -f /var/lib/aafd/aafd.sqlite3 ] || fail "the upgrade lost the database"
 pass "upgrade in place: edited conffile kept, database kept"
 
-# 5. Remove: the data stays; the inventory for a purge is written, counts only (R15).
+# 5. Remove: every aafd process stopped (a daemon started by hand as aafd, as cron's one-shot would be); the data
+# stays; the inventory for a purge is written in root's own folder, counts only (R15).
 ln /var/lib/aafd/aafd.sqlite3 /var/lib/aafd-probe # a second name for the database's bytes, read after the purge
+setsid runuser -u aafd -- aafd run --config /etc/aafd/aafd.toml >/dev/null 2>&1 &
+sleep 1
+pgrep -u aafd -x aafd >/dev/null || fail "the hand-started daemon did not run"
 dpkg -r aafd >"$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; fail "dpkg -r"; }
+if pgrep -u aafd >/dev/null; then fail "an aafd process outlived dpkg -r: $(pgrep -a -u aafd)"; fi
 [ ! -e /usr/bin/aafd ] || fail "/usr/bin/aafd left after remove"
 [ -f /var/lib/aafd/aafd.sqlite3 ] && [ -f /etc/aafd/aafd_rsa ] || fail "remove deleted data"
-inventory=/var/lib/aafd/.purge-inventory/aafd.certificate
+inventory=/var/lib/aafd.purge-inventory/aafd.certificate
 [ -f "$inventory" ] || { cat "$work/dpkg-r.log"; fail "no inventory after remove"; }
+[ "$(stat -c '%a %U' /var/lib/aafd.purge-inventory)" = "700 root" ] && [ "$(stat -c '%a %U' "$inventory")" = "600 root" ] ||
+    fail "inventory folder/file: $(stat -c '%a %U' /var/lib/aafd.purge-inventory "$inventory")"
 grep -q "active: .*300 students" "$inventory" || fail "inventory counts: $(cat "$inventory")"
-pass "remove keeps the data; prerm wrote the inventory ($(wc -l <"$inventory") lines)"
+grep -q "^tree /var/lib/aafd/spool$" /var/lib/aafd.purge-inventory/aafd.erase || fail "erase list: $(cat /var/lib/aafd.purge-inventory/aafd.erase)"
+if runuser -u aafd -- sh -c 'echo "file /etc/shadow" >/var/lib/aafd.purge-inventory/x.erase' 2>/dev/null; then
+    fail "the aafd user could write into the purge inventory"
+fi
+pass "remove stops every aafd process and keeps the data; prerm wrote the inventory in root's 0700 folder"
 
-# 6. Purge: everything aafd kept is erased and a certificate stays for the DPO.
+# 5b. Issue 20: a compromised aafd user tries to steer the purge. Victims: root's files; the attacker plants an
+# erase list and a certificate link where the old inventory was, a file name that forges a certificate line, and a
+# link that it swaps with a regular file (renameat2 RENAME_EXCHANGE) in a loop while root erases.
+mkdir -p -m 0700 /root/aafd-victims/dir
+echo VICTIM >/root/aafd-victims/file
+echo VICTIM >/root/aafd-victims/dir/inside
+echo "root-only secret" >/root/aafd-victims/secret
+chmod 0600 /root/aafd-victims/file /root/aafd-victims/secret
+root_mode=$(stat -c %a /root)
+chmod 0755 /root /root/aafd-victims # the attacker may look: only writing is what it must not get
+swap=$(mktemp /tmp/aafd-swap.XXXXXX.py)
+chmod 0644 "$swap"
+cat >"$swap" <<'PY'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+folder, victim = sys.argv[1], sys.argv[2]
+a, b = os.path.join(folder, "swap-a"), os.path.join(folder, "swap-b")
+os.makedirs(folder, exist_ok=True)
+end = time.time() + float(sys.argv[3])
+while time.time() < end:
+    try:
+        if not os.path.lexists(a):
+            with open(a, "wb") as f: f.write(b"x" * 4096)
+        if not os.path.lexists(b): os.symlink(victim, b)
+        libc.renameat2(-100, a.encode(), -100, b.encode(), 2)  # AT_FDCWD, RENAME_EXCHANGE
+    except OSError:
+        pass
+PY
+plant() {
+    runuser -u aafd -- sh -c '
+        mkdir -p /var/lib/aafd/.purge-inventory
+        printf "file /root/aafd-victims/file\ntree /root/aafd-victims/dir\n" >/var/lib/aafd/.purge-inventory/aafd.erase
+        ln -sf /root/aafd-victims/secret /var/lib/aafd/.purge-inventory/aafd.certificate
+        mkdir -p /var/lib/aafd/spool
+        echo x >"/var/lib/aafd/spool/x
+999999999	FORGED-ENTRY"'
+}
+victims_intact() {
+    [ "$(cat /root/aafd-victims/file)" = VICTIM ] && [ "$(cat /root/aafd-victims/dir/inside)" = VICTIM ] &&
+        [ "$(cat /root/aafd-victims/secret)" = "root-only secret" ]
+}
+plant
+setsid runuser -u aafd -- python3 "$swap" /var/lib/aafd/spool /root/aafd-victims/file 30 >/dev/null 2>&1 &
+swapper=$!
+sleep 0.3
 dpkg --purge aafd >"$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; fail "dpkg --purge"; }
+kill "$swapper" 2>/dev/null || true
+pkill -u aafd -f aafd-swap || true
+wait "$swapper" 2>/dev/null || true
+victims_intact || fail "a root-owned victim was changed by the purge"
+certificate=$(ls /var/backups/aafd-deletion-certificate-*.txt | tail -1)
+if grep -q "root-only secret\|/root/aafd-victims\|^ *FORGED-ENTRY\|^ *999999999" "$certificate"; then
+    fail "the certificate names a victim or a forged entry: $(cat "$certificate")"
+fi
+pass "purge under attack (planted list, certificate link, forging name, swap loop): victims intact, certificate clean"
+# 6. That purge: everything aafd kept is erased and a certificate stays for the DPO.
 grep -q "certificate of deletion" "$work/dpkg-purge.log" || fail "purge did not say what it did"
 for path in /var/lib/aafd /etc/aafd /lib/systemd/system/aafd.service /usr/lib/sysusers.d/aafd.conf; do
     [ ! -e "$path" ] || fail "$path is left after purge"
@@ -153,7 +221,6 @@ left=$(find /var/lib /etc /run -xdev -name '*aafd*' ! -name 'aafd-probe' ! -path
 [ "$(stat -c %s /var/lib/aafd-probe)" -gt 0 ] && [ "$(tr -d '\0' </var/lib/aafd-probe | wc -c)" -eq 0 ] ||
     fail "the database's bytes were not overwritten with zeros before its removal"
 pass "purge: no aafd state left in /var/lib, /etc, /run; the database's $(stat -c %s /var/lib/aafd-probe) bytes are zeros"
-certificate=$(ls /var/backups/aafd-deletion-certificate-*.txt | tail -1)
 [ "$(stat -c '%a %U' "$certificate")" = "600 root" ] || fail "certificate mode"
 grep -q "Parties: Mairie de Testville" "$certificate" && grep -q "300 students" "$certificate" &&
     grep -q "^Erasure: " "$certificate" && grep -q "/var/lib/aafd/aafd.sqlite3" "$certificate" ||
@@ -164,5 +231,28 @@ cat "$certificate"
 rm -f "$certificate"
 getent passwd aafd >/dev/null || fail "the aafd user was removed (Debian keeps system users)"
 pass "the aafd system user stays, as Debian does"
+
+# 7. The swap loop again, on fresh state each time: a race that wins one run in three must fail here.
+swap_runs=20
+for run in $(seq 2 "$swap_runs"); do
+    dpkg -i "$deb" >/dev/null 2>&1 || fail "reinstall $run"
+    runuser -u aafd -- sh -c 'mkdir -p /var/lib/aafd/spool; head -c 100000 /dev/urandom >/var/lib/aafd/aafd.sqlite3'
+    dpkg -r aafd >/dev/null 2>&1 || fail "dpkg -r, run $run"
+    plant
+    setsid runuser -u aafd -- python3 "$swap" /var/lib/aafd/spool /root/aafd-victims/file 30 >/dev/null 2>&1 &
+    swapper=$!
+    sleep 0.2
+    dpkg --purge aafd >"$work/dpkg-purge-$run.log" 2>&1 || { cat "$work/dpkg-purge-$run.log"; fail "purge run $run"; }
+    kill "$swapper" 2>/dev/null || true
+    wait "$swapper" 2>/dev/null || true
+    victims_intact || fail "run $run of $swap_runs: a root-owned victim was changed by the purge"
+    [ ! -e /var/lib/aafd ] || fail "run $run: /var/lib/aafd left"
+    rm -f "$(ls /var/backups/aafd-deletion-certificate-*.txt | tail -1)"
+done
+pass "the swap loop against the purge, $swap_runs fresh runs: every victim intact"
+rm -rf /root/aafd-victims "$swap"
+chmod "$root_mode" /root
+dpkg -i "$deb" >/dev/null 2>&1 || fail "reinstall after the attack runs"
+dpkg --purge aafd >/dev/null 2>&1 || fail "purge after the attack runs"
 
 echo "package test: $checks checks passed in $(($(date +%s) - started)) s"

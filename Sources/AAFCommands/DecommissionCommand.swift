@@ -53,23 +53,34 @@ struct DecommissionCommand: ParsableCommand {
     func run() throws {
         if confirm { return try erase() }
         guard let inventory else { return }
-        // Root (the package's prerm) creates the folder for the aafd user that options.load() then becomes.
-        try makeInventoryFolder(
-            inventory,
-            owner: PathTrust.folder(of: try Configuration.load(path: options.config).databasePath)
-        )
-        let configuration = try options.load()
+        // Root (the package's prerm) writes the inventory in a folder of its own: the erase list is computed from
+        // the configuration (root's) and written before aafd's identity is taken; the certificate draft, which
+        // reads the database, is written as aafd through a descriptor root opened. Nothing is chowned, no link is
+        // followed, and nothing aafd could write decides what a purge erases (issue 20).
         let name = ((options.config as NSString).lastPathComponent as NSString).deletingPathExtension
-        let certificate = try certificateDraft(configuration)
-        let erase = eraseList(configuration)
-        for path in erase where path.contains("\n") {
-            throw CommandFailure(.config, "a configured path holds a line break; the erase list cannot name it")
+        let folder: HeldFolder
+        let draftFile: Int32
+        do {
+            folder = try HeldFolder(inventory)
+            let unread = try Configuration.load(path: options.config)
+            let erase = eraseList(unread)
+            for path in erase where path.contains("\n") || !OutsideText.isPlain(path) {
+                throw CommandFailure(
+                    .config,
+                    "a configured path holds a control character; the erase list cannot name it"
+                )
+            }
+            try folder.write(erase.joined(separator: "\n") + "\n", to: "\(name).erase")
+            draftFile = try folder.create("\(name).certificate")
+        } catch let refusal as HeldFolder.Refusal {
+            throw CommandFailure(.cantCreate, "the inventory: \(refusal)")
         }
-        try write(certificate, to: (inventory as NSString).appendingPathComponent("\(name).certificate"))
-        try write(
-            erase.joined(separator: "\n") + "\n",
-            to: (inventory as NSString).appendingPathComponent("\(name).erase")
-        )
+        defer { close(draftFile) }
+        let configuration = try options.load()
+        let certificate = try certificateDraft(configuration)
+        guard FileDescriptor.writeAll(draftFile, Array(certificate.utf8)), fsync(draftFile) == 0 else {
+            throw CommandFailure(.ioError, "cannot write \(inventory)/\(name).certificate (errno \(errno))")
+        }
         print("inventory of \(options.config) written to \(inventory)/\(name).certificate and \(name).erase")
     }
 
@@ -137,22 +148,53 @@ struct DecommissionCommand: ParsableCommand {
         return lines
     }
 
-    /// `--confirm-erase-everything`: the end of the convention (art. 16, 17; issue 14). Takes the run lock, writes
-    /// the certificate draft, erases every path of the erase list (each file overwritten with zeros, synced, then
-    /// removed: R12), and writes the final certificate of deletion beside the configuration, outside everything
-    /// erased (0600, never over an existing file).
+    /// `--confirm-erase-everything`: the end of the convention (art. 16, 17; issue 14). The final certificate is
+    /// created first (0600, never over an existing file), by the user who runs the command — root, whose
+    /// configuration folder aafd cannot write — in a folder checked and held; it says the erasure started and is
+    /// synced before anything is erased, so the proof can never be the step that fails (issue 20). Then, as aafd:
+    /// the run lock, every path of the erase list (each file overwritten with zeros, synced, then removed: R12),
+    /// and the certificate completed through the same descriptor.
     private func erase() throws {
-        let configuration = try options.load()
+        _ = try Configuration.load(path: options.config)  // a configuration error before any file is created
         let stamp = Timestamp.string(Date())
         let target =
             certificate
             ?? (PathTrust.folder(of: options.config) as NSString).appendingPathComponent(
                 "aafd-final-certificate-\(stamp.replacingOccurrences(of: ":", with: "")).txt"
             )
-        let lock = try RunLock(path: configuration.lockPath)
-        var text = try certificateDraft(configuration).replacingOccurrences(
-            of: "when the package was removed",
-            with: "before the erasure"
+        let file: Int32
+        do {
+            let folder = try HeldFolder(PathTrust.folder(of: target), create: false)
+            file = try folder.create((target as NSString).lastPathComponent, exclusive: true)
+            // The folder's own sync makes the certificate's name durable before the first erasure.
+            _ = fsync(folder.fd)
+        } catch {
+            throw CommandFailure(
+                .cantCreate,
+                "cannot create the final certificate \(target) (\(error)); nothing was erased. "
+                    + "Choose its place with --certificate PATH, in a folder of yours that only you may write"
+            )
+        }
+        defer { close(file) }
+        let configuration = try options.load()
+        func append(_ text: String) throws {
+            guard FileDescriptor.writeAll(file, Array(text.utf8)), fsync(file) == 0 else {
+                throw CommandFailure(.ioError, "cannot write the final certificate \(target) (errno \(errno))")
+            }
+        }
+        let lock: RunLock
+        do { lock = try RunLock(path: configuration.lockPath) } catch {
+            try? append(
+                "NOT ERASED: another aafd run held the lock at \(Timestamp.string(Date())); nothing was erased\n"
+            )
+            throw error
+        }
+        try append(
+            try certificateDraft(configuration).replacingOccurrences(
+                of: "when the package was removed",
+                with: "before the erasure"
+            )
+                + "Erasure started: \(Timestamp.string(Date())), by aafd decommission (\(AdminIdentity.current(by: nil)))\n"
         )
         var tally = SecureErase.Tally()
         do {
@@ -166,45 +208,24 @@ struct DecommissionCommand: ParsableCommand {
                 }
             }
         } catch let failure as SecureErase.Failure {
-            throw CommandFailure(.ioError, "\(failure); the erasure is incomplete: fix it and run again")
+            try? append("INCOMPLETE: \(failure); \(tally.files.count) files erased before it\n")
+            throw CommandFailure(
+                .ioError,
+                "\(failure); the erasure is incomplete (\(target) says so): fix it and run again"
+            )
         }
         withExtendedLifetime(lock) {}
         for line in eraseList(configuration) where line.hasPrefix("dir ") {
             SecureErase.folderIfEmpty(String(line.dropFirst(4)), into: &tally)
         }
-        text += "Erasure: \(Timestamp.string(Date())), by aafd decommission (\(AdminIdentity.current(by: nil)))\n"
+        var text = "Erasure finished: \(Timestamp.string(Date()))\n"
         text += "  \(tally.files.count) files (\(tally.bytes) bytes) overwritten with zeros, synced, then removed; "
         text += "folders removed: \(tally.folders.count)\n"
-        for f in tally.files { text += "    \(f)\n" }
-        for f in tally.folders { text += "    \(f)/\n" }
+        for f in tally.files { text += "    \(OutsideText.escaped(f))\n" }
+        for f in tally.folders { text += "    \(OutsideText.escaped(f))/\n" }
         text += "Limits: overwriting in place does not reach copies that storage keeps elsewhere (SSD remapping,\n"
         text += "  copy-on-write file systems, snapshots, backups): erase those by their own means (R12).\n"
-        try AnswerFile.write(text, to: target)
+        try append(text)
         print("erased \(tally.files.count) files (\(tally.bytes) bytes); final certificate of deletion: \(target)")
-    }
-
-    /// Creates the inventory folder (0700) and, when root runs this for an installed aafd, gives it to the owner
-    /// of the database's folder when that is the `aafd` user, who writes the inventory.
-    private func makeInventoryFolder(_ inventory: String, owner folder: String) throws {
-        do {
-            try PrivateDirectory.ensure(inventory)
-        } catch {
-            throw CommandFailure(.cantCreate, "cannot create the inventory folder \(inventory)")
-        }
-        var info = stat()
-        guard geteuid() == 0, let user = getpwnam(ServiceIdentity.userName), lstat(folder, &info) == 0,
-            info.st_uid == user.pointee.pw_uid
-        else { return }
-        guard chown(inventory, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
-            throw CommandFailure(.cantCreate, "cannot give the inventory folder \(inventory) to the aafd user")
-        }
-    }
-
-    private func write(_ text: String, to path: String) throws {
-        do {
-            try RegularFile.replace(path, with: Array(text.utf8))
-        } catch {
-            throw CommandFailure(.cantCreate, "cannot \(error.step) (errno \(error.errno))")
-        }
     }
 }

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A folder only its owner may enter (0700), created with its parents when missing: the state folder, the
 /// database's folder, the spool and its deliveries.
 public enum PrivateDirectory {
@@ -10,10 +14,12 @@ public enum PrivateDirectory {
         case cannotCreate
     }
 
+    /// A link in its place is refused, never followed (issue 20: a link swapped in for a folder aafd creates would
+    /// have it work, or chown, wherever the link points).
     public static func ensure(_ path: String) throws(Failure) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw .notADirectory }
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw .notADirectory }
             return
         }
         do {

@@ -272,6 +272,15 @@ public final class SpoolImporter {
         // (the remedy the refusal prints: `aafd import --accept-departures`).
         for waiting in spool.deliveries()
         where !waiting.isRefused || (options.acceptDepartures && waiting.refusedRule == "R21") {
+            // A download cut before its first file was kept leaves an empty folder: nothing to import yet, and no
+            // delivery to refuse (the fetch's own failure is what the run reports).
+            if waiting.delivery == nil,
+                ((try? FileManager.default.contentsOfDirectory(atPath: waiting.path)) ?? []).allSatisfy({
+                    $0.hasPrefix(".")
+                })
+            {
+                continue
+            }
             do {
                 try spool.verify(waiting.path, hashes: true)
             } catch let error as TransferError {

@@ -152,6 +152,27 @@ public final class ProFTPDServer: SFTPTestServer, @unchecked Sendable {
     }
 }
 
+/// How a test server answers SFTP reads.
+public enum ShortReads: Sendable, CustomStringConvertible {
+    /// As asked (up to the end of the file).
+    case whole
+    /// At most this many bytes per reply.
+    case capped(Int)
+    /// A random length between 1 byte and what was asked, from this seed.
+    case random(UInt64)
+    /// The reply that reaches the end of the file is half as long; the rest comes when asked again, then EOF.
+    case shortLast
+
+    public var description: String {
+        switch self {
+        case .whole: "whole"
+        case .capped(let n): "capped at \(n) bytes"
+        case .random(let seed): "random lengths, seed \(seed)"
+        case .shortLast: "the last block short, then EOF"
+        }
+    }
+}
+
 /// A real asyncssh SFTP server (PyPI, in the venv the test command makes), run by
 /// Fixtures/sftp-servers/asyncssh_sftp.py: chrooted, so `remote_dir` is `/drop`.
 public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
@@ -177,8 +198,16 @@ public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
     ///   - shuffle: list the folder in a random order.
     ///   - untyped: send no permissions, hence no file type, in listings and `stat` (SFTP v3 allows it).
     ///   - denyRemove: refuse REMOVE while ``denyMarker`` exists (created here).
-    public init(authorizedKeys: [String], shuffle: Bool = false, untyped: Bool = false, denyRemove: Bool = false) throws
-    {
+    ///   - reads: how the server answers reads (issue 21: SFTP lets it answer short).
+    ///   - hostileStatus: every open fails with a status text full of escapes and a forged journal line (issue 20).
+    public init(
+        authorizedKeys: [String],
+        shuffle: Bool = false,
+        untyped: Bool = false,
+        denyRemove: Bool = false,
+        reads: ShortReads = .whole,
+        hostileStatus: Bool = false
+    ) throws {
         let dir = folder.path
         try SSHServer.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_ed25519"])
         let hostKeyLine = try String(contentsOfFile: dir + "/host_ed25519.pub", encoding: .utf8).split(separator: " ")
@@ -201,6 +230,13 @@ public final class AsyncSSHServer: SFTPTestServer, @unchecked Sendable {
         if shuffle { arguments.append("--shuffle") }
         if untyped { arguments.append("--untyped") }
         if denyRemove { arguments += ["--deny-remove-while", denyMarker] }
+        switch reads {
+        case .whole: break
+        case .capped(let bytes): arguments += ["--read-cap", String(bytes)]
+        case .random(let seed): arguments += ["--read-random", String(seed)]
+        case .shortLast: arguments.append("--short-last")
+        }
+        if hostileStatus { arguments.append("--hostile-status") }
         process = try startListening(
             AsyncSSHServer.python,
             arguments,

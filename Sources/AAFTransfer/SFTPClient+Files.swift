@@ -161,15 +161,42 @@ extension SFTPClient {
 
     // MARK: Download
 
-    /// Bytes requested per read and how many reads are in flight: requests are pipelined, as OpenSSH's sftp does.
-    static let requestSize: UInt32 = 65_536
+    /// Bytes per read request, and how many are in flight: requests are pipelined, as OpenSSH's sftp does.
+    ///
+    /// A server MAY answer a read with fewer bytes than asked without being at the end of the file
+    /// (draft-ietf-secsh-filexfer-02 §6.4), and many cap replies at 32 KiB, the size every implementation must
+    /// accept. So: 32 KiB unless the server says it is OpenSSH-like (`limits@openssh.com`, whose servers answer
+    /// 64 KiB reads whole); libssh 0.10 cannot read that extension's values (`sftp_limits` came with 0.11), so a
+    /// server that answers less anyway is met by the re-requests below, and later requests shrink to what it
+    /// answers (never under 32 KiB, the size that needs no negotiation).
+    static let smallRequest = 32_768
+    static let largeRequest = 65_536
     static let requestsInFlight = 16
+    /// Bytes that arrived past a hole and wait for it to be filled, before the pipeline stops asking for more.
+    static let maxWaitingBytes = 2 << 20
 
-    /// Streams remote file `name` into `sink`, which is called with each block in order.
+    /// One read in flight: the range it asked for, and libssh's id of it.
+    struct ReadRequest {
+        var offset: Int
+        var length: Int
+        var id: UInt32
+    }
+
+    /// Streams remote file `name` into `sink`, which is called with each block in order, each byte exactly once.
+    ///
+    /// Every request names its offset (`sftp_seek64` before each `sftp_async_read_begin`: libssh 0.10 moves its
+    /// own offset by the whole request, and back by a short reply's shortfall, which would shift what follows).
+    /// Replies are read in the order they were asked for (libssh reads the channel before it looks in its queue,
+    /// so a reply read out of turn would leave it waiting for a packet that never comes). A short reply is
+    /// followed by a request for exactly the missing range, at the end of the pipeline; the blocks that arrive
+    /// meanwhile wait in memory (bounded: what is in flight) until the hole is filled, so the sink sees the file
+    /// in order. The end of the file is an EOF reply at the announced size, never a short reply; data past that
+    /// size, or an EOF before it, is an error.
     ///
     /// - Returns: the number of bytes read.
-    /// - Throws: ``TransferError`` `.transfer` when the transfer is cut or makes no progress for
-    ///   `io_timeout_seconds` (a watchdog shuts the socket down), `.remote` when the file cannot be opened.
+    /// - Throws: ``TransferError`` `.transfer` when the transfer is cut, makes no progress for
+    ///   `io_timeout_seconds` (a watchdog shuts the socket down), or the server sends other than the announced
+    ///   size; `.remote` when the file cannot be opened.
     public func download(
         _ name: String,
         expectedSize: Int,
@@ -184,54 +211,108 @@ extension SFTPClient {
         watchdog.arm()
         defer { watchdog.disarm() }
 
-        var buffer = [UInt8](repeating: 0, count: Int(SFTPClient.requestSize))
-        var pending: [UInt32] = []
-        pending.reserveCapacity(SFTPClient.requestsInFlight)
+        var chunk =
+            sftp_extension_supported(sftp, "limits@openssh.com", "1") == 1
+            ? SFTPClient.largeRequest : SFTPClient.smallRequest
+        var buffer = [UInt8](repeating: 0, count: SFTPClient.largeRequest)
+        var queue: [ReadRequest] = []
+        queue.reserveCapacity(SFTPClient.requestsInFlight * 2)
         var head = 0
-        var requested = 0
-        var total = 0
-        var reachedEnd = false
-        // Ask for one block past the expected size, so that end of file is seen.
-        let limit = expectedSize + Int(SFTPClient.requestSize)
+        var nextOffset = 0
+        var probed = false
+        var sawEnd = false
+        // What the sink has had, and what arrived past a hole: offset → bytes (at most what is in flight).
+        var delivered = 0
+        var waiting: [Int: [UInt8]] = [:]
+        var waitingBytes = 0
 
+        func issue(_ offset: Int, _ length: Int) throws {
+            guard sftp_seek64(file, UInt64(offset)) == 0 else {
+                throw TransferError(.transfer, "reading \(name) failed: \(lastError())")
+            }
+            let id = sftp_async_read_begin(file, UInt32(length))
+            guard id >= 0 else { throw TransferError(.transfer, "reading \(name) failed: \(lastError())") }
+            queue.append(ReadRequest(offset: offset, length: length, id: UInt32(id)))
+        }
         func refill() throws {
-            while pending.count - head < SFTPClient.requestsInFlight, requested < limit, !reachedEnd {
-                let id = sftp_async_read_begin(file, SFTPClient.requestSize)
-                guard id >= 0 else { throw TransferError(.transfer, "reading \(name) failed: \(lastError())") }
-                pending.append(UInt32(id))
-                requested += Int(SFTPClient.requestSize)
+            while queue.count - head < SFTPClient.requestsInFlight, waitingBytes < SFTPClient.maxWaitingBytes {
+                if nextOffset < expectedSize {
+                    let length = min(chunk, expectedSize - nextOffset)
+                    try issue(nextOffset, length)
+                    nextOffset += length
+                } else if !probed {
+                    // One read at the announced size: its EOF says the file ends there.
+                    try issue(expectedSize, SFTPClient.smallRequest)
+                    probed = true
+                } else {
+                    return
+                }
             }
         }
 
         try refill()
-        while head < pending.count {
-            let id = pending[head]
+        while head < queue.count {
+            let request = queue[head]
             head += 1
-            let n = buffer.withUnsafeMutableBytes { sftp_async_read(file, $0.baseAddress, SFTPClient.requestSize, id) }
+            let n = buffer.withUnsafeMutableBytes {
+                sftp_async_read(file, $0.baseAddress, UInt32(request.length), request.id)
+            }
             if n < 0 {
                 let why =
                     watchdog.fired ? "no data for \(settings.ioTimeoutSeconds) s (io_timeout_seconds)" : lastError()
-                throw TransferError(.transfer, "the transfer of \(name) was cut after \(total) bytes: \(why)")
-            }
-            if n == 0 {
-                reachedEnd = true
-                continue  // drain the requests still in flight: each answers end of file
+                throw TransferError(.transfer, "the transfer of \(name) was cut after \(delivered) bytes: \(why)")
             }
             watchdog.progress()
-            total += Int(n)
-            try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            if request.offset >= expectedSize {
+                guard n == 0 else {
+                    throw TransferError(
+                        .transfer,
+                        "\(name): the server sent data past the \(expectedSize) bytes it announced (the file changed "
+                            + "while it was read?); not kept"
+                    )
+                }
+                sawEnd = true
+                // libssh then answers every later read "end of file" without reading it: a hole may still be due.
+                _ = sftp_seek64(file, UInt64(expectedSize))
+                continue
+            }
+            guard n > 0 else {
+                throw TransferError(
+                    .transfer,
+                    "\(name): the server said end of file at byte \(request.offset), it had announced "
+                        + "\(expectedSize); not kept"
+                )
+            }
+            let count = Int(n)
+            if count < request.length {
+                // A short reply: the rest of this range, asked for at the end of the pipeline.
+                try issue(request.offset + count, request.length - count)
+                chunk = max(min(chunk, count), SFTPClient.smallRequest)
+            }
+            if request.offset == delivered {
+                try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                delivered += count
+                while let next = waiting.removeValue(forKey: delivered) {
+                    try next.withUnsafeBytes { try sink($0) }
+                    delivered += next.count
+                    waitingBytes -= next.count
+                }
+            } else {
+                waiting[request.offset] = Array(buffer[0..<count])
+                waitingBytes += count
+            }
             if head > 64 {
-                pending.removeFirst(head)
+                queue.removeFirst(head)
                 head = 0
             }
             try refill()
         }
-        guard total == expectedSize else {
+        guard sawEnd, delivered == expectedSize, waiting.isEmpty else {
             throw TransferError(
                 .transfer,
-                "\(name): received \(total) bytes, the server announced \(expectedSize); not kept"
+                "\(name): received \(delivered) bytes, the server announced \(expectedSize); not kept"
             )
         }
-        return total
+        return delivered
     }
 }

@@ -80,7 +80,13 @@ func remoteDeliveryFiles(_ server: any SFTPTestServer) -> [String] {
 
 /// One interop case: `runs` fresh fetches against one server; each must download the whole delivery and delete
 /// (or, where the server refuses, owe) the remote copies. A race that fails one morning in ten fails here.
-func fetchRepeatedly(_ server: any SFTPTestServer, key: String, runs: Int = 20, removeRefused: Bool = false) throws {
+func fetchRepeatedly(
+    _ server: any SFTPTestServer,
+    key: String,
+    runs: Int = 20,
+    removeRefused: Bool = false,
+    note: String = ""
+) throws {
     var failures: [String] = []
     for run in 1...runs {
         try dropDay(interopDay, into: server.remoteDirectory)
@@ -97,6 +103,15 @@ func fetchRepeatedly(_ server: any SFTPTestServer, key: String, runs: Int = 20, 
         if spooled != interopFiles {
             failures.append("run \(run): spool holds \(spooled.count) of \(interopFiles.count) files")
         }
+        // The spool's bytes are the server's bytes (issue 21): a reply that shifted what follows, or a hole left by
+        // a short reply, would show here even with the right size.
+        let source = Paths.fixtures.appendingPathComponent("ent1d/\(interopDay)").path
+        for name in spooled
+        where FileManager.default.contents(atPath: client.cli.temp.file("state/spool/20250901-Complet/\(name)"))
+            != FileManager.default.contents(atPath: source + "/" + name)
+        {
+            failures.append("run \(run): the spooled \(name) differs from the server's file")
+        }
         let remote = remoteDeliveryFiles(server)
         if removeRefused {
             if remote != interopFiles { failures.append("run \(run): \(remote.count) remote files left") }
@@ -108,7 +123,10 @@ func fetchRepeatedly(_ server: any SFTPTestServer, key: String, runs: Int = 20, 
         }
     }
     let failed = Set(failures.map { $0.split(separator: ":").first ?? "" }).count
-    #expect(failures.isEmpty, "\(runs - failed) of \(runs) runs passed:\n\(failures.prefix(5).joined(separator: "\n"))")
+    #expect(
+        failures.isEmpty,
+        "\(runs - failed) of \(runs) runs passed \(note):\n\(failures.prefix(5).joined(separator: "\n"))"
+    )
 }
 
 /// The interoperability matrix (issue 8): every server an académie may run, 20 fresh fetches each.
@@ -205,6 +223,53 @@ struct InteropMatrixTests {
     func asyncsshUntyped() throws {
         let key = try rsaKey()
         let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], untyped: true)
+        try fetchRepeatedly(server, key: key)
+    }
+
+    // Short reads (issue 21): a server MAY answer a read with less than asked (draft-ietf-secsh-filexfer-02 §6.4).
+
+    @Test(
+        "asyncssh answering every read with at most 32 KiB",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
+    func asyncsshCapped() throws {
+        let key = try rsaKey()
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], reads: .capped(32_768))
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test(
+        "asyncssh answering each read with a random length between 1 byte and the request",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
+    func asyncsshRandomLengths() throws {
+        let key = try rsaKey()
+        let seed = UInt64.random(in: 1...1_000_000)
+        print("asyncssh random read lengths: seed \(seed)")
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], reads: .random(seed))
+        try fetchRepeatedly(server, key: key, note: "seed \(seed)")
+    }
+
+    @Test(
+        "asyncssh answering the last block short, then EOF",
+        .enabled(if: AsyncSSHServer.available, "needs the test venv with asyncssh")
+    )
+    func asyncsshShortLast() throws {
+        let key = try rsaKey()
+        let server = try AsyncSSHServer(authorizedKeys: [key + ".pub"], reads: .shortLast)
+        try fetchRepeatedly(server, key: key)
+    }
+
+    @Test(
+        "OpenSSH with gesftpserver (Green End SFTP Server) as its sftp subsystem",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/libexec/gesftpserver"), "needs gesftpserver")
+    )
+    func gesftpserver() throws {
+        let key = try rsaKey()
+        let server = try SSHServer(
+            authorizedKeys: [key + ".pub"],
+            options: .init(forceCommand: "/usr/libexec/gesftpserver")
+        )
         try fetchRepeatedly(server, key: key)
     }
 }
