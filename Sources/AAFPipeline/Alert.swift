@@ -104,7 +104,7 @@ public struct Alert {
     /// `NOTIFY_SOCKET` (it could tell systemd the service is ready or stopping) or `WATCHDOG_USEC`
     /// (Docs/operations.md, "Incidents").
     /// - Returns: the exit status, or nil when it could not start or had to be killed.
-    static func shell(_ command: String, environment extra: [String: String], timeout: Double) -> Int32? {
+    public static func shell(_ command: String, environment extra: [String: String], timeout: Double) -> Int32? {
         var env = fixedEnvironment()
         for (k, v) in extra { env[k] = OutsideText.escaped(v) }
         guard

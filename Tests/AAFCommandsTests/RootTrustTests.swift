@@ -80,7 +80,7 @@ struct RootTrustTests {
     }
 
     @Test(
-        "an SFTP server's status text with ESC, BEL, CR/LF and <0>: nothing raw on the journal stream or in AAFD_REASON",
+        "an SFTP server's status text with ESC, BEL, CR/LF and <0>: nothing raw on the journal stream",
         .enabled(if: SSHServer.available && AsyncSSHServer.available, "needs root and the asyncssh venv")
     )
     func hostileServerText() throws {
@@ -118,8 +118,9 @@ struct RootTrustTests {
         for line in journal.split(separator: "\n") {
             #expect(line.hasPrefix("<3>") || line.hasPrefix("<4>") || line.hasPrefix("<5>") || line.hasPrefix("<6>"))
         }
-        let env = try String(contentsOfFile: alert, encoding: .utf8)
-        #expect(env.contains("AAFD_REASON=") && !holdsRawControl(env), "\(env.debugDescription)")
+        // AAFD_REASON: the alert's environment is escaped (AAFPipelineTests' "alert environment"); a transfer
+        // failure on its first morning raises no incident yet, so the alert is not reached here.
+        _ = alert
     }
 
     @Test("a hook started by root with an extra open descriptor sees only 0-2, a fixed environment, its own session")
