@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
+# The public AAF samples sit beside CI's checkout, not in a clone (issue 21): without them their tests are skipped
+# and said so in one line; every quirk they cover is reproduced by the project's own fixtures. CI must run them.
+samples="${AAFD_SHARED:-../shared}/aaf-samples"
+if [ ! -d "$samples" ] && [ -n "${CI:-}" ]; then
+    echo "FAIL: CI runs the tests on the public AAF samples, and $samples is missing"
+    exit 1
+fi
 # Habits (Docs/architecture.md, "Conventions"): the toolchain's formatter with the committed .swift-format, then a
 # build in which any warning fails.
 swift format lint --strict --recursive --parallel Package.swift Sources Tests
@@ -28,10 +35,15 @@ swift test --skip-build 2>&1 | tee .build/test-output.txt
 # A skipped test asserted nothing. Where the tests run as root (CI), none that needs sshd, ProFTPD, asyncssh or
 # root may be skipped: fail loudly instead of passing.
 if [ "$(id -u)" -eq 0 ] || [ -n "${CI:-}" ]; then
-    skipped=$(grep -E '(Test|Suite) ".*" skipped' .build/test-output.txt || true)
+    skipped=$(grep -E '(Test|Suite) ".*" skipped' .build/test-output.txt |
+        { if [ -d "$samples" ]; then cat; else grep -v 'public AAF samples not present'; fi; } || true)
     if [ -n "$skipped" ]; then
         echo "FAIL: tests were skipped where they must run:"
         echo "$skipped"
         exit 1
     fi
+fi
+if [ ! -d "$samples" ]; then
+    echo "public AAF samples not present: $(grep -cE 'Test ".*" skipped.*public AAF samples not present' \
+        .build/test-output.txt) tests on them not run ($samples; the project's fixtures cover their quirks)"
 fi

@@ -67,13 +67,18 @@ func document(
     """
 }
 
+/// The reason a sample test is skipped: scripts/test.sh counts these (a clone has no ../shared: issue 21) and fails
+/// only in CI, which has them. Every quirk they cover is also reproduced by the project's own fixtures
+/// (`SampleQuirkTests`).
+let samplesAbsent: Comment = "public AAF samples not present (../shared/aaf-samples)"
+
 @Suite("Real AAF samples (../shared/aaf-samples)")
 struct SampleFileTests {
     static let available = FileManager.default.fileExists(atPath: Paths.samples.path)
 
     @Test(
         "each well-formed sample parses with the expected record count",
-        .enabled(if: available, "needs ../shared/aaf-samples"),
+        .enabled(if: available, samplesAbsent),
         arguments: [
             ("edificeio-entcore/aaf-test/FULL_ENTTSSERVICES_Complet_20130117_Eleve_0001.xml", AAFCategory.pupil, 642),
             ("edificeio-entcore/aaf-test/FULL_ENTTSSERVICES_Complet_20130117_EtabEducNat_0000.xml", .structure, 10),
@@ -116,7 +121,10 @@ struct SampleFileTests {
         }
     }
 
-    @Test("all 40 guardian parts of the 2013 set: CRLF, empty birth dates, 9,975 guardians", .enabled(if: available))
+    @Test(
+        "all 40 guardian parts of the 2013 set: CRLF, empty birth dates, 9,975 guardians",
+        .enabled(if: available, samplesAbsent)
+    )
     func guardianParts() throws {
         let folder = Paths.samples.appendingPathComponent("edificeio-entcore/aaf-test")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
@@ -131,7 +139,7 @@ struct SampleFileTests {
         #expect(total == 9_975)
     }
 
-    @Test("the Delta sample: add, full-replace modify, delete, in order", .enabled(if: available))
+    @Test("the Delta sample: add, full-replace modify, delete, in order", .enabled(if: available, samplesAbsent))
     func deltaKinds() throws {
         let (records, _) = try parseFile(
             Paths.sample(
@@ -147,7 +155,7 @@ struct SampleFileTests {
 
     @Test(
         "the two malformed public Delta files are refused with file and line",
-        .enabled(if: available),
+        .enabled(if: available, samplesAbsent),
         arguments: [
             ("FULL_ENTTSSERVICES_Delta_20130122_Eleve_0000.xml", AAFCategory.pupil, 100),
             ("FULL_ENTTSSERVICES_Delta_20130122_PersEducNat_0000.xml", .staff, 76),
@@ -164,7 +172,7 @@ struct SampleFileTests {
 
     @Test(
         "the unclosed sample (a second <ficAlimMENESR> instead of the closing tag) is refused",
-        .enabled(if: available)
+        .enabled(if: available, samplesAbsent)
     )
     func unclosed() throws {
         let data = try Array(
@@ -183,7 +191,7 @@ struct SampleFileTests {
         #expect(error?.line == 84)
     }
 
-    @Test("ISO-8859-1 declared with &#233;: decoded to UTF-8", .enabled(if: available))
+    @Test("ISO-8859-1 declared with &#233;: decoded to UTF-8", .enabled(if: available, samplesAbsent))
     func latin1Declared() throws {
         let (records, _) = try parseFile(
             Paths.sample("leucos-service-annuaire/utest/file_Eleve_test.xml"),
@@ -193,7 +201,7 @@ struct SampleFileTests {
         #expect(text.contains("é"))
     }
 
-    @Test("header comments: all five of the 2024 file", .enabled(if: available))
+    @Test("header comments: all five of the 2024 file", .enabled(if: available, samplesAbsent))
     func headerComments() throws {
         let (_, parser) = try parseFile(
             Paths.sample("edificeio-entcore/positions/aaf/before/ENT2DVA-ENT16_Complet_20240916_EtabEducNat_0000.xml"),
@@ -205,7 +213,7 @@ struct SampleFileTests {
         #expect(parser.header.fields["codeAcademieExport"] != nil)
     }
 
-    @Test("2D-only categories are refused in a typed parse", .enabled(if: available))
+    @Test("2D-only categories are refused in a typed parse", .enabled(if: available, samplesAbsent))
     func matiere() throws {
         let error = #expect(throws: ParseError.self) {
             try parseFile(
