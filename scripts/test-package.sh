@@ -202,8 +202,7 @@ setsid runuser -u aafd -- python3 "$swap" /var/lib/aafd/spool /root/aafd-victims
 swapper=$!
 sleep 0.3
 dpkg --purge aafd >"$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; fail "dpkg --purge"; }
-kill "$swapper" 2>/dev/null || true
-pkill -u aafd -f aafd-swap || true
+pkill -KILL -u aafd 2>/dev/null || true
 wait "$swapper" 2>/dev/null || true
 victims_intact || fail "a root-owned victim was changed by the purge"
 certificate=$(ls /var/backups/aafd-deletion-certificate-*.txt | tail -1)
@@ -244,7 +243,7 @@ for run in $(seq 2 "$swap_runs"); do
     swapper=$!
     sleep 0.2
     dpkg --purge aafd >"$work/dpkg-purge-$run.log" 2>&1 || { cat "$work/dpkg-purge-$run.log"; fail "purge run $run"; }
-    kill "$swapper" 2>/dev/null || true
+    pkill -KILL -u aafd 2>/dev/null || true
     wait "$swapper" 2>/dev/null || true
     victims_intact || fail "run $run of $swap_runs: a root-owned victim was changed by the purge"
     certificate=$(ls /var/backups/aafd-deletion-certificate-*.txt | tail -1)

@@ -266,6 +266,40 @@ for name in $names; do
 done
 pass "journal: 'configuration reload failed' at priority 3, 'daemon started' at 6; none of the delivery's names in $(echo "$journal" | wc -l) lines"
 
+# 8b. The ENT's copy under aafd.service as shipped (issue 21): a setgid folder of the readers' group in the one
+# extra path the unit may write; the copy published after the run, with that group, no fchown (denied by the
+# sandbox); a folder aafd cannot write is an incident that status shows, never "incident: none".
+ent='[ent]
+published_copy = "/var/lib/aafd-ent/directory.sqlite3"
+reader_group = "entreaders"'
+ct groupadd -f entreaders
+ct install -d -m 2750 -o aafd -g entreaders /var/lib/aafd-ent
+ent_run() { # a run of aafd.service now, with [ent]: the schedule set to this minute, then a restart (catch-up)
+    local last
+    last=$(ct sqlite3 -readonly /var/lib/aafd/aafd.sqlite3 "SELECT max(finished_at) FROM import_runs")
+    while [ "$(date -u +%Y-%m-%dT%H:%M)" = "${last:0:16}" ]; do sleep 1; done
+    config aafd /srv/drop "$(TZ=Europe/Paris date +%H:%M)" "$ent"
+    ct systemctl restart aafd.service
+}
+config aafd /srv/drop "06:30" "$ent"
+ct aafd check-config --config /etc/aafd/aafd.toml >"$work/ent-check.log" 2>&1 ||
+    { cat "$work/ent-check.log"; fail "check-config with [ent] in /var/lib/aafd-ent"; }
+ent_run
+wait_for 60 "the ENT's copy" sh -c "nsenter -t $init -a test -f /var/lib/aafd-ent/directory.sqlite3"
+[ "$(ct stat -c '%a %U %G' /var/lib/aafd-ent/directory.sqlite3)" = "640 aafd entreaders" ] ||
+    fail "the copy: $(ct stat -c '%a %U %G' /var/lib/aafd-ent/directory.sqlite3)"
+[ "$(ct setpriv --reuid=nobody --regid=entreaders --clear-groups sqlite3 -readonly \
+    /var/lib/aafd-ent/directory.sqlite3 'SELECT count(*) > 0 FROM ent_people')" = 1 ] || fail "a reader of the group reads nothing"
+ct aafd status --config /etc/aafd/aafd.toml | grep -q "incident: none" || fail "status after a publication: $(ct aafd status)"
+ct rm /var/lib/aafd-ent/directory.sqlite3
+ct chmod 0550 /var/lib/aafd-ent
+ent_run
+wait_for 60 "the publication incident" sh -c "nsenter -t $init -a aafd status --config /etc/aafd/aafd.toml | grep -q publication-failed"
+ct journalctl -u aafd -o cat | grep -q "cannot publish the ENT's copy" || fail "no publication error in the journal"
+ct chmod 2750 /var/lib/aafd-ent
+config aafd /srv/drop "06:30" "$ent"
+pass "[ent] under aafd.service as shipped: the copy published 0640 aafd:entreaders in /var/lib/aafd-ent (setgid, no fchown), read by the group; an unwritable folder is the incident publication-failed in status"
+
 # 9. An upgrade (dpkg -i over itself: prerm upgrade, postinst configure) stops the running units and starts exactly
 # those again, enabled or not; a stopped one stays stopped; the data stays.
 declare -A before_pid

@@ -56,6 +56,7 @@ struct CheckConfigCommand: ParsableCommand {
             let folder = (textfile as NSString).deletingLastPathComponent
             if access(folder, W_OK) != 0 { problems.append("[metrics] textfile: cannot write in \(folder)") }
         }
+        problems += entProblems(configuration)
         if let sftp = configuration.sftp {
             do {
                 try PrivateKey.check(sftp)
@@ -90,6 +91,43 @@ struct CheckConfigCommand: ParsableCommand {
             print("warning: " + SFTPSettings.keepRemoteWarning)
         }
         if connect { try checkConnection(configuration) }
+    }
+
+    /// `[ent] published_copy` as the shipped units will meet it (issue 21): a folder of aafd's that it may write,
+    /// setgid for the reader group (the units' sandbox denies fchown, so the group must come from the folder), and
+    /// one the units may write (their state folder, or /var/lib/aafd-ent). check-config runs outside the units'
+    /// sandbox: it says so, and the first run under systemd proves it (a failure is an incident `status` shows).
+    private func entProblems(_ configuration: Configuration) -> [String] {
+        guard let copy = configuration.publishedCopy else { return [] }
+        let folder = PathTrust.folder(of: copy)
+        let group = configuration.readerGroup.map(String.init) ?? "GROUP"
+        var info = stat()
+        guard lstat(folder, &info) == 0 else {
+            return [
+                "[ent] published_copy: its folder \(folder) does not exist: install -d -m 2750 -o aafd -g \(group) \(folder)"
+            ]
+        }
+        var problems: [String] = []
+        do { try PathTrust.check(folder, .folder, what: "[ent] published_copy's folder") } catch let refusal
+            as PathTrust.Refusal
+        {
+            problems.append(refusal.message)
+        } catch {}
+        if access(folder, W_OK) != 0 { problems.append("[ent] published_copy: cannot write in \(folder)") }
+        if let gid = configuration.readerGroup, info.st_gid != gid || info.st_mode & S_ISGID == 0 {
+            problems.append(
+                "[ent] published_copy: \(folder) must belong to reader_group (gid \(gid)) and be setgid, so that the copy "
+                    + "takes that group without aafd changing it (the shipped units deny it): chgrp \(gid) \(folder) && "
+                    + "chmod 2750 \(folder)"
+            )
+        }
+        if folder != "/var/lib/aafd-ent", !folder.hasPrefix(configuration.stateDirectory) {
+            print(
+                "note: the shipped units may write only their state folder and /var/lib/aafd-ent; to publish in "
+                    + "\(folder) under them, add ReadWritePaths=\(folder) in a drop-in (systemctl edit aafd.service)"
+            )
+        }
+        return problems
     }
 
     /// The day-one check with the académie on the phone: connect, pin, authenticate, list; change nothing.

@@ -105,7 +105,7 @@ struct RequestCommand: ParsableCommand {
                 if DirectoryStore.restrictingKinds.contains(kind) {
                     // At once, not at the next morning's run: the ENT's copy without the person.
                     RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
-                        .publishCopy()
+                        .publicationStep()
                     print("  the person is out of the ENT's views, exports and copy until the request is closed")
                 }
                 if try store.persons(jointure: jointure).isEmpty {
@@ -195,7 +195,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             try RequestCommand.withStore(options) { store, configuration, at in
                 try store.closeRequest(id, outcome: outcome, at: at, by: AdminIdentity.current(by: by))
-                RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration)).publishCopy()
+                RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration)).publicationStep()
                 print("request \(id) closed: \(outcome)")
             }
         }

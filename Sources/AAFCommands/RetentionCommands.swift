@@ -84,7 +84,7 @@ func settleErasure(
 ) throws {
     let cycle = RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
     // The ENT's copy follows at once (R12 there too: the replaced copy is erased).
-    cycle.publishCopy()
+    cycle.publicationStep()
     let outcome = cycle.erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
     if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
 }
@@ -294,7 +294,7 @@ struct ConsentCommand: ParsableCommand {
                     )
                     let configuration = try options.load()
                     RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
-                        .publishCopy()
+                        .publicationStep()
                 }
             } catch is ErasurePending {
                 // Revoked and journaled, but a reader kept the old address in the database files (R12).

@@ -20,7 +20,9 @@ extension RunCycle {
         var outcome = given
         do {
             let open = try store.openIncident()
-            if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome {
+            if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome,
+                open.outcome != RunOutcome.publicationOutcome
+            {
                 try store.closeIncident(at: now)
                 logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open.id)"])
             }
@@ -75,7 +77,7 @@ extension RunCycle {
         } catch {
             logger.error("after-run steps failed", metadata: ["error": "\(error)"])
         }
-        if outcome.kind != .stopped { publishCopy() }
+        if outcome.kind != .stopped { publicationStep() }
         afterImport(outcome)
         writeMetrics(outcome)
         return outcome
@@ -149,12 +151,40 @@ extension RunCycle {
 
     /// `[ent] published_copy`: republished after every run that may have changed the directory (ADR 0012); a
     /// failure is logged, and the next run publishes again.
-    public func publishCopy() {
-        guard let copy = settings.publishedCopy else { return }
+    /// - Returns: nil when published (or nothing to publish), else why not.
+    @discardableResult
+    public func publishCopy() -> String? {
+        guard let copy = settings.publishedCopy else { return nil }
         do {
             try store.publishReadOnlyCopy(to: copy.path, group: copy.group)
+            return nil
         } catch {
             logger.error("cannot publish the ENT's copy", metadata: ["ent.copy": "\(copy.path)", "error": "\(error)"])
+            return "\(error)"
+        }
+    }
+
+    /// After a run: the copy published; a failure is an incident (R19: alerted once, shown by `status`, counted in
+    /// the metrics), never "imported, incident: none" while the ENT reads a stale directory (issue 21); the next
+    /// publication that succeeds closes it.
+    public func publicationStep() {
+        guard settings.publishedCopy != nil else { return }
+        let failure = publishCopy()
+        do {
+            let open = try store.openIncident()
+            if let failure {
+                try raise(
+                    RunOutcome.publicationOutcome,
+                    rule: nil,
+                    extractDate: nil,
+                    reason: "the ENT's copy was not published, the ENT reads a stale directory: \(failure)"
+                )
+            } else if let open, open.outcome == RunOutcome.publicationOutcome {
+                try store.closeIncident(at: now)
+                logger.notice("incident closed: the ENT's copy is published", metadata: ["incident.id": "\(open.id)"])
+            }
+        } catch {
+            logger.error("after-run steps failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -43,6 +43,9 @@ public struct RunOutcome: Sendable {
 
     /// The incident outcome of a run whose remote deletions the server refused (R10).
     public static let remoteDeletionOutcome = "remote-deletion-refused"
+    /// The incident of an ENT's copy that could not be published (issue 21): the ENT keeps reading a stale
+    /// directory. Closed by the next publication that succeeds, not by an import.
+    public static let publicationOutcome = "publication-failed"
     /// The incident outcome of a deletion whose values a reader kept in the database files (R12).
     public static let erasurePendingOutcome = "erasure-pending"
 

@@ -47,7 +47,17 @@ extension DirectoryStore {
         // Created here, empty and 0600 (the connection does not create files): SQLite makes it a database.
         let created = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard created >= 0 else {
-            throw StoreError("cannot create \(temporary) (errno \(errno)); check [ent] published_copy")
+            let code = errno
+            let why =
+                switch code {
+                case EROFS:
+                    "the folder is read-only for aafd: under systemd, it must be one the unit may write (the shipped "
+                        + "units allow /var/lib/aafd-ent; another folder needs ReadWritePaths= in a drop-in)"
+                case EACCES: "aafd's user may not write in the folder: it must own it (install -d -m 2750 -o aafd -g GROUP)"
+                case ENOENT: "the folder does not exist: install -d -m 2750 -o aafd -g GROUP \(folder)"
+                default: "check [ent] published_copy"
+                }
+            throw StoreError("cannot create \(temporary) (errno \(code)): \(why)")
         }
         close(created)
         try connection.prepare("ATTACH DATABASE ?1 AS pub").run([.text(temporary)])
@@ -75,11 +85,22 @@ extension DirectoryStore {
         let fd = open(temporary, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError("cannot reopen \(temporary) (errno \(errno))") }
         defer { close(fd) }
-        if let group {
+        // A setgid folder of the reader group gives the copy its group without aafd changing it: the only way under
+        // the shipped units, whose sandbox denies fchown (~@privileged) and maps no other group (PrivateUsers).
+        var copyInfo = stat()
+        if let group, fstat(fd, &copyInfo) == 0, copyInfo.st_gid != group {
             guard fchown(fd, geteuid(), group) == 0 else {
+                let code = errno
                 unlink(temporary)
+                let why =
+                    code == EPERM || code == EINVAL
+                    ? "this process may not change a file's group (a systemd sandbox: ~@privileged, PrivateUsers; or "
+                        + "aafd's user is not in that group)"
+                    : "errno \(code)"
                 throw StoreError(
-                    "cannot give \(temporary) to group \(group) (errno \(errno)): aafd's user must be in [ent] reader_group"
+                    "cannot give the ENT's copy to group \(group) (errno \(code)): \(why). Fix: make its folder the "
+                        + "group's and setgid, so files take the group by themselves: chgrp \(group) \(folder) && "
+                        + "chmod 2750 \(folder)"
                 )
             }
         }

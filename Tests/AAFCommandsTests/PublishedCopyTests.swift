@@ -107,13 +107,31 @@ struct PublishedCopyTests {
         "R18: a copy folder others can write gets no copy (the run says why); an unknown reader group is refused (78)"
     )
     func refusals() throws {
-        let (cli, folder, copy) = try setUp()
+        let (base, folder, copy) = try setUp()
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        let alerts = base.temp.file("alerts.txt")
+        let cli = CLI(
+            extra: "[ent]\npublished_copy = \"\(copy)\"\nreader_group = \"nogroup\"\n"
+                + "[alert]\ncommand = \"echo $AAFD_OUTCOME >> \(alerts)\"\n"
+        )
         chmod(folder, 0o777)
         let result = try cli.importDay("20250901")
         #expect(result.status == 0, "the import itself stands")
         #expect(!FileManager.default.fileExists(atPath: copy))
         #expect(result.stderr.contains("cannot publish the ENT's copy") && result.stderr.contains("R18"))
+        // Issue 21: a copy not published is an incident, never "imported, incident: none"; alerted once.
+        let status = try cli.run(["status", "--config", cli.config])
+        #expect(status.stdout.contains("OPEN INCIDENT") && status.stdout.contains("publication-failed"), "\(status.stdout)")
+        let json = try cli.json(["status", "--json", "--config", cli.config])
+        #expect((json["incident"] as? [String: Any])?["outcome"] as? String == "publication-failed")
+        #expect(try cli.importDay("20250902").status == 0)
+        #expect(try String(contentsOfFile: alerts, encoding: .utf8) == "publication-failed\n", "alerted once")
+        // The folder mended: the next run publishes and closes the incident.
+        chmod(folder, 0o755)
+        #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: copy))
+        let after = try cli.run(["status", "--config", cli.config])
+        #expect(after.stdout.contains("incident: none"), "\(after.stdout)")
         let other = CLI(extra: "[ent]\npublished_copy = \"\(copy)\"\nreader_group = \"no-such-group-aafd\"\n")
         let refused = try other.run(["status", "--config", other.config])
         #expect(refused.status == 78)
