@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Download benchmark: `aafd fetch` against OpenSSH's `sftp` command line, same files, same loopback sshd, same run.
-# Usage: scripts/bench-sftp.sh [--server openssh|proftpd] [PUPILS]
+# Usage: scripts/bench-sftp.sh [--server openssh|proftpd|asyncssh-capped] [PUPILS]
+#   asyncssh-capped: asyncssh answering every read with at most 32 KiB (a short read, issue 21)
 #   (default OpenSSH sshd; 100000 pupils: a ~320 MB delivery; ~1.5 guardians per pupil)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,22 @@ remote="$d"
 case "$server" in
     openssh) start_sshd "$out/sftp-server" "$d" ;;
     proftpd) start_proftpd "$out/sftp-server" "$d"; login="$PROFTPD_USER"; remote="/" ;;
-    *) echo "unknown server $server (openssh or proftpd)"; exit 64 ;;
+    asyncssh-capped)
+        mkdir -p -m 0700 "$out/sftp-server"
+        ssh-keygen -q -t ed25519 -N '' -f "$out/sftp-server/host_ed25519"
+        ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f "$out/sftp-server/client_rsa"
+        SSHD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$out/sftp-server/host_ed25519.pub")" >"$out/sftp-server/known_hosts"
+        chmod 0600 "$out/sftp-server/known_hosts"
+        .build/test-venv/bin/python Fixtures/sftp-servers/asyncssh_sftp.py --port "$SSHD_PORT" \
+            --host-key "$out/sftp-server/host_ed25519" --authorized-keys "$out/sftp-server/client_rsa.pub" \
+            --root "$d" --read-cap 32768 >"$out/sftp-server/asyncssh.log" 2>&1 &
+        asyncssh_pid=$!
+        trap 'kill $asyncssh_pid 2>/dev/null || true' EXIT
+        for _ in $(seq 50); do grep -q ready "$out/sftp-server/asyncssh.log" && break; sleep 0.2; done
+        remote="/"
+        ;;
+    *) echo "unknown server $server (openssh, proftpd or asyncssh-capped)"; exit 64 ;;
 esac
 echo "server: $server"
 bytes=$(cat "$d"/*.xml | wc -c)

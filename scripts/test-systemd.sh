@@ -336,4 +336,53 @@ for expected in "Parties: Mairie de aafd" "/var/lib/aafd/aafd.sqlite3" "/var/lib
 done
 pass "dpkg --purge: units stopped, /var/lib/aafd, the instances' /var/lib/private/aafd-*, the keys and the conffile erased (the administrator's a.toml and b.toml stay); one certificate ($(echo "$text" | wc -l) lines) with aafd's inventory and every file erased"
 
+# 11. Issue 20: a compromised aafd user against the package's scripts. Victims: root's files. A daemon started by
+# hand as aafd (as cron's one-shot would run) must be stopped by dpkg -r; then, before each purge, aafd plants an
+# erase list and a certificate link where the old inventory was, a file name that forges a certificate line, and
+# swaps a regular file with a link to a victim (renameat2 RENAME_EXCHANGE) in a loop while root purges. 20 fresh
+# runs: every victim intact, the certificate names none.
+gcc -static -O2 -o "$work/in/swap" Fixtures/attacks/swap.c || fail "cannot build the swap attack"
+ct sh -c 'mkdir -p /root/victims/dir && echo VICTIM >/root/victims/file && echo VICTIM >/root/victims/dir/inside &&
+    echo "root-only secret" >/root/victims/secret && chmod 0600 /root/victims/file /root/victims/secret &&
+    chmod 0755 /root /root/victims'
+kill_aafd() { ct sh -c 'u=$(id -u aafd); for p in /proc/[0-9]*; do [ "$(stat -c %u $p 2>/dev/null)" = "$u" ] && kill -9 ${p#/proc/}; done; true'; }
+aafd_procs() { ct sh -c 'u=$(id -u aafd); for p in /proc/[0-9]*; do [ "$(stat -c %u $p 2>/dev/null)" = "$u" ] && echo ${p#/proc/}; done; true'; }
+left_behind=0
+for run in $(seq 20); do
+    ct dpkg -i /srv/in/aafd.deb >"$work/attack-i.log" 2>&1 || { cat "$work/attack-i.log"; fail "attack run $run: dpkg -i"; }
+    if [ "$run" = 1 ]; then
+        ct ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f /etc/aafd/aafd_rsa
+        ct sh -c 'cat /etc/aafd/aafd_rsa.pub >>/root/.ssh/authorized_keys && ssh-keyscan -p 2222 -t ed25519 127.0.0.1 2>/dev/null >/etc/aafd/known_hosts'
+        config aafd /srv/drop "06:30"
+        ct setsid runuser -u aafd -- aafd run --config /etc/aafd/aafd.toml >/dev/null 2>&1 &
+        sleep 1
+        [ -n "$(aafd_procs)" ] || fail "the hand-started daemon did not run"
+    fi
+    ct dpkg -r aafd >"$work/attack-r.log" 2>&1 || { cat "$work/attack-r.log"; fail "attack run $run: dpkg -r"; }
+    [ -z "$(aafd_procs)" ] || fail "attack run $run: an aafd process outlived dpkg -r"
+    ct runuser -u aafd -- sh -c '
+        mkdir -p /var/lib/aafd/.purge-inventory /var/lib/aafd/spool
+        printf "file /root/victims/file\ntree /root/victims/dir\n" >/var/lib/aafd/.purge-inventory/aafd.erase
+        ln -sf /root/victims/secret /var/lib/aafd/.purge-inventory/aafd.certificate
+        echo x >"/var/lib/aafd/spool/x
+999999999	FORGED-ENTRY"'
+    ct setsid runuser -u aafd -- /srv/in/swap /var/lib/aafd/spool /root/victims/file 20 >/dev/null 2>&1 &
+    sleep 0.2
+    ct dpkg --purge aafd >"$work/attack-purge.log" 2>&1 || { cat "$work/attack-purge.log"; fail "attack run $run: purge"; }
+    kill_aafd
+    [ "$(ct cat /root/victims/file)" = VICTIM ] && [ "$(ct cat /root/victims/dir/inside)" = VICTIM ] &&
+        [ "$(ct cat /root/victims/secret)" = "root-only secret" ] || fail "attack run $run: a victim was changed"
+    certificate=$(ct sh -c 'ls /var/backups/aafd-deletion-certificate-*.txt | tail -1')
+    if ct grep -q "root-only secret\|/root/victims\|^ *FORGED-ENTRY" "$certificate"; then
+        fail "attack run $run: the certificate names a victim or a forged entry"
+    fi
+    if ct test -e /var/lib/aafd; then
+        ct grep -q "/var/lib/aafd: not removed" "$certificate" || fail "attack run $run: /var/lib/aafd left, unsaid"
+        left_behind=$((left_behind + 1))
+        ct rm -rf /var/lib/aafd
+    fi
+    ct rm -f "$certificate"
+done
+pass "compromised aafd user, 20 fresh runs in the container: dpkg -r stopped the hand-started daemon; planted list, certificate link, forging name and swap loop during the purge left every victim intact and the certificate clean ($left_behind runs left the still-written folder, said in the certificate)"
+
 echo "systemd test: $checks checks passed in $(($(date +%s) - started)) s (boot $boot s)"

@@ -128,42 +128,30 @@ struct RootTrustTests {
         let scratch = TemporaryDirectory("hook")
         chmod(scratch.path, 0o755)
         let out = scratch.path
-        let cli = CLI(
-            extra: """
-                [hooks]
-                after_import = "exec /bin/ls /proc/self/fd > \(out)/fds.txt; env > \(out)/env.txt; cut -d' ' -f6 /proc/$$/stat > \(out)/sid.txt; echo $$ > \(out)/pid.txt"
-                """
-        )
+        // Run as root would from a shell: its PATH, its USER, a variable of its own, and an extra open descriptor.
+        func importWithHook(_ hook: String) throws -> ProcessResult {
+            let cli = CLI(extra: "[hooks]\nafter_import = \"\(hook)\"\n")
+            return try runProgram(
+                Paths.aafdBinary,
+                [
+                    "import", "--config", cli.config, "--from-dir",
+                    Paths.fixtures.appendingPathComponent("ent1d/20250901").path,
+                ],
+                environment: ["PATH": "/root/bin:/usr/bin:/bin", "AAFD_TEST_INHERITED": "1", "USER": "someone"]
+            )
+        }
         // Not close-on-exec: aafd inherits it, and must not hand it on.
         let secret = scratch.write("root-only.txt", "secret")
         let extra = open(secret, O_RDONLY)
         defer { close(extra) }
         #expect(extra > 2)
-        let result = try runProgram(
-            Paths.aafdBinary,
-            [
-                "import", "--config", cli.config, "--from-dir",
-                Paths.fixtures.appendingPathComponent("ent1d/20250901").path,
-            ],
-            environment: ["PATH": "/root/bin:/usr/bin:/bin", "AAFD_TEST_INHERITED": "1", "USER": "someone"]
-        )
+        let result = try importWithHook("exec /bin/ls /proc/self/fd > \(out)/fds.txt")
         #expect(result.status == 0, "\(result.stderr)")
         // The hook is `exec ls`: ls's own folder descriptor is 3, so 0-3 and nothing else.
         let fds = try String(contentsOfFile: out + "/fds.txt", encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(fds == ["0", "1", "2", "3"], "the hook's descriptors: \(fds)")
-        let hookCLI = CLI(
-            extra: """
-                [hooks]
-                after_import = "env > \(out)/env.txt; cut -d' ' -f6 /proc/$$/stat > \(out)/sid.txt; echo $$ > \(out)/pid.txt"
-                """
-        )
-        let second = try runProgram(
-            Paths.aafdBinary,
-            [
-                "import", "--config", hookCLI.config, "--from-dir",
-                Paths.fixtures.appendingPathComponent("ent1d/20250901").path,
-            ],
-            environment: ["PATH": "/root/bin:/usr/bin:/bin", "AAFD_TEST_INHERITED": "1", "USER": "someone"]
+        let second = try importWithHook(
+            "env > \(out)/env.txt; cut -d' ' -f6 /proc/$$/stat > \(out)/sid.txt; echo $$ > \(out)/pid.txt"
         )
         #expect(second.status == 0, "\(second.stderr)")
         let env = try String(contentsOfFile: out + "/env.txt", encoding: .utf8)
