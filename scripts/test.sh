@@ -14,7 +14,7 @@ fi
 # Habits (Docs/architecture.md, "Conventions"): the toolchain's formatter with the committed .swift-format, then a
 # build in which any warning fails.
 swift format lint --strict --recursive --parallel Package.swift Sources Tests
-swift build --build-tests -Xswiftc -warnings-as-errors
+swift build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 scripts/check-units.sh "$(swift build --show-bin-path)/aafd"
 # Kill at any moment (issue 10): 25 SIGKILLs of import, purge, consent and fetch at random moments, each checked
 # (scripts/kill-test.sh N runs more, outside CI). Before the suite, whose summary closes the output.

@@ -86,9 +86,16 @@ extension DirectoryStore {
         guard fd >= 0 else { throw StoreError("cannot reopen \(temporary) (errno \(errno))") }
         defer { close(fd) }
         // A setgid folder of the reader group gives the copy its group without aafd changing it: the only way under
-        // the shipped units, whose sandbox denies fchown (~@privileged) and maps no other group (PrivateUsers).
+        // the shipped units, whose sandbox denies fchown (~@privileged) and maps no other group (PrivateUsers=yes:
+        // the group then shows as the overflow gid, the same for the folder and the file). check-config, outside
+        // the sandbox, checks that the folder's group is reader_group.
         var copyInfo = stat()
-        if let group, fstat(fd, &copyInfo) == 0, copyInfo.st_gid != group {
+        var folderInfo = stat()
+        let overflowGroup: gid_t = 65534  // /proc/sys/kernel/overflowgid: a group the user namespace does not map
+        let inherited =
+            fstat(fd, &copyInfo) == 0 && stat(folder, &folderInfo) == 0 && folderInfo.st_mode & S_ISGID != 0
+            && copyInfo.st_gid == folderInfo.st_gid && (folderInfo.st_gid == group || folderInfo.st_gid == overflowGroup)
+        if let group, !inherited, copyInfo.st_gid != group {
             guard fchown(fd, geteuid(), group) == 0 else {
                 let code = errno
                 unlink(temporary)
