@@ -112,13 +112,16 @@ public enum PathTrust {
         try verify(info, path, kind, what: what)
     }
 
-    /// A file whose content decides what aafd trusts or runs (pinned host keys, a program it starts): it must exist,
+    /// A file whose content decides what aafd trusts or runs (pinned host keys, a program it starts): it must
     /// be a regular file (links followed: the final file is what counts) owned by the user aafd runs as or root, and
     /// writable by its owner only; its folder too, unless that folder is root's and sticky (/tmp), where nobody can
     /// replace another's file. Issue 20: a 0666 `known_hosts` let any local user choose the server.
     ///
     /// - Throws: ``Refusal`` with the fix.
+    /// A missing file is not a trust problem here: what needs it (a fetch, an alert) says so when it runs.
     public static func checkTrustedFile(_ path: String, what: String) throws {
+        var present = stat()
+        guard stat(path, &present) == 0 || errno != ENOENT else { return }
         try checkExisting(path, .configuration, what: what)
         guard let real = realpath(path, nil) else { return }
         let resolved = String(cString: real)
