@@ -132,9 +132,7 @@ struct DecommissionCommand: ParsableCommand {
         lines.append("tree \(configuration.spoolDirectory)")
         lines.append("tree \(configuration.answersDirectory)")
         if let copy = configuration.publishedCopy {
-            let folder = (copy as NSString).deletingLastPathComponent
-            let hidden = (folder as NSString).appendingPathComponent(".\((copy as NSString).lastPathComponent).new")
-            lines += ["file \(copy)", "file \(hidden)"]
+            lines += ["file \(copy)", "file \(DirectoryStore.temporaryCopyPath(for: copy))"]
         }
         if let metrics = configuration.metricsTextfile { lines.append("file \(metrics)") }
         if let sftp = configuration.sftp {

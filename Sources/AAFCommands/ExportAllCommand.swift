@@ -150,12 +150,8 @@ private final class OutputFile {
 
     func write(_ buffer: UnsafeRawBufferPointer) throws {
         hasher.update(buffer)
-        var done = 0
-        while done < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw CommandFailure(.ioError, "cannot write \(relative) (errno \(errno))") }
-            done += n
+        if let code = FileDescriptor.writeAll(fd, buffer) {
+            throw CommandFailure(.ioError, "cannot write \(relative) (errno \(code))")
         }
         bytes += buffer.count
     }
@@ -169,8 +165,7 @@ private final class OutputFile {
         defer { close(input) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
+            let n = buffer.withUnsafeMutableBytes { FileDescriptor.read(input, into: $0) }
             guard n >= 0 else { throw CommandFailure(.ioError, "cannot read \(source) (errno \(errno))") }
             if n == 0 { return }
             try buffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }

@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFPipeline
 import AAFStore
@@ -97,35 +98,25 @@ struct ExportCommand: ParsableCommand {
     }
 }
 
-/// Where an export goes: stdout, or a new 0600 file written under a temporary name and renamed when complete.
+/// Where an export goes: stdout, or a new 0600 file written under a temporary name and renamed when complete
+/// (``AtomicFile``).
 final class ExportSink {
-    private let fd: Int32
-    private let path: String?
-    private let temporary: String?
+    private let file: AtomicFile?
     private var buffer: [UInt8] = []
 
     init(path: String?) throws {
         guard let path else {
-            fd = STDOUT_FILENO
-            self.path = nil
-            temporary = nil
+            file = nil
             return
         }
         guard access(path, F_OK) != 0 else {
             throw CommandFailure(.cantCreate, "\(path) exists; an export never overwrites a file: choose a new name")
         }
-        let temporary = path + ".part"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw CommandFailure(
-                .cantCreate,
-                "cannot create \(temporary) (errno \(errno)); check the folder and its owner"
-            )
+        do {
+            file = try AtomicFile(path, suffix: ".part", replaceStale: false)
+        } catch {
+            throw CommandFailure(.cantCreate, "\(error); check the folder and its owner")
         }
-        fchmod(fd, 0o600)
-        self.fd = fd
-        self.path = path
-        self.temporary = temporary
         buffer.reserveCapacity(1 << 16)
     }
 
@@ -135,14 +126,8 @@ final class ExportSink {
     }
 
     private func flush() throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure(.ioError, "cannot write the export (errno \(errno)); check free space")
-            }
-            offset += n
+        if let code = buffer.withUnsafeBytes({ FileDescriptor.writeAll(file?.fd ?? STDOUT_FILENO, $0) }) {
+            throw CommandFailure(.ioError, "cannot write the export (errno \(code)); check free space")
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -150,16 +135,13 @@ final class ExportSink {
     /// Flushes; a file is fsynced, closed and renamed to its name.
     func finish() throws {
         try flush()
-        guard let path, let temporary else { return }
-        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
-            throw CommandFailure(.ioError, "cannot complete \(path) (errno \(errno)); check free space")
+        do { try file?.commit() } catch {
+            throw CommandFailure(.ioError, "\(error); check free space")
         }
     }
 
     /// After a failure: no half file under the final name.
     func abandon() {
-        guard let temporary else { return }
-        close(fd)
-        unlink(temporary)
+        file?.abandon()
     }
 }

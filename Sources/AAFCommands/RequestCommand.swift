@@ -195,7 +195,8 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             try RequestCommand.withStore(options) { store, configuration, at in
                 try store.closeRequest(id, outcome: outcome, at: at, by: AdminIdentity.current(by: by))
-                RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration)).publicationStep()
+                RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
+                    .publicationStep()
                 print("request \(id) closed: \(outcome)")
             }
         }

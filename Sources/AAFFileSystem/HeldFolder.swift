@@ -75,19 +75,3 @@ public final class HeldFolder {
         }
     }
 }
-
-/// Writing to a descriptor whole, through short writes and EINTR.
-public enum FileDescriptor {
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                done += n
-            }
-            return true
-        }
-    }
-}

@@ -26,32 +26,4 @@ public enum RegularFile {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         return (fd, info)
     }
-
-    /// Why a file could not be replaced: the step and errno.
-    public struct WriteFailure: Error, Sendable {
-        public var step: String
-        public var errno: Int32
-    }
-
-    /// Replaces the file at `path` with `bytes`, all or nothing: written 0600 under `path.tmp` (never following a
-    /// link there), fsynced, renamed over `path`; the folder fsynced too when `syncFolder`.
-    public static func replace(_ path: String, with bytes: [UInt8], syncFolder: Bool = true) throws(WriteFailure) {
-        let temporary = path + ".tmp"
-        unlink(temporary)
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw WriteFailure(step: "create \(temporary)", errno: errno) }
-        let ok = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
-        let failure = errno
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            let error = ok ? errno : failure
-            unlink(temporary)
-            throw WriteFailure(step: "write \(path)", errno: error)
-        }
-        guard syncFolder else { return }
-        let folder = Glibc.open(PathTrust.folder(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard folder >= 0 else { throw WriteFailure(step: "open the folder of \(path)", errno: errno) }
-        defer { close(folder) }
-        guard fsync(folder) == 0 else { throw WriteFailure(step: "sync the folder of \(path)", errno: errno) }
-    }
 }

@@ -29,14 +29,8 @@ public enum SecureErase {
         guard fd >= 0 else { throw Failure(path: path, errno: errno) }
         defer { close(fd) }
         let size = Int(info.st_size)
-        let zeros = [UInt8](repeating: 0, count: 1 << 16)
-        var done = 0
-        while done < size {
-            let n = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, min($0.count, size - done), off_t(done)) }
-            guard n > 0 else { throw Failure(path: path, errno: errno) }
-            done += n
-        }
-        guard fsync(fd) == 0, unlink(path) == 0 else { throw Failure(path: path, errno: errno) }
+        if let code = FileDescriptor.zeroFill(fd, size: size) { throw Failure(path: path, errno: code) }
+        guard unlink(path) == 0 else { throw Failure(path: path, errno: errno) }
         tally.files.append(path)
         tally.bytes += size
     }

@@ -37,11 +37,10 @@ final class ChunkReader {
 
     /// Fills `buffer` from the start; returns the number of bytes read, 0 at end of file.
     func read(into buffer: inout [UInt8]) throws -> Int {
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
+        let n = buffer.withUnsafeMutableBytes { FileDescriptor.read(fd, into: $0) }
+        guard n >= 0 else {
             throw ParseError(code: .io, file: fileName, line: 0, column: 0, message: "read failed (errno \(errno))")
         }
+        return n
     }
 }

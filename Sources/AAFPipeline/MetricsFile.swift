@@ -1,3 +1,4 @@
+import AAFFileSystem
 import AAFModel
 import AAFStore
 import Foundation
@@ -63,13 +64,10 @@ struct MetricsFile {
 
     func replace(_ outcome: RunOutcome, store: DirectoryStore, now: Date) throws {
         let text = try MetricsFile.text(outcome, store: store, now: now)
-        let temporary = path + ".tmp"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CommandFailure(.ioError, "cannot write \(temporary)") }
-        fchmod(fd, mode)
-        let ok = text.utf8CString.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count - 1) == $0.count - 1 }
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else { throw CommandFailure(.ioError, "cannot write \(path)") }
+        do {
+            try AtomicFile.replace(path, with: Array(text.utf8), mode: mode)
+        } catch {
+            throw CommandFailure(.ioError, "cannot write \(path): \(error)")
+        }
     }
 }

@@ -36,7 +36,7 @@ extension DirectoryStore {
         let folder = PathTrust.folder(of: path)
         // R18: a folder another user can write would let them replace what the ENT reads.
         try PathTrust.check(folder, .folder, what: "the folder of [ent] published_copy")
-        let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).new")
+        let temporary = Self.temporaryCopyPath(for: path)
         unlink(temporary)
         unlink(temporary + "-journal")
         let schema = try connection.rows(
@@ -53,7 +53,8 @@ extension DirectoryStore {
                 case EROFS:
                     "the folder is read-only for aafd: under systemd, it must be one the unit may write (the shipped "
                         + "units allow /var/lib/aafd-ent; another folder needs ReadWritePaths= in a drop-in)"
-                case EACCES: "aafd's user may not write in the folder: it must own it (install -d -m 2750 -o aafd -g GROUP)"
+                case EACCES:
+                    "aafd's user may not write in the folder: it must own it (install -d -m 2750 -o aafd -g GROUP)"
                 case ENOENT: "the folder does not exist: install -d -m 2750 -o aafd -g GROUP \(folder)"
                 default: "check [ent] published_copy"
                 }
@@ -94,7 +95,8 @@ extension DirectoryStore {
         let overflowGroup: gid_t = 65534  // /proc/sys/kernel/overflowgid: a group the user namespace does not map
         let inherited =
             fstat(fd, &copyInfo) == 0 && stat(folder, &folderInfo) == 0 && folderInfo.st_mode & S_ISGID != 0
-            && copyInfo.st_gid == folderInfo.st_gid && (folderInfo.st_gid == group || folderInfo.st_gid == overflowGroup)
+            && copyInfo.st_gid == folderInfo.st_gid
+            && (folderInfo.st_gid == group || folderInfo.st_gid == overflowGroup)
         if let group, !inherited, copyInfo.st_gid != group {
             guard fchown(fd, geteuid(), group) == 0 else {
                 let code = errno
@@ -121,11 +123,7 @@ extension DirectoryStore {
             unlink(temporary)
             throw StoreError("cannot publish \(path) (errno \(code))")
         }
-        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
+        _ = FileDescriptor.syncFolder(of: path)
         if old >= 0 { try Self.erase(old, path: path) }
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('published_cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1"
@@ -133,20 +131,19 @@ extension DirectoryStore {
         return true
     }
 
+    /// The name the copy is written under before it replaces the published one (a hidden `.NAME.new` beside it): what
+    /// a decommission must erase too if a publication was cut.
+    public static func temporaryCopyPath(for path: String) -> String {
+        (PathTrust.folder(of: path) as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).new")
+    }
+
     /// Overwrites an open file with zeros, makes that durable, and truncates it.
     static func erase(_ fd: Int32, path: String) throws {
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else { return }
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: off_t = 0
-        while offset < info.st_size {
-            let n = zeros.withUnsafeBytes {
-                pwrite(fd, $0.baseAddress, min($0.count, Int(info.st_size - offset)), offset)
-            }
-            guard n > 0 else { throw StoreError("cannot erase the replaced copy of \(path) (errno \(errno))") }
-            offset += off_t(n)
+        if let code = FileDescriptor.zeroFill(fd, size: Int(info.st_size)) {
+            throw StoreError("cannot erase the replaced copy of \(path) (errno \(code))")
         }
-        fsync(fd)
         ftruncate(fd, 0)
         fsync(fd)
     }

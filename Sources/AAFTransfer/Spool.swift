@@ -121,12 +121,14 @@ public final class Spool: Sendable {
             throw TransferError(.local, "refusing to write a file with an unsafe name (R20)")
         }
         try Spool.makeDirectory(folder)
-        let temporary = (folder as NSString).appendingPathComponent(".\(name).part")
         let final = (folder as NSString).appendingPathComponent(name)
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw TransferError(.local, "cannot create \(temporary) (errno \(errno))") }
-        let writer = SpoolWriter(fd: fd, path: temporary)
+        let file: AtomicFile
+        do {
+            file = try AtomicFile(final, temporary: (folder as NSString).appendingPathComponent(".\(name).part"))
+        } catch {
+            throw TransferError(.local, "\(error)")
+        }
+        let writer = SpoolWriter(file)
         do {
             try produce(writer)
             guard writer.written == expectedSize else {
@@ -136,26 +138,17 @@ public final class Spool: Sendable {
                 )
             }
         } catch {
-            writer.close()
-            unlink(temporary)
+            file.abandon()
             throw error
         }
         let entry = Entry(name: name, size: writer.written, sha256: writer.digest())
-        // fsync and rename while the caller downloads the next file; commit() waits for them.
-        let handoff = FinishJob(writer: writer, temporary: temporary, final: final)
+        // fsync and rename while the caller downloads the next file; commit() waits for them (and syncs the folder).
+        let handoff = FinishJob(file: file)
         finisher.async { [self] in
             do {
-                try handoff.writer.sync()
-                handoff.writer.close()
-                guard rename(handoff.temporary, handoff.final) == 0 else {
-                    throw TransferError(.local, "cannot rename \(handoff.temporary) (errno \(errno))")
-                }
+                try handoff.file.commit(syncFolder: false)
             } catch {
-                handoff.writer.close()
-                unlink(handoff.temporary)
-                self.finishError.withLock {
-                    $0 = $0 ?? (error as? TransferError) ?? TransferError(.local, "cannot finish \(handoff.final)")
-                }
+                self.finishError.withLock { $0 = $0 ?? TransferError(.local, "\(error)") }
             }
         }
         return entry
@@ -236,8 +229,7 @@ public final class Spool: Sendable {
             let hasher = SHA256Hasher()
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n < 0, errno == EINTR { continue }
+                let n = buffer.withUnsafeMutableBytes { FileDescriptor.read(fd, into: $0) }
                 guard n >= 0 else {
                     throw TransferError(.local, "cannot read \(entry.name) in the spool (errno \(errno))")
                 }
@@ -284,12 +276,12 @@ public final class Spool: Sendable {
         )
     }
 
-    /// `RegularFile.replace`, its failure said as a spool error.
+    /// `AtomicFile.replace`, its failure said as a spool error.
     static func writeAtomically(_ data: Data, to path: String, syncFolder: Bool = true) throws {
         do {
-            try RegularFile.replace(path, with: Array(data), syncFolder: syncFolder)
+            try AtomicFile.replace(path, with: Array(data), syncFolder: syncFolder)
         } catch {
-            throw TransferError(.local, "cannot \(error.step) (errno \(error.errno))")
+            throw TransferError(.local, "\(error)")
         }
     }
 
@@ -313,16 +305,13 @@ public final class Spool: Sendable {
 
 /// A finished download waiting for its fsync and rename on the spool's queue.
 private struct FinishJob: @unchecked Sendable {
-    // @unchecked Sendable: the writer is handed over whole; the downloading thread never touches it again.
-    let writer: SpoolWriter
-    let temporary: String
-    let final: String
+    // @unchecked Sendable: the file is handed over whole; the downloading thread never touches it again.
+    let file: AtomicFile
 }
 
 /// Writes one spool file and hashes it as it goes.
 public final class SpoolWriter {
-    private var fd: Int32
-    let path: String
+    private let file: AtomicFile
     private let hasher = SHA256Hasher()
     public private(set) var written = 0
     /// Bytes already handed to the kernel's write-back.
@@ -330,39 +319,21 @@ public final class SpoolWriter {
     /// Write-back starts every this many bytes while downloading, so that the final fsync has little left to do.
     static let writeBackStep = 4 << 20
 
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
+    init(_ file: AtomicFile) {
+        self.file = file
     }
 
     /// Appends bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TransferError(.local, "cannot write \(path) (errno \(errno)); check free space")
-            }
-            offset += n
+        do { try file.write(bytes) } catch {
+            throw TransferError(.local, "\(error); check free space")
         }
         hasher.update(bytes)
         written += bytes.count
         if written - flushed >= SpoolWriter.writeBackStep {
             // Asynchronous: starts write-back of what was written since, without waiting for it.
-            _ = cfilesync_start_writeback(fd, Int64(flushed), Int64(written - flushed))
+            _ = cfilesync_start_writeback(file.fd, Int64(flushed), Int64(written - flushed))
             flushed = written
-        }
-    }
-
-    func sync() throws {
-        guard fsync(fd) == 0 else { throw TransferError(.local, "cannot sync \(path) (errno \(errno))") }
-    }
-
-    func close() {
-        if fd >= 0 {
-            Glibc.close(fd)
-            fd = -1
         }
     }
 

@@ -121,7 +121,10 @@ struct PublishedCopyTests {
         #expect(result.stderr.contains("cannot publish the ENT's copy") && result.stderr.contains("R18"))
         // Issue 21: a copy not published is an incident, never "imported, incident: none"; alerted once.
         let status = try cli.run(["status", "--config", cli.config])
-        #expect(status.stdout.contains("OPEN INCIDENT") && status.stdout.contains("publication-failed"), "\(status.stdout)")
+        #expect(
+            status.stdout.contains("OPEN INCIDENT") && status.stdout.contains("publication-failed"),
+            "\(status.stdout)"
+        )
         let json = try cli.json(["status", "--json", "--config", cli.config])
         #expect((json["incident"] as? [String: Any])?["outcome"] as? String == "publication-failed")
         #expect(try cli.importDay("20250902").status == 0)
