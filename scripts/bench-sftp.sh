@@ -11,6 +11,8 @@ command -v /usr/bin/time >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-g
 swift build -c release --product aafd >/dev/null
 swift build -c release --product aafd-fixtures >/dev/null
 bin="$(swift build -c release --show-bin-path)"
+# AAFD_BIN: another aafd to time against the same server and files (an A/B with an earlier commit's build).
+aafd_bin="${AAFD_BIN:-$bin/aafd}"
 server=openssh
 if [ "${1:-}" = "--server" ]; then server="$2"; shift 2; fi
 n="${1:-100000}"
@@ -73,7 +75,7 @@ known_hosts = "$out/sftp-server/known_hosts"
 remote_dir = "$remote"
 delete_after_download = false
 TOML
-    /usr/bin/time -f "%e" -o "$out/t" "$bin/aafd" fetch --config "$out/aafd-fetch.toml" >/dev/null 2>&1
+    /usr/bin/time -f "%e" -o "$out/t" "$aafd_bin" fetch --config "$out/aafd-fetch.toml" >/dev/null 2>&1
     cat "$out/t"
 }
 cat "$d"/*.xml >/dev/null
