@@ -65,7 +65,6 @@ let package = Package(
         // The local system: ownership and mode checks on the paths aafd trusts (R18), child processes.
         .target(
             name: "AAFFileSystem",
-            dependencies: ["CFileSync"],
             swiftSettings: swiftSettings
         ),
         // Push parser: the only target that imports CLibXML2.

@@ -1,4 +1,3 @@
-import CFileSync
 import Foundation
 
 #if canImport(Glibc)
@@ -52,7 +51,10 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
         if isolated {
-            let rc = cfilesync_spawn_isolate(&actions, &attributes)
+            // Every descriptor from 3 up closed in the child (glibc 2.34), and a session of its own.
+            // POSIX_SPAWN_SETSID (glibc 2.26) is 0x80, declared only under _GNU_SOURCE, which Swift's Glibc lacks.
+            var rc = ChildProcess.addCloseFrom.map { $0(&actions, 3) } ?? ENOSYS
+            if rc == 0 { rc = posix_spawnattr_setflags(&attributes, Int16(0x80)) }
             guard rc == 0 else { throw SpawnError(path: path, code: rc) }
         }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
@@ -65,6 +67,18 @@ public final class ChildProcess: @unchecked Sendable {
         guard rc == 0 else { throw SpawnError(path: path, code: rc) }
         self.pid = pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34, Debian 12 has 2.36), looked up once: Swift's Glibc
+    /// module does not declare it, and a C shim that defines `_GNU_SOURCE` to get it redefines `fd_set` against the
+    /// other modules. Missing (an older glibc): an isolated child is refused, never started with inherited descriptors.
+    static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else { return nil }
+        return unsafeBitCast(
+            symbol,
+            to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self
+        )
+    }()
 
     /// Waits for the child; returns its exit status (128 + signal when killed).
     @discardableResult
