@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages aafd needs to build, test and run. Idempotent; needs root (or sudo).
 set -euo pipefail
-packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config openssh-server openssh-client libxml2-utils sqlite3 systemd)
+packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config gcc libc6-dev openssh-server openssh-client libxml2-utils sqlite3 systemd)
 # The SFTP interoperability matrix (issue 8): ProFTPD's mod_sftp, and a venv for asyncssh's SFTP server.
 # The LDIF round trip (issue 12): OpenLDAP's slapd and its clients; the tests start their own slapd.
 # The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`. A booted systemd
