@@ -90,6 +90,7 @@ let package = Package(
             name: "AAFStore",
             dependencies: [
                 "AAFModel",
+                "AAFPolicy",
                 "AAFDigest",
                 "AAFFileSystem",
                 "CSQLite3",

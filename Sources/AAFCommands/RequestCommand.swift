@@ -16,17 +16,6 @@ struct RequestCommand: ParsableCommand {
         subcommands: [Open.self, List.self, Forward.self, Close.self]
     )
 
-    /// The commune forwards a request to the académie "au plus tard 8 jours après la réception" (art. 7): the
-    /// eighth day, or the last working day before it when it is a weekend or a public holiday.
-    static func forwardDue(receivedOn: ExtractDate) -> ExtractDate {
-        receivedOn.adding(days: 8).workingDayOnOrBefore
-    }
-
-    /// The publisher forwards requests it receives "au plus tard dans les trois [jours] ouvrés" (art. 6.3).
-    static func publisherDue(publisherReceivedOn: ExtractDate) -> ExtractDate {
-        publisherReceivedOn.addingWorkingDays(3)
-    }
-
     static func date(_ text: String, _ option: String) throws -> ExtractDate {
         guard let d = ExtractDate(iso: text) else { throw ValidationError("--\(option) must be a date, YYYY-MM-DD") }
         return d
@@ -82,7 +71,7 @@ struct RequestCommand: ParsableCommand {
                 guard receivedOn <= configuration.today else {
                     throw CommandFailure(.config, "--received is after today: check the date")
                 }
-                let due = RequestCommand.forwardDue(receivedOn: receivedOn)
+                let due = ConventionClocks.forwardDue(receivedOn: receivedOn)
                 let id = try store.openRequest(
                     kind: kind,
                     jointure: jointure,
@@ -95,7 +84,7 @@ struct RequestCommand: ParsableCommand {
                 )
                 print("request \(id) (\(kind)) opened: forward it to the académie by \(due.iso) (art. 7: 8 days)")
                 if let publisherOn {
-                    let publisherDue = RequestCommand.publisherDue(publisherReceivedOn: publisherOn)
+                    let publisherDue = ConventionClocks.publisherDue(publisherReceivedOn: publisherOn)
                     if receivedOn > publisherDue {
                         print(
                             "  the publisher forwarded it late: due by \(publisherDue.iso) (art. 6.3: 3 working days)"

@@ -118,16 +118,19 @@ public final class Fetcher {
         let last = try store?.lastImportedExtractDate()
         var downloaded = 0
 
-        let tomorrow = ExtractDate.day(of: now()).adding(days: 1)
+        let today = ExtractDate.day(of: now())
         for delivery in listing.candidates {
             let label = delivery.folderName
-            if delivery.date > tomorrow {
+            switch ExtractDateJudgement.judge(delivery.date, today: today, lastImported: last) {
+            case .future:
                 report.skipped.append("\(label): dated after today, a wrong date (R20); neither downloaded nor deleted")
                 continue
-            }
-            if let last, delivery.date <= last {
-                report.skipped.append("\(label): already imported (last import \(last.iso)); left on the server")
+            case .older, .same:
+                report.skipped.append(
+                    "\(label): already imported (last import \(last?.iso ?? "-")); left on the server"
+                )
                 continue
+            case .newer: break
             }
             do {
                 try DeliveryCheck.validate(delivery)

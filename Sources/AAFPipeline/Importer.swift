@@ -164,20 +164,22 @@ public final class Importer {
         // R20: an extract date after tomorrow (one day of margin for time zones) is a wrong date, not a delivery:
         // accepted, it would make every real delivery "older than the last one" and postpone R9 for years.
         let today = ExtractDate.day(of: settings.now())
-        if delivery.date > today.adding(days: 1) {
+        let last = try store.lastImportedExtractDate()
+        switch ExtractDateJudgement.judge(delivery.date, today: today, lastImported: last) {
+        case .future:
             report.rule = "R20"
             throw DeliveryError(
                 "the \(delivery.mode.rawValue) delivery is dated \(delivery.date.iso), after today (\(today.iso)); a "
                     + "delivery from the future is refused (R20). Check the machine's clock, or ask the académie for a "
                     + "correctly dated extract"
             )
-        }
-        if let last = try store.lastImportedExtractDate(), delivery.date < last {
+        case .older:
             report.rule = "R20"
             throw DeliveryError(
                 "the \(delivery.mode.rawValue) delivery of \(delivery.date.iso) is older than the last imported one "
-                    + "(\(last.iso)); it is refused so that older data never overwrites newer"
+                    + "(\(last?.iso ?? "-")); it is refused so that older data never overwrites newer"
             )
+        case .same, .newer: break
         }
         let session = try store.beginImport(extractDate: delivery.date, mode: delivery.mode)
         defer { session.rollback() }

@@ -48,7 +48,7 @@ public struct RequestRefused: Error, Sendable {
 extension DirectoryStore {
     /// The kinds of request the convention names (art. 7): access, rectification, erasure, opposition,
     /// restriction, post-mortem directives.
-    public static let requestKinds = ["access", "rectification", "erasure", "opposition", "restriction", "post-mortem"]
+    public static let requestKinds = RightsRequestKind.allCases.map(\.rawValue)
     /// Kinds that restrict processing while open: the person leaves every view the ENT reads.
     public static let restrictingKinds: Set<String> = ["restriction", "opposition"]
 

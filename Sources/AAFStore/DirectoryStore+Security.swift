@@ -1,4 +1,5 @@
 import AAFModel
+import AAFPolicy
 import Foundation
 
 /// A security incident (convention art. 6.1 and 12), kept in its own register: apart from the run journal and
@@ -32,49 +33,24 @@ public struct SecurityIncident: Sendable, Hashable, Encodable {
         case closedAt = "closed_at"
     }
 
-    /// The clocks the convention sets, from `knownAt`: the académie alerted within 48 hours (art. 6.1, every kind);
-    /// the CNIL notified within 72 hours (art. 12, GDPR art. 33) for a breach or a suspected one, unless the risk
-    /// is documented as unlikely. A deadline met (its date recorded) or not applicable is left out.
+    /// The clocks still running (``ConventionClocks/securityDeadlines``).
     public func openDeadlines() -> [SecurityDeadline] {
-        guard closedAt == nil, let known = Timestamp.date(knownAt) else { return [] }
-        var result: [SecurityDeadline] = []
-        if academyAlertedAt == nil {
-            result.append(
-                SecurityDeadline(
-                    key: "academy",
-                    what: "alerting the académie (alerte-ssi, the IEN)",
-                    due: Timestamp.string(known.addingTimeInterval(48 * 3600)),
-                    article: "6.1"
-                )
-            )
-        }
-        if cnilNotifiedAt == nil, kind != "other", !(risk == "unlikely" && riskReason != nil) {
-            result.append(
-                SecurityDeadline(
-                    key: "cnil",
-                    what: "notifying the CNIL (through the académie's DPO)",
-                    due: Timestamp.string(known.addingTimeInterval(72 * 3600)),
-                    article: "12"
-                )
-            )
-        }
-        return result
+        guard let known = Timestamp.date(knownAt) else { return [] }
+        return ConventionClocks.securityDeadlines(
+            knownAt: known,
+            kind: SecurityIncidentKind(rawValue: kind),
+            risk: RiskLevel(rawValue: risk),
+            riskReasonGiven: riskReason != nil,
+            academyAlerted: academyAlertedAt != nil,
+            cnilNotified: cnilNotifiedAt != nil,
+            closed: closedAt != nil
+        )
     }
 }
 
-/// One clock of a security incident.
-public struct SecurityDeadline: Sendable, Hashable, Encodable {
-    /// `academy` or `cnil`.
-    public var key: String
-    public var what: String
-    /// ISO 8601, UTC.
-    public var due: String
-    public var article: String
-}
-
 extension DirectoryStore {
-    public static let securityKinds = ["breach", "suspected-breach", "other"]
-    public static let riskLevels = ["unknown", "unlikely", "likely", "high"]
+    public static let securityKinds = SecurityIncidentKind.allCases.map(\.rawValue)
+    public static let riskLevels = RiskLevel.allCases.map(\.rawValue)
 
     /// Opens an incident in the register; journaled (who, when; no description).
     public func declareSecurityIncident(
