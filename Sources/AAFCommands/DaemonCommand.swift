@@ -74,15 +74,12 @@ struct DaemonCommand: ParsableCommand {
     /// Catch-up (R20): when the last successful import ended before the last scheduled time, run at once.
     private func firstRun(_ configuration: Configuration, logger: Logger) throws -> Date {
         let now = Date()
-        let lastScheduled = configuration.schedule.last(atOrBefore: now)
         let store = try openStore(configuration)
         let success = try store.journal(limit: 1, outcome: .imported).first
         let successTime = success.flatMap { ISO8601DateFormatter().date(from: $0.finishedAt) }
-        if successTime.map({ $0 < lastScheduled }) ?? true {
-            logger.notice("catching up: the last success is older than the last scheduled run")
-            return now
-        }
-        return configuration.schedule.next(after: now)
+        let first = DaemonPlan.firstRun(now: now, schedule: configuration.schedule, lastSuccess: successTime)
+        if first.catchingUp { logger.notice("catching up: the last success is older than the last scheduled run") }
+        return first.at
     }
 
     /// One scheduled attempt; returns when to run next.
@@ -130,33 +127,22 @@ struct DaemonCommand: ParsableCommand {
         let outcome = cycle.fetchAndImport(ImportOptions(shouldStop: beatingStop), show: { _ in })
         state.lastOutcome = outcome.kind
         state.lastAttempt = now
-        switch outcome.kind {
-        case .stopped:
-            return now
-        case .imported:
-            cycle.finish(outcome)
-            state.retryingSince = nil
-            return schedule.next(after: now)
-        case .nothingNew, .unavailable:
-            // Retry every retry_minutes until give_up_after_hours after the scheduled time; then an incident (R19, R20).
-            let since = state.retryingSince ?? min(now, schedule.last(atOrBefore: now))
-            state.retryingSince = since
-            let giveUp = since.addingTimeInterval(Double(schedule.giveUpAfterHours) * 3600)
-            let retry = now.addingTimeInterval(Double(schedule.retryMinutes) * 60)
-            if retry <= giveUp {
-                cycle.finish(outcome)
-                return retry
-            }
+        let decision = DaemonPlan.afterRun(
+            outcome.kind,
+            now: now,
+            schedule: schedule,
+            retryingSince: state.retryingSince
+        )
+        state.retryingSince = decision.retryingSince
+        switch decision.finish {
+        case .none: break
+        case .normal: cycle.finish(outcome)
+        case .giveUp:
             var late = outcome
             late.message = "gave up after \(schedule.giveUpAfterHours) h: " + (outcome.message ?? outcome.kind.rawValue)
             cycle.finish(late, forceIncident: true)
-            state.retryingSince = nil
-            return schedule.next(after: now)
-        case .refused, .denied, .failed:
-            cycle.finish(outcome)
-            state.retryingSince = nil
-            return schedule.next(after: now)
         }
+        return decision.next
     }
 }
 
