@@ -252,6 +252,7 @@ let package = Package(
             name: "AAFCommandsTests",
             dependencies: [
                 "aafd",
+                "AAFCommands",
                 "AAFModel",
                 "AAFFixtures",
                 "AAFTestSupport",

@@ -48,29 +48,8 @@ public struct Configuration: Sendable {
     /// `[log] level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
-    /// The keys each section accepts.
-    static let schema: [String: Set<String>] = [
-        "directory": ["database", "state_dir", "spool"],
-        "sftp": [
-            "host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_dir",
-            "delete_after_download",
-            "accepted_key_types", "max_file_mib",
-            "connect_timeout_seconds", "io_timeout_seconds",
-        ],
-        "import": ["departure_guard_percent", "departure_guard_minimum", "chunk_size_kib", "max_value_bytes"],
-        "retention": [
-            "pupil_days_after_departure", "record_max_age_years", "journal_previous_years",
-            "refused_delivery_working_days",
-            "erasure_wait_seconds", "requests_previous_years", "security_incident_years",
-        ],
-        "log": ["level"],
-        "convention": ["commune", "academy", "publisher"],
-        "schedule": ["time", "timezone", "retry_minutes", "give_up_after_hours"],
-        "alert": ["command"],
-        "hooks": ["after_import"],
-        "ent": ["published_copy", "reader_group"],
-        "metrics": ["textfile", "file_mode"],
-    ]
+    /// The keys each section accepts (``SettingsTable``).
+    static var schema: [String: Set<String>] { SettingsTable.schema }
 
     /// Reads and validates the file at `path`.
     public static func load(path: String) throws -> Configuration {

@@ -11,33 +11,11 @@ import Logging
 /// difference is journaled (`settings-changed`, the hash and the names of the settings that changed, never a
 /// value) so that the DPO can show what changed, and when.
 enum SettingsRecord {
-    /// Every effective setting as `path = value`, from the configuration's own properties (defaults included).
+    /// Every effective setting, by its TOML key (`[retention] record_max_age_years`), defaults included
+    /// (``SettingsTable``): the names an administrator and the académie read, and nothing that changes by itself
+    /// (a time zone is recorded by name, not by its offset of the day).
     static func flatten(_ configuration: Configuration) -> [String: String] {
-        var result: [String: String] = [:]
-        func walk(_ value: Any, _ path: String, depth: Int) {
-            let mirror = Mirror(reflecting: value)
-            switch mirror.displayStyle {
-            case .optional:
-                if let child = mirror.children.first {
-                    walk(child.value, path, depth: depth)
-                } else {
-                    result[path] = "unset"
-                }
-            case .struct where depth < 4 && !mirror.children.isEmpty:
-                for child in mirror.children {
-                    guard let label = child.label else { continue }
-                    let name = label.hasPrefix("_") ? String(label.dropFirst()) : label
-                    walk(child.value, path.isEmpty ? name : "\(path).\(name)", depth: depth + 1)
-                }
-            case .set:
-                result[path] = mirror.children.map { "\($0.value)" }.sorted().joined(separator: ",")
-            default:
-                // Functions (the clock, callbacks) are not settings.
-                if !(String(describing: type(of: value)).contains("->")) { result[path] = "\(value)" }
-            }
-        }
-        walk(configuration, "", depth: 0)
-        return result
+        SettingsTable.effective(configuration)
     }
 
     /// Compares with the record and journals a change; returns the names of the settings that changed (empty when

@@ -4,6 +4,8 @@ import AAFTestSupport
 import Foundation
 import Testing
 
+@testable import AAFCommands
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -230,18 +232,24 @@ struct CommandLineTests {
         )
         let result = try runProgram(Paths.aafdBinary, ["status", "--config", path])
         #expect(result.status == 0, "\(result.stderr)")
-        // Every key of every section appears in the example, commented out or not.
-        for key in [
-            "database", "state_dir", "spool", "host", "port", "user", "private_key", "passphrase_file", "known_hosts",
-            "remote_dir", "delete_after_download", "connect_timeout_seconds", "io_timeout_seconds",
-            "departure_guard_percent",
-            "departure_guard_minimum", "chunk_size_kib", "max_value_bytes", "pupil_days_after_departure",
-            "record_max_age_years", "journal_previous_years", "refused_delivery_working_days", "level", "commune",
-            "academy", "publisher", "time", "timezone",
-            "retry_minutes", "give_up_after_hours", "command", "textfile", "file_mode",
-        ] {
-            #expect(example.contains("\(key) ="), "\(key) is not documented in the example")
+        // Every key of the one declared table (SettingsTable) appears in the example, commented out or not, and in
+        // Docs/operations.md's table of configuration keys.
+        let operations = try String(
+            contentsOf: Paths.root.appendingPathComponent("Docs/operations.md"),
+            encoding: .utf8
+        )
+        let keysTable =
+            operations.components(separatedBy: "## Configuration keys").last?
+            .components(separatedBy: "\n## ").first ?? ""
+        #expect(SettingsTable.all.count >= 40)
+        for setting in SettingsTable.all {
+            #expect(example.contains("\(setting.key) ="), "\(setting.name) is not in the example")
+            let row = keysTable.split(separator: "\n").first {
+                $0.hasPrefix("| `[\(setting.section)]") && $0.contains(setting.key)
+            }
+            #expect(row != nil, "\(setting.name) is not in Docs/operations.md's key table")
         }
+        #expect(Set(SettingsTable.all.map(\.section)).count == SettingsTable.schema.count)
     }
 
     @Test("status answers at once while an import holds its transaction, showing the previous state")

@@ -355,7 +355,8 @@ struct DPOToolsTests {
         try text.write(toFile: cli.config, atomically: true, encoding: .utf8)
         #expect(try cli.importDay("20250901").status == 0)
         let detail = try sql(cli, "SELECT detail FROM admin_journal WHERE action = 'settings-changed'")
-        #expect(detail.contains("importSettings.retention.recordMaxAgeYears"), "\(detail)")
+        #expect(detail.contains("[retention] record_max_age_years"), "\(detail)")
+        #expect(!detail.contains("importSettings"), "named by TOML key, never a Swift property path: \(detail)")
         #expect(!detail.contains("= 1"))
     }
 }
