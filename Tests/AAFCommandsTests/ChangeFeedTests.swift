@@ -77,11 +77,7 @@ struct ChangeFeedTests {
         #expect(ahead.status == 66)
         #expect(ahead.stderr.contains("resync from the views"))
         // Age the first morning's changes past the journal's retention, then purge (R11).
-        let aged = try runProgram(
-            "/usr/bin/sqlite3",
-            [cli.database, "UPDATE changes SET recorded_at = '2020-01-01T00:00:00Z' WHERE seq <= 10"]
-        )
-        #expect(aged.status == 0)
+        try SQLiteShell.run(cli.database, "UPDATE changes SET recorded_at = '2020-01-01T00:00:00Z' WHERE seq <= 10")
         #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
         let gone = try cli.run(["changes", "--config", cli.config, "--since", "0"])
         #expect(gone.status == 66)

@@ -13,8 +13,7 @@ import Glibc
 @Suite("DPO tools: requests, restriction, security incidents, decommission, reads")
 struct DPOToolsTests {
     func sql(_ cli: CLI, _ query: String, database: String? = nil) throws -> String {
-        try runProgram("/usr/bin/sqlite3", [database ?? cli.database, query]).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try SQLiteShell.run(database ?? cli.database, query)
     }
 
     func day(_ offset: Int, from cli: CLI) -> String { cli.today.adding(days: offset).iso }

@@ -65,7 +65,7 @@ struct FirstStartRaceTests {
         // The schema version a database created alone reaches.
         let reference = CLI()
         #expect(try reference.importDay("20250901").status == 0)
-        let expected = try runProgram("/usr/bin/sqlite3", [reference.database, "PRAGMA user_version;"]).stdout
+        let expected = try SQLiteShell.run(reference.database, "PRAGMA user_version;")
         for run in 1...20 {
             let cli = CLI()
             let folder = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
@@ -79,7 +79,7 @@ struct FirstStartRaceTests {
             let polled = pollers.map { $0.wait() }
             if status != 0 { failures.append("run \(run): import exit \(status)") }
             if polled.contains(where: { $0 != 0 }) { failures.append("run \(run): status exits \(polled)") }
-            let version = try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA user_version;"]).stdout
+            let version = try SQLiteShell.run(cli.database, "PRAGMA user_version;")
             if version != expected { failures.append("run \(run): user_version \(version), alone \(expected)") }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")

@@ -9,14 +9,7 @@ import Testing
 @Suite("The ENT's SQL views, read by the sqlite3 shell")
 struct EntInterfaceTests {
     private func sql(_ cli: CLI, _ query: String) throws -> [[String]] {
-        let result = try runProgram(
-            "/usr/bin/sqlite3",
-            ["-bail", "-readonly", "-separator", "\t", cli.database, query]
-        )
-        #expect(result.status == 0, "\(query): \(result.stderr)")
-        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map {
-            $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        }
+        try SQLiteShell.rows(cli.database, query)
     }
 
     private func one(_ cli: CLI, _ query: String) throws -> String {

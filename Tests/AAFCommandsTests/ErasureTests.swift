@@ -76,20 +76,12 @@ struct ErasureTests {
         let second = try cli.importDay("20250902")
         #expect(second.status == 75, "\(second.stderr)")
         #expect(second.stderr.contains("imported; but"))
-        let pending = try runProgram(
-            "/usr/bin/sqlite3",
-            [cli.database, "SELECT count(*) FROM purge_records WHERE erased = 0;"]
-        )
-        #expect(pending.stdout.trimmingCharacters(in: .whitespacesAndNewlines) != "0")
+        #expect(try SQLiteShell.run(cli.database, "SELECT count(*) FROM purge_records WHERE erased = 0;") != "0")
         let certificate = try cli.run(["certificate", "--config", cli.config])
         #expect(certificate.stdout.contains("ERASURE PENDING"))
         reader.stop()
         #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
-        let after = try runProgram(
-            "/usr/bin/sqlite3",
-            [cli.database, "SELECT count(*) FROM purge_records WHERE erased = 0;"]
-        )
-        #expect(after.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try SQLiteShell.run(cli.database, "SELECT count(*) FROM purge_records WHERE erased = 0;") == "0")
         #expect(!fileContains(cli.database + "-wal", "Eleve"))  // the WAL is empty once erased
         #expect(!(try cli.run(["certificate", "--config", cli.config]).stdout.contains("ERASURE PENDING")))
     }

@@ -133,12 +133,12 @@ struct FieldTests {
         // A real SQLite failure in the middle of the transaction (as a full disk would give).
         let sql =
             "CREATE TRIGGER fail BEFORE INSERT ON persons BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;"
-        #expect(try runProgram("/usr/bin/sqlite3", [client.cli.database, sql]).status == 0)
+        try SQLiteShell.run(client.cli.database, sql)
         let failed = try client.cli.run(["import", "--config", client.cli.config])
         #expect(failed.status == 1, "\(failed.stderr)")
         #expect(failed.stderr.contains("waits in the spool"), "\(failed.stderr)")
         #expect(!client.spoolFiles.contains("20250901-Complet/.refused"))
-        #expect(try runProgram("/usr/bin/sqlite3", [client.cli.database, "DROP TRIGGER fail;"]).status == 0)
+        try SQLiteShell.run(client.cli.database, "DROP TRIGGER fail;")
         let next = try client.cli.run(["import", "--config", client.cli.config])
         #expect(next.status == 0, "\(next.stderr)")
         #expect(next.stdout.contains("Imported the Complet delivery of 2025-09-01"))

@@ -151,7 +151,7 @@ struct DamagedDatabaseTests {
         let log = alerts.file("alert.txt")
         let cli = CLI(extra: "[alert]\ncommand = \"echo $AAFD_OUTCOME >> \(log)\"\n")
         #expect(try cli.importDay("20250901").status == 0)
-        #expect(try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA wal_checkpoint(TRUNCATE);"]).status == 0)
+        try SQLiteShell.run(cli.database, "PRAGMA wal_checkpoint(TRUNCATE);")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: cli.database))
         if how == "flipped" {
             // Scribble over a B-tree page in the middle of the file (not the header page).
@@ -193,8 +193,7 @@ struct DiskFullTests {
         #expect(full.status == 74, "\(full.stderr)")
         #expect(full.stderr.contains("free space"), "\(full.stderr)")
         unlink(state + "/filler")
-        let check = try runProgram("/usr/bin/sqlite3", [cli.database, "PRAGMA integrity_check;"])
-        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        #expect(try SQLiteShell.run(cli.database, "PRAGMA integrity_check;") == "ok")
         #expect(try cli.json(["status", "--config", cli.config, "--json"])["directory"] as? [String: Int] == before)
         let next = try cli.importDay("20250902")
         #expect(next.status == 0, "\(next.stderr)")

@@ -9,9 +9,7 @@ import Testing
 @Suite("LDIF export into a real slapd", .enabled(if: LDAPServer.available, "needs slapd and ldap-utils"))
 struct LDAPTests {
     private func sql(_ cli: CLI, _ query: String) throws -> String {
-        let result = try runProgram("/usr/bin/sqlite3", ["-readonly", cli.database, query])
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try SQLiteShell.run(cli.database, query, readOnly: true)
     }
 
     @Test("the full load: ldapadd takes it; people, schools, classes and guardian links answer as the views do")

@@ -122,8 +122,7 @@ struct DaemonTests {
             (try s.cli.json(["status", "--config", s.cli.config, "--json"])["directory"] as? [String: Any])?["students"]
             as? Int
         #expect(students == 0 || students == 6000, "a partial import is visible: \(students ?? -1)")
-        let check = try runProgram("/usr/bin/sqlite3", [s.cli.database, "PRAGMA integrity_check;"])
-        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        #expect(try SQLiteShell.run(s.cli.database, "PRAGMA integrity_check;") == "ok")
     }
 
     @Test("cron and daemon together: exactly one imports, the other waits (75) or retries later")
@@ -138,11 +137,9 @@ struct DaemonTests {
         #expect(try s.waitForSuccess("2025-09-01", timeout: 30) || cron.status == 0)
         daemon.signal(SIGTERM)
         #expect(waitExit(daemon, timeout: 10) == 0)
-        let imported = try runProgram(
-            "/usr/bin/sqlite3",
-            [s.cli.database, "SELECT count(*) FROM import_runs WHERE outcome = 'imported'"]
+        #expect(
+            try SQLiteShell.run(s.cli.database, "SELECT count(*) FROM import_runs WHERE outcome = 'imported'") == "1"
         )
-        #expect(imported.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         if cron.status == 75 { #expect(cron.stderr.contains("another aafd run")) }
     }
 
@@ -285,11 +282,10 @@ struct IncidentTests {
             stoppedMidway += 1
         }
         #expect(stoppedMidway >= 1)
-        let journal = try runProgram(
-            "/usr/bin/sqlite3",
-            [cli.database, "SELECT count(*) FROM import_runs WHERE reason LIKE 'stopped%'"]
+        #expect(
+            (Int(try SQLiteShell.run(cli.database, "SELECT count(*) FROM import_runs WHERE reason LIKE 'stopped%'"))
+                ?? 0) >= 1
         )
-        #expect((Int(journal.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1)
         // Stopping is not an incident.
         #expect(try cli.json(["status", "--config", cli.config, "--json"])["incident"] is NSNull)
     }

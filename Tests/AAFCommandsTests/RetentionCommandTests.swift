@@ -41,14 +41,11 @@ struct RetentionCommandTests {
         #expect(!stored())
         let list = try cli.run(["consent", "list", "--config", cli.config])
         #expect(list.stdout.contains("no consent recorded"))
-        let journal = try runProgram(
-            "/usr/bin/sqlite3",
-            [
-                database,
-                "SELECT action || ' ' || recorded_by FROM admin_journal WHERE action LIKE 'consent%' ORDER BY id",
-            ]
+        let journal = try SQLiteShell.run(
+            database,
+            "SELECT action || ' ' || recorded_by FROM admin_journal WHERE action LIKE 'consent%' ORDER BY id"
         )
-        #expect(journal.stdout == "consent-grant Mme Admin\nconsent-revoke Mme Admin\n")
+        #expect(journal == "consent-grant Mme Admin\nconsent-revoke Mme Admin")
     }
 
     @Test("consent for a jointure that is no staff member: exit 66; --by is required")
@@ -91,7 +88,7 @@ struct RetentionCommandTests {
         for p in Scenario.base.pupils.prefix(10) { #expect(!certificate.stdout.contains(p.surname)) }
 
         // Tampering is reported with a non-zero exit.
-        _ = try runProgram("/usr/bin/sqlite3", [cli.database, "UPDATE purge_records SET counts = '{}' WHERE id = 1"])
+        try SQLiteShell.run(cli.database, "UPDATE purge_records SET counts = '{}' WHERE id = 1")
         let broken = try cli.run(["certificate", "--config", cli.config])
         #expect(broken.status == 65)
         #expect(broken.stdout.contains("NOT VERIFIED"))
@@ -132,17 +129,16 @@ struct ConsentLifecycleTests {
         #expect(try cli.importDay("20250902").status == 0)
         let list = try cli.run(["consent", "list", "--config", cli.config])
         #expect(!list.stdout.contains(staff.jointure), "\(list.stdout)")
-        let journal = try runProgram(
-            "/usr/bin/sqlite3",
-            [cli.database, "SELECT count(*) FROM admin_journal WHERE jointure = '\(staff.jointure)'"]
+        #expect(
+            try SQLiteShell.run(cli.database, "SELECT count(*) FROM admin_journal WHERE jointure = '\(staff.jointure)'")
+                == "0"
         )
-        #expect(journal.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        let kept = try runProgram(
-            "/usr/bin/sqlite3",
-            [cli.database, "SELECT count(*) FROM admin_journal WHERE action = 'consent-grant'"]
+        let kept = try SQLiteShell.run(
+            cli.database,
+            "SELECT count(*) FROM admin_journal WHERE action = 'consent-grant'"
         )
         #expect(
-            kept.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1",
+            kept == "1",
             "the action itself stays journaled (R11)"
         )
         // The same jointure comes back (day 1's file again, newer date): no consent, so no address.
@@ -165,9 +161,7 @@ struct AccessCompletenessTests {
     /// Rows of every table referring to `jointure`, found by the sqlite3 shell (not aafd): any column whose text
     /// equals the jointure, or any `*_id` column equal to the person's row id.
     func rowsBySQLite(_ database: String, _ jointure: String) throws -> [String: Int] {
-        func sql(_ q: String) throws -> [String] {
-            try runProgram("/usr/bin/sqlite3", [database, q]).stdout.split(separator: "\n").map(String.init)
-        }
+        func sql(_ q: String) throws -> [String] { try SQLiteShell.lines(database, q) }
         let ids = try sql("SELECT id FROM persons WHERE jointure = '\(jointure)'")
         var counts: [String: Int] = [:]
         for table in try sql("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {

@@ -82,13 +82,7 @@ final class Harness {
     /// Runs SQL on the database from another process (the sqlite3 shell): how a tampering local user or a
     /// restore would change it, without going through aafd's own connection.
     @discardableResult
-    func sqlite3(_ sql: String) throws -> String {
-        let result = try runProgram("/usr/bin/sqlite3", ["-bail", databasePath, sql])
-        guard result.status == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSDebugDescriptionErrorKey: result.stderr])
-        }
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func sqlite3(_ sql: String) throws -> String { try SQLiteShell.run(databasePath, sql) }
 
     func person(_ jointure: String) throws -> PersonDetails? {
         try store.persons(jointure: jointure).first

@@ -11,11 +11,7 @@ import Glibc
 /// The store on its own: a real SQLite file, read back by a second process (the sqlite3 shell).
 @Suite("The directory store")
 struct StoreTests {
-    private func sqlite3(_ path: String, _ sql: String) throws -> String {
-        let result = try runProgram("/usr/bin/sqlite3", ["-bail", path, sql])
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    private func sqlite3(_ path: String, _ sql: String) throws -> String { try SQLiteShell.run(path, sql) }
 
     private func record(_ category: AAFCategory, _ jointure: String, _ attributes: [(String, String)]) -> AAFRecord {
         AAFRecord(
