@@ -4,7 +4,7 @@ import Foundation
 /// One data subject's request (convention art. 7): who it concerns (a jointure), what kind, when it was received and
 /// by whom, the deadline to forward it to the académie, and how it ended. Personal data itself: kept as long as
 /// `[retention] requests_previous_years` says after it is closed, then purged and counted on certificates.
-public struct RightsRequest: Sendable, Hashable, Encodable {
+public struct RightsRequest: Sendable, Hashable, Codable {
     public var id: Int
     public var kind: String
     public var jointure: String
@@ -84,31 +84,16 @@ extension DirectoryStore {
 
     /// Every request, newest first; only open ones with `openOnly`.
     public func requests(openOnly: Bool = false, id: Int? = nil) throws -> [RightsRequest] {
-        try connection.rows(
+        // Decoded by column name (``RowDecoder``): a missing column or a malformed date is an error, never a default.
+        try connection.decoded(
+            RightsRequest.self,
             """
             SELECT id, kind, jointure, received_on, publisher_received_on, received_by, opened_at, opened_by,
                 forward_due, forwarded_on, answer_file, closed_at, outcome, closed_by
             FROM rights_requests WHERE (?1 = 0 OR closed_at IS NULL) AND (?2 IS NULL OR id = ?2) ORDER BY id DESC
             """,
             [.int(openOnly ? 1 : 0), id.map { .int($0) } ?? .null]
-        ) { row in
-            RightsRequest(
-                id: row.int(0),
-                kind: row.text(1) ?? "",
-                jointure: row.text(2) ?? "",
-                receivedOn: ExtractDate(iso: row.text(3) ?? "") ?? ExtractDate(dayNumber: 0),
-                publisherReceivedOn: row.text(4).flatMap { ExtractDate(iso: $0) },
-                receivedBy: row.text(5) ?? "",
-                openedAt: row.text(6) ?? "",
-                openedBy: row.text(7) ?? "",
-                forwardDue: ExtractDate(iso: row.text(8) ?? "") ?? ExtractDate(dayNumber: 0),
-                forwardedOn: row.text(9).flatMap { ExtractDate(iso: $0) },
-                answerFile: row.text(10),
-                closedAt: row.text(11),
-                outcome: row.text(12),
-                closedBy: row.text(13)
-            )
-        }
+        )
     }
 
     /// Records that the request was forwarded to the académie (art. 7: within 8 days of its receipt).

@@ -4,7 +4,7 @@ import Foundation
 
 /// A security incident (convention art. 6.1 and 12), kept in its own register: apart from the run journal and
 /// its incidents (R19), never pruned with them; purged `[retention] security_incident_years` after its closure.
-public struct SecurityIncident: Sendable, Hashable, Encodable {
+public struct SecurityIncident: Sendable, Hashable, Codable {
     public var id: Int
     public var kind: String
     /// When the commune learnt of it (ISO 8601, UTC): every clock starts there.
@@ -121,31 +121,16 @@ extension DirectoryStore {
     }
 
     /// The register, newest first.
+    /// Every incident of the register, newest first; rows decoded by column name (``RowDecoder``).
     public func securityIncidents() throws -> [SecurityIncident] {
-        try connection.rows(
+        try connection.decoded(
+            SecurityIncident.self,
             """
             SELECT id, kind, known_at, declared_at, declared_by, nature, consequences, measures, contact, risk,
                 risk_reason, academy_alerted_at, cnil_notified_at, closed_at
             FROM security_incidents ORDER BY id DESC
             """
-        ) { row in
-            SecurityIncident(
-                id: row.int(0),
-                kind: row.text(1) ?? "",
-                knownAt: row.text(2) ?? "",
-                declaredAt: row.text(3) ?? "",
-                declaredBy: row.text(4) ?? "",
-                nature: row.text(5),
-                consequences: row.text(6),
-                measures: row.text(7),
-                contact: row.text(8),
-                risk: row.text(9) ?? "unknown",
-                riskReason: row.text(10),
-                academyAlertedAt: row.text(11),
-                cnilNotifiedAt: row.text(12),
-                closedAt: row.text(13)
-            )
-        }
+        )
     }
 
     public func securityIncident(_ id: Int) throws -> SecurityIncident {
