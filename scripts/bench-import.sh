@@ -10,6 +10,8 @@ command -v /usr/bin/time >/dev/null 2>&1 || { [ -x /usr/bin/time ] || DEBIAN_FRO
 swift build -c release --product aafd >/dev/null
 swift build -c release --product aafd-fixtures >/dev/null
 bin="$(swift build -c release --show-bin-path)"
+# AAFD_BIN: another aafd to time on the same files in the same run (an A/B with an earlier commit's build).
+aafd_bin="${AAFD_BIN:-$bin/aafd}"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
 out="$PWD/bench-out"
@@ -38,8 +40,8 @@ for n in "${sizes[@]}"; do
     rm -rf "$state"
     mkdir -p -m 0700 "$state"
     printf '[directory]\ndatabase = "%s/aafd.sqlite3"\n' "$state" > "$out/aafd-$n.toml"
-    read -r fs frss < <(measure "$bin/aafd" import --config "$out/aafd-$n.toml" --from-dir "$d")
-    read -r as arss < <(measure "$bin/aafd" import --config "$out/aafd-$n.toml" --from-dir "$d")
+    read -r fs frss < <(measure "$aafd_bin" import --config "$out/aafd-$n.toml" --from-dir "$d")
+    read -r as arss < <(measure "$aafd_bin" import --config "$out/aafd-$n.toml" --from-dir "$d")
     printf "%-8s %-9s %-10s %-12s %-12s %-8s %-12s %-8s %-9s %-9s\n" "$n" "$mb" "$xs" "$fs" \
         "$(awk -v a="$fs" -v b="$xs" 'BEGIN{printf "%.2f", a/b}')" "$as" "$(awk -v a="$as" -v b="$xs" 'BEGIN{printf "%.2f", a/b}')" \
         "$(( frss / 1024 ))" "$(( arss / 1024 ))" "$(( xrss / 1024 ))"
