@@ -254,7 +254,30 @@ done
 pass "the swap loop against the purge, $swap_runs fresh runs: every victim intact ($left_behind runs left the attacker's still-written folder, said in the certificate)"
 rm -rf /root/aafd-victims "$swap"
 chmod "$root_mode" /root
+
+# 8. The end of the convention by hand, as root, with the configuration in root's /etc/aafd (issue 20, item 5): the
+# final certificate is root's, beside the configuration, written before anything is erased and completed after.
 dpkg -i "$deb" >/dev/null 2>&1 || fail "reinstall after the attack runs"
+small=$(mktemp -d /tmp/aafd-decommission.XXXXXX)
+"$fixtures" delivery --out "$small" --pupils 50 --schools 1 --date 20250901 >/dev/null
+chmod -R a+rX "$small"
+cat >/etc/aafd/aafd.toml <<TOML
+[directory]
+database = "/var/lib/aafd/aafd.sqlite3"
+
+[convention]
+commune = "Mairie de Testville"
+TOML
+runuser -u aafd -- aafd import --config /etc/aafd/aafd.toml --from-dir "$small" >"$work/small.log" 2>&1 ||
+    { cat "$work/small.log"; fail "import before the decommission"; }
+aafd decommission --confirm-erase-everything --config /etc/aafd/aafd.toml >"$work/decommission.log" 2>&1 ||
+    { cat "$work/decommission.log"; fail "decommission --confirm-erase-everything as root"; }
+final=$(ls /etc/aafd/aafd-final-certificate-*.txt 2>/dev/null | head -1)
+[ -n "$final" ] && [ "$(stat -c '%a %U' "$final")" = "600 root" ] || fail "no root 0600 final certificate in /etc/aafd"
+grep -q "^Erasure started: " "$final" && grep -q "^Erasure finished: " "$final" || fail "final certificate: $(cat "$final")"
+[ ! -e /var/lib/aafd/aafd.sqlite3 ] || fail "the database is still there after decommission"
+pass "decommission as root with /etc/aafd: the database erased as aafd, the final certificate $final (0600 root) started before and finished after"
+rm -rf "$small" "$final"
 dpkg --purge aafd >/dev/null 2>&1 || fail "purge after the attack runs"
 # The certificates this test's purges left (newer than its work folder); an administrator's older ones stay.
 for c in /var/backups/aafd-deletion-certificate-*.txt; do

@@ -64,7 +64,7 @@ struct DecommissionCommand: ParsableCommand {
             folder = try HeldFolder(inventory)
             let unread = try Configuration.load(path: options.config)
             let erase = eraseList(unread)
-            for path in erase where path.contains("\n") || !OutsideText.isPlain(path) {
+            for path in erase where !OutsideText.isPlain(path) {
                 throw CommandFailure(
                     .config,
                     "a configured path holds a control character; the erase list cannot name it"
@@ -162,7 +162,8 @@ struct DecommissionCommand: ParsableCommand {
             )
         let file: Int32
         do {
-            let folder = try HeldFolder(PathTrust.folder(of: target), create: false)
+            // Others may look into that folder (/etc/aafd is 0755); nobody else may write in it. The file is 0600.
+            let folder = try HeldFolder(PathTrust.folder(of: target), create: false, forbidden: 0o022)
             file = try folder.create((target as NSString).lastPathComponent, exclusive: true)
             // The folder's own sync makes the certificate's name durable before the first erasure.
             _ = fsync(folder.fd)

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// A folder opened once, without following a link, and checked on its descriptor: owned by the user running, no
-/// permission for group or others. Files are then created inside with `openat` from that descriptor, never
+/// A folder opened once, without following a link, and checked on its descriptor: owned by the user running, and no
+/// permission for group or others (`forbidden`: by default every one; 0o022 where others may only look, as in
+/// /etc/aafd). Files are then created inside with `openat` from that descriptor, never
 /// following a link, so nobody can swap the folder or a file under aafd between the check and the write.
 ///
 /// For what root must write and keep (the package's purge inventory, a final certificate of deletion): root never
@@ -18,8 +19,8 @@ public final class HeldFolder {
 
     /// Opens `path`, creating it 0700 when it is missing (its parent must then belong to the user running or to
     /// root and be writable by its owner only). An existing link, non-folder, folder of another user, or folder
-    /// that group or others may enter is refused, never changed.
-    public init(_ path: String, create: Bool = true) throws(Refusal) {
+    /// with a `forbidden` permission bit is refused, never changed.
+    public init(_ path: String, create: Bool = true, forbidden: mode_t = 0o077) throws(Refusal) {
         self.path = path
         if create, mkdir(path, 0o700) != 0, errno != EEXIST {
             throw Refusal(description: "cannot create the folder \(path) (errno \(errno))")
@@ -30,12 +31,13 @@ public final class HeldFolder {
             throw Refusal(description: "cannot open the folder \(path): \(reason); refused, nothing changed")
         }
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+        guard fstat(fd, &info) == 0, info.st_uid == geteuid(), info.st_mode & forbidden == 0 else {
             close(fd)
+            let rule = forbidden == 0o077 ? "that nobody else may enter (0700)" : "that nobody else may write"
             throw Refusal(
                 description:
                     "the folder \(path) belongs to uid \(info.st_uid) with mode \(String(info.st_mode & 0o7777, radix: 8)): "
-                    + "only a folder of the user running (uid \(geteuid())) that nobody else may enter (0700) is used; "
+                    + "only a folder of the user running (uid \(geteuid())) \(rule) is used; "
                     + "refused, nothing changed. Fix: remove it, or give another folder"
             )
         }

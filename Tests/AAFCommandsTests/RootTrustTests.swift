@@ -270,11 +270,18 @@ struct RootTrustTests {
         #expect(refused.status == 73, "\(refused.stderr)")
         #expect(refused.stderr.contains("nothing was erased") && refused.stderr.contains("--certificate PATH"))
         #expect(FileManager.default.fileExists(atPath: cli.database))
-        let target = cli.temp.file("final.txt")
-        let erased = try cli.run([
-            "decommission", "--confirm-erase-everything", "--certificate", target, "--config", cli.config,
-        ])
+        // By default beside the configuration, in a folder others may look into but not write (as /etc/aafd, 0755).
+        chmod(cli.temp.path, 0o755)
+        let erased = try cli.run(["decommission", "--confirm-erase-everything", "--config", cli.config])
         #expect(erased.status == 0, "\(erased.stderr)")
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: cli.temp.path).first {
+                $0.hasPrefix("aafd-final-certificate-")
+            }
+        )
+        let target = cli.temp.file(name)
+        var info = stat()
+        #expect(stat(target, &info) == 0 && info.st_mode & 0o777 == 0o600)
         let text = try String(contentsOfFile: target, encoding: .utf8)
         #expect(text.contains("Erasure started: ") && text.contains("Erasure finished: "))
         #expect(!FileManager.default.fileExists(atPath: cli.database))
