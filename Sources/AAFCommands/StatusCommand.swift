@@ -86,7 +86,7 @@ struct StatusCommand: ParsableCommand {
             print(
                 "  OPEN INCIDENT since \(incident.openedAt): \(incident.outcome)\(incident.rule.map { " (\($0))" } ?? "")\(incident.extractDate.map { ", delivery of \($0.iso)" } ?? "")"
             )
-            print("    \(incident.reason)")
+            print("    \(OutsideText.escaped(incident.reason))")
         } else {
             print("  incident: none")
         }

@@ -57,7 +57,7 @@ public enum FileDescriptor {
 /// A file written whole under a temporary name beside its final one, then synced and renamed over it (the folder
 /// synced too): a reader, a crash or a full disk never leaves half of it under its name. The temporary is created
 /// 0600 with `O_EXCL | O_NOFOLLOW` (a link planted under its name is never followed) and given `mode` before the
-/// rename. The one atomic replace of aafd: the spool's manifests, metrics, inventories, exports.
+/// rename. The one atomic replace of aafd: the spool's files and manifests, the refusal markers, metrics, exports.
 public final class AtomicFile {
     /// Why a file could not be written: the step and errno.
     public struct Failure: Error, Sendable, CustomStringConvertible {
