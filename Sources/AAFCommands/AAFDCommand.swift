@@ -46,6 +46,9 @@ public struct AAFDCommand: ParsableCommand {
         } catch let refusal as PathTrust.Refusal {
             JournalStream.write("aafd: \(refusal.message)", level: .error)
             return ExitStatus.config.rawValue
+        } catch let error as TransferError {
+            JournalStream.write("aafd: \(error.message)", level: .error)
+            return ExitStatus(for: error.outcome).rawValue
         } catch {
             let code = exitCode(for: error).rawValue
             // ArgumentParser's usage and help: several lines of aafd's own, with what was typed inside.

@@ -141,18 +141,14 @@ struct CheckConfigCommand: ParsableCommand {
         let spool = try openSpool(configuration)
         var quiet = options.logger(configuration)
         quiet.logLevel = .warning
-        let report: FetchReport
-        do {
-            report = try Fetcher(
-                settings: sftp,
-                spool: spool,
-                store: store,
-                logger: quiet,
-                now: configuration.importSettings.now
-            ).fetch(dryRun: true)
-        } catch let error as TransferError {
-            throw CommandFailure(error.status, error.message)
-        }
+        // A TransferError reaches the command's edge: its outcome decides the exit status.
+        let report = try Fetcher(
+            settings: sftp,
+            spool: spool,
+            store: store,
+            logger: quiet,
+            now: configuration.importSettings.now
+        ).fetch(dryRun: true)
         print(
             "connected to \(sftp.host):\(sftp.port); host key \(report.hostKeyFingerprint ?? "?") matches \(sftp.knownHosts) (R17)"
         )

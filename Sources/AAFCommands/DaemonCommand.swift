@@ -137,10 +137,7 @@ struct DaemonCommand: ParsableCommand {
         switch decision.finish {
         case .none: break
         case .normal: cycle.finish(outcome)
-        case .giveUp:
-            var late = outcome
-            late.message = "gave up after \(schedule.giveUpAfterHours) h: " + (outcome.message ?? outcome.kind.rawValue)
-            cycle.finish(late, forceIncident: true)
+        case .giveUp: cycle.finish(outcome, gaveUpAfterHours: schedule.giveUpAfterHours)
         }
         return decision.next
     }
@@ -150,7 +147,7 @@ struct DaemonCommand: ParsableCommand {
 struct DaemonState {
     var nextRun = Date()
     var lastAttempt: Date?
-    var lastOutcome: RunOutcome.Kind?
+    var lastOutcome: Outcome.Kind?
     var retryingSince: Date?
 
     func statusLine(_ configuration: Configuration) -> String {

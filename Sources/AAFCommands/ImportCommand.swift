@@ -66,9 +66,8 @@ struct ImportCommand: ParsableCommand {
             outcome = cycle.fetchAndImport(importOptions, show: { try? show($0) })
         }
         if !dryRun { outcome = cycle.finish(outcome) }
-        if outcome.status != .ok, let message = outcome.message {
-            throw CommandFailure(outcome.status, message)
-        }
+        let status = ExitStatus(for: outcome.outcome)
+        if status != .ok { throw CommandFailure(status, outcome.message ?? outcome.kind.rawValue) }
     }
 
     private func show(_ report: ImportReport) throws {
@@ -114,16 +113,13 @@ struct FetchCommand: ParsableCommand {
             report = try fetcher.fetch()
         } catch let error as TransferError {
             if !fetcher.partial.downloaded.isEmpty { print(FetchText.render(fetcher.partial)) }
-            throw CommandFailure(error.status, error.message)
+            throw error
         }
         print(FetchText.render(report))
         if !report.owedDeletions.isEmpty {
             throw CommandFailure(
                 .remoteNotDeleted,
-                RunCycle.owedMessage(report.owedDeletions, host: sftp.host).replacingOccurrences(
-                    of: "imported, but",
-                    with: "downloaded, but"
-                )
+                RunCycle.owedMessage(report.owedDeletions, host: sftp.host, after: "downloaded")
             )
         }
         if report.downloaded.isEmpty {

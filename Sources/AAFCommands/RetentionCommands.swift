@@ -85,8 +85,9 @@ func settleErasure(
     let cycle = RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
     // The ENT's copy follows at once (R12 there too: the replaced copy is erased).
     cycle.publicationStep()
-    let outcome = cycle.erasureStep(RunOutcome(kind: .failed, status: .ok), erased: erased)
-    if outcome.status != .ok { throw CommandFailure(outcome.status, "\(done), but " + (outcome.message ?? "")) }
+    if let pending = cycle.erasureStep(erased: erased) {
+        throw CommandFailure(ExitStatus(for: pending), "\(done), but " + (pending.message ?? ""))
+    }
 }
 
 /// `purge --json`: counts by rule and category (R13, R15).

@@ -64,6 +64,7 @@ func noDatabaseYet(_ configuration: Configuration) -> String {
     "no directory yet at \(configuration.databasePath): no import has run (aafd import, or the service's first run, creates it)"
 }
 
+/// The spool; a failure is `TransferError.local` (exit 74).
 func openSpool(_ configuration: Configuration) throws -> Spool {
-    try openSpool(configuration.spoolDirectory)
+    try Spool(root: configuration.spoolDirectory)
 }

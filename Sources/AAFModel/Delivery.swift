@@ -1,10 +1,11 @@
 import Foundation
 
 /// Why a delivery is refused before anything is written (exit 65).
-public struct DeliveryError: Error, Sendable, CustomStringConvertible {
+public struct DeliveryError: MessageError, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// The rule that refuses the delivery: R20 (incomplete, out of order, wrongly dated) unless said otherwise.
+    public var rule: Rule
+    public init(_ message: String, rule: Rule = .r20) { (self.message, self.rule) = (message, rule) }
 }
 
 /// One delivery: the files of one extract date and mode, by category, parts in order.

@@ -22,7 +22,7 @@ public struct ImportReport: Sendable, Hashable, Codable {
     /// Why the run was refused or failed; never a value.
     public var reason: String?
     /// Which rule refused it (`R21`, `R20`…), when a rule did.
-    public var rule: String?
+    public var rule: Rule?
     public var durationMilliseconds = 0
     /// The import is committed, but what it replaced or deleted may still be in the database files: a reader kept
     /// the checkpoint from completing (R12). The next run completes the erasure.

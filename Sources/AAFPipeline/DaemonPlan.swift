@@ -1,3 +1,4 @@
+import AAFModel
 import AAFPolicy
 import Foundation
 
@@ -6,7 +7,7 @@ import Foundation
 public enum DaemonPlan {
     /// What the daemon does after one attempt.
     public struct Decision: Sendable, Equatable {
-        /// How the run is closed (``RunCycle/finish(_:forceIncident:)``).
+        /// How the run is closed (``RunCycle/finish(_:gaveUpAfterHours:)``).
         public enum Finish: Sendable, Equatable {
             /// Nothing: the run was stopped (SIGTERM); the next start catches up.
             case none
@@ -37,7 +38,7 @@ public enum DaemonPlan {
     /// time; nothing new or the server unreachable → again every `retry_minutes` until `give_up_after_hours` after
     /// the scheduled time, then an incident and the next scheduled time; stopped → at once (the loop then ends).
     public static func afterRun(
-        _ kind: RunOutcome.Kind,
+        _ kind: Outcome.Kind,
         now: Date,
         schedule: Schedule,
         retryingSince: Date?

@@ -274,7 +274,7 @@ public final class SpoolImporter {
         // A delivery the mass-departure guard refused is tried again when the administrator accepts the departures
         // (the remedy the refusal prints: `aafd import --accept-departures`).
         for waiting in spool.deliveries()
-        where !waiting.isRefused || (options.acceptDepartures && waiting.refusedRule == "R21") {
+        where !waiting.isRefused || (options.acceptDepartures && waiting.refusedRule == .r21) {
             // A download cut before its first file was kept leaves an empty folder: nothing to import yet, and no
             // delivery to refuse (the fetch's own failure is what the run reports).
             if waiting.delivery == nil,
@@ -286,10 +286,17 @@ public final class SpoolImporter {
             }
             do {
                 try spool.verify(waiting.path, hashes: true)
-            } catch let error as TransferError {
-                // Never imported; kept for diagnosis (R10) and reported as an incident.
-                if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: "R18") }
-                throw error
+            } catch let error as TransferError where error.code == .tampered {
+                // R18: never imported; marked refused and kept for diagnosis (R10), an incident like any refusal.
+                if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: error.rule) }
+                var report = ImportReport(outcome: .refused, dryRun: options.dryRun)
+                report.extractDate = waiting.delivery?.date
+                report.reason = error.message
+                report.rule = error.rule
+                var outcome = error.outcome
+                outcome.extractDate = report.extractDate
+                results.append(.refused(ImportFailure(outcome, report: report)))
+                continue
             }
             do {
                 // The delivery its fetch recorded travels on; a folder without one (never committed) is scanned.
@@ -299,14 +306,12 @@ public final class SpoolImporter {
                 if !options.dryRun { try spool.remove(waiting.path) }
                 results.append(.imported(report))
             } catch let failure as ImportFailure {
-                switch failure.kind {
-                case .refused:
-                    if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: failure.report.rule) }
-                    results.append(.refused(failure))
-                case .stopped, .failed, .storage:
+                guard failure.isRefusal else {
                     results.append(.interrupted(failure))
                     return results
                 }
+                if !options.dryRun { try spool.markRefused(waiting.path, on: today, rule: failure.outcome.rule) }
+                results.append(.refused(failure))
             }
         }
         return results

@@ -42,29 +42,21 @@ public struct ImportOptions: Sendable {
     }
 }
 
-/// An import that did not land. `report` says what was read before it stopped; the directory is unchanged.
+/// An import that did not land: its ``Outcome`` (refused, stopped, failed; the cause decides the exit status), built
+/// once by the importer, and the report of what was read before it stopped; the directory is unchanged.
 public struct ImportFailure: Error, Sendable, CustomStringConvertible {
-    /// Why it did not land, as a type: only `refused` means the delivery itself is at fault.
-    public enum Kind: Sendable, Hashable {
-        /// The rules refused the delivery (malformed, incomplete, older than the last, R21 guard): it stays
-        /// refused until an administrator acts.
-        case refused
-        /// A stop (SIGTERM, SIGINT) arrived before the commit: the delivery waits for the next run.
-        case stopped
-        /// Something other than the delivery failed (the database): the delivery waits for the next run.
-        case failed
-        /// The disk is full or failing (SQLITE_FULL, SQLITE_IOERR): exit 74; the delivery waits for the next run.
-        case storage
-    }
-
-    public var kind: Kind
+    public var outcome: Outcome
     public var report: ImportReport
-    public var description: String { report.reason ?? "import \(report.outcome.rawValue)" }
+    public var description: String { outcome.message ?? "import \(outcome.kind.rawValue)" }
 
-    public init(kind: Kind, report: ImportReport) {
-        self.kind = kind
+    public init(_ outcome: Outcome, report: ImportReport) {
+        self.outcome = outcome
         self.report = report
     }
+
+    /// Only a refusal is the delivery's fault: it stays refused until an administrator acts. A stop or a failure
+    /// of something else (the database, the disk) leaves the delivery waiting for the next run.
+    public var isRefusal: Bool { outcome.kind == .refused }
 }
 
 /// Parses a delivery and reconciles it into the directory in one transaction (R21).
@@ -133,9 +125,10 @@ public final class Importer {
         } catch let failure as ImportFailure {
             throw failure
         } catch {
-            report.outcome = Importer.outcome(of: error)
-            report.reason = Importer.describe(error)
-            if report.rule == nil, error is DeliveryError { report.rule = "R20" }
+            let outcome = Importer.outcome(of: error, extractDate: report.extractDate)
+            report.outcome = outcome.kind == .refused ? .refused : .failed
+            report.reason = outcome.message
+            report.rule = outcome.rule
             report.durationMilliseconds = clock.milliseconds
             journal(report, started: started)
             logger.error(
@@ -144,12 +137,7 @@ public final class Importer {
                     "import.reason": "\(report.reason ?? "")", "delivery.date": "\(report.extractDate?.iso ?? "-")",
                 ]
             )
-            let kind: ImportFailure.Kind =
-                error is CancellationError
-                ? .stopped
-                : report.outcome == .refused
-                    ? .refused : ((error as? SQLiteError)?.isStorageFailure == true ? .storage : .failed)
-            throw ImportFailure(kind: kind, report: report)
+            throw ImportFailure(outcome, report: report)
         }
     }
 
@@ -167,14 +155,12 @@ public final class Importer {
         let last = try store.lastImportedExtractDate()
         switch ExtractDateJudgement.judge(delivery.date, today: today, lastImported: last) {
         case .future:
-            report.rule = "R20"
             throw DeliveryError(
                 "the \(delivery.mode.rawValue) delivery is dated \(delivery.date.iso), after today (\(today.iso)); a "
                     + "delivery from the future is refused (R20). Check the machine's clock, or ask the académie for a "
                     + "correctly dated extract"
             )
         case .older:
-            report.rule = "R20"
             throw DeliveryError(
                 "the \(delivery.mode.rawValue) delivery of \(delivery.date.iso) is older than the last imported one "
                     + "(\(last?.iso ?? "-")); it is refused so that older data never overwrites newer"
@@ -254,13 +240,13 @@ public final class Importer {
         if options.shouldStop() { throw CancellationError() }
         let breaches = settings.departureGuard.breaches(departures)
         if !breaches.isEmpty, !options.acceptDepartures {
-            report.rule = "R21"
             throw DeliveryError(
                 "refused by the mass-departure guard (R21): "
                     + breaches.map(\.description).joined(separator: "; ")
                     + " (threshold: more than \(settings.departureGuard.maximumPercent) % and more than "
                     + "\(settings.departureGuard.maximumPeople) people); check the delivery with the academy, then "
-                    + "run again with --accept-departures to accept them"
+                    + "run again with --accept-departures to accept them",
+                rule: .r21
             )
         }
 
@@ -289,7 +275,8 @@ public final class Importer {
         if let degre = header.degre, degre.uppercased() != "1D" {
             throw DeliveryError(
                 "\(file.fileName): the header's degre attribute is not 1D; this is not a first-degree "
-                    + "extract: ask the academy for the ENT1D files"
+                    + "extract: ask the academy for the ENT1D files",
+                rule: .r21
             )
         }
     }
@@ -323,23 +310,35 @@ public final class Importer {
         JournalEntry(report, startedAt: Timestamp.string(started), finishedAt: Timestamp.string(settings.now()))
     }
 
-    private static func outcome(of error: any Error) -> ImportOutcome {
+    /// The one classification of an import's error: what it makes of the delivery, why, under which rule.
+    static func outcome(of error: any Error, extractDate: ExtractDate?) -> Outcome {
         switch error {
-        case is DeliveryError, is ParseError: .refused
-        default: .failed
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case let e as ParseError: "\(e.description)"
-        case let e as DeliveryError: e.message
+        case let e as DeliveryError:
+            Outcome(.refused, cause: .delivery, message: e.message, rule: e.rule, extractDate: extractDate)
+        case let e as ParseError:
+            // R21: a malformed delivery changes nothing.
+            Outcome(.refused, cause: .delivery, message: e.description, rule: .r21, extractDate: extractDate)
         case let e as SQLiteError where e.isStorageFailure:
-            "the disk is full or failing (\(e.description)); check free space, then run again: nothing was imported"
-        case let e as SQLiteError: e.description
-        case let e as StoreError: e.message
-        case is CancellationError: "stopped before the end; nothing was imported"
-        default: "unexpected error: \(type(of: error))"
+            Outcome(
+                .failed,
+                cause: .storage,
+                message: "the disk is full or failing (\(e.description)); check free space, then run again: nothing "
+                    + "was imported",
+                extractDate: extractDate
+            )
+        case let e as SQLiteError:
+            Outcome(.failed, cause: .internalError, message: e.description, extractDate: extractDate)
+        case let e as StoreError:
+            Outcome(.failed, cause: .internalError, message: e.message, extractDate: extractDate)
+        case is CancellationError:
+            Outcome(.stopped, message: "stopped before the end; nothing was imported", extractDate: extractDate)
+        default:
+            Outcome(
+                .failed,
+                cause: .internalError,
+                message: "unexpected error: \(type(of: error))",
+                extractDate: extractDate
+            )
         }
     }
 }

@@ -34,7 +34,7 @@ struct MetricsFile {
         gauge(
             "aafd_last_run_outcome",
             "The last run's outcome (1 for the outcome it had).",
-            RunOutcome.Kind.allCases.map { ("{outcome=\"\($0.rawValue)\"}", $0 == outcome.kind ? "1" : "0") }
+            Outcome.Kind.allCases.map { ("{outcome=\"\($0.rawValue)\"}", $0 == outcome.kind ? "1" : "0") }
         )
         gauge("aafd_last_run_timestamp_seconds", "End of the last run.", [("", "\(Int(now.timeIntervalSince1970))")])
         gauge(

@@ -13,28 +13,31 @@ import Glibc
 // After a run: incidents and alerts (R19), the purge (R6–R11), the erasure check (R12), the metrics file.
 extension RunCycle {
     /// After a run: the incident opens (R19) or closes, the alert runs once per incident, the purge runs, the
-    /// metrics file is written. `forceIncident` opens one for outcomes that are not incidents by themselves
-    /// (the daemon giving up on the day's delivery).
+    /// metrics file is written. `gaveUpAfterHours` (the daemon giving up on the day's delivery) opens one for
+    /// outcomes that are not incidents by themselves, its reason saying so.
     @discardableResult
-    public func finish(_ given: RunOutcome, forceIncident: Bool = false) -> RunOutcome {
+    public func finish(_ given: RunOutcome, gaveUpAfterHours: Int? = nil) -> RunOutcome {
         var outcome = given
         do {
             let open = try store.openIncident()
-            if outcome.kind == .imported, let open, open.outcome != RunOutcome.remoteDeletionOutcome,
-                open.outcome != RunOutcome.publicationOutcome
-            {
+            let openCause = open.flatMap { Outcome.Cause(rawValue: $0.outcome) }
+            if outcome.kind == .imported, open != nil, openCause != .remoteCopiesKept, openCause != .publication {
                 try store.closeIncident(at: now)
-                logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open.id)"])
+                logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open!.id)"])
             }
             if !outcome.owedDeletions.isEmpty {
                 // R10: the server keeps copies it should have destroyed; the commune must tell the académie.
                 try raise(
-                    RunOutcome.remoteDeletionOutcome,
-                    rule: "R10",
+                    Outcome.Cause.remoteCopiesKept.rawValue,
+                    rule: .r10,
                     extractDate: nil,
-                    reason: RunCycle.owedMessage(outcome.owedDeletions, host: settings.sftp?.host ?? "the server")
+                    reason: RunCycle.owedMessage(
+                        outcome.owedDeletions,
+                        host: settings.sftp?.host ?? "the server",
+                        after: "imported"
+                    )
                 )
-            } else if open?.outcome == RunOutcome.remoteDeletionOutcome, outcome.kind != .stopped,
+            } else if openCause == .remoteCopiesKept, outcome.kind != .stopped,
                 outcome.kind != .unavailable,
                 outcome.kind != .denied
             {
@@ -45,12 +48,13 @@ extension RunCycle {
                     metadata: ["incident.id": "\(open!.id)"]
                 )
             }
-            if outcome.kind != .imported, outcome.isIncident || forceIncident {
+            if outcome.kind != .imported, outcome.isIncident || gaveUpAfterHours != nil {
                 try raise(
                     outcome.kind.rawValue,
                     rule: outcome.rule,
                     extractDate: outcome.extractDate,
-                    reason: outcome.message ?? outcome.kind.rawValue
+                    reason: (gaveUpAfterHours.map { "gave up after \($0) h: " } ?? "")
+                        + (outcome.message ?? outcome.kind.rawValue)
                 )
             }
             deadlineAlerts()
@@ -119,19 +123,31 @@ extension RunCycle {
     }
 
     /// R12: deleted values still in the database files (a reader held it) open an incident and make the run exit
-    /// 75; once erased, that incident closes.
-    public func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
+    /// 75 (unless it already fails for a reason of its own); once erased, that incident closes.
+    func erasureStep(_ given: RunOutcome, erased: Bool) -> RunOutcome {
         var outcome = given
+        if let pending = erasureStep(erased: erased), ExitStatus(for: outcome.outcome) == .ok {
+            outcome.outcome = Outcome(
+                outcome.kind,
+                cause: pending.cause,
+                message: (outcome.kind == .imported ? "imported; but " : "") + (pending.message ?? ""),
+                rule: pending.rule,
+                extractDate: outcome.extractDate
+            )
+        }
+        return outcome
+    }
+
+    /// R12 after any deletion (a run's, an administrator's purge or revocation): values still in the database files
+    /// open an incident; once erased, that incident closes.
+    /// - Returns: the pending erasure's outcome (exit 75), or nil when everything deleted is erased.
+    public func erasureStep(erased: Bool) -> Outcome? {
+        let pending = Outcome(.imported, cause: .erasurePending, message: RunCycle.erasureMessage, rule: .r12)
         do {
             let open = try store.openIncident()
             if !erased {
-                let message = RunCycle.erasureMessage
-                try raise(RunOutcome.erasurePendingOutcome, rule: "R12", extractDate: nil, reason: message)
-                if outcome.status == .ok {
-                    outcome.status = .tempFail
-                    outcome.message = (outcome.kind == .imported ? "imported; but " : "") + message
-                }
-            } else if let open, open.outcome == RunOutcome.erasurePendingOutcome {
+                try raise(Outcome.Cause.erasurePending.rawValue, rule: .r12, extractDate: nil, reason: pending.message!)
+            } else if let open, open.outcome == Outcome.Cause.erasurePending.rawValue {
                 try store.closeIncident(at: now)
                 logger.notice(
                     "incident closed: the pending erasure is complete (R12)",
@@ -141,7 +157,7 @@ extension RunCycle {
         } catch {
             logger.error("erasure check failed", metadata: ["error": "\(error)"])
         }
-        return outcome
+        return erased ? nil : pending
     }
 
     public static let erasureMessage =
@@ -174,12 +190,12 @@ extension RunCycle {
             let open = try store.openIncident()
             if let failure {
                 try raise(
-                    RunOutcome.publicationOutcome,
+                    Outcome.Cause.publication.rawValue,
                     rule: nil,
                     extractDate: nil,
                     reason: "the ENT's copy was not published, the ENT reads a stale directory: \(failure)"
                 )
-            } else if let open, open.outcome == RunOutcome.publicationOutcome {
+            } else if let open, open.outcome == Outcome.Cause.publication.rawValue {
                 try store.closeIncident(at: now)
                 logger.notice("incident closed: the ENT's copy is published", metadata: ["incident.id": "\(open.id)"])
             }
@@ -221,10 +237,10 @@ extension RunCycle {
     }
 
     /// Opens an incident, or finds the open one (R19), logs an opening, and runs the alert until it succeeds once.
-    private func raise(_ outcome: String, rule: String?, extractDate: ExtractDate?, reason: String) throws {
+    private func raise(_ outcome: String, rule: Rule?, extractDate: ExtractDate?, reason: String) throws {
         let (incident, isNew) = try store.raiseIncident(
             outcome: outcome,
-            rule: rule,
+            rule: rule?.rawValue,
             extractDate: extractDate,
             reason: reason,
             at: now

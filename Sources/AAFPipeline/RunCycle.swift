@@ -47,9 +47,15 @@ public final class RunCycle {
     public func fetchAndImport(_ given: ImportOptions, show: (ImportReport) -> Void) -> RunOutcome {
         measured(given) { options in
             guard let sftp = settings.sftp else {
-                throw CommandFailure(.config, "no [sftp] section; add one, or import a folder with --from-dir")
+                return RunOutcome(
+                    Outcome(
+                        .denied,
+                        cause: .configuration,
+                        message: "no [sftp] section; add one, or import a folder with --from-dir"
+                    )
+                )
             }
-            let spool = try openSpool(settings.spoolDirectory)
+            let spool = try Spool(root: settings.spoolDirectory)
             var fetched: FetchReport?
             var transferFailure: TransferError?
             let fetcher = Fetcher(
@@ -84,7 +90,7 @@ public final class RunCycle {
                 logger: logger
             )
             .run(options: options)
-            var outcome = RunOutcome(kind: .imported, status: .ok)
+            var outcome = RunOutcome(Outcome(.imported))
             outcome.bytesDownloaded = (fetched ?? fetcher.partial).bytes
             outcome.owedDeletions = try store.owedRemoteDeletions().map(\.name)
             outcome.owedSettled = (fetched ?? fetcher.partial).owedSettled
@@ -103,67 +109,60 @@ public final class RunCycle {
                 outcome.reports.isEmpty ? "" : "; imported \(RunCycle.deliveries(outcome.reports.count)) before that"
             if let interrupted {
                 // Not the delivery's fault: it waits in the spool for the next run.
-                var stopped = RunCycle.outcome(of: interrupted)
-                stopped.reports = outcome.reports
-                stopped.owedDeletions = outcome.owedDeletions
-                stopped.owedSettled = outcome.owedSettled
-                stopped.bytesDownloaded = outcome.bytesDownloaded
-                stopped.message =
+                outcome.outcome = interrupted.outcome
+                outcome.message =
                     interrupted.description + "; the delivery waits in the spool for the next run" + importedNote
-                return stopped
+                return outcome
             }
             if let first = refused.first {
-                outcome.kind = .refused
-                outcome.status = .dataError
-                outcome.rule = first.report.rule
-                outcome.extractDate = first.report.extractDate
+                outcome.outcome = first.outcome
                 outcome.message =
                     first.description + (refused.count > 1 ? " (and \(refused.count - 1) more refused)" : "")
                     + importedNote
                 return outcome
             }
             if let transferFailure {
-                var failed = RunCycle.outcome(of: transferFailure)
-                failed.reports = outcome.reports
-                failed.owedDeletions = outcome.owedDeletions
-                failed.bytesDownloaded = outcome.bytesDownloaded
+                outcome.outcome = transferFailure.outcome
+                outcome.owedSettled = 0
                 if !outcome.reports.isEmpty {
-                    failed.message =
-                        (failed.message ?? "")
+                    outcome.message =
+                        transferFailure.message
                         + "; imported \(RunCycle.deliveries(outcome.reports.count)) already in the spool"
                 }
-                return failed
+                return outcome
             }
             if options.dryRun {
                 return outcome
             }
             if results.isEmpty {
                 let skipped = fetched?.skipped ?? []
-                var nothing = RunOutcome(
-                    kind: .nothingNew,
-                    status: .unavailable,
+                outcome.outcome = Outcome(
+                    .nothingNew,
+                    cause: .server,
                     message: "no new delivery on \(sftp.host):\(sftp.remoteDirectory) yet"
                         + (skipped.isEmpty ? "" : "; " + skipped.joined(separator: "; ")),
-                    rule: "R20"
+                    rule: .r20
                 )
-                nothing.owedDeletions = outcome.owedDeletions
-                nothing.owedSettled = outcome.owedSettled
-                return nothing
+                return outcome
             }
             if !outcome.owedDeletions.isEmpty {
-                outcome.status = .remoteNotDeleted
-                outcome.rule = "R10"
-                outcome.message = RunCycle.owedMessage(outcome.owedDeletions, host: sftp.host)
+                outcome.outcome = Outcome(
+                    .imported,
+                    cause: .remoteCopiesKept,
+                    message: RunCycle.owedMessage(outcome.owedDeletions, host: sftp.host, after: "imported"),
+                    rule: .r10
+                )
             }
             return outcome
         }
     }
 
-    /// The message of a run that imported while the server kept its copies (R10). File names only.
-    public static func owedMessage(_ names: [String], host: String) -> String {
+    /// The message of a run that imported (or downloaded: `after`) while the server kept its copies (R10). File
+    /// names only.
+    public static func owedMessage(_ names: [String], host: String, after done: String) -> String {
         let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
         return
-            "imported, but \(host) refused to delete \(names.count) downloaded file\(names.count == 1 ? "" : "s") (\(shown)): "
+            "\(done), but \(host) refused to delete \(names.count) downloaded file\(names.count == 1 ? "" : "s") (\(shown)): "
             + "annexe 4 wants them destroyed once downloaded (R10). Tell the académie; aafd retries the deletion on every run "
             + "(`aafd status` lists what is owed)"
     }
@@ -183,49 +182,18 @@ public final class RunCycle {
                     try spool.remove(folder)
                 }
                 show(report)
-                var o = RunOutcome(kind: .imported, status: .ok)
+                var o = RunOutcome(Outcome(.imported))
                 o.reports = [report]
                 return o
             } catch let failure as ImportFailure {
                 showFailure(failure.report)
-                return RunCycle.outcome(of: failure)
+                return RunOutcome(failure.outcome)
             }
         }
     }
 
     /// "1 delivery", "3 deliveries".
     static func deliveries(_ count: Int) -> String { "\(count) deliver\(count == 1 ? "y" : "ies")" }
-
-    /// The outcome of an import that did not land: the one mapping from its kind to the run's kind and exit status.
-    static func outcome(of failure: ImportFailure) -> RunOutcome {
-        let extractDate = failure.report.extractDate
-        switch failure.kind {
-        case .stopped:
-            return RunOutcome(kind: .stopped, status: .ok, message: failure.description, extractDate: extractDate)
-        case .refused:
-            return RunOutcome(
-                kind: .refused,
-                status: .dataError,
-                message: failure.description,
-                rule: failure.report.rule,
-                extractDate: extractDate
-            )
-        case .failed:
-            return RunOutcome(kind: .failed, status: .failure, message: failure.description, extractDate: extractDate)
-        case .storage:
-            return RunOutcome(kind: .failed, status: .ioError, message: failure.description, extractDate: extractDate)
-        }
-    }
-
-    /// The outcome of a failed transfer: the one mapping from transfer failures to kinds, rules and exit statuses.
-    static func outcome(of error: TransferError) -> RunOutcome {
-        let kind: RunOutcome.Kind =
-            [.hostKey, .authentication, .keyFile].contains(error.code)
-            ? .denied : (error.code == .local ? .failed : .unavailable)
-        let rule: String? =
-            error.code == .hostKey ? "R17" : ([.authentication, .keyFile].contains(error.code) ? "R16" : nil)
-        return RunOutcome(kind: kind, status: error.status, message: error.message, rule: rule)
-    }
 
     /// What both entry points share: the progress line, the duration, and every error turned into an outcome.
     private func measured(_ given: ImportOptions, _ body: (ImportOptions) throws -> RunOutcome) -> RunOutcome {
@@ -241,23 +209,18 @@ public final class RunCycle {
         return outcome
     }
 
+    /// Errors the steps above let through, each classified once here.
     private func classify(_ body: () throws -> RunOutcome) -> RunOutcome {
         do {
             return try body()
         } catch let error as TransferError {
-            return RunCycle.outcome(of: error)
+            return RunOutcome(error.outcome)
         } catch let refusal as PathTrust.Refusal {
-            return RunOutcome(kind: .denied, status: .config, message: refusal.message, rule: "R18")
-        } catch let failure as CommandFailure {
-            return RunOutcome(
-                kind: failure.status == .config ? .denied : .failed,
-                status: failure.status,
-                message: failure.message
-            )
+            return RunOutcome(Outcome(.denied, cause: .configuration, message: refusal.message, rule: .r18))
         } catch is CancellationError {
-            return RunOutcome(kind: .stopped, status: .ok, message: "stopped before the end; nothing was imported")
+            return RunOutcome(Outcome(.stopped, message: "stopped before the end; nothing was imported"))
         } catch {
-            return RunOutcome(kind: .failed, status: .failure, message: "\(error)")
+            return RunOutcome(Outcome(.failed, cause: .internalError, message: "\(error)"))
         }
     }
 }

@@ -87,24 +87,3 @@ public struct RunOutput: Sendable {
         )
     }
 }
-
-/// Opens the spool, mapping a failure to exit 74.
-public func openSpool(_ directory: String) throws -> Spool {
-    do {
-        return try Spool(root: directory)
-    } catch let error as TransferError {
-        throw CommandFailure(.ioError, error.message)
-    }
-}
-
-extension TransferError {
-    /// The exit status of each transfer failure (Docs/operations.md).
-    public var status: ExitStatus {
-        switch code {
-        case .hostKey, .authentication: .noPermission
-        case .keyFile: .config
-        case .local: .ioError
-        default: .unavailable
-        }
-    }
-}

@@ -50,7 +50,7 @@ public final class Spool: Sendable {
         public var isRefused: Bool
         /// When and why, as the marker says.
         public var refusedOn: ExtractDate?
-        public var refusedRule: String?
+        public var refusedRule: Rule?
     }
 
     /// Delivery folders present in the spool, oldest first (their names sort by date, Complet before Delta), each
@@ -69,7 +69,7 @@ public final class Spool: Sendable {
                 delivery: listed.count == 1 && listed[0].folderName == name ? listed[0] : nil,
                 isRefused: fields != nil,
                 refusedOn: fields?.first.flatMap { ExtractDate(iso: $0) },
-                refusedRule: fields.flatMap { $0.count > 1 ? $0[1] : nil }
+                refusedRule: fields.flatMap { $0.count > 1 ? Rule(rawValue: $0[1]) : nil }
             )
         }
     }
@@ -179,7 +179,8 @@ public final class Spool: Sendable {
     /// `hashes`, its recorded SHA-256; no delivery file is there that the manifest does not list. The import
     /// checks everything (R18: a file another local user put or changed in the spool is never imported).
     ///
-    /// - Throws: ``TransferError`` `.local` naming the file and what differs.
+    /// - Throws: ``TransferError`` `.tampered` naming the file and what differs (R18), `.local` when a file cannot
+    ///   be read.
     public func verify(_ folder: String, hashes: Bool = false) throws {
         // R18: a folder or file another local user made or can change is never imported.
         try PathTrust.check(folder, .folder, what: "the spool folder")
@@ -193,7 +194,7 @@ public final class Spool: Sendable {
         }
         if let extra = present.first(where: { !listed.contains($0) }) {
             throw TransferError(
-                .local,
+                .tampered,
                 "\(DeliveryFileName.isSafe(extra) ? extra : "(a file with an unsafe name)") in \(folder) is not in its manifest: "
                     + "the spool was changed by someone other than aafd; not imported (R18)"
             )
@@ -207,7 +208,7 @@ public final class Spool: Sendable {
                 throw TransferError(.local, "\(entry.name) in the spool is missing or unreadable; download it again")
             } catch {
                 throw TransferError(
-                    .local,
+                    .tampered,
                     "\(entry.name) in the spool does not match its manifest (not a regular file); not imported (R18)"
                 )
             }
@@ -221,7 +222,7 @@ public final class Spool: Sendable {
             }
             guard Int(info.st_size) == entry.size else {
                 throw TransferError(
-                    .local,
+                    .tampered,
                     "\(entry.name) in the spool does not match its manifest (size); not imported (R18)"
                 )
             }
@@ -238,7 +239,7 @@ public final class Spool: Sendable {
             }
             guard hasher.finalize() == entry.sha256 else {
                 throw TransferError(
-                    .local,
+                    .tampered,
                     "\(entry.name) in the spool does not match its manifest (SHA-256): it changed after download; not imported (R18)"
                 )
             }
@@ -246,11 +247,10 @@ public final class Spool: Sendable {
     }
 
     /// Marks a delivery refused on `date` by `rule` (kept for diagnosis, R10).
-    public func markRefused(_ folder: String, on date: ExtractDate, rule: String?) throws {
+    public func markRefused(_ folder: String, on date: ExtractDate, rule: Rule?) throws {
         let path = (folder as NSString).appendingPathComponent(".refused")
-        let rule = rule.flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber } ? $0 : nil }
         try Spool.writeAtomically(
-            Data((date.iso + (rule.map { " " + $0 } ?? "") + "\n").utf8),
+            Data((date.iso + (rule.map { " " + $0.rawValue } ?? "") + "\n").utf8),
             to: path
         )
     }

@@ -73,7 +73,7 @@ extension FieldTests {
     }
 
     @Test(
-        "R18: a spooled file changed after download (same size) or a file added to the spool is never imported: 74, incident, marked refused"
+        "R18: a spooled file changed after download (same size) or a file added to the spool is never imported: 65 under R18, incident, marked refused"
     )
     func spoolManifestVerified() throws {
         let key = try rsaKey()
@@ -93,11 +93,12 @@ extension FieldTests {
                 try Data("<x/>".utf8).write(to: URL(fileURLWithPath: folder + "/ENT1D_Complet_20250901_Eleve_0009.xml"))
             }
             let result = try client.cli.run(["import", "--config", client.cli.config])
-            #expect(result.status == 74, "\(case_): \(result.stderr)")
+            #expect(result.status == 65, "\(case_): \(result.stderr)")
             #expect(result.stderr.contains("R18"), "\(case_): \(result.stderr)")
             let status = try client.cli.json(["status", "--config", client.cli.config, "--json"])
             #expect((status["directory"] as? [String: Any])?["students"] as? Int == 0, "\(case_): imported anyway")
-            #expect(status["incident"] is [String: Any])
+            let incident = try #require(status["incident"] as? [String: Any], "\(case_)")
+            #expect(incident["rule"] as? String == "R18", "\(case_): \(incident)")
             #expect(client.spoolFiles.contains("20250901-Complet/.refused"))
         }
     }

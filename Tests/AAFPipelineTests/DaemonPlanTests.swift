@@ -1,3 +1,4 @@
+import AAFModel
 import AAFPipeline
 import AAFPolicy
 import Foundation
@@ -24,7 +25,7 @@ struct DaemonPlanTests {
     @Test("imported, refused, denied, failed: the next scheduled time, no retry")
     func settled() {
         let now = at("2026-03-10T05:35:00Z")
-        for kind: RunOutcome.Kind in [.imported, .refused, .denied, .failed] {
+        for kind: Outcome.Kind in [.imported, .refused, .denied, .failed] {
             let d = DaemonPlan.afterRun(kind, now: now, schedule: schedule, retryingSince: at("2026-03-10T05:30:00Z"))
             #expect(d == .init(next: at("2026-03-11T05:30:00Z"), finish: .normal, retryingSince: nil), "\(kind)")
         }

@@ -12,7 +12,7 @@ struct RefusalTests {
     /// Imports day 1, applies `damage` to a copy of day 2, and checks the refusal.
     func expectRefusal(
         _ damage: (String) -> Void,
-        rule: String? = nil,
+        rule: Rule? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> ImportFailure {
         let h = Harness()
@@ -35,7 +35,7 @@ struct RefusalTests {
             { folder in
                 for f in files(in: folder, matching: "PersEducNat") { try! FileManager.default.removeItem(atPath: f) }
             },
-            rule: "R20"
+            rule: .r20
         )
         #expect(failure.description.contains("PersEducNat"))
         #expect(failure.description.contains("incomplete"))
@@ -106,7 +106,7 @@ struct RefusalTests {
         try h.importDelivery(h.day("20250902"))
         let before = try h.dump()
         let failure = try #require(try h.refusal(h.day("20250901")))
-        #expect(failure.report.rule == "R20")
+        #expect(failure.report.rule == .r20)
         #expect(failure.description.contains("older"))
         #expect(try h.dump() == before)
     }
@@ -143,7 +143,7 @@ struct DepartureGuardImportTests {
         let before = try h.dump()
         let folder = h.write(halfGone(), date: .d("2025-09-02"))
         let failure = try #require(try h.refusal(folder))
-        #expect(failure.report.rule == "R21")
+        #expect(failure.report.rule == .r21)
         #expect(failure.description.contains("Eleve: 30 of 60"))
         #expect(failure.description.contains("--accept-departures"))
         #expect(try h.dump() == before)

@@ -282,7 +282,7 @@ struct RetentionTests {
             try [UInt8]("abc".utf8).withUnsafeBytes { try writer.write($0) }
         }
         try spool.commit([entry], in: folder)
-        try spool.markRefused(folder, on: .d("2026-07-03"), rule: "R21")  // a Friday
+        try spool.markRefused(folder, on: .d("2026-07-03"), rule: .r21)  // a Friday
         try h.purge("2026-07-09", spool: spool)  // Thursday: 4 working days
         #expect(FileManager.default.fileExists(atPath: folder))
         let result = try h.purge("2026-07-10", spool: spool)  // Friday: 5 working days

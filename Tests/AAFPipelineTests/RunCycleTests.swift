@@ -68,8 +68,8 @@ struct RunCycleTests {
         let broken = try withoutStaff(h, "20250902")
         var refused = cycle.importFolder(broken, ImportOptions(), show: { _ in }, showFailure: { _ in })
         #expect(refused.kind == .refused)
-        #expect(refused.status == .dataError)
-        #expect(refused.rule == "R20")
+        #expect(ExitStatus(for: refused.outcome) == .dataError)
+        #expect(refused.rule == .r20)
         refused = cycle.finish(refused)
         let incident = try #require(try h.store.openIncident())
         #expect(incident.outcome == "refused" && incident.rule == "R20" && incident.alerted)
@@ -90,9 +90,9 @@ struct RunCycleTests {
 
         // The whole delivery: imported, the incident closed, the gauges follow.
         var imported = cycle.importFolder(h.day("20250902"), ImportOptions(), show: { _ in }, showFailure: { _ in })
-        #expect(imported.kind == .imported && imported.status == .ok)
+        #expect(imported.kind == .imported && ExitStatus(for: imported.outcome) == .ok)
         imported = cycle.finish(imported)
-        #expect(imported.status == .ok)
+        #expect(ExitStatus(for: imported.outcome) == .ok)
         #expect(try h.store.openIncident() == nil)
         let after = try String(contentsOfFile: h.temp.file("aafd.prom"), encoding: .utf8)
         #expect(after.contains("aafd_last_run_outcome{outcome=\"imported\"} 1"))
@@ -113,7 +113,7 @@ struct RunCycleTests {
         )
         let outcome = cycle.fetchAndImport(ImportOptions(), show: { _ in })
         #expect(outcome.kind == .denied)
-        #expect(outcome.status == .config)
+        #expect(ExitStatus(for: outcome.outcome) == .config)
         #expect(outcome.message?.contains("no [sftp] section") == true)
     }
 
