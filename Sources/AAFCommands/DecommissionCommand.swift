@@ -77,7 +77,7 @@ struct DecommissionCommand: ParsableCommand {
         }
         defer { close(draftFile) }
         let configuration = try options.load()
-        let certificate = try certificateDraft(configuration)
+        let certificate = try certificateDraft(configuration, moment: "when the package was removed")
         guard FileDescriptor.writeAll(draftFile, Array(certificate.utf8)), fsync(draftFile) == 0 else {
             throw CommandFailure(.ioError, "cannot write \(inventory)/\(name).certificate (errno \(errno))")
         }
@@ -85,13 +85,14 @@ struct DecommissionCommand: ParsableCommand {
     }
 
     /// The certificate's first part: who, what was stored (counts), the deletion chain. The erasure appends the rest.
-    func certificateDraft(_ configuration: Configuration) throws -> String {
+    /// - Parameter moment: when the inventory is taken ("when the package was removed", "before the erasure").
+    func certificateDraft(_ configuration: Configuration, moment: String) throws -> String {
         var lines = [
             "CERTIFICAT DE SUPPRESSION DÉFINITIVE / FINAL CERTIFICATE OF DELETION",
             "(convention ENT1D, art. 6.3, 16 and 17; aafd rules R12, R13)",
             "Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)",
             "Configuration: \(options.config)",
-            "Inventory taken \(Timestamp.string(Date())) by aafd \(AAFVersion.string), when the package was removed",
+            "Inventory taken \(Timestamp.string(Date())) by aafd \(AAFVersion.string), \(moment)",
         ]
         guard let store = try openStoreForReading(configuration) else {
             lines.append("Directory database \(configuration.databasePath): none (no import ever ran)")
@@ -189,10 +190,7 @@ struct DecommissionCommand: ParsableCommand {
             throw error
         }
         try append(
-            try certificateDraft(configuration).replacingOccurrences(
-                of: "when the package was removed",
-                with: "before the erasure"
-            )
+            try certificateDraft(configuration, moment: "before the erasure")
                 + "Erasure started: \(Timestamp.string(Date())), by aafd decommission (\(AdminIdentity.current(by: nil)))\n"
         )
         var tally = SecureErase.Tally()
