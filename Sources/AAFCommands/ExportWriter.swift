@@ -1,3 +1,4 @@
+import AAFModel
 import Foundation
 
 /// Turns export records (JSON objects from the store) into JSON Lines, CSV (RFC 4180) or LDIF, one at a time.
@@ -27,20 +28,29 @@ struct ExportWriter {
 
     func record(_ json: String) throws {
         if format == .jsonl { return try sink.write(json + "\n") }
-        let r = ExportWriter.object(json)
+        let r = try ExportRecord(json: json)
         if format == .csv {
             let row = ExportWriter.csvColumns.map { column -> String in
                 switch column {
-                case "schools":
-                    return ExportWriter.list(r["schools"]) { ($0["uai"] as? String) ?? ($0["jointure"] as? String) }
-                case "classes", "groups": return ExportWriter.list(r[column]) { $0["code"] as? String }
-                case "guardians": return (r["guardians"] as? [String] ?? []).joined(separator: "|")
+                case "category": return r.category.entName
+                case "jointure": return r.jointure
+                case "uai": return r.uai ?? ""
+                case "name": return r.name ?? ""
+                case "surname": return r.surname ?? ""
+                case "birth_surname": return r.birthSurname ?? ""
+                case "first_name": return r.firstName ?? ""
+                case "civility": return r.civility ?? ""
+                case "birth_date": return r.birthDate ?? ""
+                case "mail": return r.mail ?? ""
+                case "schools": return r.schools.map { $0.uai ?? $0.jointure }.joined(separator: "|")
+                case "classes": return r.classes.map(\.code).joined(separator: "|")
+                case "groups": return r.groups.map(\.code).joined(separator: "|")
+                case "guardians": return r.guardians.joined(separator: "|")
                 case "functions":
-                    return ExportWriter.list(r["functions"]) { f in
-                        [f["structure"], f["function_code"], f["position_code"]].map { ($0 as? String) ?? "-" }
-                            .joined(separator: "$")
-                    }
-                default: return ExportWriter.text(r[column])
+                    return r.functions.map { f in
+                        [f.structure, f.functionCode, f.positionCode].map { $0 ?? "-" }.joined(separator: "$")
+                    }.joined(separator: "|")
+                default: return ""
                 }
             }
             return try sink.write(row.map(ExportWriter.csvField).joined(separator: ",") + "\r\n")
@@ -51,55 +61,51 @@ struct ExportWriter {
 
     /// LDIF only: a class or group as a `groupOfNames` of its members.
     func group(_ json: String) throws {
-        guard let (dn, attributes) = ExportWriter.ldapGroup(ExportWriter.object(json), baseDN: baseDN) else { return }
+        guard let (dn, attributes) = ExportWriter.ldapGroup(try ExportGroup(json: json), baseDN: baseDN) else { return }
         try entry(dn, attributes)
     }
 
     /// An export record's LDAP entry (Docs/ent-interface.md): its DN and attributes, `objectClass` first.
-    static func ldapEntry(_ r: [String: Any], baseDN: String) -> (dn: String, attributes: [(String, String)]) {
-        let jointure = text(r["jointure"])
-        if text(r["category"]) == "structure" {
-            let uai = text(r["uai"])
+    static func ldapEntry(_ r: ExportRecord, baseDN: String) -> (dn: String, attributes: [(String, String)]) {
+        let jointure = r.jointure
+        if r.category == .structure {
+            let uai = r.uai ?? ""
             var attributes: [(String, String)] = [
                 ("objectClass", "organizationalUnit"), ("ou", uai.isEmpty ? jointure : uai),
                 ("businessCategory", jointure),
             ]
-            for (key, name) in [("name", "description"), ("postal_code", "postalCode"), ("city", "l")] {
-                let v = text(r[key])
-                if !v.isEmpty { attributes.append((name, v)) }
+            for (value, name) in [(r.name, "description"), (r.postalCode, "postalCode"), (r.city, "l")] {
+                if let value, !value.isEmpty { attributes.append((name, value)) }
             }
             return (structureDN(uai.isEmpty ? jointure : uai, baseDN), attributes)
         }
-        let surname = text(r["surname"])
-        let first = text(r["first_name"])
+        let surname = r.surname ?? ""
+        let first = r.firstName ?? ""
         let full = [first, surname].filter { !$0.isEmpty }.joined(separator: " ")
         var attributes: [(String, String)] = [
             ("objectClass", "inetOrgPerson"), ("uid", jointure), ("sn", surname.isEmpty ? jointure : surname),
-            ("cn", full.isEmpty ? jointure : full), ("employeeType", text(r["category"])),
+            ("cn", full.isEmpty ? jointure : full), ("employeeType", r.category.entName),
         ]
         if !first.isEmpty { attributes.append(("givenName", first)) }
-        let mail = text(r["mail"])
-        if !mail.isEmpty { attributes.append(("mail", mail)) }
-        for school in r["schools"] as? [[String: Any]] ?? [] {
-            let uai = (school["uai"] as? String) ?? (school["jointure"] as? String) ?? ""
+        if let mail = r.mail, !mail.isEmpty { attributes.append(("mail", mail)) }
+        for school in r.schools {
+            let uai = school.uai ?? school.jointure
             if !uai.isEmpty { attributes.append(("departmentNumber", uai)) }
         }
-        for guardian in r["guardians"] as? [String] ?? [] {
+        for guardian in r.guardians {
             attributes.append(("seeAlso", personDN(guardian, baseDN)))
         }
         return (personDN(jointure, baseDN), attributes)
     }
 
     /// A class's or group's `groupOfNames`; nil when it has no member (LDAP requires one).
-    static func ldapGroup(_ g: [String: Any], baseDN: String) -> (dn: String, attributes: [(String, String)])? {
-        let members = g["members"] as? [String] ?? []
-        guard !members.isEmpty else { return nil }
-        let uai = (g["uai"] as? String) ?? (g["structure"] as? String) ?? ""
-        let cn = groupName(uai: uai, kind: g["kind"] as? String ?? "", code: g["code"] as? String ?? "")
+    static func ldapGroup(_ g: ExportGroup, baseDN: String) -> (dn: String, attributes: [(String, String)])? {
+        guard !g.members.isEmpty else { return nil }
+        let uai = g.uai ?? g.structure
+        let cn = groupName(uai: uai, kind: g.kind, code: g.code)
         var attributes: [(String, String)] = [("objectClass", "groupOfNames"), ("cn", cn), ("ou", uai)]
-        let label = text(g["label"])
-        if !label.isEmpty { attributes.append(("description", label)) }
-        for member in members { attributes.append(("member", personDN(member, baseDN))) }
+        if let label = g.label, !label.isEmpty { attributes.append(("description", label)) }
+        for member in g.members { attributes.append(("member", personDN(member, baseDN))) }
         return (groupDN(cn, baseDN), attributes)
     }
 
@@ -114,16 +120,6 @@ struct ExportWriter {
     }
 
     static func personDN(_ jointure: String, _ baseDN: String) -> String { "uid=\(rdn(jointure)),ou=people,\(baseDN)" }
-
-    static func object(_ json: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
-    }
-
-    static func text(_ value: Any?) -> String { value as? String ?? "" }
-
-    static func list(_ value: Any?, _ field: ([String: Any]) -> String?) -> String {
-        (value as? [[String: Any]] ?? []).compactMap(field).joined(separator: "|")
-    }
 
     /// RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled. A cell a spreadsheet would take
     /// for a formula (it starts with `=`, `+`, `-`, `@`, a tab or CR) is prefixed with `'` first (OWASP's rule

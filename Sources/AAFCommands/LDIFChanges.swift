@@ -24,23 +24,19 @@ struct LDIFChanges {
                 let gone: () throws -> String
                 switch e.kind {
                 case "structure":
-                    now = try store.exportStructure(jointure: e.key).map {
-                        ExportWriter.ldapEntry(ExportWriter.object($0), baseDN: baseDN)
-                    }
+                    now = try store.exportStructure(jointure: e.key).map { ExportWriter.ldapEntry($0, baseDN: baseDN) }
                     gone = { ExportWriter.structureDN(try store.structureUAI(jointure: e.key) ?? e.key, baseDN) }
                 case "person":
-                    let category: AAFCategory =
-                        e.category == "pupil" ? .pupil : (e.category == "staff" ? .staff : .guardian)
-                    now = try store.exportRecord(of: category, jointure: e.key).map {
-                        ExportWriter.ldapEntry(ExportWriter.object($0), baseDN: baseDN)
-                    }
+                    now = try AAFCategory(entName: e.category).flatMap {
+                        try store.exportRecord(of: $0, jointure: e.key)
+                    }.map { ExportWriter.ldapEntry($0, baseDN: baseDN) }
                     gone = { ExportWriter.personDN(e.key, baseDN) }
                 default:
                     let parts = e.key.split(separator: "$", maxSplits: 1).map(String.init)
                     let structure = parts.first ?? ""
                     let code = parts.count > 1 ? parts[1] : ""
                     now = try store.exportGroup(kind: e.category, structure: structure, code: code).flatMap {
-                        ExportWriter.ldapGroup(ExportWriter.object($0), baseDN: baseDN)
+                        ExportWriter.ldapGroup($0, baseDN: baseDN)
                     }
                     gone = {
                         let uai = try store.structureUAI(jointure: structure) ?? structure

@@ -33,6 +33,30 @@ public enum AAFCategory: String, Sendable, CaseIterable, Hashable, Codable, Comp
         }
     }
 
+    /// The word the ENT reads (the views' and exports' `category`, the change feed's): `structure`, `pupil`,
+    /// `staff`, `guardian`. Defined here once; SQL that names it is built by ``entNameSQL(_:)``.
+    public var entName: String {
+        switch self {
+        case .structure: "structure"
+        case .pupil: "pupil"
+        case .staff: "staff"
+        case .guardian: "guardian"
+        }
+    }
+
+    /// The category of an ENT word (``entName``); nil for another word.
+    public init?(entName: String) {
+        guard let category = AAFCategory.allCases.first(where: { $0.entName == entName }) else { return nil }
+        self = category
+    }
+
+    /// A SQL expression turning a column holding the stored category (`Eleve`…) into its ``entName``. (The shipped
+    /// migrations 7–11 spell the same `CASE` out: a shipped migration is never edited.)
+    public static func entNameSQL(_ column: String) -> String {
+        "CASE \(column) "
+            + allCases.map { "WHEN '\($0.rawValue)' THEN '\($0.entName)'" }.joined(separator: " ") + " END"
+    }
+
     /// The name of the jointure attribute that must equal `identifier/id`.
     public var jointureAttribute: String {
         self == .structure ? "ENTStructureJointure" : "ENTPersonJointure"

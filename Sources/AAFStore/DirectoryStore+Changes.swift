@@ -77,11 +77,8 @@ extension DirectoryStore {
     /// at its end: a trigger per inserted row doubled a first import's time.
     func recordCreations() throws {
         for (table, kind, category) in [
-            ("structures", "structure", "'structure'"),
-            (
-                "persons", "person",
-                "CASE category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END"
-            ),
+            ("structures", "structure", "'\(AAFCategory.structure.entName)'"),
+            ("persons", "person", AAFCategory.entNameSQL("category")),
         ] {
             try connection.execute(
                 """

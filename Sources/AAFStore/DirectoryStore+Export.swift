@@ -14,7 +14,7 @@ extension DirectoryStore {
     /// - Returns: how many records were handed over.
     @discardableResult
     public func exportRecords(of category: AAFCategory, _ body: (String) throws -> Void) throws -> Int {
-        let sql = category == .structure ? Self.structureExportSQL : Self.personExportSQL
+        let sql = category == .structure ? Self.structureExportSQL : Self.personExportSQL(oneJointure: false)
         let stmt = try connection.prepare(sql)
         if category != .structure { try stmt.bind([.text(category.rawValue)]) }
         var count = 0
@@ -35,8 +35,8 @@ extension DirectoryStore {
         ).run([.text(at), .text(recordedBy), .text(detail)])
     }
 
-    /// Every class and group with its members' jointures: `{structure, uai, kind, code, label, members}`, one JSON
-    /// object at a time.
+    /// Every class and group with its members' jointures: `{structure, uai, kind, code, label, members}`
+    /// (``ExportGroup``), one JSON object at a time.
     @discardableResult
     public func exportGroups(_ body: (String) throws -> Void) throws -> Int {
         let stmt = try connection.prepare(
@@ -65,23 +65,22 @@ extension DirectoryStore {
         return try body()
     }
 
-    /// One active person's export record (the JSON of ``exportRecords(of:_:)``); nil when absent or departed.
-    public func exportRecord(of category: AAFCategory, jointure: String) throws -> String? {
-        let sql = Self.personExportSQL.replacingOccurrences(
-            of: "WHERE x.category = ?1 AND x.departed_on IS NULL",
-            with: "WHERE x.category = ?1 AND x.jointure = ?2 AND x.departed_on IS NULL"
-        )
-        return try connection.rows(sql, [.text(category.rawValue), .text(jointure)]) { $0.text(0) }.first
+    /// One active person's export record; nil when absent or departed.
+    public func exportRecord(of category: AAFCategory, jointure: String) throws -> ExportRecord? {
+        try connection.rows(Self.personExportSQL(oneJointure: true), [.text(category.rawValue), .text(jointure)]) {
+            $0.text(0)
+        }.first.map { try ExportRecord(json: $0) }
     }
 
     /// One active structure's export record; nil when absent or closed.
-    public func exportStructure(jointure: String) throws -> String? {
-        try connection.rows(Self.structureExportSQL + " WHERE jointure = ?1", [.text(jointure)]) { $0.text(0) }.first
+    public func exportStructure(jointure: String) throws -> ExportRecord? {
+        try connection.rows(Self.structureExportSQL + " WHERE jointure = ?1", [.text(jointure)]) { $0.text(0) }
+            .first.map { try ExportRecord(json: $0) }
     }
 
-    /// One class or group as `{structure, uai, kind, code, label, members}`; nil when it has no active member. The
-    /// UAI is the structure's, even closed (so that a group's name can be found to delete it).
-    public func exportGroup(kind: String, structure: String, code: String) throws -> String? {
+    /// One class or group; nil when it has no active member. The UAI is the structure's, even closed (so that a
+    /// group's name can be found to delete it).
+    public func exportGroup(kind: String, structure: String, code: String) throws -> ExportGroup? {
         let view = kind == "class" ? "ent_class_members" : "ent_group_members"
         let prefix = kind == "class" ? "class" : "group"
         return try connection.rows(
@@ -92,7 +91,7 @@ extension DirectoryStore {
             HAVING count(*) > 0
             """,
             [.text(structure), .text(code), .text(kind)]
-        ) { $0.text(0) }.first
+        ) { $0.text(0) }.first.map { try ExportGroup(json: $0) }
     }
 
     /// A structure's UAI, even closed or gone from the directory's active part; nil when unknown.
@@ -101,16 +100,18 @@ extension DirectoryStore {
     }
 
     static let structureExportSQL = """
-        SELECT json_object('jointure', jointure, 'category', 'structure', 'uai', uai, 'name', name, 'type', type,
+        SELECT json_object('jointure', jointure, 'category', '\(AAFCategory.structure.entName)', 'uai', uai, 'name', name, 'type', type,
             'city', city, 'postal_code', postal_code, 'mail', mail, 'attributes', json(attributes))
         FROM ent_structures
         """
 
-    /// Driven by the persons table's (category, jointure) index; every link by the person's row id.
-    static let personExportSQL = """
+    /// Driven by the persons table's (category, jointure) index; every link by the person's row id. `oneJointure`:
+    /// the one person whose jointure is `?2`.
+    static func personExportSQL(oneJointure: Bool) -> String {
+        """
         SELECT json_object(
             'jointure', x.jointure,
-            'category', CASE x.category WHEN 'Eleve' THEN 'pupil' WHEN 'PersEducNat' THEN 'staff' ELSE 'guardian' END,
+            'category', \(AAFCategory.entNameSQL("x.category")),
             'surname', json_extract(a.attributes, '$.ENTPersonNom[0]'),
             'birth_surname', json_extract(a.attributes, '$.ENTPersonNomPatro[0]'),
             'first_name', json_extract(a.attributes, '$.ENTPersonPrenom[0]'),
@@ -139,7 +140,8 @@ extension DirectoryStore {
             'directs', (SELECT json_group_array(d.structure_jointure) FROM directorships d WHERE d.person_id = x.id),
             'attributes', json(a.attributes))
         FROM persons x JOIN ent_person_attributes a ON a.id = x.id
-        WHERE x.category = ?1 AND x.departed_on IS NULL
+        WHERE x.category = ?1 \(oneJointure ? "AND x.jointure = ?2" : "") AND x.departed_on IS NULL
         ORDER BY x.category, x.jointure
         """
+    }
 }
