@@ -43,7 +43,7 @@ struct ChangesCommand: ParsableCommand {
         guard let store = try openStoreForReading(configuration) else {
             throw CommandFailure(.noInput, noDatabaseYet(configuration))
         }
-        let window = try store.changeFeedWindow()
+        let window = try store.changeFeed.window()
         if current {
             print(window.current)
             return
@@ -68,7 +68,7 @@ struct ChangesCommand: ParsableCommand {
             FileHandle.standardError.write(Data("aafd: next cursor \(window.current)\n".utf8))
             return
         }
-        let last = try store.changes(after: cursor) { print($0) }
+        let last = try store.changeFeed.records(after: cursor) { print($0) }
         FileHandle.standardError.write(Data("aafd: next cursor \(last)\n".utf8))
     }
 }

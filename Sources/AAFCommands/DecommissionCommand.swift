@@ -133,7 +133,7 @@ struct DecommissionCommand: ParsableCommand {
         lines.append("tree \(configuration.spoolDirectory)")
         lines.append("tree \(configuration.answersDirectory)")
         if let copy = configuration.publishedCopy {
-            lines += ["file \(copy)", "file \(DirectoryStore.temporaryCopyPath(for: copy))"]
+            lines += ["file \(copy)", "file \(CopyPublisher.temporaryCopyPath(for: copy))"]
         }
         if let metrics = configuration.metricsTextfile { lines.append("file \(metrics)") }
         if let sftp = configuration.sftp {

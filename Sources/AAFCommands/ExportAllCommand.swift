@@ -40,7 +40,7 @@ struct ExportAllCommand: ParsableCommand {
         let at = Timestamp.string(configuration.importSettings.now())
         let who = AdminIdentity.current(by: by)
         do {
-            try store.journalRead(
+            try store.adminJournal.recordRead(
                 "export-all",
                 jointure: nil,
                 by: who,

@@ -89,7 +89,7 @@ struct ExportCommand: ParsableCommand {
         let detail =
             "format=\(format.rawValue) categories=\(chosen.map(\.reportKey).joined(separator: ",")) records=\(count) "
             + "output=\(output ?? "stdout")" + (reason.map { " reason: \($0)" } ?? "")
-        try store.journalExport(
+        try store.adminJournal.recordExport(
             detail: detail,
             recordedBy: who,
             at: Timestamp.string(configuration.importSettings.now())

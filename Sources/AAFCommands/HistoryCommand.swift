@@ -22,7 +22,7 @@ struct HistoryCommand: ParsableCommand {
                 if output.json { try printJSON([AdminJournalEntry]()) } else { print(noDatabaseYet(configuration)) }
                 return
             }
-            let entries = try store.adminJournal(actions: DirectoryStore.readActions, limit: max(1, limit))
+            let entries = try store.adminJournal.entries(actions: AdminJournal.readActions, limit: max(1, limit))
             if output.json {
                 try printJSON(entries)
                 return

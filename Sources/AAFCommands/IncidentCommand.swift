@@ -38,8 +38,8 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "What happened (no personal data: it is printed on the notification draft).") var nature: String?
 
         func validate() throws {
-            guard DirectoryStore.securityKinds.contains(kind) else {
-                throw ValidationError("--kind must be one of " + DirectoryStore.securityKinds.joined(separator: ", "))
+            guard SecurityIncidentRegister.kinds.contains(kind) else {
+                throw ValidationError("--kind must be one of " + SecurityIncidentRegister.kinds.joined(separator: ", "))
             }
         }
 
@@ -47,7 +47,7 @@ struct IncidentCommand: ParsableCommand {
             let known = try IncidentCommand.instant(at, "at")
             try RequestCommand.withStore(options) { store, configuration, now in
                 guard known <= now else { throw CommandFailure(.config, "--at is in the future: check the date") }
-                let id = try store.declareSecurityIncident(
+                let id = try store.securityIncidents.declare(
                     kind: kind,
                     knownAt: known,
                     nature: nature,
@@ -55,7 +55,7 @@ struct IncidentCommand: ParsableCommand {
                     by: AdminIdentity.current(by: by)
                 )
                 print("security incident \(id) (\(kind)) declared, known at \(known)")
-                for d in try store.securityIncident(id).openDeadlines() {
+                for d in try store.securityIncidents.incident(id).openDeadlines() {
                     print("  \(d.what): by \(d.due) (art. \(d.article))")
                 }
             }
@@ -80,8 +80,10 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "Who records it.") var by: String
 
         func validate() throws {
-            if let risk, !DirectoryStore.riskLevels.contains(risk) {
-                throw ValidationError("--risk must be one of " + DirectoryStore.riskLevels.joined(separator: ", "))
+            if let risk, !SecurityIncidentRegister.riskLevels.contains(risk) {
+                throw ValidationError(
+                    "--risk must be one of " + SecurityIncidentRegister.riskLevels.joined(separator: ", ")
+                )
             }
             if risk == "unlikely", riskReason?.isEmpty ?? true {
                 throw ValidationError("--risk unlikely needs --risk-reason: the convention asks to document it")
@@ -100,7 +102,7 @@ struct IncidentCommand: ParsableCommand {
             fields["cnil_notified_at"] = try cnilNotified.map { try IncidentCommand.instant($0, "cnil-notified") }
             guard !fields.isEmpty else { throw ValidationError("nothing to record: give at least one option") }
             try RequestCommand.withStore(options) { store, _, now in
-                try store.updateSecurityIncident(id, fields: fields, at: now, by: AdminIdentity.current(by: by))
+                try store.securityIncidents.update(id, fields: fields, at: now, by: AdminIdentity.current(by: by))
                 print("security incident \(id) updated: " + fields.keys.sorted().joined(separator: ", "))
             }
         }
@@ -114,7 +116,7 @@ struct IncidentCommand: ParsableCommand {
 
         func run() throws {
             try RequestCommand.withStore(options) { store, _, now in
-                try store.closeSecurityIncident(id, at: now, by: AdminIdentity.current(by: by))
+                try store.securityIncidents.close(id, at: now, by: AdminIdentity.current(by: by))
                 print("security incident \(id) closed")
             }
         }
@@ -131,7 +133,7 @@ struct IncidentCommand: ParsableCommand {
                 if output.json { try printJSON([SecurityIncident]()) } else { print("no directory yet: no incident") }
                 return
             }
-            let incidents = try store.securityIncidents()
+            let incidents = try store.securityIncidents.list()
             if output.json {
                 try printJSON(incidents)
                 return
@@ -181,13 +183,13 @@ struct IncidentCommand: ParsableCommand {
                 throw CommandFailure(.noInput, noDatabaseYet(configuration))
             }
             let incident: SecurityIncident
-            do { incident = try store.securityIncident(id) } catch let refused as RequestRefused {
+            do { incident = try store.securityIncidents.incident(id) } catch let refused as RequestRefused {
                 throw CommandFailure(.noInput, refused.message)
             }
             // The directory as it was when the incident became known: the census of the last import before then
             // (the directory changes only by imports and purges), whatever imports ran since.
             var estimate = Estimate(directoryAsOf: nil, totals: [:], bySchool: [:])
-            if let census = try store.census(atOrBefore: incident.knownAt) {
+            if let census = try store.census.atOrBefore(incident.knownAt) {
                 estimate.directoryAsOf = census.finishedAt
                 for row in census.rows {
                     let key = AAFCategory(rawValue: row.category)?.reportKey ?? row.category

@@ -15,7 +15,7 @@ struct LDIFChanges {
 
     func write(after cursor: Int) throws {
         try sink.write("version: 1\n\n")
-        let entries = try store.changedEntries(after: cursor)
+        let entries = try store.changeFeed.changedEntries(after: cursor)
         var deletions: [String] = []
         for order in ["structure", "person", "group"] {
             for e in entries where e.kind == order {

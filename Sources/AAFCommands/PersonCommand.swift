@@ -54,12 +54,12 @@ struct PersonShowCommand: ParsableCommand {
             throw CommandFailure(.noInput, "nothing is stored about that jointure")
         }
         let consents = try store.consents(jointure: jointure)
-        let restricted = try store.isRestricted(jointure: jointure)
+        let restricted = try store.requests.isRestricted(jointure: jointure)
         // Who looked (issue 14): journaled before anything is shown; a read that cannot be journaled is not done.
         let at = Timestamp.string(configuration.importSettings.now())
         let why = forRequest.map { "request \($0)" } ?? reason.map { "reason: \($0)" }
         do {
-            try store.journalRead(
+            try store.adminJournal.recordRead(
                 "read-person",
                 jointure: jointure,
                 by: AdminIdentity.current(by: by),
@@ -128,7 +128,7 @@ struct PersonShowCommand: ParsableCommand {
             )
         try AnswerFile.write(text, to: path)
         do {
-            try store.attachAnswer(request, file: path, at: at, by: AdminIdentity.current(by: by))
+            try store.requests.attachAnswer(request, file: path, at: at, by: AdminIdentity.current(by: by))
         } catch let refused as RequestRefused {
             unlink(path)
             throw CommandFailure(.noInput, refused.message)

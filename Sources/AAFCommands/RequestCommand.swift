@@ -58,8 +58,8 @@ struct RequestCommand: ParsableCommand {
         @Option(help: "Who received and records it.") var by: String
 
         func validate() throws {
-            guard DirectoryStore.requestKinds.contains(kind) else {
-                throw ValidationError("--kind must be one of " + DirectoryStore.requestKinds.joined(separator: ", "))
+            guard RightsRequestRegister.kinds.contains(kind) else {
+                throw ValidationError("--kind must be one of " + RightsRequestRegister.kinds.joined(separator: ", "))
             }
             guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by is required") }
         }
@@ -72,7 +72,7 @@ struct RequestCommand: ParsableCommand {
                     throw CommandFailure(.config, "--received is after today: check the date")
                 }
                 let due = ConventionClocks.forwardDue(receivedOn: receivedOn)
-                let id = try store.openRequest(
+                let id = try store.requests.open(
                     kind: kind,
                     jointure: jointure,
                     receivedOn: receivedOn,
@@ -91,7 +91,7 @@ struct RequestCommand: ParsableCommand {
                         )
                     }
                 }
-                if DirectoryStore.restrictingKinds.contains(kind) {
+                if RightsRequestRegister.restrictingKinds.contains(kind) {
                     // At once, not at the next morning's run: the ENT's copy without the person.
                     RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
                         .publicationStep()
@@ -118,7 +118,7 @@ struct RequestCommand: ParsableCommand {
                 return
             }
             let today = configuration.today
-            var requests = try store.requests(openOnly: open || overdue)
+            var requests = try store.requests.list(openOnly: open || overdue)
             if overdue { requests = requests.filter { $0.isOverdue(on: today) } }
             if output.json {
                 try printJSON(requests)
@@ -157,7 +157,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             try RequestCommand.withStore(options) { store, configuration, at in
                 let day = try on.map { try RequestCommand.date($0, "on") } ?? configuration.today
-                try store.forwardRequest(id, on: day, at: at, by: AdminIdentity.current(by: by))
+                try store.requests.forward(id, on: day, at: at, by: AdminIdentity.current(by: by))
                 print("request \(id) forwarded on \(day.iso)")
             }
         }
@@ -183,7 +183,7 @@ struct RequestCommand: ParsableCommand {
 
         func run() throws {
             try RequestCommand.withStore(options) { store, configuration, at in
-                try store.closeRequest(id, outcome: outcome, at: at, by: AdminIdentity.current(by: by))
+                try store.requests.close(id, outcome: outcome, at: at, by: AdminIdentity.current(by: by))
                 RunCycle(settings: configuration.run, store: store, logger: options.logger(configuration))
                     .publicationStep()
                 print("request \(id) closed: \(outcome)")

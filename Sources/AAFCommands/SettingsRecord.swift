@@ -28,7 +28,7 @@ enum SettingsRecord {
         }
         let text = String(decoding: data, as: UTF8.self)
         do {
-            let changed = try store.recordSettings(
+            let changed = try store.settingsRecord.record(
                 text,
                 hash: SHA256Hasher.hex(text),
                 at: Timestamp.string(configuration.importSettings.now())

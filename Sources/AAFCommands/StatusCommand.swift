@@ -30,7 +30,7 @@ struct StatusCommand: ParsableCommand {
         let counts = try store.counts()
         let last = try store.journal(limit: 1).first
         let success = try store.journal(limit: 1, outcome: .imported).first
-        let incident = try store.openIncident()
+        let incident = try store.incidents.open()
         let owed = try store.owedRemoteDeletions()
         let warnings = configuration.sftp.map { $0.deleteAfterDownload ? [] : [SFTPSettings.keepRemoteWarning] } ?? []
         let nextRun = configuration.schedule.next(after: configuration.importSettings.now())
@@ -96,9 +96,9 @@ struct StatusCommand: ParsableCommand {
         )
         for w in warnings { print("  WARNING: \(w)") }
         // The DPO's registers (issue 14): numbers only.
-        let requests = try store.requests(openOnly: true)
+        let requests = try store.requests.list(openOnly: true)
         let overdue = requests.filter { $0.isOverdue(on: configuration.today) }.count
-        let security = try store.securityIncidents().filter { $0.closedAt == nil }
+        let security = try store.securityIncidents.list().filter { $0.closedAt == nil }
         let nowText = Timestamp.string(configuration.importSettings.now())
         let late = security.flatMap { $0.openDeadlines() }.filter { $0.due < nowText }.count
         print(

@@ -37,7 +37,7 @@ public struct Alert {
     /// (without a command, the incident counts as alerted: there is nobody to tell but the logs).
     func raise(_ incident: Incident, store: DirectoryStore, logger: Logger) {
         guard let command else {
-            try? store.markAlerted(incident.id)
+            try? store.incidents.markAlerted(incident.id)
             return
         }
         let env = environment(
@@ -50,7 +50,7 @@ public struct Alert {
         )
         let status = Alert.shell(command, environment: env, timeout: 60)
         if status == 0 {
-            try? store.markAlerted(incident.id)
+            try? store.incidents.markAlerted(incident.id)
             logger.notice("alert command ran", metadata: ["incident.id": "\(incident.id)"])
         } else {
             // Not marked: the next run tries the alert again (the incident is still open).

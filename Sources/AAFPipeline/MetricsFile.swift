@@ -19,7 +19,7 @@ struct MetricsFile {
         let success = try store.journal(limit: 1, outcome: .imported).first
         let successTime =
             success.flatMap { ISO8601DateFormatter().date(from: $0.finishedAt)?.timeIntervalSince1970 } ?? 0
-        let incident = try store.openIncident()
+        let incident = try store.incidents.open()
         let duration = outcome.reports.reduce(0) { $0 + $1.durationMilliseconds }
         var lines: [String] = []
         func gauge(_ name: String, _ help: String, _ samples: [(labels: String, value: String)]) {

@@ -58,7 +58,7 @@ public final class Purger {
     /// An access answer (`request-N.txt|json`) whose request left the register goes too, overwritten first (R12).
     private func eraseOrphanAnswers(_ folder: String) throws {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        let kept = Set(try store.requests().map(\.id))
+        let kept = Set(try store.requests.list().map(\.id))
         var tally = SecureErase.Tally()
         for name in names where name.hasPrefix("request-") {
             let number = name.dropFirst("request-".count).prefix { $0.isNumber }

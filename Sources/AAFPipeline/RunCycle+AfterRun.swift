@@ -19,10 +19,10 @@ extension RunCycle {
     public func finish(_ given: RunOutcome, gaveUpAfterHours: Int? = nil) -> RunOutcome {
         var outcome = given
         do {
-            let open = try store.openIncident()
+            let open = try store.incidents.open()
             let openCause = open.flatMap { Outcome.Cause(rawValue: $0.outcome) }
             if outcome.kind == .imported, open != nil, openCause != .remoteCopiesKept, openCause != .publication {
-                try store.closeIncident(at: now)
+                try store.incidents.close(at: now)
                 logger.notice("incident closed by a successful import", metadata: ["incident.id": "\(open!.id)"])
             }
             if !outcome.owedDeletions.isEmpty {
@@ -42,7 +42,7 @@ extension RunCycle {
                 outcome.kind != .denied
             {
                 // The run reached the server and owes nothing any more.
-                try store.closeIncident(at: now)
+                try store.incidents.close(at: now)
                 logger.notice(
                     "incident closed: every owed remote deletion is done (R10)",
                     metadata: ["incident.id": "\(open!.id)"]
@@ -100,7 +100,7 @@ extension RunCycle {
             )
             if alert.raiseDeadline(id: id, outcome: outcome, rule: rule, reason: reason) { try? mark() }
         }
-        for request in (try? store.overdueRequestsToAlert(today: ExtractDate.day(of: instant))) ?? [] {
+        for request in (try? store.requests.overdueToAlert(today: ExtractDate.day(of: instant))) ?? [] {
             raise(
                 "request-\(request.id)",
                 "request-overdue",
@@ -108,9 +108,9 @@ extension RunCycle {
                 reason:
                     "rights request \(request.id) (\(request.kind)) received \(request.receivedOn.iso): forwarding it "
                     + "to the académie was due by \(request.forwardDue.iso) (convention art. 7)"
-            ) { try store.markRequestAlerted(request.id) }
+            ) { try store.requests.markAlerted(request.id) }
         }
-        for (incident, deadline) in (try? store.securityDeadlinesToAlert(now: instant)) ?? [] {
+        for (incident, deadline) in (try? store.securityIncidents.deadlinesToAlert(now: instant)) ?? [] {
             raise(
                 "security-\(incident.id)",
                 "security-\(deadline.key)-overdue",
@@ -118,7 +118,7 @@ extension RunCycle {
                 reason:
                     "security incident \(incident.id) (\(incident.kind)) known \(incident.knownAt): \(deadline.what) "
                     + "was due by \(deadline.due) (convention art. \(deadline.article))"
-            ) { try store.markSecurityDeadlineAlerted(incident.id, deadline.key) }
+            ) { try store.securityIncidents.markDeadlineAlerted(incident.id, deadline.key) }
         }
     }
 
@@ -144,11 +144,11 @@ extension RunCycle {
     public func erasureStep(erased: Bool) -> Outcome? {
         let pending = Outcome(.imported, cause: .erasurePending, message: RunCycle.erasureMessage, rule: .r12)
         do {
-            let open = try store.openIncident()
+            let open = try store.incidents.open()
             if !erased {
                 try raise(Outcome.Cause.erasurePending.rawValue, rule: .r12, extractDate: nil, reason: pending.message!)
             } else if let open, open.outcome == Outcome.Cause.erasurePending.rawValue {
-                try store.closeIncident(at: now)
+                try store.incidents.close(at: now)
                 logger.notice(
                     "incident closed: the pending erasure is complete (R12)",
                     metadata: ["incident.id": "\(open.id)"]
@@ -172,7 +172,7 @@ extension RunCycle {
     public func publishCopy() -> String? {
         guard let copy = settings.publishedCopy else { return nil }
         do {
-            try store.publishReadOnlyCopy(to: copy.path, group: copy.group)
+            try store.copyPublisher.publish(to: copy.path, group: copy.group)
             return nil
         } catch {
             logger.error("cannot publish the ENT's copy", metadata: ["ent.copy": "\(copy.path)", "error": "\(error)"])
@@ -187,7 +187,7 @@ extension RunCycle {
         guard settings.publishedCopy != nil else { return }
         let failure = publishCopy()
         do {
-            let open = try store.openIncident()
+            let open = try store.incidents.open()
             if let failure {
                 try raise(
                     Outcome.Cause.publication.rawValue,
@@ -196,7 +196,7 @@ extension RunCycle {
                     reason: "the ENT's copy was not published, the ENT reads a stale directory: \(failure)"
                 )
             } else if let open, open.outcome == Outcome.Cause.publication.rawValue {
-                try store.closeIncident(at: now)
+                try store.incidents.close(at: now)
                 logger.notice("incident closed: the ENT's copy is published", metadata: ["incident.id": "\(open.id)"])
             }
         } catch {
@@ -212,7 +212,7 @@ extension RunCycle {
             let last = outcome.reports.last(where: { !$0.dryRun })
         else { return }
         do {
-            let after = try store.changeFeedWindow().current
+            let after = try store.changeFeed.window().current
             let env = [
                 "AAFD_CURSOR_FROM": String(before), "AAFD_CURSOR_TO": String(after),
                 "AAFD_EXTRACT_DATE": last.extractDate?.iso ?? "",
@@ -238,7 +238,7 @@ extension RunCycle {
 
     /// Opens an incident, or finds the open one (R19), logs an opening, and runs the alert until it succeeds once.
     private func raise(_ outcome: String, rule: Rule?, extractDate: ExtractDate?, reason: String) throws {
-        let (incident, isNew) = try store.raiseIncident(
+        let (incident, isNew) = try store.incidents.raise(
             outcome: outcome,
             rule: rule?.rawValue,
             extractDate: extractDate,

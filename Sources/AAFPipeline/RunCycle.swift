@@ -202,7 +202,7 @@ public final class RunCycle {
         options.progress = { progress("importing: \($0) records") }
         defer { output.progress(nil) }
         let started = Elapsed()
-        let cursor = try? store.changeFeedWindow().current
+        let cursor = try? store.changeFeed.window().current
         var outcome = classify { try body(options) }
         outcome.duration = started.seconds
         outcome.changeCursorBefore = cursor

@@ -25,16 +25,6 @@ extension DirectoryStore {
         return count
     }
 
-    /// Records an export in the administrator journal (R13): who, when, the format, the categories, the count and
-    /// the output; never a value.
-    public func journalExport(detail: String, recordedBy: String, at: String) throws {
-        setBusyTimeout(milliseconds: 60_000)  // behind an import's transaction, wait rather than fail
-        defer { setBusyTimeout(milliseconds: 5000) }
-        try connection.prepare(
-            "INSERT INTO admin_journal (at, action, recorded_by, detail) VALUES (?1, 'export', ?2, ?3)"
-        ).run([.text(at), .text(recordedBy), .text(detail)])
-    }
-
     /// Every class and group with its members' jointures: `{structure, uai, kind, code, label, members}`
     /// (``ExportGroup``), one JSON object at a time.
     @discardableResult

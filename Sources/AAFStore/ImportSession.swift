@@ -234,7 +234,7 @@ public final class ImportSession {
         try store.insertJournal(journal)
         // An unchanged directory keeps its last census (about half a second of counting at 100,000 pupils).
         if directoryChanged {
-            try store.recordCensus(runID: Int(connection.lastInsertRowID), finishedAt: journal.finishedAt)
+            try store.census.record(runID: Int(connection.lastInsertRowID), finishedAt: journal.finishedAt)
         }
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('last_received', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)"

@@ -71,7 +71,7 @@ struct RunCycleTests {
         #expect(ExitStatus(for: refused.outcome) == .dataError)
         #expect(refused.rule == .r20)
         refused = cycle.finish(refused)
-        let incident = try #require(try h.store.openIncident())
+        let incident = try #require(try h.store.incidents.open())
         #expect(incident.outcome == "refused" && incident.rule == "R20" && incident.alerted)
         let env = try String(contentsOfFile: h.temp.file("alert.env"), encoding: .utf8)
         #expect(env.contains("AAFD_OUTCOME=refused"))
@@ -93,7 +93,7 @@ struct RunCycleTests {
         #expect(imported.kind == .imported && ExitStatus(for: imported.outcome) == .ok)
         imported = cycle.finish(imported)
         #expect(ExitStatus(for: imported.outcome) == .ok)
-        #expect(try h.store.openIncident() == nil)
+        #expect(try h.store.incidents.open() == nil)
         let after = try String(contentsOfFile: h.temp.file("aafd.prom"), encoding: .utf8)
         #expect(after.contains("aafd_last_run_outcome{outcome=\"imported\"} 1"))
         #expect(after.contains("aafd_incident_open 0"))
@@ -131,7 +131,7 @@ struct RunCycleTests {
         #expect(!FileManager.default.fileExists(atPath: h.temp.file("hook.env")))
         cycle.finish(cycle.importFolder(h.day("20250901"), ImportOptions(), show: { _ in }, showFailure: { _ in }))
         let env = try String(contentsOfFile: h.temp.file("hook.env"), encoding: .utf8)
-        let to = try h.store.changeFeedWindow().current
+        let to = try h.store.changeFeed.window().current
         #expect(to > 0)
         #expect(env.contains("AAFD_CURSOR_FROM=0\n"))
         #expect(env.contains("AAFD_CURSOR_TO=\(to)\n"))

@@ -122,10 +122,10 @@ struct ScenarioTests {
         try h.importDelivery(h.day("20250901"))
         let before = try h.dump()
         let changesBefore = try h.store.totalChanges
-        let cursor = try h.store.changeFeedWindow().current
+        let cursor = try h.store.changeFeed.window().current
         let report = try h.importDelivery(h.day("20250901"))
         #expect(try h.store.totalChanges - changesBefore == 4)
-        #expect(try h.store.changeFeedWindow().current == cursor)
+        #expect(try h.store.changeFeed.window().current == cursor)
         #expect(try h.dump() == before)
         for category in AAFCategory.importOrder {
             let c = try #require(report.counts[category])

@@ -48,12 +48,16 @@ public struct SecurityIncident: Sendable, Hashable, Codable {
     }
 }
 
-extension DirectoryStore {
-    public static let securityKinds = SecurityIncidentKind.allCases.map(\.rawValue)
+/// The register of security incidents (convention art. 6.1, 12; issue 14) and their 48 h / 72 h clocks
+/// (`store.securityIncidents`).
+public struct SecurityIncidentRegister {
+    let store: DirectoryStore
+    var connection: SQLiteConnection { store.connection }
+    public static let kinds = SecurityIncidentKind.allCases.map(\.rawValue)
     public static let riskLevels = RiskLevel.allCases.map(\.rawValue)
 
     /// Opens an incident in the register; journaled (who, when; no description).
-    public func declareSecurityIncident(
+    public func declare(
         kind: String,
         knownAt: String,
         nature: String?,
@@ -70,7 +74,7 @@ extension DirectoryStore {
                 """
             ).run([.text(kind), .text(knownAt), .text(at), .text(by), .optional(nature)])
             let id = Int(connection.lastInsertRowID)
-            try journalAdmin(
+            try store.journalAdmin(
                 "security-declare",
                 jointure: nil,
                 by: by,
@@ -82,13 +86,13 @@ extension DirectoryStore {
     }
 
     /// Sets the fields given (nil: unchanged); journaled with the names of the fields changed.
-    public func updateSecurityIncident(_ id: Int, fields: [String: String], at: String, by: String) throws {
+    public func update(_ id: Int, fields: [String: String], at: String, by: String) throws {
         let allowed: Set<String> = [
             "nature", "consequences", "measures", "contact", "risk", "risk_reason", "academy_alerted_at",
             "cnil_notified_at",
         ]
         try connection.transaction {
-            let incident = try securityIncident(id)
+            let incident = try incident(id)
             guard incident.closedAt == nil else {
                 throw RequestRefused(message: "security incident \(id) was closed on \(incident.closedAt ?? "?")")
             }
@@ -97,7 +101,7 @@ extension DirectoryStore {
                     .int(id), .text(value),
                 ])
             }
-            try journalAdmin(
+            try store.journalAdmin(
                 "security-update",
                 jointure: nil,
                 by: by,
@@ -107,22 +111,22 @@ extension DirectoryStore {
         }
     }
 
-    public func closeSecurityIncident(_ id: Int, at: String, by: String) throws {
+    public func close(_ id: Int, at: String, by: String) throws {
         try connection.transaction {
-            let incident = try securityIncident(id)
+            let incident = try incident(id)
             guard incident.closedAt == nil else {
                 throw RequestRefused(message: "security incident \(id) was closed on \(incident.closedAt ?? "?")")
             }
             try connection.prepare("UPDATE security_incidents SET closed_at = ?2 WHERE id = ?1").run([
                 .int(id), .text(at),
             ])
-            try journalAdmin("security-close", jointure: nil, by: by, at: at, detail: "security incident \(id)")
+            try store.journalAdmin("security-close", jointure: nil, by: by, at: at, detail: "security incident \(id)")
         }
     }
 
     /// The register, newest first.
     /// Every incident of the register, newest first; rows decoded by column name (``RowDecoder``).
-    public func securityIncidents() throws -> [SecurityIncident] {
+    public func list() throws -> [SecurityIncident] {
         try connection.decoded(
             SecurityIncident.self,
             """
@@ -133,15 +137,15 @@ extension DirectoryStore {
         )
     }
 
-    public func securityIncident(_ id: Int) throws -> SecurityIncident {
-        guard let incident = try securityIncidents().first(where: { $0.id == id }) else {
+    public func incident(_ id: Int) throws -> SecurityIncident {
+        guard let incident = try list().first(where: { $0.id == id }) else {
             throw RequestRefused(message: "no security incident \(id) in the register (aafd incident list)")
         }
         return incident
     }
 
     /// Deadlines passed by `now` whose alert has not run yet.
-    public func securityDeadlinesToAlert(now: Date) throws -> [(SecurityIncident, SecurityDeadline)] {
+    public func deadlinesToAlert(now: Date) throws -> [(SecurityIncident, SecurityDeadline)] {
         let alerted = try Dictionary(
             connection.rows("SELECT id, alerted FROM security_incidents WHERE closed_at IS NULL") {
                 ($0.int(0), Set(($0.text(1) ?? "").split(separator: ",").map(String.init)))
@@ -149,13 +153,13 @@ extension DirectoryStore {
             uniquingKeysWith: { a, _ in a }
         )
         let nowText = Timestamp.string(now)
-        return try securityIncidents().flatMap { incident in
+        return try list().flatMap { incident in
             incident.openDeadlines().filter { $0.due < nowText && !(alerted[incident.id] ?? []).contains($0.key) }
                 .map { (incident, $0) }
         }
     }
 
-    public func markSecurityDeadlineAlerted(_ id: Int, _ key: String) throws {
+    public func markDeadlineAlerted(_ id: Int, _ key: String) throws {
         try connection.prepare(
             "UPDATE security_incidents SET alerted = CASE alerted WHEN '' THEN ?2 ELSE alerted || ',' || ?2 END WHERE id = ?1"
         ).run([.int(id), .text(key)])

@@ -9,8 +9,11 @@ import Glibc
 /// The ENT's read-only copy (issue 12, ADR 0012): the active directory, its views and the change feed, and nothing
 /// else (no consents, journals, incidents or deletion records), published atomically for a reader group after each
 /// change. The previous copy is overwritten with zeros and truncated once replaced, so a reader that kept it open
-/// never keeps deleted values on disk (R12) and never delays aafd.
-extension DirectoryStore {
+/// never keeps deleted values on disk (R12) and never delays aafd. Reached as `store.copyPublisher`.
+public struct CopyPublisher {
+    let store: DirectoryStore
+    var connection: SQLiteConnection { store.connection }
+
     /// The tables the copy holds, with the rows it keeps: active entries, links of active people, the change feed.
     static let publishedTables: [(table: String, rows: String)] = [
         ("structures", "departed_on IS NULL"),
@@ -28,8 +31,8 @@ extension DirectoryStore {
     /// - Returns: false when the copy was already up to date (the change feed has not moved since it was written)
     ///   and nothing was written.
     @discardableResult
-    public func publishReadOnlyCopy(to path: String, group: gid_t?) throws -> Bool {
-        let cursor = try changeFeedWindow().current
+    public func publish(to path: String, group: gid_t?) throws -> Bool {
+        let cursor = try store.changeFeed.window().current
         let published = try connection.scalarText("SELECT value FROM directory_state WHERE key = 'published_cursor'")
         var info = stat()
         if published == String(cursor), lstat(path, &info) == 0 { return false }
