@@ -1,33 +1,38 @@
-/// The stored form of a record's attributes: one canonical byte string per person or structure.
+/// The stored form of a record's attributes: one canonical JSON object per person or structure (ADR 0016, which
+/// replaces ADR 0004's control-character form).
 ///
-/// Attributes in file order; `name 0x1F value 0x1E value … 0x1D name …`. These control characters cannot
-/// occur in XML 1.0 text, not even as character references, so the encoding is unambiguous, and "unchanged"
-/// is a byte comparison: no checksum, no collision. AAF extracts are machine-written in a stable attribute
-/// order; should the academy reorder attributes, each record is rewritten once with the same values
-/// (an "updated" count, no data change), which costs time, never correctness (ADR 0004).
+/// `{"name":["value","value"],"name":["value"]}`, attributes in file order, each with its non-empty values in
+/// order; a record with no value is `{}`. Strings are escaped one way only (`\\`, `\"`, `\t`, `\n`, `\r`, any other
+/// control character as `\u00XX`), so the form is canonical and "unchanged" is a byte comparison: no checksum, no
+/// collision. It is also what the ENT reads: the views' `attributes` column is this column as it is, and SQLite's
+/// JSON functions read it with no decoding in SQL. AAF extracts are machine-written in a stable attribute order;
+/// should the academy reorder attributes, each record is rewritten once with the same values (an "updated"
+/// count, no data change), which costs time, never correctness.
 public enum AttributeCoding {
-    public static let attributeSeparator: UInt8 = 0x1D
-    public static let valueSeparator: UInt8 = 0x1E
-    public static let nameSeparator: UInt8 = 0x1F
+    static let quote = UInt8(ascii: "\"")
+    static let backslash = UInt8(ascii: "\\")
+
+    /// The form of a record with no value.
+    public static let empty: [UInt8] = Array("{}".utf8)
 
     /// Encodes into `buffer` (cleared first), reusing its storage.
     public static func encode(_ attributes: [AAFAttribute], into buffer: inout [UInt8]) {
         buffer.removeAll(keepingCapacity: true)
         // `<value/>`, an empty list and an absent attribute all mean "no value" (aaf-format.md §4):
         // empty values and attributes left with none are not stored, so the three compare equal.
-        var first = true
         for attribute in attributes where attribute.values.contains(where: { !$0.isEmpty }) {
-            if !first { buffer.append(attributeSeparator) }
-            first = false
-            buffer.append(contentsOf: attribute.name.utf8)
-            buffer.append(nameSeparator)
-            var firstValue = true
+            var first = true
             for value in attribute.values where !value.isEmpty {
-                if !firstValue { buffer.append(valueSeparator) }
-                firstValue = false
-                buffer.append(contentsOf: value.utf8)
+                if first {
+                    beginAttribute(Array(attribute.name.utf8), in: &buffer)
+                    first = false
+                } else {
+                    buffer.append(UInt8(ascii: ","))
+                }
+                appendString(Array(value.utf8), to: &buffer)
             }
         }
+        finish(&buffer)
     }
 
     /// Encodes into a new array.
@@ -37,34 +42,166 @@ public enum AttributeCoding {
         return buffer
     }
 
-    /// Decodes a stored attribute string.
-    public static func decode(_ bytes: some Collection<UInt8>) -> [AAFAttribute] {
-        guard !bytes.isEmpty else { return [] }
-        return bytes.split(separator: attributeSeparator, omittingEmptySubsequences: false).map { part in
-            let pieces = part.split(separator: nameSeparator, maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(decoding: pieces[0], as: UTF8.self)
-            guard pieces.count == 2, !pieces[1].isEmpty else { return AAFAttribute(name: name, values: []) }
-            let values = pieces[1].split(separator: valueSeparator, omittingEmptySubsequences: false)
-                .map { String(decoding: $0, as: UTF8.self) }
-            return AAFAttribute(name: name, values: values)
+    // MARK: Building the form a value at a time (the parser's SAX callbacks)
+
+    /// Starts an attribute whose first value follows: `{"name":[` for the first, `],"name":[` after another.
+    @inlinable
+    public static func beginAttribute(_ name: some Collection<UInt8>, in buffer: inout [UInt8]) {
+        if buffer.isEmpty {
+            buffer.append(UInt8(ascii: "{"))
+        } else {
+            buffer.append(UInt8(ascii: "]"))
+            buffer.append(UInt8(ascii: ","))
+        }
+        appendString(name, to: &buffer)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(UInt8(ascii: "["))
+    }
+
+    /// Appends `,` before a further value of the same attribute.
+    @inlinable
+    public static func nextValue(in buffer: inout [UInt8]) { buffer.append(UInt8(ascii: ",")) }
+
+    /// Closes what ``beginAttribute(_:in:)`` opened: `]}`, or `{}` when no attribute was written.
+    @inlinable
+    public static func finish(_ buffer: inout [UInt8]) {
+        if buffer.isEmpty {
+            buffer.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")])
+        } else {
+            buffer.append(UInt8(ascii: "]"))
+            buffer.append(UInt8(ascii: "}"))
         }
     }
 
-    /// The values of attribute `name` in encoded bytes, without decoding the others.
+    /// Appends `bytes` (UTF-8) as a JSON string, quoted, escaped the one canonical way.
+    @inlinable
+    public static func appendString(_ bytes: some Collection<UInt8>, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            buffer.append(contentsOf: bytes)
+        } else {
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x09: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0x0A: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    buffer.append(contentsOf: Array("\\u00".utf8))
+                    buffer.append(hex[Int(byte >> 4)])
+                    buffer.append(hex[Int(byte & 0x0F)])
+                default: buffer.append(byte)
+                }
+            }
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: Reading it back
+
+    /// Decodes a stored attribute object; what is not in the canonical form yields what could be read before it.
+    public static func decode(_ bytes: some Collection<UInt8>) -> [AAFAttribute] {
+        var reader = Reader(Array(bytes))
+        var result: [AAFAttribute] = []
+        reader.forEachAttribute { name, reader in
+            var values: [String] = []
+            reader.forEachValue { values.append(String(decoding: $0, as: UTF8.self)) }
+            result.append(AAFAttribute(name: String(decoding: name, as: UTF8.self), values: values))
+            return true
+        }
+        return result
+    }
+
+    /// The values of attribute `name` in the stored form, without decoding the others' values.
     public static func values(_ name: String, in bytes: [UInt8]) -> [String] {
         let key = Array(name.utf8)
-        var start = 0
-        let n = bytes.count
-        while start < n {
-            var end = start
-            while end < n && bytes[end] != attributeSeparator { end += 1 }
-            let k = key.count
-            if end - start > k, bytes[start + k] == nameSeparator, bytes[start..<(start + k)].elementsEqual(key) {
-                return bytes[(start + k + 1)..<end].split(separator: valueSeparator, omittingEmptySubsequences: false)
-                    .map { String(decoding: $0, as: UTF8.self) }
+        var reader = Reader(bytes)
+        var found: [String] = []
+        reader.forEachAttribute { attribute, reader in
+            if attribute == key {
+                reader.forEachValue { found.append(String(decoding: $0, as: UTF8.self)) }
+                return false
             }
-            start = end + 1
+            reader.forEachValue { _ in }
+            return true
         }
-        return []
+        return found
+    }
+
+    /// A forward reader of the canonical form (and of any JSON object of arrays of strings).
+    struct Reader {
+        let bytes: [UInt8]
+        var i = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        mutating func skipSpace() {
+            while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            skipSpace()
+            guard i < bytes.count, bytes[i] == byte else { return false }
+            i += 1
+            return true
+        }
+
+        /// A JSON string's bytes, unescaped; nil when malformed.
+        mutating func string() -> [UInt8]? {
+            guard take(AttributeCoding.quote) else { return nil }
+            var out: [UInt8] = []
+            while i < bytes.count {
+                let b = bytes[i]
+                i += 1
+                if b == AttributeCoding.quote { return out }
+                guard b == AttributeCoding.backslash else {
+                    out.append(b)
+                    continue
+                }
+                guard i < bytes.count else { return nil }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "u"):
+                    guard i + 4 <= bytes.count,
+                        let code = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16),
+                        let scalar = Unicode.Scalar(code)
+                    else { return nil }
+                    i += 4
+                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: out.append(e)
+                }
+            }
+            return nil
+        }
+
+        /// Calls `body` with each attribute's name, the reader placed before its values; `body` reads them (with
+        /// ``forEachValue(_:)``) and says whether to go on.
+        mutating func forEachAttribute(_ body: ([UInt8], inout Reader) -> Bool) {
+            guard take(UInt8(ascii: "{")) else { return }
+            if take(UInt8(ascii: "}")) { return }
+            repeat {
+                guard let name = string(), take(UInt8(ascii: ":")) else { return }
+                guard body(name, &self) else { return }
+            } while take(UInt8(ascii: ","))
+        }
+
+        /// Reads one array of strings, calling `body` with each.
+        mutating func forEachValue(_ body: ([UInt8]) -> Void) {
+            guard take(UInt8(ascii: "[")) else { return }
+            if take(UInt8(ascii: "]")) { return }
+            repeat {
+                guard let value = string() else { return }
+                body(value)
+            } while take(UInt8(ascii: ","))
+            _ = take(UInt8(ascii: "]"))
+        }
     }
 }

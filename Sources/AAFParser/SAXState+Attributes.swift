@@ -130,18 +130,16 @@ extension SAXState {
         }
         // `<value/>` and empty values are not stored: "no value" has one form (AttributeCoding).
         if attrWritten {
-            blob.append(AttributeCoding.valueSeparator)
+            AttributeCoding.nextValue(in: &blob)
         } else {
-            if !blob.isEmpty { blob.append(AttributeCoding.attributeSeparator) }
             if let attrNameIndex {
-                blob.append(contentsOf: names.entries[attrNameIndex].bytes)
+                AttributeCoding.beginAttribute(names.entries[attrNameIndex].bytes, in: &blob)
             } else {
-                blob.append(contentsOf: attrName.utf8)
+                AttributeCoding.beginAttribute(Array(attrName.utf8), in: &blob)
             }
-            blob.append(AttributeCoding.nameSeparator)
             attrWritten = true
         }
-        blob.append(contentsOf: text)
+        AttributeCoding.appendString(text, to: &blob)
         if blob.count > limits.maxRecordBytes {
             return fail(
                 .limit,

@@ -37,7 +37,7 @@ final class SAXState {
     var recordCategory: AAFCategory?
     var recordCategoryText: String?
     var jointure: String?
-    /// The record's kept attributes, written directly in their stored form (AttributeCoding).
+    /// The record's kept attributes, written directly in their stored form (AttributeCoding, ADR 0016).
     var blob: [UInt8] = []
     var attributeCount = 0
     /// Names of the attributes already met in the current record (entries of `names`; names the table could not
@@ -280,6 +280,7 @@ final class SAXState {
             return fail(.structure, "\(category.jointureAttribute) differs from identifier/id in a record")
         }
         stats.records[kind, default: 0] += 1
+        if kind != .delete { AttributeCoding.finish(&blob) }
         let record = AAFRecord(
             kind: kind,
             category: category,

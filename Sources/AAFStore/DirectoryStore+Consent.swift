@@ -104,7 +104,7 @@ extension DirectoryStore {
                 }
                 find.reset()
                 try connection.prepare("UPDATE persons SET attrs = ?2 WHERE id = ?1").run([
-                    .int(id), .blob(AttributeCoding.encode(kept)),
+                    .int(id), .textBytes(AttributeCoding.encode(kept)),
                 ])
             }
             try journal("consent-revoke", jointure: jointure, field: field, recordedBy: recordedBy, at: at)

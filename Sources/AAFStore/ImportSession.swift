@@ -139,7 +139,7 @@ public final class ImportSession {
             }
             try willChangeGroups(record.category)
             try statement(.updatePerson).bind([.int(id)])
-            try encoded.withUnsafeBytes { try statement(.updatePerson).bindBlob($0, at: 2) }
+            try encoded.withUnsafeBytes { try statement(.updatePerson).bindTextBytes($0, at: 2) }
             try statement(.updatePerson).bindText(dateText, at: 3)
             try statement(.updatePerson).step()
             for stmt in clearLinks { try stmt.run([.int(id)]) }
@@ -155,7 +155,7 @@ public final class ImportSession {
         statement(.insertPerson).reset()
         try statement(.insertPerson).bindText(record.category.rawValue, at: 1)
         try statement(.insertPerson).bindText(record.jointure, at: 2)
-        try encoded.withUnsafeBytes { try statement(.insertPerson).bindBlob($0, at: 3) }
+        try encoded.withUnsafeBytes { try statement(.insertPerson).bindTextBytes($0, at: 3) }
         try statement(.insertPerson).bindText(dateText, at: 4)
         try statement(.insertPerson).step()
         let id = Int(lastInsertRowID)
@@ -178,11 +178,11 @@ public final class ImportSession {
                 try statement(.reactivateStructure).run([.int(id)])
                 return .reactivated
             }
-            try statement(.updateStructure).run([.int(id), uai, .blob(encoded), .text(extractDate.iso)])
+            try statement(.updateStructure).run([.int(id), uai, .textBytes(encoded), .text(extractDate.iso)])
             return departed ? .reactivatedAndUpdated : .updated
         }
         statement(.findStructure).reset()
-        try statement(.insertStructure).run([.text(record.jointure), uai, .blob(encoded), .text(extractDate.iso)])
+        try statement(.insertStructure).run([.text(record.jointure), uai, .textBytes(encoded), .text(extractDate.iso)])
         seenStructures.insert(Int(lastInsertRowID))
         return .added
     }

@@ -253,6 +253,8 @@ enum Migrations {
         // leaves every view the ENT reads, and the change feed says so ("restricted", "unrestricted"). The feed's
         // triggers count a restricted person as not active for the ENT.
         registers,
+        // 11: the stored form of attributes is canonical JSON (ADR 0016): views and triggers read it as it is.
+        storedJSON,
     ]
 
     /// Migration 9's text (the change feed, version 1), kept apart because migration 10 derives from it.

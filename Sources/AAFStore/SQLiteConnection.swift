@@ -268,6 +268,8 @@ enum SQLValue: Sendable, Hashable {
     case int(Int)
     case text(String)
     case blob([UInt8])
+    /// UTF-8 bytes stored as TEXT (the attributes' stored form, ADR 0016), without building a String.
+    case textBytes([UInt8])
     case null
 
     static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
@@ -306,8 +308,30 @@ final class Statement {
             rc = b.withUnsafeBytes {
                 sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), csqlite3_transient())
             }
+        case .textBytes(let b):
+            rc = b.withUnsafeBytes {
+                sqlite3_bind_text(
+                    stmt,
+                    index,
+                    $0.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(bitPattern: 1)!,
+                    Int32($0.count),
+                    csqlite3_transient()
+                )
+            }
         case .null: rc = sqlite3_bind_null(stmt, index)
         }
+        try connection.check(rc, "binding a parameter")
+    }
+
+    /// Binds UTF-8 bytes as TEXT without copying them into a Swift array first.
+    func bindTextBytes(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+        let rc = sqlite3_bind_text(
+            stmt,
+            index,
+            bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? UnsafePointer(bitPattern: 1)!,
+            Int32(bytes.count),
+            csqlite3_transient()
+        )
         try connection.check(rc, "binding a parameter")
     }
 

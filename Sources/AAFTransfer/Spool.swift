@@ -76,7 +76,9 @@ public final class Spool: Sendable {
 
     /// Whether `folder` is a delivery folder of this spool (an administrator may import one with `--from-dir`).
     public func contains(_ folder: String) -> Bool {
-        let resolved = (folder as NSString).resolvingSymlinksInPath
+        // Absolute first: Foundation's path functions trap on a relative one-component path ("d").
+        let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
+        let resolved = (absolute as NSString).resolvingSymlinksInPath
         let parent = (resolved as NSString).deletingLastPathComponent
         return parent == (root as NSString).resolvingSymlinksInPath
             && deliveryFolders().contains { name in

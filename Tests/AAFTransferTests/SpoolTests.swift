@@ -105,6 +105,15 @@ struct SpoolTests {
         }
         #expect(!FileManager.default.fileExists(atPath: temp.file("escape.xml")))
     }
+
+    @Test("whether a folder is the spool's: a relative one-component path (`--from-dir d`) answers, never traps")
+    func containsRelative() throws {
+        let (temp, spool, folder) = try spoolWithDelivery()
+        defer { withExtendedLifetime(temp) {} }
+        #expect(spool.contains(folder))
+        #expect(!spool.contains("d"))
+        #expect(!spool.contains("."))
+    }
 }
 
 /// The key and its passphrase are checked before any connection (R16).
