@@ -254,6 +254,7 @@ let package = Package(
                 "aafd",
                 "AAFCommands",
                 "AAFModel",
+                "AAFPolicy",
                 "AAFFixtures",
                 "AAFTestSupport",
             ],

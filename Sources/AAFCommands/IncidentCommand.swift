@@ -122,30 +122,20 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: RegisterListing {
         static let configuration = CommandConfiguration(abstract: "List the register, newest first.")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var output: OutputOptions
+        var nothing: String { "no security incident" }
 
-        func run() throws {
-            let configuration = try options.load()
-            guard let store = try openStoreForReading(configuration) else {
-                if output.json { try printJSON([SecurityIncident]()) } else { print("no directory yet: no incident") }
-                return
-            }
-            let incidents = try store.securityIncidents.list()
-            if output.json {
-                try printJSON(incidents)
-                return
-            }
-            if incidents.isEmpty { print("no security incident") }
-            for i in incidents {
-                let open = i.openDeadlines().map { "\($0.key) by \($0.due)" }.joined(separator: ", ")
-                print(
-                    "#\(i.id) \(i.kind) known \(i.knownAt), risk \(i.risk); "
-                        + (i.closedAt.map { "closed \($0)" } ?? (open.isEmpty ? "open" : "open, due: \(open)"))
-                )
-            }
+        func rows(_ store: DirectoryStore, _ configuration: Configuration) throws -> [SecurityIncident] {
+            try store.securityIncidents.list()
+        }
+
+        func line(_ i: SecurityIncident, _ configuration: Configuration) -> String {
+            let open = i.openDeadlines().map { "\($0.key) by \($0.due)" }.joined(separator: ", ")
+            return "#\(i.id) \(i.kind) known \(i.knownAt), risk \(i.risk); "
+                + (i.closedAt.map { "closed \($0)" } ?? (open.isEmpty ? "open" : "open, due: \(open)"))
         }
     }
 

@@ -104,44 +104,33 @@ struct RequestCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: RegisterListing {
         static let configuration = CommandConfiguration(abstract: "List the requests, newest first.")
         @OptionGroup var options: GlobalOptions
         @Flag(help: "Only open requests not forwarded by their deadline.") var overdue = false
         @Flag(help: "Only open requests.") var open = false
         @OptionGroup var output: OutputOptions
+        var nothing: String { "no request" + (overdue ? " overdue" : "") }
 
-        func run() throws {
-            let configuration = try options.load()
-            guard let store = try openStoreForReading(configuration) else {
-                if output.json { try printJSON([RightsRequest]()) } else { print("no directory yet: no request") }
-                return
+        func rows(_ store: DirectoryStore, _ configuration: Configuration) throws -> [RightsRequest] {
+            let requests = try store.requests.list(openOnly: open || overdue)
+            return overdue ? requests.filter { $0.isOverdue(on: configuration.today) } : requests
+        }
+
+        func line(_ r: RightsRequest, _ configuration: Configuration) -> String {
+            let state: String
+            if let closed = r.closedAt {
+                state = "closed \(closed.prefix(10)): \(OutsideText.escaped(r.outcome ?? ""))"
+            } else if let forwarded = r.forwardedOn {
+                state = "forwarded \(forwarded.iso), open"
+            } else {
+                state =
+                    r.isOverdue(on: configuration.today)
+                    ? "OVERDUE: forward was due by \(r.forwardDue.iso)" : "forward by \(r.forwardDue.iso)"
             }
-            let today = configuration.today
-            var requests = try store.requests.list(openOnly: open || overdue)
-            if overdue { requests = requests.filter { $0.isOverdue(on: today) } }
-            if output.json {
-                try printJSON(requests)
-                return
-            }
-            if requests.isEmpty { print("no request" + (overdue ? " overdue" : "")) }
-            for r in requests {
-                let state: String
-                if let closed = r.closedAt {
-                    state = "closed \(closed.prefix(10)): \(OutsideText.escaped(r.outcome ?? ""))"
-                } else if let forwarded = r.forwardedOn {
-                    state = "forwarded \(forwarded.iso), open"
-                } else {
-                    state =
-                        r.isOverdue(on: today)
-                        ? "OVERDUE: forward was due by \(r.forwardDue.iso)" : "forward by \(r.forwardDue.iso)"
-                }
-                // What administrators typed, from the database: one line each, controls visible (issue 20).
-                let e = OutsideText.escaped
-                print(
-                    "#\(r.id) \(r.kind) \(e(r.jointure)) received \(r.receivedOn.iso) by \(e(r.receivedBy)); \(state)"
-                )
-            }
+            // What administrators typed, from the database: one line each, controls visible (issue 20).
+            let e = OutsideText.escaped
+            return "#\(r.id) \(r.kind) \(e(r.jointure)) received \(r.receivedOn.iso) by \(e(r.receivedBy)); \(state)"
         }
     }
 

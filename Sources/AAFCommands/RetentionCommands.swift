@@ -310,28 +310,16 @@ struct ConsentCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: RegisterListing {
         static let configuration = CommandConfiguration(abstract: "List recorded consents.")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var output: OutputOptions
+        var nothing: String { "no consent recorded" }
 
-        func run() throws {
-            let configuration = try options.load()
-            guard let store = try openStoreForReading(configuration) else {
-                if output.json {
-                    try printJSON([Consent]())
-                } else {
-                    print("no consent recorded (\(noDatabaseYet(configuration)))")
-                }
-                return
-            }
-            let consents = try store.consents()
-            if output.json {
-                try printJSON(consents)
-                return
-            }
-            if consents.isEmpty { print("no consent recorded") }
-            for c in consents { print("\(c.jointure)  \(c.field)  since \(c.grantedAt)  recorded by \(c.recordedBy)") }
+        func rows(_ store: DirectoryStore, _ configuration: Configuration) throws -> [Consent] { try store.consents() }
+
+        func line(_ c: Consent, _ configuration: Configuration) -> String {
+            "\(c.jointure)  \(c.field)  since \(c.grantedAt)  recorded by \(c.recordedBy)"
         }
     }
 }

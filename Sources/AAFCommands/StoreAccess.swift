@@ -3,6 +3,7 @@ import AAFModel
 import AAFPipeline
 import AAFStore
 import AAFTransfer
+import ArgumentParser
 import Foundation
 
 #if canImport(Glibc)
@@ -56,6 +57,28 @@ func openStoreForReading(_ configuration: Configuration, readOnly: Bool = true) 
             }
             usleep(50_000)
         }
+    }
+}
+
+/// A register's `list`: its rows, newest first, as JSON (`[]` before any import) or one line each.
+protocol RegisterListing: ParsableCommand {
+    associatedtype Row: Encodable
+    var options: GlobalOptions { get }
+    var output: OutputOptions { get }
+    /// Said when there is no row (no import has created the directory yet, or the register is empty).
+    var nothing: String { get }
+    func rows(_ store: DirectoryStore, _ configuration: Configuration) throws -> [Row]
+    /// One row on one line; what administrators typed escaped (``OutsideText``).
+    func line(_ row: Row, _ configuration: Configuration) -> String
+}
+
+extension RegisterListing {
+    func run() throws {
+        let configuration = try options.load()
+        let rows = try openStoreForReading(configuration).map { try self.rows($0, configuration) } ?? []
+        if output.json { return try printJSON(rows) }
+        if rows.isEmpty { print(nothing) }
+        for row in rows { print(line(row, configuration)) }
     }
 }
 

@@ -107,25 +107,21 @@ public enum AttributeCoding {
         var result: [AAFAttribute] = []
         reader.forEachAttribute { name, reader in
             var values: [String] = []
-            reader.forEachValue { values.append(String(decoding: $0, as: UTF8.self)) }
-            result.append(AAFAttribute(name: String(decoding: name, as: UTF8.self), values: values))
+            reader.forEachValue { values.append($0) }
+            result.append(AAFAttribute(name: name, values: values))
             return true
         }
         return result
     }
 
-    /// The values of attribute `name` in the stored form, without decoding the others' values.
+    /// The values of attribute `name` in the stored form, without decoding the others (no allocation for them: the
+    /// import asks this of every record's link attributes).
     public static func values(_ name: String, in bytes: [UInt8]) -> [String] {
-        let key = Array(name.utf8)
         var reader = Reader(bytes)
         var found: [String] = []
-        reader.forEachAttribute { attribute, reader in
-            if attribute == key {
-                reader.forEachValue { found.append(String(decoding: $0, as: UTF8.self)) }
-                return false
-            }
-            reader.forEachValue { _ in }
-            return true
+        let key = Array(name.utf8)
+        reader.forEachAttribute(matching: key) { reader in
+            reader.forEachValue { found.append($0) }
         }
         return found
     }
@@ -138,7 +134,9 @@ public enum AttributeCoding {
         init(_ bytes: [UInt8]) { self.bytes = bytes }
 
         mutating func skipSpace() {
-            while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D {
+                i += 1
+            }
         }
 
         mutating func take(_ byte: UInt8) -> Bool {
@@ -148,21 +146,40 @@ public enum AttributeCoding {
             return true
         }
 
-        /// A JSON string's bytes, unescaped; nil when malformed.
-        mutating func string() -> [UInt8]? {
+        /// The bytes between a string's quotes, and whether any is escaped; nil when malformed. Allocates nothing.
+        mutating func stringRange() -> (range: Range<Int>, escaped: Bool)? {
             guard take(AttributeCoding.quote) else { return nil }
-            var out: [UInt8] = []
+            let start = i
+            var escaped = false
             while i < bytes.count {
                 let b = bytes[i]
+                if b == AttributeCoding.quote {
+                    i += 1
+                    return (start..<(i - 1), escaped)
+                }
+                if b == AttributeCoding.backslash {
+                    escaped = true
+                    i += 1
+                }
                 i += 1
-                if b == AttributeCoding.quote { return out }
-                guard b == AttributeCoding.backslash else {
+            }
+            return nil
+        }
+
+        /// A string's text, unescaped.
+        func text(_ range: Range<Int>, escaped: Bool) -> String {
+            guard escaped else { return String(decoding: bytes[range], as: UTF8.self) }
+            var out: [UInt8] = []
+            var j = range.lowerBound
+            while j < range.upperBound {
+                let b = bytes[j]
+                j += 1
+                guard b == AttributeCoding.backslash, j < range.upperBound else {
                     out.append(b)
                     continue
                 }
-                guard i < bytes.count else { return nil }
-                let e = bytes[i]
-                i += 1
+                let e = bytes[j]
+                j += 1
                 switch e {
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "n"): out.append(0x0A)
@@ -170,38 +187,61 @@ public enum AttributeCoding {
                 case UInt8(ascii: "b"): out.append(0x08)
                 case UInt8(ascii: "f"): out.append(0x0C)
                 case UInt8(ascii: "u"):
-                    guard i + 4 <= bytes.count,
-                        let code = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16),
+                    guard j + 4 <= range.upperBound,
+                        let code = UInt32(String(decoding: bytes[j..<(j + 4)], as: UTF8.self), radix: 16),
                         let scalar = Unicode.Scalar(code)
-                    else { return nil }
-                    i += 4
+                    else { return String(decoding: out, as: UTF8.self) }
+                    j += 4
                     out.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default: out.append(e)
                 }
             }
-            return nil
+            return String(decoding: out, as: UTF8.self)
         }
 
         /// Calls `body` with each attribute's name, the reader placed before its values; `body` reads them (with
         /// ``forEachValue(_:)``) and says whether to go on.
-        mutating func forEachAttribute(_ body: ([UInt8], inout Reader) -> Bool) {
+        mutating func forEachAttribute(_ body: (String, inout Reader) -> Bool) {
             guard take(UInt8(ascii: "{")) else { return }
             if take(UInt8(ascii: "}")) { return }
             repeat {
-                guard let name = string(), take(UInt8(ascii: ":")) else { return }
-                guard body(name, &self) else { return }
+                guard let (range, escaped) = stringRange(), take(UInt8(ascii: ":")) else { return }
+                guard body(text(range, escaped: escaped), &self) else { return }
+            } while take(UInt8(ascii: ","))
+        }
+
+        /// Calls `body` for the attribute named `key` (bytes, unescaped), skipping the others without decoding them.
+        mutating func forEachAttribute(matching key: [UInt8], _ body: (inout Reader) -> Void) {
+            guard take(UInt8(ascii: "{")) else { return }
+            if take(UInt8(ascii: "}")) { return }
+            repeat {
+                guard let (range, escaped) = stringRange(), take(UInt8(ascii: ":")) else { return }
+                let matches =
+                    escaped ? Array(text(range, escaped: true).utf8) == key : bytes[range].elementsEqual(key)
+                if matches { return body(&self) }
+                guard skipValues() else { return }
             } while take(UInt8(ascii: ","))
         }
 
         /// Reads one array of strings, calling `body` with each.
-        mutating func forEachValue(_ body: ([UInt8]) -> Void) {
+        mutating func forEachValue(_ body: (String) -> Void) {
             guard take(UInt8(ascii: "[")) else { return }
             if take(UInt8(ascii: "]")) { return }
             repeat {
-                guard let value = string() else { return }
-                body(value)
+                guard let (range, escaped) = stringRange() else { return }
+                body(text(range, escaped: escaped))
             } while take(UInt8(ascii: ","))
             _ = take(UInt8(ascii: "]"))
+        }
+
+        /// Passes over one array of strings; false when malformed.
+        mutating func skipValues() -> Bool {
+            guard take(UInt8(ascii: "[")) else { return false }
+            if take(UInt8(ascii: "]")) { return true }
+            repeat {
+                guard stringRange() != nil else { return false }
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "]"))
         }
     }
 }

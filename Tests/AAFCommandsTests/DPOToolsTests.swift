@@ -1,5 +1,6 @@
 import AAFFixtures
 import AAFModel
+import AAFPolicy
 import AAFTestSupport
 import Foundation
 import Testing
@@ -23,26 +24,27 @@ struct DPOToolsTests {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
         let pupil = Scenario.base.pupils[0].jointure
-        for (received, due) in [
-            ("2025-12-17", "2025-12-24"), ("2026-05-06", "2026-05-13"), ("2025-11-20", "2025-11-28"),
-        ]
-        where ExtractDate(iso: received)! <= cli.today {
+        // The rules themselves are checked with fixed dates in ConventionClockTests; here, that the command prints
+        // what they decide, for dates before today whatever today is.
+        for offset in [-1, -5, -20, -200] {
+            let received = cli.today.adding(days: offset)
             let opened = try cli.run([
-                "request", "open", "--kind", "access", pupil, "--received", received, "--by", "Mme DPO",
+                "request", "open", "--kind", "access", pupil, "--received", received.iso, "--by", "Mme DPO",
                 "--config", cli.config,
             ])
             #expect(opened.status == 0, "\(opened.stderr)")
+            let due = ConventionClocks.forwardDue(receivedOn: received).iso
             #expect(opened.stdout.contains("forward it to the académie by \(due)"), "\(received): \(opened.stdout)")
         }
-        // The publisher's 3 working days (art. 6.3): received by the publisher on Thursday 30 April 2026, due
-        // Wednesday 6 May (1 May and the weekend are not working days); the commune received it on 7 May: late.
-        if ExtractDate(iso: "2026-05-07")! <= cli.today {
-            let late = try cli.run([
-                "request", "open", "--kind", "access", pupil, "--received", "2026-05-07", "--publisher-received",
-                "2026-04-30", "--by", "Mme DPO", "--config", cli.config,
-            ])
-            #expect(late.stdout.contains("the publisher forwarded it late: due by 2026-05-06"), "\(late.stdout)")
-        }
+        // The publisher's 3 working days (art. 6.3): received by the publisher 20 days ago, by the commune
+        // yesterday: late, and the message gives the publisher's due date.
+        let publisherReceived = cli.today.adding(days: -20)
+        let late = try cli.run([
+            "request", "open", "--kind", "access", pupil, "--received", day(-1, from: cli), "--publisher-received",
+            publisherReceived.iso, "--by", "Mme DPO", "--config", cli.config,
+        ])
+        let publisherDue = ConventionClocks.publisherDue(publisherReceivedOn: publisherReceived).iso
+        #expect(late.stdout.contains("the publisher forwarded it late: due by \(publisherDue)"), "\(late.stdout)")
         let future = try cli.run([
             "request", "open", "--kind", "access", pupil, "--received", day(3, from: cli), "--by", "X", "--config",
             cli.config,
