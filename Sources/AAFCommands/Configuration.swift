@@ -119,7 +119,7 @@ public struct Configuration: Sendable {
         }
         config.importSettings = try reader.importSettings()
         config.erasureWaitSeconds =
-            try reader.int("retention", "erasure_wait_seconds", in: 1...600) ?? config.erasureWaitSeconds
+            try reader.int("retention", "erasure_wait_seconds") ?? config.erasureWaitSeconds
         config.schedule = try reader.schedule()
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
         config.afterImportCommand = try reader.string("hooks", "after_import").flatMap { $0.isEmpty ? nil : $0 }

@@ -70,38 +70,35 @@ struct ConfigurationReader {
             }
             settings.departureGuard.maximumPercent = percent
         }
-        if let people = try int("import", "departure_guard_minimum", in: 0...Int.max) {
+        if let people = try int("import", "departure_guard_minimum") {
             settings.departureGuard.maximumPeople = people
         }
-        if let kib = try int("import", "chunk_size_kib", in: 4...1024) {
+        if let kib = try int("import", "chunk_size_kib") {
             settings.chunkSize = kib * 1024
         }
-        if let bytes = try int("import", "max_value_bytes", in: 256...1_000_000) {
+        if let bytes = try int("import", "max_value_bytes") {
             settings.limits.maxValueBytes = bytes
         }
         if let days = try int(
             "retention",
             "pupil_days_after_departure",
-            in: 0...365,
             note: " (unset: end of the civil year)"
         ) {
             settings.retention.pupilDaysAfterDeparture = days
         }
-        for (key, path, maximum, rule) in [
-            ("record_max_age_years", \RetentionPolicy.recordMaxAgeYears, 2, "R9"),
-            ("journal_previous_years", \.journalPreviousYears, 1, "R11"),
-            ("refused_delivery_working_days", \.refusedDeliveryWorkingDays, 5, "R10"),
-            ("requests_previous_years", \.requestsPreviousYears, 1, "art. 7 register, kept as the journal"),
-            ("security_incident_years", \.securityIncidentYears, 5, "art. 12 register, 5 years at most"),
+        for (key, path, rule) in [
+            ("record_max_age_years", \RetentionPolicy.recordMaxAgeYears, "R9"),
+            ("journal_previous_years", \.journalPreviousYears, "R11"),
+            ("refused_delivery_working_days", \.refusedDeliveryWorkingDays, "R10"),
+            ("requests_previous_years", \.requestsPreviousYears, "art. 7 register, kept as the journal"),
+            ("security_incident_years", \.securityIncidentYears, "art. 12 register, 5 years at most"),
         ] {
-            if let value = try int("retention", key) {
-                let minimum = ["record_max_age_years", "security_incident_years"].contains(key) ? 1 : 0
-                guard minimum...maximum ~= value else {
-                    throw CommandFailure(
-                        .config,
-                        "\(source): [retention] \(key) must be at most \(maximum), the convention's limit (\(rule)); shorter is allowed"
-                    )
-                }
+            let maximum = SettingsTable.range("retention", key)?.upperBound ?? 0
+            if let value = try int(
+                "retention",
+                key,
+                note: " (at most \(maximum), the convention's limit (\(rule)); shorter is allowed)"
+            ) {
                 settings.retention[keyPath: path] = value
             }
         }
@@ -130,8 +127,8 @@ struct ConfigurationReader {
             }
             schedule.timeZone = tz
         }
-        schedule.retryMinutes = try int("schedule", "retry_minutes", in: 1...720) ?? schedule.retryMinutes
-        schedule.giveUpAfterHours = try int("schedule", "give_up_after_hours", in: 1...23) ?? schedule.giveUpAfterHours
+        schedule.retryMinutes = try int("schedule", "retry_minutes") ?? schedule.retryMinutes
+        schedule.giveUpAfterHours = try int("schedule", "give_up_after_hours") ?? schedule.giveUpAfterHours
         return schedule
     }
 
@@ -172,9 +169,11 @@ struct ConfigurationReader {
         return level
     }
 
-    /// An integer that must lie in `range`: "must be between A and B" (or "A or more") otherwise.
-    func int(_ section: String, _ key: String, in range: ClosedRange<Int>, note: String = "") throws -> Int? {
-        guard let value = try int(section, key) else { return nil }
+    /// An integer that must lie in its declared range (``SettingsTable``): "must be between A and B" (or "A or
+    /// more") otherwise.
+    func int(_ section: String, _ key: String, note: String = "") throws -> Int? {
+        guard let value = try integer(section, key) else { return nil }
+        guard let range = SettingsTable.range(section, key) else { return value }
         guard range.contains(value) else {
             let bounds =
                 range.upperBound == Int.max
@@ -199,7 +198,7 @@ struct ConfigurationReader {
             knownHosts: Configuration.resolve(try required("known_hosts"), against: base),
             remoteDirectory: try required("remote_dir")
         )
-        s.port = try int("sftp", "port", in: 1...65535) ?? s.port
+        s.port = try int("sftp", "port") ?? s.port
         s.passphraseFile = try path("sftp", "passphrase_file")
         if let v = value("sftp", "delete_after_download") {
             guard let b = v.bool else { throw typeError("sftp", "delete_after_download", "true or false") }
@@ -222,12 +221,12 @@ struct ConfigurationReader {
             }
             s.acceptedKeyTypes = types
         }
-        s.maxFileMiB = try int("sftp", "max_file_mib", in: 1...16384) ?? s.maxFileMiB
+        s.maxFileMiB = try int("sftp", "max_file_mib") ?? s.maxFileMiB
         for (key, path) in [
             ("connect_timeout_seconds", \SFTPSettings.connectTimeoutSeconds),
             ("io_timeout_seconds", \.ioTimeoutSeconds),
         ] {
-            s[keyPath: path] = try int("sftp", key, in: 1...3600) ?? s[keyPath: path]
+            s[keyPath: path] = try int("sftp", key) ?? s[keyPath: path]
         }
         return s
     }
@@ -247,7 +246,7 @@ struct ConfigurationReader {
         return s
     }
 
-    func int(_ section: String, _ key: String) throws -> Int? {
+    func integer(_ section: String, _ key: String) throws -> Int? {
         guard let v = value(section, key) else { return nil }
         guard let i = v.int else { throw typeError(section, key, "an integer") }
         return i
