@@ -1,4 +1,5 @@
 import AAFModel
+import AAFPipeline
 import AAFStore
 import ArgumentParser
 import Foundation
@@ -38,9 +39,14 @@ struct ChangesCommand: ParsableCommand {
     @Option(name: .customLong("base-dn"), help: "LDIF: the base DN of the export.")
     var baseDN = "dc=ent,dc=invalid"
 
+    @Option(help: "LDIF: who asks (journaled, like an export); default: the Unix user.")
+    var by: String?
+    @Option(help: "LDIF: why (journaled).") var reason: String?
+
     func run() throws {
         let configuration = try options.load()
-        guard let store = try openStoreForReading(configuration) else {
+        // LDIF prints values (names, e-mails): journaled like an export, so the store is opened for writing.
+        guard let store = try openStoreForReading(configuration, readOnly: format != .ldif) else {
             throw CommandFailure(.noInput, noDatabaseYet(configuration))
         }
         let window = try store.changeFeed.window()
@@ -61,10 +67,17 @@ struct ChangesCommand: ParsableCommand {
         }
         if format == .ldif {
             let sink = try ExportSink(path: nil)
-            try store.readingSnapshot {
+            let count = try store.readingSnapshot {
                 try LDIFChanges(store: store, baseDN: baseDN, sink: sink).write(after: cursor)
             }
             try sink.finish()
+            // Issue 23: every command that prints values is journaled (who, when, scope, count), like `export`.
+            try store.adminJournal.recordExport(
+                detail: "changes format=ldif since=\(cursor) to=\(window.current) entries=\(count) output=stdout"
+                    + (reason.map { " reason: \($0)" } ?? ""),
+                recordedBy: AdminIdentity.current(by: by),
+                at: Timestamp.string(configuration.importSettings.now())
+            )
             FileHandle.standardError.write(Data("aafd: next cursor \(window.current)\n".utf8))
             return
         }

@@ -86,6 +86,7 @@ struct ConfigurationReader {
         ) {
             settings.retention.pupilDaysAfterDeparture = days
         }
+        if let days = try int("ent", "feed_retention_days") { settings.retention.feedRetentionDays = days }
         for (key, path, rule) in [
             ("record_max_age_years", \RetentionPolicy.recordMaxAgeYears, "R9"),
             ("journal_previous_years", \.journalPreviousYears, "R11"),

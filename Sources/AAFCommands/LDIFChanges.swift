@@ -13,7 +13,9 @@ struct LDIFChanges {
 
     private var writer: ExportWriter { ExportWriter(format: .ldif, baseDN: baseDN, sink: sink) }
 
-    func write(after cursor: Int) throws {
+    /// - Returns: how many entries changed (each written as an add, a modify or a delete).
+    @discardableResult
+    func write(after cursor: Int) throws -> Int {
         try sink.write("version: 1\n\n")
         let entries = try store.changeFeed.changedEntries(after: cursor)
         var deletions: [String] = []
@@ -56,6 +58,7 @@ struct LDIFChanges {
         }
         // People before structures: the order the entries were created in, reversed.
         for dn in deletions.reversed() { try delete(dn) }
+        return entries.count
     }
 
     private func add(_ entry: (dn: String, attributes: [(String, String)])) throws {

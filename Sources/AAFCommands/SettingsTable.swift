@@ -97,6 +97,9 @@ enum SettingsTable {
         Setting("hooks", "after_import") { $0.afterImportCommand ?? "unset" },
         Setting("ent", "published_copy", "R18") { $0.publishedCopy ?? "unset" },
         Setting("ent", "reader_group", "R18") { $0.readerGroup.map { String($0) } ?? "unset" },
+        Setting("ent", "feed_retention_days", "R8", range: 1...RetentionPolicy.maximumFeedRetentionDays) {
+            String($0.importSettings.retention.feedRetentionDays)
+        },
         Setting("metrics", "textfile") { $0.metricsTextfile ?? "unset" },
         Setting("metrics", "file_mode", "R18") { "0" + String($0.metricsFileMode, radix: 8) },
     ]

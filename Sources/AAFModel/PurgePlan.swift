@@ -15,6 +15,8 @@ public struct PurgePlan: Sendable, Hashable {
     public var requestsClosedBefore: ExtractDate
     /// The security incident register (art. 12): incidents closed before this date → purged.
     public var securityIncidentsClosedBefore: ExtractDate
+    /// The change feed (issue 23): rows recorded before this date → purged, whoever they name.
+    public var feedBefore: ExtractDate
 
     public init(
         asOf: ExtractDate,
@@ -23,8 +25,10 @@ public struct PurgePlan: Sendable, Hashable {
         receivedOnOrBefore: ExtractDate,
         journalBefore: ExtractDate,
         requestsClosedBefore: ExtractDate,
-        securityIncidentsClosedBefore: ExtractDate
+        securityIncidentsClosedBefore: ExtractDate,
+        feedBefore: ExtractDate
     ) {
+        self.feedBefore = feedBefore
         self.requestsClosedBefore = requestsClosedBefore
         self.securityIncidentsClosedBefore = securityIncidentsClosedBefore
         self.asOf = asOf

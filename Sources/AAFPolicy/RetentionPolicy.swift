@@ -21,6 +21,13 @@ public struct RetentionPolicy: Sendable, Hashable {
     /// the convention's longest intermediate archive ("5 années maximum"), long enough to show the CNIL what was
     /// done about a breach (GDPR art. 33(5) asks the register to be kept, without a duration).
     public var securityIncidentYears = 5
+    /// The change feed's window (issue 23): rows older than this many days go, with the jointures they name; a
+    /// consumer whose cursor is older resyncs from the views (exit 66). At most ``maximumFeedRetentionDays``.
+    public var feedRetentionDays = 35
+    /// The longest feed window allowed: a summer break (early July to early September, about 62 days) with a margin
+    /// for the ENT's own maintenance; beyond, a consumer resyncs anyway, and a departed person's jointure would
+    /// outlive R8's "pas au-delà du départ" for nothing (Docs/data-protection.md, R8).
+    public static let maximumFeedRetentionDays = 90
 
     public init(
         pupilDaysAfterDeparture: Int? = nil,
@@ -62,7 +69,8 @@ public struct RetentionPolicy: Sendable, Hashable {
             receivedOnOrBefore: cap,
             journalBefore: ExtractDate.firstOfJanuary(asOf.year - journalPreviousYears),
             requestsClosedBefore: ExtractDate.firstOfJanuary(asOf.year - requestsPreviousYears),
-            securityIncidentsClosedBefore: asOf.addingYears(-securityIncidentYears)
+            securityIncidentsClosedBefore: asOf.addingYears(-securityIncidentYears),
+            feedBefore: asOf.adding(days: -feedRetentionDays)
         )
     }
 

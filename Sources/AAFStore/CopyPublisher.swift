@@ -32,10 +32,13 @@ public struct CopyPublisher {
     ///   and nothing was written.
     @discardableResult
     public func publish(to path: String, group: gid_t?) throws -> Bool {
-        let cursor = try store.changeFeed.window().current
+        // The feed's whole window: a purge that only shortens the feed (its floor rises) republishes too, so the
+        // copy never keeps rows the database no longer has (issue 23).
+        let window = try store.changeFeed.window()
+        let state = "\(window.floor):\(window.current)"
         let published = try connection.scalarText("SELECT value FROM directory_state WHERE key = 'published_cursor'")
         var info = stat()
-        if published == String(cursor), lstat(path, &info) == 0 { return false }
+        if published == state, lstat(path, &info) == 0 { return false }
         let folder = PathTrust.folder(of: path)
         // R18: a folder another user can write would let them replace what the ENT reads.
         try PathTrust.check(folder, .folder, what: "the folder of [ent] published_copy")
@@ -130,7 +133,7 @@ public struct CopyPublisher {
         if old >= 0 { try Self.erase(old, path: path) }
         try connection.prepare(
             "INSERT INTO directory_state (key, value) VALUES ('published_cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1"
-        ).run([.text(String(cursor))])
+        ).run([.text(state)])
         return true
     }
 

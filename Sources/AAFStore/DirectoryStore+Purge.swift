@@ -149,15 +149,16 @@ extension DirectoryStore {
                 [.text(b.securityIncidentsClosedBefore.iso)]
             )
             if incidents > 0 { result.counts["art12-register", default: [:]]["security incidents"] = incidents }
-            // The change feed goes with the journal; its floor says which cursors can no longer be followed.
+            // The change feed keeps its window only (issue 23: a person gone leaves no jointure in it past the
+            // window, R8); its floor says which cursors can no longer be followed.
             try connection.prepare(
                 """
                 INSERT INTO directory_state (key, value)
                     SELECT 'changes_floor', max(seq) FROM changes WHERE recorded_at < ?1 HAVING max(seq) IS NOT NULL
                 ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
                 """
-            ).run([.text(journalBefore)])
-            let changes = try deleteRows("changes", "recorded_at < ?1", [.text(journalBefore)])
+            ).run([.text(b.feedBefore.iso)])
+            let changes = try deleteRows("changes", "recorded_at < ?1", [.text(b.feedBefore.iso)])
             if changes > 0 { result.counts["R11", default: [:]]["changes"] = changes }
             if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }
 

@@ -37,7 +37,9 @@ extension Migrations {
     /// Migration 11 (ADR 0016): the stored form of attributes becomes canonical JSON text, so the views hand it to
     /// the ENT as it is and the feed's triggers compare it with SQLite's JSON functions: no view or trigger decodes
     /// a stored form any more, and the category's ENT word comes from ``AAFCategory/entNameSQL(_:)``. The views and
-    /// triggers that read either are created again, unchanged otherwise (restriction included, migration 10).
+    /// triggers that read either are created again, unchanged otherwise, but for one thing (issue 23): for the ENT,
+    /// a restricted person simply leaves (`deleted`) and comes back (`created`); that a right was exercised stays
+    /// inside aafd (the rows already in the feed are reworded the same way).
     static let storedJSON: String = {
         let personWord = { (row: String) in AAFCategory.entNameSQL("\(row).category") }
         let personsBefore = "(SELECT persons_before FROM change_context WHERE id = 1)"
@@ -103,15 +105,17 @@ extension Migrations {
                 \(insertChange(kind: "person", category: personWord("OLD"), jointure: "OLD.jointure", change: deletedWord,
                     wasActive: "OLD.departed_on IS NULL AND OLD.restricted = 0 AND OLD.id <= \(personsBefore)"))
             END;
+            UPDATE changes SET change = 'deleted' WHERE change = 'restricted';
+            UPDATE changes SET change = 'created' WHERE change = 'unrestricted';
             CREATE TRIGGER persons_restricted AFTER UPDATE OF restricted ON persons
                 WHEN OLD.restricted = 0 AND NEW.restricted = 1 BEGIN
                 \(insertChange(kind: "person", category: personWord("NEW"), jointure: "NEW.jointure",
-                    change: "'restricted'", wasActive: "OLD.departed_on IS NULL AND OLD.id <= \(personsBefore)"))
+                    change: "'deleted'", wasActive: "OLD.departed_on IS NULL AND OLD.id <= \(personsBefore)"))
             END;
             CREATE TRIGGER persons_unrestricted AFTER UPDATE OF restricted ON persons
                 WHEN OLD.restricted = 1 AND NEW.restricted = 0 BEGIN
                 \(insertChange(kind: "person", category: personWord("NEW"), jointure: "NEW.jointure",
-                    change: "'unrestricted'", wasActive: "0"))
+                    change: "'created'", wasActive: "0"))
             END;
             CREATE TRIGGER structures_updated AFTER UPDATE OF attrs ON structures WHEN OLD.attrs IS NOT NEW.attrs BEGIN
                 \(insertChange(kind: "structure", category: structureWord, jointure: "NEW.jointure", change: "'updated'",

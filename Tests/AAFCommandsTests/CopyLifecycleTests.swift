@@ -1,0 +1,131 @@
+import AAFFixtures
+import AAFModel
+import AAFTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 23: every copy of personal data follows the person — the change feed's window, the ENT's copy re-pruned by
+/// every purge, the LDIF change records journaled, a restriction that reveals nothing to the ENT.
+@Suite("Every copy follows the person")
+struct CopyLifecycleTests {
+    private func sql(_ path: String, _ query: String) throws -> String { try SQLiteShell.run(path, query) }
+
+    /// `days` before today, as the feed's `recorded_at`.
+    private func daysAgo(_ cli: CLI, _ days: Int) -> String { cli.today.adding(days: -days).iso + "T12:00:00Z" }
+
+    @Test(
+        "the feed keeps its window only: a person gone leaves no jointure in it after feed_retention_days (35); a longer window keeps them"
+    )
+    func feedWindow() throws {
+        for (window, kept) in [(nil, false), (60, true)] as [(Int?, Bool)] {
+            let cli = CLI(extra: window.map { "[ent]\nfeed_retention_days = \($0)\n" } ?? "")
+            #expect(try cli.importDay("20250901").status == 0)
+            #expect(try cli.importDay("20250902").status == 0)
+            let staff = Scenario.leavingStaff.jointure
+            #expect(try sql(cli.database, "SELECT count(*) FROM changes WHERE jointure = '\(staff)'") != "0")
+            // Everything the feed holds was recorded 36 days ago: past the default window, within 60 days.
+            _ = try sql(cli.database, "UPDATE changes SET recorded_at = '\(daysAgo(cli, 36))'")
+            #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
+            let left = try sql(cli.database, "SELECT count(*) FROM changes WHERE jointure = '\(staff)'")
+            #expect((left != "0") == kept, "window \(window ?? 35): \(left) rows name the staff member (R8)")
+            let since0 = try cli.run(["changes", "--config", cli.config, "--since", "0"])
+            #expect(since0.status == (kept ? 0 : 66), "a cursor older than what is kept resyncs")
+        }
+    }
+
+    @Test("a value above the largest window allowed (90 days) is refused: exit 78 naming the key")
+    func feedWindowBounded() throws {
+        let cli = CLI(extra: "[ent]\nfeed_retention_days = 91\n")
+        let result = try cli.run(["status", "--config", cli.config])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("[ent] feed_retention_days"))
+    }
+
+    @Test("every purge that deletes anything republishes the ENT's copy: its feed and people equal the database's")
+    func copyFollowsPurges() throws {
+        let folder = "/tmp/aafd-ent-\(UUID().uuidString)"
+        #expect(mkdir(folder, 0o700) == 0)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let copy = folder + "/directory.sqlite3"
+        let cli = CLI(extra: "[ent]\npublished_copy = \"\(copy)\"\n")
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(try cli.importDay("20250902").status == 0)
+        func agree(_ step: String) throws {
+            for query in [
+                "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM changes",
+                "SELECT count(*) FROM persons WHERE departed_on IS NULL AND restricted = 0",
+                "SELECT group_concat(jointure) FROM (SELECT jointure FROM changes ORDER BY seq)",
+            ] {
+                #expect(try sql(copy, query) == (try sql(cli.database, query)), "\(step): \(query)")
+            }
+        }
+        try agree("after the imports")
+        // A purge that only shortens the feed (nobody deleted, the cursor does not move).
+        _ = try sql(cli.database, "UPDATE changes SET recorded_at = '\(daysAgo(cli, 40))' WHERE seq <= 20")
+        #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
+        #expect(try sql(cli.database, "SELECT count(*) FROM changes WHERE seq <= 20") == "0")
+        try agree("after a purge of the feed alone")
+        // A purge that deletes people (R9: every record last listed more than two years ago).
+        _ = try sql(cli.database, "UPDATE persons SET listed_on = '2020-01-01'")
+        _ = try sql(cli.database, "UPDATE directory_state SET value = '2020-01-01' WHERE key = 'last_complet'")
+        #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
+        #expect(try sql(cli.database, "SELECT count(*) FROM persons") == "0")
+        try agree("after the R9 purge")
+    }
+
+    @Test("`changes --format ldif` prints values: journaled like an export (who, scope, count); JSON Lines is not")
+    func ldifChangesJournaled() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let cursor = try cli.run(["changes", "--config", cli.config, "--current"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try cli.importDay("20250902").status == 0)
+        let before = try sql(cli.database, "SELECT count(*) FROM admin_journal")
+        _ = try cli.run(["changes", "--config", cli.config, "--since", cursor])
+        #expect(try sql(cli.database, "SELECT count(*) FROM admin_journal") == before, "JSON Lines: names only")
+        let ldif = try cli.run([
+            "changes", "--config", cli.config, "--since", cursor, "--format", "ldif", "--by", "ENT sync",
+            "--reason", "nightly",
+        ])
+        #expect(ldif.status == 0, "\(ldif.stderr)")
+        #expect(ldif.stdout.contains("changetype: modify"))
+        let row = try sql(
+            cli.database,
+            "SELECT action || '|' || recorded_by || '|' || detail FROM admin_journal ORDER BY id DESC LIMIT 1"
+        )
+        #expect(row.hasPrefix("export|unix:"), "\(row)")
+        #expect(row.contains("by: ENT sync") && row.contains("changes format=ldif since=\(cursor)"), "\(row)")
+        #expect(row.contains("entries=") && row.contains("reason: nightly"), "\(row)")
+        #expect(!row.contains(Scenario.newSurname), "the journal holds no value")
+    }
+
+    @Test(
+        "for the ENT, a restricted person simply leaves (deleted) and comes back (created): the right exercised stays inside aafd"
+    )
+    func restrictionRevealsNothing() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let pupil = Scenario.base.pupils[0].jointure
+        let cursor = try cli.run(["changes", "--config", cli.config, "--current"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            try cli.run([
+                "request", "open", "--kind", "opposition", pupil, "--received", cli.today.iso, "--by", "DPO",
+                "--config", cli.config,
+            ]).status == 0
+        )
+        #expect(
+            try cli.run(["request", "close", "1", "--outcome", "refused", "--by", "DPO", "--config", cli.config])
+                .status == 0
+        )
+        let feed = try cli.run(["changes", "--config", cli.config, "--since", cursor]).stdout
+        let rows = feed.split(separator: "\n").filter { $0.contains(pupil) }
+        #expect(rows.count == 2 && rows[0].contains("\"deleted\"") && rows[1].contains("\"created\""), "\(rows)")
+        #expect(!feed.contains("restricted"), "\(feed)")
+        #expect(try sql(cli.database, "SELECT count(*) FROM changes WHERE change LIKE '%restricted'") == "0")
+    }
+}
