@@ -129,3 +129,34 @@ struct CopyLifecycleTests {
         #expect(try sql(cli.database, "SELECT count(*) FROM changes WHERE change LIKE '%restricted'") == "0")
     }
 }
+
+/// Issue 23, item 8: the settings record lists TOML keys and the zone's name, so a daylight-saving switch is no
+/// change anyone made. The binary runs under a moved clock (libfaketime) on either side of each switch.
+@Suite("The settings record across daylight-saving switches")
+struct SettingsAcrossDSTTests {
+    @Test(
+        "runs before and after the March and October switches (Europe/Paris) journal one settings record and no change",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/faketime"), "needs faketime")
+    )
+    func noFalseChange() throws {
+        let cli = CLI(extra: "[schedule]\ntimezone = \"Europe/Paris\"\n")
+        let day = Paths.fixtures.appendingPathComponent("ent1d/20250901").path
+        for instant in ["2026-03-28 12:00:00", "2026-03-30 12:00:00", "2026-10-24 12:00:00", "2026-10-26 12:00:00"] {
+            let result = try runProgram(
+                "/usr/bin/faketime",
+                [instant, Paths.aafdBinary, "import", "--config", cli.config, "--from-dir", day],
+                environment: ["PATH": "/usr/bin:/bin", "TZ": "Europe/Paris"]
+            )
+            #expect(result.status == 0, "\(instant): \(result.stderr)")
+            #expect(!result.stderr.contains("settings that govern processing changed"), "\(instant)")
+        }
+        let journal = try SQLiteShell.run(
+            cli.database,
+            "SELECT group_concat(action || ' ' || substr(at, 1, 10), ', ') FROM admin_journal WHERE action LIKE 'settings%'"
+        )
+        #expect(journal == "settings-recorded 2026-03-28", "\(journal)")
+        let settings = try SQLiteShell.run(cli.database, "SELECT value FROM directory_state WHERE key = 'settings'")
+        #expect(settings.contains("\"[schedule] timezone\":\"Europe\\/Paris\"") || settings.contains("Europe/Paris"))
+        #expect(!settings.contains("CET") && !settings.contains("CEST") && !settings.contains("+01:00"), "\(settings)")
+    }
+}
