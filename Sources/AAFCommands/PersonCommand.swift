@@ -38,7 +38,13 @@ struct PersonShowCommand: ParsableCommand {
         help: "A rights request's number: writes the answer to a 0600 file and links it to the request."
     )
     var forRequest: Int?
-    @Option(help: "With --for-request: the answer's file (default: state_dir/answers/request-N.txt or .json).")
+    @Option(
+        help: """
+            With --for-request: the answer's file, in state_dir/answers and named request-N… (default: \
+            request-N.txt or .json there): an answer is erased with its person, its request, or after 92 days, so \
+            it is never written elsewhere.
+            """
+    )
     var answer: String?
 
     func run() throws {
@@ -121,11 +127,7 @@ struct PersonShowCommand: ParsableCommand {
             writeOutput(text)
             return
         }
-        let path =
-            answer
-            ?? (configuration.answersDirectory as NSString).appendingPathComponent(
-                "request-\(request).\(output.json ? "json" : "txt")"
-            )
+        let path = try answerPath(request, configuration)
         try AnswerFile.write(text, to: path)
         do {
             try store.requests.attachAnswer(request, file: path, at: at, by: AdminIdentity.current(by: by))
@@ -134,6 +136,28 @@ struct PersonShowCommand: ParsableCommand {
             throw CommandFailure(.noInput, refused.message)
         }
         print("the access answer for request \(request) is in \(path) (0600); send it to the académie")
+    }
+}
+
+extension PersonShowCommand {
+    /// Where the answer to `request` goes: only in `answers/`, named `request-N…`, where its retention is applied
+    /// (issue 23: an answer elsewhere would outlive its person); any other `--answer` is a usage error (64).
+    func answerPath(_ request: Int, _ configuration: Configuration) throws -> String {
+        let folder = URL(fileURLWithPath: configuration.answersDirectory).standardizedFileURL.path
+        guard let answer else {
+            return (folder as NSString).appendingPathComponent("request-\(request).\(output.json ? "json" : "txt")")
+        }
+        let given = URL(fileURLWithPath: answer).standardizedFileURL
+        let name = given.lastPathComponent
+        guard given.deletingLastPathComponent().path == folder, name.hasPrefix("request-\(request)."),
+            DeliveryFileName.isSafe(name)
+        else {
+            throw ValidationError(
+                "--answer must name a file request-\(request).… in \(folder): answers are kept only there, where they "
+                    + "are erased with their person or request (or leave it out for the default)"
+            )
+        }
+        return given.path
     }
 }
 

@@ -40,13 +40,26 @@ public final class Purger {
                 files += 1
             }
         }
-        let result = try store.purge(
+        var result = try store.purge(
             plan,
             executedAt: executedAt,
             dryRun: dryRun,
             alsoRecord: files > 0 ? ["R10": ["refused deliveries": files]] : [:]
         )
-        if !dryRun, let answers { try eraseOrphanAnswers(answers) }
+        if let answers {
+            let erased = try eraseAnswers(answers, asOf: asOf, dryRun: dryRun)
+            if erased > 0 {
+                result.counts["R14", default: [:]]["access answers"] = erased
+                if !dryRun {
+                    try store.recordDeletions(
+                        purgedOn: asOf,
+                        executedAt: executedAt,
+                        rule: "R14",
+                        counts: ["access answers": erased]
+                    )
+                }
+            }
+        }
         var metadata: Logger.Metadata = ["purge.as_of": "\(asOf.iso)", "purge.dry_run": "\(dryRun)"]
         for (rule, counts) in result.counts {
             metadata["purge.\(rule)"] = "\(counts.values.reduce(0, +))"
@@ -55,15 +68,37 @@ public final class Purger {
         return result
     }
 
-    /// An access answer (`request-N.txt|json`) whose request left the register goes too, overwritten first (R12).
-    private func eraseOrphanAnswers(_ folder: String) throws {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        let kept = Set(try store.requests.list().map(\.id))
+    /// Access answers (`request-N.txt|json`) past their retention (``AnswerRetention``: their person purged, their
+    /// request gone or closed a month ago, or written 92 days ago) are overwritten, then removed (R12).
+    /// - Returns: how many were (or, with `dryRun`, would be) erased.
+    private func eraseAnswers(_ folder: String, asOf: ExtractDate, dryRun: Bool) throws -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
+        let requests = Dictionary(try store.requests.list().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var tally = SecureErase.Tally()
-        for name in names where name.hasPrefix("request-") {
+        var erased = 0
+        for name in names.sorted() where name.hasPrefix("request-") {
+            let path = (folder as NSString).appendingPathComponent(name)
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             let number = name.dropFirst("request-".count).prefix { $0.isNumber }
-            guard let id = Int(number), !kept.contains(id) else { continue }
-            try SecureErase.file((folder as NSString).appendingPathComponent(name), into: &tally)
+            let request = Int(number).flatMap { requests[$0] }
+            let personPresent = try request.map { !(try store.persons(jointure: $0.jointure)).isEmpty } ?? true
+            let reason = AnswerRetention.erase(
+                writtenOn: ExtractDate.day(of: Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))),
+                requestInRegister: request != nil,
+                requestClosedOn: request?.closedAt.flatMap { ExtractDate(iso: $0.prefix(10)) },
+                personInDirectory: personPresent,
+                today: asOf
+            )
+            guard let reason else { continue }
+            erased += 1
+            guard !dryRun else { continue }
+            try SecureErase.file(path, into: &tally)
+            logger.info(
+                "access answer erased",
+                metadata: ["answer.file": "\(name)", "answer.reason": "\(reason.rawValue)"]
+            )
         }
+        return erased
     }
 }

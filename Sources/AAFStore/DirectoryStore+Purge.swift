@@ -208,6 +208,14 @@ extension DirectoryStore {
         return count
     }
 
+    /// A deletion done outside the database (an access answer, issue 23) recorded on the chain like the others (R13),
+    /// in its own transaction.
+    public func recordDeletions(purgedOn: ExtractDate, executedAt: String, rule: String, counts: [String: Int]) throws {
+        try connection.transaction {
+            try appendPurgeRecord(purgedOn: purgedOn, executedAt: executedAt, rule: rule, counts: counts)
+        }
+    }
+
     func appendPurgeRecord(purgedOn: ExtractDate, executedAt: String, rule: String, counts: [String: Int]) throws {
         let head = try connection.prepare("SELECT head_hash FROM purge_chain WHERE singleton = 1")
         let prev = try head.step() ? (head.text(0) ?? "") : String(repeating: "0", count: 64)

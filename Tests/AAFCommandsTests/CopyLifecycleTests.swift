@@ -130,6 +130,97 @@ struct CopyLifecycleTests {
     }
 }
 
+/// Issue 23, item 3: an access answer lives only in `answers/` and goes with its person, its request, or its age.
+@Suite("Access answers follow the person")
+struct AnswerLifecycleTests {
+    private func sql(_ cli: CLI, _ query: String) throws -> String { try SQLiteShell.run(cli.database, query) }
+
+    private func open(_ cli: CLI, _ jointure: String) throws {
+        let opened = try cli.run([
+            "request", "open", "--kind", "access", jointure, "--received", cli.today.iso, "--by", "DPO",
+            "--config", cli.config,
+        ])
+        #expect(opened.status == 0, "\(opened.stderr)")
+    }
+
+    private func answer(_ cli: CLI, _ jointure: String, _ request: Int, _ extra: [String] = []) throws -> ProcessResult
+    {
+        try cli.run(
+            ["person", "show", jointure, "--for-request", String(request), "--by", "DPO", "--config", cli.config]
+                + extra
+        )
+    }
+
+    private func answerFile(_ cli: CLI, _ request: Int) -> String {
+        cli.temp.file("state/answers/request-\(request).txt")
+    }
+
+    @Test("an answer outside answers/ (or misnamed) is refused with 64 and nothing is written")
+    func onlyInAnswers() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let pupil = Scenario.base.pupils[0].jointure
+        try open(cli, pupil)
+        let outside = cli.temp.file("elsewhere.txt")
+        let refused = try answer(cli, pupil, 1, ["--answer", outside])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: outside))
+        let misnamed = try answer(cli, pupil, 1, ["--answer", cli.temp.file("state/answers/notes.txt")])
+        #expect(misnamed.status == 64)
+        let named = try answer(cli, pupil, 1, ["--answer", cli.temp.file("state/answers/request-1.copy.txt")])
+        #expect(named.status == 0, "\(named.stderr)")
+    }
+
+    @Test(
+        "the purge erases an answer when its person is purged, a month after its request closed, or 92 days after it was written"
+    )
+    func answerRetention() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let pupils = Scenario.base.pupils.prefix(3).map(\.jointure)
+        for (i, pupil) in pupils.enumerated() {
+            try open(cli, pupil)
+            #expect(try answer(cli, pupil, i + 1).status == 0)
+            #expect(FileManager.default.fileExists(atPath: answerFile(cli, i + 1)))
+        }
+        // Nothing is due yet.
+        #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
+        for i in 1...3 { #expect(FileManager.default.fileExists(atPath: answerFile(cli, i)), "request \(i)") }
+        // Request 2 closed 32 days ago; request 3's answer written 93 days ago.
+        #expect(
+            try cli.run(["request", "close", "2", "--outcome", "answered", "--by", "DPO", "--config", cli.config])
+                .status == 0
+        )
+        _ = try sql(
+            cli,
+            "UPDATE rights_requests SET closed_at = '\(cli.today.adding(days: -32).iso)T10:00:00Z' WHERE id = 2"
+        )
+        var times = [timespec](repeating: timespec(tv_sec: time(nil) - 93 * 86400, tv_nsec: 0), count: 2)
+        #expect(utimensat(AT_FDCWD, answerFile(cli, 3), &times, 0) == 0)
+        let purged = try cli.run(["purge", "--config", cli.config, "--json"])
+        #expect(purged.status == 0, "\(purged.stderr)")
+        #expect(purged.stdout.contains("access answers"), "\(purged.stdout)")
+        #expect(FileManager.default.fileExists(atPath: answerFile(cli, 1)), "open, young, its person present")
+        #expect(!FileManager.default.fileExists(atPath: answerFile(cli, 2)), "closed a month ago")
+        #expect(!FileManager.default.fileExists(atPath: answerFile(cli, 3)), "92 days old")
+        // Request 1's pupil purged (R9): the answer goes in the same purge, and the chain counts it (R13, R14).
+        _ = try sql(cli, "UPDATE persons SET listed_on = '2020-01-01'")
+        _ = try sql(cli, "UPDATE directory_state SET value = '2020-01-01' WHERE key = 'last_complet'")
+        #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: answerFile(cli, 1)), "its person was purged")
+        #expect(
+            try sql(
+                cli,
+                "SELECT sum(json_extract(counts, '$.\"access answers\"')) FROM purge_records WHERE rule = 'R14'"
+            ) == "3"
+        )
+        let name = Scenario.base.pupils[0].surname
+        let left = try FileManager.default.contentsOfDirectory(atPath: cli.temp.file("state/answers"))
+        #expect(left.isEmpty, "\(left)")
+        #expect(!(try String(contentsOfFile: cli.database, encoding: .isoLatin1).contains(name)))
+    }
+}
+
 /// Issue 23, item 8: the settings record lists TOML keys and the zone's name, so a daylight-saving switch is no
 /// change anyone made. The binary runs under a moved clock (libfaketime) on either side of each switch.
 @Suite("The settings record across daylight-saving switches")
