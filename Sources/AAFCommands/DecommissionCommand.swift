@@ -84,6 +84,21 @@ struct DecommissionCommand: ParsableCommand {
         print("inventory of \(options.config) written to \(inventory)/\(name).certificate and \(name).erase")
     }
 
+    /// What aafd's administrator journal says it wrote outside its state folder (issue 23): `export --output` files
+    /// and `export-all` folders, by absolute path. Names from aafd's own database: the package's purge (root) never
+    /// erases them, it lists them; `--confirm-erase-everything` erases those the aafd user owns.
+    func recordedOutputs(_ store: DirectoryStore) throws -> [String] {
+        var seen = Set<String>()
+        return try store.adminJournal.entries(actions: ["export", "export-all"], limit: 1_000_000).reversed()
+            .compactMap { entry -> String? in
+                guard let detail = entry.detail, let start = detail.range(of: "output=") else { return nil }
+                var path = String(detail[start.upperBound...])
+                if let end = path.range(of: " reason: ") { path = String(path[..<end.lowerBound]) }
+                guard path.hasPrefix("/"), OutsideText.isPlain(path), seen.insert(path).inserted else { return nil }
+                return path
+            }
+    }
+
     /// The certificate's first part: who, what was stored (counts), the deletion chain. The erasure appends the rest.
     /// - Parameter moment: when the inventory is taken ("when the package was removed", "before the erasure").
     func certificateDraft(_ configuration: Configuration, moment: String) throws -> String {
@@ -120,6 +135,15 @@ struct DecommissionCommand: ParsableCommand {
                 !$0.hasPrefix(".")
             }.count ?? 0
         lines.append("Spool \(configuration.spoolDirectory): \(waiting) deliveries waiting")
+        let outputs = try recordedOutputs(store)
+        lines.append(
+            "Exports the administrator journal records (export --output, export-all): \(outputs.count)"
+                + (outputs.isEmpty
+                    ? ""
+                    : "; the package's purge does not erase them (their names come from aafd's "
+                        + "database): aafd decommission erases those aafd's user owns, erase the others by hand")
+        )
+        for path in outputs { lines.append("  \(OutsideText.escaped(path))") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -194,7 +218,20 @@ struct DecommissionCommand: ParsableCommand {
                 + "Erasure started: \(Timestamp.string(Date())), by aafd decommission (\(AdminIdentity.current(by: nil)))\n"
         )
         var tally = SecureErase.Tally()
+        // The exports aafd's journal recorded (issue 23), read before the database goes: erased when the aafd user
+        // owns them (this command runs as aafd), listed otherwise.
+        var notErased: [String] = []
+        let outputs = try openStoreForReading(configuration).map { try recordedOutputs($0) } ?? []
         do {
+            for path in outputs {
+                var info = stat()
+                guard lstat(path, &info) == 0 else { continue }
+                guard info.st_uid == geteuid() else {
+                    notErased.append("\(path): not erased: owned by uid \(info.st_uid), not by aafd's user")
+                    continue
+                }
+                try SecureErase.tree(path, into: &tally)
+            }
             for line in eraseList(configuration) {
                 let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { continue }
@@ -220,6 +257,10 @@ struct DecommissionCommand: ParsableCommand {
         text += "folders removed: \(tally.folders.count)\n"
         for f in tally.files { text += "    \(OutsideText.escaped(f))\n" }
         for f in tally.folders { text += "    \(OutsideText.escaped(f))/\n" }
+        if !notErased.isEmpty {
+            text += "NOT ERASED (exports aafd wrote, now another user's; erase them by hand):\n"
+            for line in notErased { text += "    \(OutsideText.escaped(line))\n" }
+        }
         text += "Limits: overwriting in place does not reach copies that storage keeps elsewhere (SSD remapping,\n"
         text += "  copy-on-write file systems, snapshots, backups): erase those by their own means (R12).\n"
         try append(text)

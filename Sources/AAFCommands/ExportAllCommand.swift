@@ -45,7 +45,8 @@ struct ExportAllCommand: ParsableCommand {
                 jointure: nil,
                 by: who,
                 at: at,
-                detail: "output=\(output)" + (reason.map { " reason: \($0)" } ?? "")
+                detail: "output=\(URL(fileURLWithPath: output).standardizedFileURL.path)"
+                    + (reason.map { " reason: \($0)" } ?? "")
             )
         } catch {
             rmdir(output)
@@ -81,15 +82,33 @@ struct ExportAllCommand: ParsableCommand {
                     }
                 }
             }
+            // The access answers (issue 23): copies of what aafd held about a person, sent to the académie.
+            var answerFiles = 0
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: configuration.answersDirectory) {
+                for name in names.sorted() where !name.hasPrefix(".") {
+                    let source = (configuration.answersDirectory as NSString).appendingPathComponent(name)
+                    var info = stat()
+                    guard lstat(source, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                    try mkdirPrivate("answers")
+                    let copy = try create("answers/\(name)")
+                    try copy.copy(from: source)
+                    manifest.append(try copy.finish())
+                    answerFiles += 1
+                }
+            }
             let readme = [
                 "aafd export-all: everything aafd stored for \(configuration.commune), on \(at)",
                 "Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)",
                 "Asked by \(who)" + (reason.map { "; reason: \($0)" } ?? ""),
                 "tables/NAME.jsonl: every row of each table, one JSON object per line (Docs/schema.md); attrs columns",
-                "  hold aafd's stored form of attributes (ADR 0004): name, values separated by ASCII US/RS/GS.",
-                "spool/: deliveries not imported yet, or refused and kept for diagnosis (R10).",
+                "  hold aafd's stored form of attributes (ADR 0016): a JSON object, attribute name -> values.",
+                "spool/: deliveries not imported yet, or refused and kept for diagnosis (R10). These are the académie's",
+                "  files as delivered: they hold every attribute the académie sent, including those the directory never",
+                "  stores (R1: e.g. ENTEleveINE, birth dates of guardians, staff addresses without consent).",
+                "answers/: access answers (person show --for-request) not yet erased (issue 23).",
                 "Rows: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 "Spool files: \(spoolFiles)",
+                "Answer files: \(answerFiles)",
                 "Check: cd this folder && sha256sum -c MANIFEST.sha256",
                 "This folder holds personal data: keep it 0700, hand it over as the protocol says, then erase it.",
             ].joined(separator: "\n")

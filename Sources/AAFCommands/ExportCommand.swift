@@ -88,7 +88,8 @@ struct ExportCommand: ParsableCommand {
         let who = AdminIdentity.current(by: by)
         let detail =
             "format=\(format.rawValue) categories=\(chosen.map(\.reportKey).joined(separator: ",")) records=\(count) "
-            + "output=\(output ?? "stdout")" + (reason.map { " reason: \($0)" } ?? "")
+            + "output=\(output.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "stdout")"
+            + (reason.map { " reason: \($0)" } ?? "")
         try store.adminJournal.recordExport(
             detail: detail,
             recordedBy: who,

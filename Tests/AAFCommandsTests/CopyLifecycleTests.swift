@@ -221,6 +221,64 @@ struct AnswerLifecycleTests {
     }
 }
 
+/// Issue 23, item 6: decommission leaves no copy it knows of; export-all returns the answers too.
+@Suite("Decommission and export-all reach every copy")
+struct DecommissionCopiesTests {
+    @Test(
+        "decommission erases the exports and export-all folders the journal recorded, and says so; export-all holds the answers"
+    )
+    func everyRecordedCopy() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        let pupil = Scenario.base.pupils[0]
+        #expect(
+            try cli.run([
+                "request", "open", "--kind", "access", pupil.jointure, "--received", cli.today.iso, "--by", "DPO",
+                "--config", cli.config,
+            ]).status == 0
+        )
+        #expect(
+            try cli.run(["person", "show", pupil.jointure, "--for-request", "1", "--by", "DPO", "--config", cli.config])
+                .status == 0
+        )
+        // An export inside the state folder, one outside it (relative path, as an administrator types it), an
+        // export-all folder.
+        let inside = cli.temp.file("state/ent.jsonl")
+        let outside = cli.temp.file("exports/ent.csv")
+        try FileManager.default.createDirectory(atPath: cli.temp.file("exports"), withIntermediateDirectories: true)
+        #expect(
+            try cli.run(["export", "--format", "jsonl", "--output", inside, "--by", "t", "--config", cli.config])
+                .status == 0
+        )
+        let relative = try runProgram(
+            "/bin/sh",
+            [
+                "-c",
+                "cd '\(cli.temp.file("exports"))' && '\(Paths.aafdBinary)' export --format csv --output ent.csv --by t --config '\(cli.config)'",
+            ]
+        )
+        #expect(relative.status == 0, "\(relative.stderr)")
+        let all = cli.temp.file("return")
+        let exported = try cli.run(["export-all", "--output", all, "--by", "t", "--config", cli.config])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(FileManager.default.fileExists(atPath: all + "/answers/request-1.txt"), "export-all holds the answers")
+        let readme = try String(contentsOfFile: all + "/README.txt", encoding: .utf8)
+        #expect(readme.contains("R1") && readme.contains("answers/"))
+        for path in [inside, outside, all] { #expect(FileManager.default.fileExists(atPath: path), "\(path)") }
+
+        let certificate = cli.temp.file("final.txt")
+        let erased = try cli.run([
+            "decommission", "--confirm-erase-everything", "--certificate", certificate, "--config", cli.config,
+        ])
+        #expect(erased.status == 0, "\(erased.stderr)")
+        for path in [inside, outside, all] { #expect(!FileManager.default.fileExists(atPath: path), "\(path) left") }
+        let text = try String(contentsOfFile: certificate, encoding: .utf8)
+        #expect(text.contains("Exports the administrator journal records (export --output, export-all): 3"), "\(text)")
+        for path in [outside, all + "/answers/request-1.txt"] { #expect(text.contains(path), "\(path)") }
+        #expect(!text.contains(pupil.surname))
+    }
+}
+
 /// Issue 23, item 8: the settings record lists TOML keys and the zone's name, so a daylight-saving switch is no
 /// change anyone made. The binary runs under a moved clock (libfaketime) on either side of each switch.
 @Suite("The settings record across daylight-saving switches")
