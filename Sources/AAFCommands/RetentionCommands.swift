@@ -191,7 +191,18 @@ struct CertificateCommand: ParsableCommand {
             print("Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)")
             print("Period: \(period); produced by aafd on \(configuration.today.iso)")
             print("Personal data deleted under the convention's retention rules, counts only:")
-            if records.isEmpty { print("  no deletion in this period") }
+            // Issue 23: a period whose records R11 removed says so, with the totals the chain still proves.
+            if let (marker, through) = try store.lastPruning(), start.map({ $0 <= through }) ?? true {
+                print(
+                    "  deletion records executed up to \(through.iso) were pruned under R11 on "
+                        + "\(marker.executedAt.prefix(10)); the chain keeps their totals (marker #\(marker.id)): "
+                        + marker.counts.filter { $0.key != "pruned_through" }.sorted { $0.key < $1.key }
+                        .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                )
+            }
+            if records.allSatisfy({ $0.rule == DirectoryStore.pruningRule }) {
+                print("  no deletion record kept in this period")
+            }
             for r in records {
                 print(
                     "  executed \(r.executedAt.prefix(10)) (rules as of \(r.purgedOn.iso))  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"

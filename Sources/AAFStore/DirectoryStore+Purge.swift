@@ -135,7 +135,7 @@ extension DirectoryStore {
                 [.text(journalBefore)]
             )
             if census > 0 { result.counts["R11", default: [:]]["census"] = census }
-            journal += try prunePurgeRecords(before: journalBefore)
+            journal += try prunePurgeRecords(before: journalBefore, asOf: b.asOf, executedAt: executedAt)
             // The DPO's registers (issue 14), each after its own delay from closure.
             let requests = try deleteRows(
                 "rights_requests",
@@ -189,23 +189,58 @@ extension DirectoryStore {
         return connection.changes
     }
 
+    /// The rule of a pruning marker: the totals of deletion records R11 removed, kept on the chain (issue 23).
+    public static let pruningRule = "R11-pruning"
+
     /// R11 for the deletion records themselves: records older than the journal's window go; the chain keeps the
-    /// hash of the last one removed as its new anchor, so verification still holds.
-    private func prunePurgeRecords(before: String) throws -> Int {
-        let stmt = try connection.prepare("SELECT id, hash FROM purge_records WHERE purged_on < ?1 ORDER BY id")
+    /// hash of the last one removed as its new anchor, so verification still holds, and a pruning marker (issue 23):
+    /// one record, rule ``pruningRule``, whose counts are the removed records' totals by rule (`"R8 staff"`; an
+    /// earlier marker's totals carried over), their number (`records`) and the last day one was executed
+    /// (`pruned_through`, as YYYYMMDD), so a certificate for a pruned period says so and its totals stay provable.
+    /// The marker is dated like the purge that wrote it, and is itself pruned (and carried over) a window later.
+    private func prunePurgeRecords(before: String, asOf: ExtractDate, executedAt: String) throws -> Int {
+        let stmt = try connection.prepare(
+            "SELECT id, hash, rule, counts, executed_at FROM purge_records WHERE purged_on < ?1 ORDER BY id"
+        )
         try stmt.bind([.text(before)])
         var last: (id: Int, hash: String)?
         var count = 0
+        var totals: [String: Int] = [:]
+        var boundary = ""
         while try stmt.step() {
             last = (stmt.int(0), stmt.text(1) ?? "")
             count += 1
+            let rule = stmt.text(2) ?? ""
+            let counts = JournalJSON.value([String: Int].self, from: stmt.text(3), otherwise: [:])
+            for (key, value) in counts {
+                if key == "pruned_through" {
+                    totals[key] = max(totals[key] ?? 0, value)
+                    continue
+                }
+                let total = rule == Self.pruningRule ? key : "\(rule) \(key)"
+                totals[total, default: 0] += value
+            }
+            if rule != Self.pruningRule { totals["records", default: 0] += 1 }
+            boundary = max(boundary, String((stmt.text(4) ?? "").prefix(10)))
         }
         guard let last else { return count }
         try connection.prepare("DELETE FROM purge_records WHERE id <= ?1").run([.int(last.id)])
         try connection.prepare("UPDATE purge_chain SET anchor_hash = ?1, records = records - ?2").run([
             .text(last.hash), .int(count),
         ])
+        if let day = ExtractDate(iso: boundary) {
+            totals["pruned_through"] = max(totals["pruned_through"] ?? 0, Int(day.compact) ?? 0)
+        }
+        try appendPurgeRecord(purgedOn: asOf, executedAt: executedAt, rule: Self.pruningRule, counts: totals)
         return count
+    }
+
+    /// The newest pruning marker (``pruningRule``) and the last day a record it removed was executed.
+    public func lastPruning() throws -> (marker: PurgeRecord, through: ExtractDate)? {
+        guard let marker = try purgeRecords(from: nil, to: nil).last(where: { $0.rule == Self.pruningRule }),
+            let through = marker.counts["pruned_through"].flatMap({ ExtractDate(compact: String($0)) })
+        else { return nil }
+        return (marker, through)
     }
 
     /// A deletion done outside the database (an access answer, issue 23) recorded on the chain like the others (R13),

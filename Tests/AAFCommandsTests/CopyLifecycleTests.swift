@@ -308,4 +308,34 @@ struct SettingsAcrossDSTTests {
         #expect(settings.contains("\"[schedule] timezone\":\"Europe\\/Paris\"") || settings.contains("Europe/Paris"))
         #expect(!settings.contains("CET") && !settings.contains("CEST") && !settings.contains("+01:00"), "\(settings)")
     }
+
+}
+
+/// Issue 23, item 5: certificates say what R11 pruned.
+@Suite("Certificates of pruned periods")
+struct PrunedCertificateTests {
+    @Test(
+        "a certificate for a period whose records R11 pruned says so, with the totals the chain keeps",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/faketime"), "needs faketime")
+    )
+    func certificateOfAPrunedPeriod() throws {
+        let cli = CLI()
+        #expect(try cli.importDay("20250901").status == 0)
+        #expect(try cli.importDay("20250902").status == 0)
+        #expect(try cli.run(["purge", "--config", cli.config]).status == 0)  // R8: the leaving staff member, today
+        let year = cli.today.year
+        func later(_ arguments: [String]) throws -> ProcessResult {
+            try runProgram(
+                "/usr/bin/faketime",
+                ["\(year + 2)-01-05 12:00:00", Paths.aafdBinary] + arguments + ["--config", cli.config],
+                environment: ["PATH": "/usr/bin:/bin"]
+            )
+        }
+        #expect(try later(["purge"]).status == 0)
+        let certificate = try later(["certificate", "--from", "\(year)-01-01", "--to", "\(year)-12-31"])
+        #expect(certificate.status == 0, "\(certificate.stderr)")
+        #expect(certificate.stdout.contains("were pruned under R11 on \(year + 2)-01-05"), "\(certificate.stdout)")
+        #expect(certificate.stdout.contains("R8 staff"), "\(certificate.stdout)")
+        #expect(certificate.stdout.contains("Chain of deletion records: verified"))
+    }
 }

@@ -230,6 +230,40 @@ struct RetentionTests {
         #expect(!checked.ok)
     }
 
+    @Test(
+        "R11 prunes old deletion records but leaves a marker on the chain: its totals by rule, the last day pruned; carried over"
+    )
+    func pruningMarker() throws {
+        let (h, clock) = clockedHarness()
+        try deliver(h, clock, "2025-09-01", base)
+        try deliver(h, clock, "2026-07-03", without([julyLeaver.jointure], staff: false))
+        let purger = Purger(
+            store: try h.store,
+            spool: nil,
+            policy: RetentionPolicy(),
+            logger: RecordingLogHandler.logger(h.lines)
+        )
+        _ = try purger.run(asOf: .d("2027-01-01"), executedAt: "2027-01-01T06:00:00Z", dryRun: false)
+        let deleted2027 = try h.store.purgeRecords(from: nil, to: nil).filter { $0.rule != "R11" }
+        let r6 = deleted2027.filter { $0.rule == "R6" }.map { $0.counts["students"] ?? 0 }.reduce(0, +)
+        #expect(r6 > 0)
+        #expect(try h.store.lastPruning() == nil, "nothing pruned yet")
+        // Two years later the 2027 records leave the chain (R11: current and previous year), a marker stays.
+        _ = try purger.run(asOf: .d("2029-01-02"), executedAt: "2029-01-02T06:00:00Z", dryRun: false)
+        let (marker, through) = try #require(try h.store.lastPruning())
+        #expect(through == .d("2027-01-01"))
+        #expect(marker.counts["R6 students"] == r6, "\(marker.counts)")
+        #expect((marker.counts["records"] ?? 0) >= deleted2027.count)
+        #expect(try h.store.verifyPurgeChain().ok)
+        #expect(!(try h.store.purgeRecords(from: nil, to: nil)).contains { $0.rule == "R6" })
+        // Another window later the marker itself is pruned, its totals carried into the next one.
+        _ = try purger.run(asOf: .d("2031-01-02"), executedAt: "2031-01-02T06:00:00Z", dryRun: false)
+        let (carried, carriedThrough) = try #require(try h.store.lastPruning())
+        #expect(carried.counts["R6 students"] == r6, "\(carried.counts)")
+        #expect(carriedThrough >= .d("2027-01-01"))
+        #expect(try h.store.verifyPurgeChain().ok)
+    }
+
     @Test("R9 per record: a Delta that repeats one pupil keeps that pupil (and its guardians), not everyone")
     func perRecordCap() throws {
         let (h, clock) = clockedHarness()
