@@ -88,15 +88,7 @@ struct DecommissionCommand: ParsableCommand {
     /// and `export-all` folders, by absolute path. Names from aafd's own database: the package's purge (root) never
     /// erases them, it lists them; `--confirm-erase-everything` erases those the aafd user owns.
     func recordedOutputs(_ store: DirectoryStore) throws -> [String] {
-        var seen = Set<String>()
-        return try store.adminJournal.entries(actions: ["export", "export-all"], limit: 1_000_000).reversed()
-            .compactMap { entry -> String? in
-                guard let detail = entry.detail, let start = detail.range(of: "output=") else { return nil }
-                var path = String(detail[start.upperBound...])
-                if let end = path.range(of: " reason: ") { path = String(path[..<end.lowerBound]) }
-                guard path.hasPrefix("/"), OutsideText.isPlain(path), seen.insert(path).inserted else { return nil }
-                return path
-            }
+        try store.adminJournal.recordedOutputs().map(\.path)
     }
 
     /// The certificate's first part: who, what was stored (counts), the deletion chain. The erasure appends the rest.

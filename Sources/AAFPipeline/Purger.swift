@@ -40,11 +40,17 @@ public final class Purger {
                 files += 1
             }
         }
+        // The journal rows of exports whose files still exist outlive R11's window (issue 23).
+        let outputs = try store.adminJournal.recordedOutputs().filter { output in
+            var info = stat()
+            return lstat(output.path, &info) == 0
+        }
         var result = try store.purge(
             plan,
             executedAt: executedAt,
             dryRun: dryRun,
-            alsoRecord: files > 0 ? ["R10": ["refused deliveries": files]] : [:]
+            alsoRecord: files > 0 ? ["R10": ["refused deliveries": files]] : [:],
+            keepingJournalRows: Set(outputs.map(\.id))
         )
         if let answers {
             let erased = try eraseAnswers(answers, asOf: asOf, dryRun: dryRun)

@@ -52,4 +52,20 @@ public struct AdminJournal {
             "INSERT INTO admin_journal (at, action, recorded_by, detail) VALUES (?1, 'export', ?2, ?3)"
         ).run([.text(at), .text(recordedBy), .text(detail)])
     }
+
+    /// The files and folders aafd wrote outside its database, as the journal recorded them (issue 23): `export
+    /// --output` files and `export-all` folders, by absolute path, with their journal row's id, oldest first.
+    public func recordedOutputs() throws -> [(id: Int, path: String)] {
+        var seen = Set<String>()
+        return try connection.rows(
+            "SELECT id, detail FROM admin_journal WHERE action IN ('export', 'export-all') ORDER BY id"
+        ) { row -> (Int, String?) in (row.int(0), row.text(1)) }
+        .compactMap { id, detail -> (id: Int, path: String)? in
+            guard let detail, let start = detail.range(of: "output=") else { return nil }
+            var path = String(detail[start.upperBound...])
+            if let end = path.range(of: " reason: ") { path = String(path[..<end.lowerBound]) }
+            guard path.hasPrefix("/"), OutsideText.isPlain(path), seen.insert(path).inserted else { return nil }
+            return (id, path)
+        }
+    }
 }

@@ -64,7 +64,8 @@ extension DirectoryStore {
         _ b: PurgePlan,
         executedAt: String,
         dryRun: Bool,
-        alsoRecord: [String: [String: Int]] = [:]
+        alsoRecord: [String: [String: Int]] = [:],
+        keepingJournalRows kept: Set<Int> = []
     ) throws -> PurgeResult {
         var result = PurgeResult()
         result.counts = alsoRecord
@@ -123,7 +124,10 @@ extension DirectoryStore {
             let journalBefore = b.journalBefore.iso
             var journal = 0
             for (table, condition) in [
-                ("import_runs", "finished_at < ?1"), ("admin_journal", "at < ?1"),
+                ("import_runs", "finished_at < ?1"),
+                // An export's row stays while its file does (issue 23): decommission finds it there; it holds a
+                // path and counts, no personal data.
+                ("admin_journal", "at < ?1 AND id NOT IN (\(kept.sorted().map(String.init).joined(separator: ",")))"),
                 ("incidents", "closed_at IS NOT NULL AND closed_at < ?1"),
             ] {
                 journal += try deleteRows(table, condition, [.text(journalBefore)])
