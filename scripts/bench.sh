@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The project's measuring stick (issue 24): for each size (default 10000 100000 pupils; 500000 when asked), in one
+# run on the same files, with GNU time (elapsed seconds, peak RSS):
+#   the floor (xmllint --stream --noout), a first import, an unchanged re-import, a Delta import (every record of the
+#   delivery again as a Delta), status, export in each format, a full read of each ent_* view with the sqlite3 shell,
+#   a purge (nothing due), a purge that publishes the ENT's copy, a dry-run purge of everything (R9 as of 2099), and
+#   the Python peer (scripts/bench-peer.py: ElementTree + sqlite3, the same allow-list) over the same files.
+# Usage: scripts/bench.sh [PUPILS ...]   Output: one table per size on stdout; work files in bench-out/.
+# AAFD_BIN: time another aafd on the same files (an A/B with an earlier commit's build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/install-deps.sh
+swift build -c release --product aafd >/dev/null
+swift build -c release --product aafd-fixtures >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+aafd_bin="${AAFD_BIN:-$bin/aafd}"
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
+out="$PWD/bench-out"
+mkdir -p "$out"
+
+# "seconds rss_kib" of a command, from GNU time; its output discarded.
+measure() {
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || {
+        echo "failed: $*" >&2
+        cat "$out/stderr.txt" >&2
+        exit 1
+    }
+    cat "$out/time.txt"
+}
+
+row() { # name seconds rss_kib floor
+    printf "%-36s %9s %8s %8s\n" "$1" "$2" "$(awk -v a="$2" -v b="$4" 'BEGIN{printf "%.2f", a/b}')" "$(($3 / 1024))"
+}
+
+for n in "${sizes[@]}"; do
+    d="$out/delivery-$n"
+    if [ ! -f "$d/.complete" ]; then
+        rm -rf "$d"
+        "$bin/aafd-fixtures" delivery --out "$d" --pupils "$n" --schools $((n / 250 + 1)) --part-size 20000 \
+            --date 20250901 --no-quirks >/dev/null
+        touch "$d/.complete"
+    fi
+    delta="$out/delta-$n"
+    if [ ! -f "$delta/.complete" ]; then
+        rm -rf "$delta"
+        mkdir -p "$delta"
+        for f in "$d"/*.xml; do
+            name=$(basename "$f" | sed 's/_Complet_20250901_/_Delta_20250902_/')
+            ln "$f" "$delta/$name" 2>/dev/null || cp "$f" "$delta/$name"
+        done
+        touch "$delta/.complete"
+    fi
+    mb=$(du -sm --apparent-size "$d" | cut -f1)
+    state="$out/bench-state-$n"
+    rm -rf "$state"
+    mkdir -p -m 0700 "$state" "$state/ent"
+    chmod 0700 "$state/ent"
+    config="$out/bench-$n.toml"
+    printf '[directory]\ndatabase = "%s/aafd.sqlite3"\n[import]\ndeparture_guard_percent = 100\n' "$state" >"$config"
+    copy_config="$out/bench-copy-$n.toml"
+    printf '[directory]\ndatabase = "%s/aafd.sqlite3"\n[ent]\npublished_copy = "%s/ent/directory.sqlite3"\n' \
+        "$state" "$state" >"$copy_config"
+    sync
+    cat "$d"/*.xml >/dev/null # the page cache warm for every reader
+    echo "== $n pupils, $mb MB ($(basename "$aafd_bin"): $aafd_bin)"
+    printf "%-36s %9s %8s %8s\n" measure seconds /floor rss_MB
+    read -r floor frss < <(measure xmllint --stream --noout "$d"/*.xml)
+    row "floor: xmllint --stream --noout" "$floor" "$frss" "$floor"
+    read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
+    row "first import" "$s" "$r" "$floor"
+    read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
+    row "unchanged re-import" "$s" "$r" "$floor"
+    read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$delta")
+    row "Delta import (every record again)" "$s" "$r" "$floor"
+    read -r s r < <(measure "$aafd_bin" status --config "$config")
+    row "status" "$s" "$r" "$floor"
+    for format in jsonl csv ldif; do
+        rm -f "$state/export.$format"
+        read -r s r < <(measure "$aafd_bin" export --config "$config" --format "$format" \
+            --output "$state/export.$format" --by bench)
+        row "export --format $format" "$s" "$r" "$floor"
+    done
+    for view in ent_people ent_structures ent_people_structures ent_memberships ent_classes ent_groups \
+        ent_guardianships ent_staff_functions ent_directorships; do
+        read -r s r < <(measure sqlite3 -json "$state/aafd.sqlite3" "SELECT * FROM $view")
+        row "sqlite3 -json: $view" "$s" "$r" "$floor"
+    done
+    read -r s r < <(measure "$aafd_bin" purge --config "$config")
+    row "purge (nothing due)" "$s" "$r" "$floor"
+    read -r s r < <(measure "$aafd_bin" purge --config "$copy_config")
+    row "purge + publication of the copy" "$s" "$r" "$floor"
+    read -r s r < <(measure "$aafd_bin" purge --config "$config" --dry-run --as-of 2099-01-01)
+    row "purge everything (R9), dry run" "$s" "$r" "$floor"
+    rm -f "$state/peer.sqlite3"
+    read -r peer prss < <(measure python3 scripts/bench-peer.py "$state/peer.sqlite3" "$d"/*.xml)
+    row "Python peer (ElementTree+sqlite3)" "$peer" "$prss" "$floor"
+done
