@@ -90,9 +90,14 @@ extension DirectoryStore {
             let cap = b.receivedOnOrBefore.iso
             let lastComplet =
                 try connection.scalarText("SELECT value FROM directory_state WHERE key = 'last_complet'") ?? ""
+            // An active record's date is the later of its own listing and the last Complet: none is due while the
+            // last Complet is within the cap, which is the usual case; the queries then read the index on
+            // (category, departed_on) only, not every row (issue 24).
+            let activeDue = lastComplet <= cap
             // Classes and groups change only when R9 removes active pupils (the others left them already).
             let activeR9 =
-                try connection.scalarInt(
+                try activeDue
+                && connection.scalarInt(
                     """
                     SELECT EXISTS (SELECT 1 FROM persons WHERE category = 'Eleve' AND departed_on IS NULL
                         AND max(COALESCE(listed_on, ''), ?2) <= ?1)
@@ -102,11 +107,15 @@ extension DirectoryStore {
             let groupsBefore = activeR9 ? try groupSnapshot() : nil
             for category in [AAFCategory.pupil, .staff, .guardian] {
                 let n = try deletePersons(
-                    """
-                    category = ?1 AND ((departed_on IS NOT NULL AND departed_on <= ?2)
-                        OR (departed_on IS NULL AND max(COALESCE(listed_on, ''), ?3) <= ?2))
-                    """,
-                    [.text(category.rawValue), .text(cap), .text(lastComplet)]
+                    activeDue
+                        ? """
+                        category = ?1 AND ((departed_on IS NOT NULL AND departed_on <= ?2)
+                            OR (departed_on IS NULL AND max(COALESCE(listed_on, ''), ?3) <= ?2))
+                        """
+                        : "category = ?1 AND departed_on IS NOT NULL AND departed_on <= ?2",
+                    activeDue
+                        ? [.text(category.rawValue), .text(cap), .text(lastComplet)]
+                        : [.text(category.rawValue), .text(cap)]
                 )
                 if n > 0 { result.counts["R9", default: [:]][category.reportKey] = n }
             }
@@ -154,15 +163,29 @@ extension DirectoryStore {
             )
             if incidents > 0 { result.counts["art12-register", default: [:]]["security incidents"] = incidents }
             // The change feed keeps its window only (issue 23: a person gone leaves no jointure in it past the
-            // window, R8); its floor says which cursors can no longer be followed.
-            try connection.prepare(
-                """
-                INSERT INTO directory_state (key, value)
-                    SELECT 'changes_floor', max(seq) FROM changes WHERE recorded_at < ?1 HAVING max(seq) IS NOT NULL
-                ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
-                """
-            ).run([.text(b.feedBefore.iso)])
-            let changes = try deleteRows("changes", "recorded_at < ?1", [.text(b.feedBefore.iso)])
+            // window, R8); its floor says which cursors can no longer be followed. Rows are in time order: every
+            // row before the first one still in the window goes, found from the start of the table and deleted by
+            // cursor, so a purge with nothing to drop reads one row, not the whole feed (issue 24). A clock that went
+            // back keeps a few older rows until the next purge.
+            let firstKept = try connection.scalarInt(
+                "SELECT seq FROM changes WHERE recorded_at >= ?1 ORDER BY seq LIMIT 1",
+                [.text(b.feedBefore.iso)]
+            )
+            let lastGone =
+                try firstKept.map {
+                    try connection.scalarInt("SELECT max(seq) FROM changes WHERE seq < ?1", [.int($0)])
+                }
+                ?? connection.scalarInt("SELECT max(seq) FROM changes")
+            var changes = 0
+            if let lastGone {
+                try connection.prepare(
+                    """
+                    INSERT INTO directory_state (key, value) VALUES ('changes_floor', ?1)
+                    ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
+                    """
+                ).run([.int(lastGone)])
+                changes = try deleteRows("changes", "seq <= ?1", [.int(lastGone)])
+            }
             if changes > 0 { result.counts["R11", default: [:]]["changes"] = changes }
             if journal > 0 { result.counts["R11", default: [:]]["journal"] = journal }
 

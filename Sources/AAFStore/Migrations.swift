@@ -255,6 +255,8 @@ enum Migrations {
         registers,
         // 11: the stored form of attributes is canonical JSON (ADR 0016): views and triggers read it as it is.
         storedJSON,
+        // 12: `status` and the purge read who is active or departed from an index, not from every row (issue 24).
+        "CREATE INDEX persons_state ON persons(category, departed_on);",
     ]
 
     /// Migration 9's text (the change feed, version 1), kept apart because migration 10 derives from it.
