@@ -24,7 +24,7 @@ struct StatusCountsTests {
         for (key, value) in expected { #expect(directory[key] as? Int == value, "\(step): \(key)") }
     }
 
-    @Test("after a first import, a day of departures and arrivals, a Delta, a restriction, a purge")
+    @Test("after a first import, two mornings of departures, arrivals and changes, a restriction, a purge")
     func everyKindOfChange() throws {
         let cli = CLI()
         #expect(try cli.importDay("20250901").status == 0)
