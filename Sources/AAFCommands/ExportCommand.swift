@@ -74,7 +74,10 @@ struct ExportCommand: ParsableCommand {
             try store.readingSnapshot {
                 try writer.begin()
                 for category in chosen {
-                    count += try store.exportRecords(of: category) { try writer.record($0) }
+                    count +=
+                        try format == .jsonl
+                        ? store.exportRecords(of: category) { try writer.record($0) }
+                        : store.typedExportRecords(of: category) { try writer.record($0) }
                 }
                 if format == .ldif, chosen.contains(.pupil) {
                     try store.exportGroups { try writer.group($0) }

@@ -7,12 +7,27 @@ struct ExportWriter {
     let baseDN: String
     let sink: ExportSink
 
-    /// The CSV columns: one table for every category (empty where a category has no such field).
-    static let csvColumns = [
-        "category", "jointure", "uai", "name", "surname", "birth_surname", "first_name", "civility", "birth_date",
-        "mail",
-        "schools", "classes", "groups", "guardians", "functions",
+    /// The CSV columns and how each cell is read from a record: one table for every category (empty where a
+    /// category has no such field).
+    static let csvCells: [(name: String, cell: @Sendable (ExportRecord) -> String)] = [
+        ("category", { $0.category.entName }), ("jointure", { $0.jointure }), ("uai", { $0.uai ?? "" }),
+        ("name", { $0.name ?? "" }), ("surname", { $0.surname ?? "" }), ("birth_surname", { $0.birthSurname ?? "" }),
+        ("first_name", { $0.firstName ?? "" }), ("civility", { $0.civility ?? "" }),
+        ("birth_date", { $0.birthDate ?? "" }), ("mail", { $0.mail ?? "" }),
+        ("schools", { $0.schools.map { $0.uai ?? $0.jointure }.joined(separator: "|") }),
+        ("classes", { $0.classes.map(\.code).joined(separator: "|") }),
+        ("groups", { $0.groups.map(\.code).joined(separator: "|") }),
+        ("guardians", { $0.guardians.joined(separator: "|") }),
+        (
+            "functions",
+            {
+                $0.functions.map { f in
+                    [f.structure, f.functionCode, f.positionCode].map { $0 ?? "-" }.joined(separator: "$")
+                }.joined(separator: "|")
+            }
+        ),
     ]
+    static var csvColumns: [String] { csvCells.map(\.name) }
 
     func begin() throws {
         switch format {
@@ -26,33 +41,16 @@ struct ExportWriter {
         }
     }
 
+    /// JSON Lines: the store's JSON object as it is.
     func record(_ json: String) throws {
         if format == .jsonl { return try sink.write(json + "\n") }
-        let r = try ExportRecord(json: json)
+        try record(try ExportRecord(json: json))
+    }
+
+    /// CSV and LDIF: from the typed record.
+    func record(_ r: ExportRecord) throws {
         if format == .csv {
-            let row = ExportWriter.csvColumns.map { column -> String in
-                switch column {
-                case "category": return r.category.entName
-                case "jointure": return r.jointure
-                case "uai": return r.uai ?? ""
-                case "name": return r.name ?? ""
-                case "surname": return r.surname ?? ""
-                case "birth_surname": return r.birthSurname ?? ""
-                case "first_name": return r.firstName ?? ""
-                case "civility": return r.civility ?? ""
-                case "birth_date": return r.birthDate ?? ""
-                case "mail": return r.mail ?? ""
-                case "schools": return r.schools.map { $0.uai ?? $0.jointure }.joined(separator: "|")
-                case "classes": return r.classes.map(\.code).joined(separator: "|")
-                case "groups": return r.groups.map(\.code).joined(separator: "|")
-                case "guardians": return r.guardians.joined(separator: "|")
-                case "functions":
-                    return r.functions.map { f in
-                        [f.structure, f.functionCode, f.positionCode].map { $0 ?? "-" }.joined(separator: "$")
-                    }.joined(separator: "|")
-                default: return ""
-                }
-            }
+            let row = ExportWriter.csvCells.map { $0.cell(r) }
             return try sink.write(row.map(ExportWriter.csvField).joined(separator: ",") + "\r\n")
         }
         let (dn, attributes) = ExportWriter.ldapEntry(r, baseDN: baseDN)

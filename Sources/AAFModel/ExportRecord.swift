@@ -6,12 +6,16 @@ public struct ExportRecord: Decodable, Sendable, Hashable {
     public struct School: Decodable, Sendable, Hashable {
         public var jointure: String
         public var uai: String?
+        public init(jointure: String, uai: String?) { (self.jointure, self.uai) = (jointure, uai) }
     }
 
     public struct Membership: Decodable, Sendable, Hashable {
         public var structure: String
         public var code: String
         public var label: String?
+        public init(structure: String, code: String, label: String?) {
+            (self.structure, self.code, self.label) = (structure, code, label)
+        }
     }
 
     public struct Function: Decodable, Sendable, Hashable {
@@ -20,6 +24,10 @@ public struct ExportRecord: Decodable, Sendable, Hashable {
         public var functionLabel: String?
         public var positionCode: String?
         public var positionLabel: String?
+
+        public init(structure: String?, functionCode: String?, positionCode: String?) {
+            (self.structure, self.functionCode, self.positionCode) = (structure, functionCode, positionCode)
+        }
 
         enum CodingKeys: String, CodingKey {
             case structure
@@ -62,6 +70,37 @@ public struct ExportRecord: Decodable, Sendable, Hashable {
         case birthSurname = "birth_surname"
         case firstName = "first_name"
         case birthDate = "birth_date"
+    }
+
+    /// A record built by the store from plain columns (the typed export of CSV and LDIF, issue 24).
+    public init(
+        jointure: String,
+        category: AAFCategory,
+        uai: String? = nil,
+        name: String? = nil,
+        type: String? = nil,
+        city: String? = nil,
+        postalCode: String? = nil,
+        mail: String? = nil,
+        surname: String? = nil,
+        birthSurname: String? = nil,
+        firstName: String? = nil,
+        civility: String? = nil,
+        birthDate: String? = nil,
+        schools: [School] = [],
+        classes: [Membership] = [],
+        groups: [Membership] = [],
+        guardians: [String] = [],
+        functions: [Function] = [],
+        directs: [String] = []
+    ) {
+        (self.jointure, self.category, self.uai, self.name, self.type) = (jointure, category, uai, name, type)
+        (self.city, self.postalCode, self.mail, self.surname, self.birthSurname) = (
+            city, postalCode, mail, surname, birthSurname
+        )
+        (self.firstName, self.civility, self.birthDate) = (firstName, civility, birthDate)
+        (self.schools, self.classes, self.groups, self.guardians) = (schools, classes, groups, guardians)
+        (self.functions, self.directs) = (functions, directs)
     }
 
     public init(from decoder: any Decoder) throws {

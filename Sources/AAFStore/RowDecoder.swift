@@ -8,10 +8,21 @@ struct RowDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     init(_ statement: Statement) {
+        self.init(statement, columns: RowDecoder.columns(of: statement))
+    }
+
+    /// A decoder for the current row with the statement's columns already mapped (``columns(of:)``, once per
+    /// statement, not per row: exports decode hundreds of thousands of rows).
+    init(_ statement: Statement, columns: [String: Int32]) {
         self.statement = statement
+        self.columns = columns
+    }
+
+    /// The statement's column names → indexes.
+    static func columns(of statement: Statement) -> [String: Int32] {
         var columns: [String: Int32] = [:]
         for i in 0..<statement.columnCount { columns[statement.columnName(i)] = i }
-        self.columns = columns
+        return columns
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {

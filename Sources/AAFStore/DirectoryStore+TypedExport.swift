@@ -1,0 +1,137 @@
+import AAFModel
+import Foundation
+
+/// The export's records as plain columns, decoded by name (issue 24): what CSV and LDIF write, without building a
+/// JSON text per record in SQL and parsing it back in Swift. JSON Lines keeps the JSON the store builds.
+extension DirectoryStore {
+    /// One row of ``typedExportSQL(for:)``: lists joined by the unit separator (no XML value can hold it).
+    struct ExportColumns: Decodable {
+        var jointure: String
+        var category: String
+        var uai: String?
+        var name: String?
+        var type: String?
+        var city: String?
+        var postalCode: String?
+        var mail: String?
+        var surname: String?
+        var birthSurname: String?
+        var firstName: String?
+        var civility: String?
+        var birthDate: String?
+        var schools: String?
+        var classes: String?
+        var groups: String?
+        var guardians: String?
+        var functions: String?
+
+        enum CodingKeys: String, CodingKey {
+            case jointure, category, uai, name, type, city, mail, surname, civility, schools, classes, groups
+            case guardians, functions
+            case postalCode = "postal_code"
+            case birthSurname = "birth_surname"
+            case firstName = "first_name"
+            case birthDate = "birth_date"
+        }
+
+        var record: ExportRecord? {
+            guard let category = AAFCategory(entName: category) else { return nil }
+            func list(_ text: String?) -> [String] {
+                text.map { $0.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init) } ?? []
+            }
+            return ExportRecord(
+                jointure: jointure,
+                category: category,
+                uai: uai,
+                name: name,
+                type: type,
+                city: city,
+                postalCode: postalCode,
+                mail: mail,
+                surname: surname,
+                birthSurname: birthSurname,
+                firstName: firstName,
+                civility: civility,
+                birthDate: birthDate,
+                // A school's UAI, or its jointure when it has none (or is closed): what CSV and LDIF print.
+                schools: list(schools).map { ExportRecord.School(jointure: $0, uai: nil) },
+                classes: list(classes).map { ExportRecord.Membership(structure: "", code: $0, label: nil) },
+                groups: list(groups).map { ExportRecord.Membership(structure: "", code: $0, label: nil) },
+                guardians: list(guardians),
+                functions: list(functions).map { f in
+                    let parts = f.split(separator: "$", maxSplits: 2, omittingEmptySubsequences: false).map {
+                        $0 == "\u{1E}" ? nil : String($0)
+                    }
+                    return ExportRecord.Function(
+                        structure: parts.first ?? nil,
+                        functionCode: parts.count > 1 ? parts[1] : nil,
+                        positionCode: parts.count > 2 ? parts[2] : nil
+                    )
+                }
+            )
+        }
+    }
+
+    /// Every active entry of `category` as an ``ExportRecord`` (the fields CSV and LDIF use), in jointure order.
+    /// - Returns: how many were handed over.
+    @discardableResult
+    public func typedExportRecords(of category: AAFCategory, _ body: (ExportRecord) throws -> Void) throws -> Int {
+        let stmt = try connection.prepare(Self.typedExportSQL(for: category))
+        if category != .structure { try stmt.bind([.text(category.rawValue)]) }
+        var count = 0
+        let columns = RowDecoder.columns(of: stmt)
+        while try stmt.step() {
+            guard let record = try ExportColumns(from: RowDecoder(stmt, columns: columns)).record else {
+                throw StoreError("an export row has an unknown category")
+            }
+            try body(record)
+            count += 1
+        }
+        return count
+    }
+
+    static func typedExportSQL(for category: AAFCategory) -> String {
+        if category == .structure {
+            return """
+                SELECT jointure, '\(AAFCategory.structure.entName)' AS category, uai, name, type, city, postal_code,
+                    mail, NULL AS surname, NULL AS birth_surname, NULL AS first_name, NULL AS civility,
+                    NULL AS birth_date, NULL AS schools, NULL AS classes, NULL AS groups, NULL AS guardians,
+                    NULL AS functions
+                FROM ent_structures
+                """
+        }
+        // A function's missing part is RS (no XML value holds it), told apart from an empty one.
+        return """
+            SELECT x.jointure, \(AAFCategory.entNameSQL("x.category")) AS category, NULL AS uai, NULL AS name,
+                NULL AS type, NULL AS city, NULL AS postal_code,
+                json_extract(a.attributes, '$.ENTPersonMail[0]') AS mail,
+                json_extract(a.attributes, '$.ENTPersonNom[0]') AS surname,
+                json_extract(a.attributes, '$.ENTPersonNomPatro[0]') AS birth_surname,
+                json_extract(a.attributes, '$.ENTPersonPrenom[0]') AS first_name,
+                json_extract(a.attributes, '$.ENTPersonCivilite[0]') AS civility,
+                CASE WHEN json_extract(a.attributes, '$.ENTPersonDateNaissance[0]')
+                        GLOB '[0-9][0-9]/[0-9][0-9]/[0-9][0-9][0-9][0-9]'
+                    THEN substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 7, 4) || '-'
+                        || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 4, 2) || '-'
+                        || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 1, 2) END AS birth_date,
+                (SELECT group_concat(coalesce(s.uai, t.structure_jointure), char(31))
+                    FROM attachments t LEFT JOIN structures s ON s.jointure = t.structure_jointure
+                        AND s.departed_on IS NULL
+                    WHERE t.person_id = x.id) AS schools,
+                (SELECT group_concat(m.code, char(31)) FROM memberships m
+                    WHERE m.person_id = x.id AND m.kind = 'class') AS classes,
+                (SELECT group_concat(m.code, char(31)) FROM memberships m
+                    WHERE m.person_id = x.id AND m.kind = 'group') AS groups,
+                (SELECT group_concat(jointure, char(31)) FROM (SELECT g.guardian_jointure AS jointure
+                    FROM guardianships g CROSS JOIN persons gp ON gp.category = 'PersRelEleve'
+                        AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL
+                    WHERE g.pupil_id = x.id ORDER BY g.position)) AS guardians,
+                (SELECT group_concat(coalesce(f.structure_jointure, char(30)) || '$' || coalesce(f.function_code, char(30))
+                    || '$' || coalesce(f.position_code, char(30)), char(31))
+                    FROM (SELECT * FROM functions WHERE person_id = x.id ORDER BY position) f) AS functions
+            FROM persons x JOIN ent_person_attributes a ON a.id = x.id
+            WHERE x.category = ?1 AND x.departed_on IS NULL
+            ORDER BY x.category, x.jointure
+            """
+    }
+}
