@@ -3,34 +3,14 @@
 # same run: first import into an empty directory, unchanged re-import, and peak RSS, at each size given
 # (default: 10000 and 100000 pupils; ~1.5 guardians per pupil; parts of 20,000 records).
 # Usage: scripts/bench-import.sh [PUPILS ...]     Output: a table on stdout; work files in bench-out/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/install-deps.sh
+source "$(dirname "$0")/lib-bench.sh"
 command -v /usr/bin/time >/dev/null 2>&1 || { [ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
-swift build -c release --product aafd >/dev/null
-swift build -c release --product aafd-fixtures >/dev/null
-bin="$(swift build -c release --show-bin-path)"
-# AAFD_BIN: another aafd to time on the same files in the same run (an A/B with an earlier commit's build).
-aafd_bin="${AAFD_BIN:-$bin/aafd}"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
-out="$PWD/bench-out"
-mkdir -p "$out"
-
-# elapsed seconds and max RSS (KiB) of a command, from GNU time
-measure() {
-    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || { cat "$out/stderr.txt"; exit 1; }
-    cat "$out/time.txt"
-}
 
 printf "%-8s %-9s %-10s %-12s %-12s %-8s %-12s %-8s %-9s %-9s\n" pupils MB xmllint_s first_s first/xml again_s again/xml rss1_MB rss2_MB xml_MB
 for n in "${sizes[@]}"; do
-    d="$out/delivery-$n"
-    if [ ! -f "$d/.complete" ]; then
-        rm -rf "$d"
-        "$bin/aafd-fixtures" delivery --out "$d" --pupils "$n" --schools $(( n / 250 + 1 )) --part-size 20000 --date 20250901 --no-quirks >/dev/null
-        touch "$d/.complete"
-    fi
+    d=$(delivery "$n")
     mb=$(du -sm --apparent-size "$d" | cut -f1)
     sync
     # Warm the page cache once so that both tools read from memory.

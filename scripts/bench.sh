@@ -6,41 +6,17 @@
 #   a purge (nothing due), a purge that publishes the ENT's copy, a dry-run purge of everything (R9 as of 2099), and
 #   the Python peer (scripts/bench-peer.py: ElementTree + sqlite3, the same allow-list) over the same files.
 # Usage: scripts/bench.sh [PUPILS ...]   Output: one table per size on stdout; work files in bench-out/.
-# AAFD_BIN: time another aafd on the same files (an A/B with an earlier commit's build).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/install-deps.sh
-swift build -c release --product aafd >/dev/null
-swift build -c release --product aafd-fixtures >/dev/null
-bin="$(swift build -c release --show-bin-path)"
-aafd_bin="${AAFD_BIN:-$bin/aafd}"
+# AAFD_BIN: time another aafd on the same files (an A/B with an earlier commit's build; scripts/lib-bench.sh).
+source "$(dirname "$0")/lib-bench.sh"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
-out="$PWD/bench-out"
-mkdir -p "$out"
-
-# "seconds rss_kib" of a command, from GNU time; its output discarded.
-measure() {
-    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || {
-        echo "failed: $*" >&2
-        cat "$out/stderr.txt" >&2
-        exit 1
-    }
-    cat "$out/time.txt"
-}
 
 row() { # name seconds rss_kib floor
     printf "%-36s %9s %8s %8s\n" "$1" "$2" "$(awk -v a="$2" -v b="$4" 'BEGIN{printf "%.2f", a/b}')" "$(($3 / 1024))"
 }
 
 for n in "${sizes[@]}"; do
-    d="$out/delivery-$n"
-    if [ ! -f "$d/.complete" ]; then
-        rm -rf "$d"
-        "$bin/aafd-fixtures" delivery --out "$d" --pupils "$n" --schools $((n / 250 + 1)) --part-size 20000 \
-            --date 20250901 --no-quirks >/dev/null
-        touch "$d/.complete"
-    fi
+    d=$(delivery "$n")
     delta="$out/delta-$n"
     if [ ! -f "$delta/.complete" ]; then
         rm -rf "$delta"
