@@ -39,9 +39,8 @@ struct ChangesCommand: ParsableCommand {
     @Option(name: .customLong("base-dn"), help: "LDIF: the base DN of the export.")
     var baseDN = "dc=ent,dc=invalid"
 
-    @Option(help: "LDIF: who asks (journaled, like an export); default: the Unix user.")
-    var by: String?
-    @Option(help: "LDIF: why (journaled).") var reason: String?
+    /// LDIF only: journaled like an export.
+    @OptionGroup var reader: ReaderOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -74,8 +73,8 @@ struct ChangesCommand: ParsableCommand {
             // Issue 23: every command that prints values is journaled (who, when, scope, count), like `export`.
             try store.adminJournal.recordExport(
                 detail: "changes format=ldif since=\(cursor) to=\(window.current) entries=\(count) output=stdout"
-                    + (reason.map { " reason: \($0)" } ?? ""),
-                recordedBy: AdminIdentity.current(by: by),
+                    + reader.journalSuffix,
+                recordedBy: AdminIdentity.current(by: reader.by),
                 at: Timestamp.string(configuration.importSettings.now())
             )
             FileHandle.standardError.write(Data("aafd: next cursor \(window.current)\n".utf8))

@@ -57,9 +57,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("base-dn"), help: "LDIF: the directory's base DN (it must exist on the server).")
     var baseDN = "dc=ent,dc=invalid"
 
-    @Option(help: "Who asks for the export (journaled); default: the Unix user.")
-    var by: String?
-    @Option(help: "Why (journaled): the ENT's load, a request.") var reason: String?
+    @OptionGroup var reader: ReaderOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -88,11 +86,11 @@ struct ExportCommand: ParsableCommand {
             sink.abandon()
             throw error
         }
-        let who = AdminIdentity.current(by: by)
+        let who = AdminIdentity.current(by: reader.by)
         let detail =
             "format=\(format.rawValue) categories=\(chosen.map(\.reportKey).joined(separator: ",")) records=\(count) "
             + "output=\(output.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "stdout")"
-            + (reason.map { " reason: \($0)" } ?? "")
+            + reader.journalSuffix
         try store.adminJournal.recordExport(
             detail: detail,
             recordedBy: who,

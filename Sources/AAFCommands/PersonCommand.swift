@@ -31,8 +31,7 @@ struct PersonShowCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(help: "Who asks (journaled with the Unix user).") var by: String?
-    @Option(help: "Why (journaled): a request, a check.") var reason: String?
+    @OptionGroup var reader: ReaderOptions
     @Option(
         name: .customLong("for-request"),
         help: "A rights request's number: writes the answer to a 0600 file and links it to the request."
@@ -63,12 +62,12 @@ struct PersonShowCommand: ParsableCommand {
         let restricted = try store.requests.isRestricted(jointure: jointure)
         // Who looked (issue 14): journaled before anything is shown; a read that cannot be journaled is not done.
         let at = Timestamp.string(configuration.importSettings.now())
-        let why = forRequest.map { "request \($0)" } ?? reason.map { "reason: \($0)" }
+        let why = forRequest.map { "request \($0)" } ?? reader.reason.map { "reason: \($0)" }
         do {
             try store.adminJournal.recordRead(
                 "read-person",
                 jointure: jointure,
-                by: AdminIdentity.current(by: by),
+                by: AdminIdentity.current(by: reader.by),
                 at: at,
                 detail: why
             )
@@ -130,7 +129,7 @@ struct PersonShowCommand: ParsableCommand {
         let path = try answerPath(request, configuration)
         try AnswerFile.write(text, to: path)
         do {
-            try store.requests.attachAnswer(request, file: path, at: at, by: AdminIdentity.current(by: by))
+            try store.requests.attachAnswer(request, file: path, at: at, by: AdminIdentity.current(by: reader.by))
         } catch let refused as RequestRefused {
             unlink(path)
             throw CommandFailure(.noInput, refused.message)
