@@ -14,9 +14,9 @@ struct ExportWriter {
         ("name", { $0.name ?? "" }), ("surname", { $0.surname ?? "" }), ("birth_surname", { $0.birthSurname ?? "" }),
         ("first_name", { $0.firstName ?? "" }), ("civility", { $0.civility ?? "" }),
         ("birth_date", { $0.birthDate ?? "" }), ("mail", { $0.mail ?? "" }),
-        ("schools", { $0.schools.map { $0.uai ?? $0.jointure }.joined(separator: "|") }),
-        ("classes", { $0.classes.map(\.code).joined(separator: "|") }),
-        ("groups", { $0.groups.map(\.code).joined(separator: "|") }),
+        ("schools", { $0.schools.joined(separator: "|") }),
+        ("classes", { $0.classes.joined(separator: "|") }),
+        ("groups", { $0.groups.joined(separator: "|") }),
         ("guardians", { $0.guardians.joined(separator: "|") }),
         (
             "functions",
@@ -43,8 +43,7 @@ struct ExportWriter {
 
     /// JSON Lines: the store's JSON object as it is.
     func record(_ json: String) throws {
-        if format == .jsonl { return try sink.write(json + "\n") }
-        try record(try ExportRecord(json: json))
+        try sink.write(json + "\n")
     }
 
     /// CSV and LDIF: from the typed record.
@@ -86,10 +85,7 @@ struct ExportWriter {
         ]
         if !first.isEmpty { attributes.append(("givenName", first)) }
         if let mail = r.mail, !mail.isEmpty { attributes.append(("mail", mail)) }
-        for school in r.schools {
-            let uai = school.uai ?? school.jointure
-            if !uai.isEmpty { attributes.append(("departmentNumber", uai)) }
-        }
+        for school in r.schools where !school.isEmpty { attributes.append(("departmentNumber", school)) }
         for guardian in r.guardians {
             attributes.append(("seeAlso", personDN(guardian, baseDN)))
         }

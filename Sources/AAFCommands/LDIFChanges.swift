@@ -26,11 +26,13 @@ struct LDIFChanges {
                 let gone: () throws -> String
                 switch e.kind {
                 case "structure":
-                    now = try store.exportStructure(jointure: e.key).map { ExportWriter.ldapEntry($0, baseDN: baseDN) }
+                    now = try store.typedExportRecord(of: .structure, jointure: e.key).map {
+                        ExportWriter.ldapEntry($0, baseDN: baseDN)
+                    }
                     gone = { ExportWriter.structureDN(try store.structureUAI(jointure: e.key) ?? e.key, baseDN) }
                 case "person":
                     now = try AAFCategory(entName: e.category).flatMap {
-                        try store.exportRecord(of: $0, jointure: e.key)
+                        try store.typedExportRecord(of: $0, jointure: e.key)
                     }.map { ExportWriter.ldapEntry($0, baseDN: baseDN) }
                     gone = { ExportWriter.personDN(e.key, baseDN) }
                 default:

@@ -14,7 +14,7 @@ extension DirectoryStore {
     /// - Returns: how many records were handed over.
     @discardableResult
     public func exportRecords(of category: AAFCategory, _ body: (String) throws -> Void) throws -> Int {
-        let sql = category == .structure ? Self.structureExportSQL : Self.personExportSQL(oneJointure: false)
+        let sql = category == .structure ? Self.structureExportSQL : Self.personExportSQL
         let stmt = try connection.prepare(sql)
         if category != .structure { try stmt.bind([.text(category.rawValue)]) }
         var count = 0
@@ -55,19 +55,6 @@ extension DirectoryStore {
         return try body()
     }
 
-    /// One active person's export record; nil when absent or departed.
-    public func exportRecord(of category: AAFCategory, jointure: String) throws -> ExportRecord? {
-        try connection.rows(Self.personExportSQL(oneJointure: true), [.text(category.rawValue), .text(jointure)]) {
-            $0.text(0)
-        }.first.map { try ExportRecord(json: $0) }
-    }
-
-    /// One active structure's export record; nil when absent or closed.
-    public func exportStructure(jointure: String) throws -> ExportRecord? {
-        try connection.rows(Self.structureExportSQL + " WHERE jointure = ?1", [.text(jointure)]) { $0.text(0) }
-            .first.map { try ExportRecord(json: $0) }
-    }
-
     /// One class or group; nil when it has no active member. The UAI is the structure's, even closed (so that a
     /// group's name can be found to delete it).
     public func exportGroup(kind: String, structure: String, code: String) throws -> ExportGroup? {
@@ -95,10 +82,8 @@ extension DirectoryStore {
         FROM ent_structures
         """
 
-    /// Driven by the persons table's (category, jointure) index; every link by the person's row id. `oneJointure`:
-    /// the one person whose jointure is `?2`.
-    static func personExportSQL(oneJointure: Bool) -> String {
-        """
+    /// Driven by the persons table's (category, jointure) index; every link by the person's row id.
+    static let personExportSQL = """
         SELECT json_object(
             'jointure', x.jointure,
             'category', \(AAFCategory.entNameSQL("x.category")),
@@ -130,8 +115,7 @@ extension DirectoryStore {
             'directs', (SELECT json_group_array(d.structure_jointure) FROM directorships d WHERE d.person_id = x.id),
             'attributes', json(a.attributes))
         FROM persons x JOIN ent_person_attributes a ON a.id = x.id
-        WHERE x.category = ?1 \(oneJointure ? "AND x.jointure = ?2" : "") AND x.departed_on IS NULL
+        WHERE x.category = ?1 AND x.departed_on IS NULL
         ORDER BY x.category, x.jointure
         """
-    }
 }

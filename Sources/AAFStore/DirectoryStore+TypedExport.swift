@@ -53,10 +53,9 @@ extension DirectoryStore {
                 firstName: firstName,
                 civility: civility,
                 birthDate: birthDate,
-                // A school's UAI, or its jointure when it has none (or is closed): what CSV and LDIF print.
-                schools: list(schools).map { ExportRecord.School(jointure: $0, uai: nil) },
-                classes: list(classes).map { ExportRecord.Membership(structure: "", code: $0, label: nil) },
-                groups: list(groups).map { ExportRecord.Membership(structure: "", code: $0, label: nil) },
+                schools: list(schools),
+                classes: list(classes),
+                groups: list(groups),
                 guardians: list(guardians),
                 functions: list(functions).map { f in
                     let parts = f.split(separator: "$", maxSplits: 2, omittingEmptySubsequences: false).map {
@@ -76,8 +75,25 @@ extension DirectoryStore {
     /// - Returns: how many were handed over.
     @discardableResult
     public func typedExportRecords(of category: AAFCategory, _ body: (ExportRecord) throws -> Void) throws -> Int {
-        let stmt = try connection.prepare(Self.typedExportSQL(for: category))
-        if category != .structure { try stmt.bind([.text(category.rawValue)]) }
+        try typedExport(category, jointure: nil, body)
+    }
+
+    /// One active entry's record (the LDIF change records); nil when absent, departed, closed or restricted.
+    public func typedExportRecord(of category: AAFCategory, jointure: String) throws -> ExportRecord? {
+        var found: ExportRecord?
+        _ = try typedExport(category, jointure: jointure) { found = $0 }
+        return found
+    }
+
+    private func typedExport(
+        _ category: AAFCategory,
+        jointure: String?,
+        _ body: (ExportRecord) throws -> Void
+    ) throws -> Int {
+        let stmt = try connection.prepare(Self.typedExportSQL(for: category, oneJointure: jointure != nil))
+        let bindings: [SQLValue] =
+            (category == .structure ? [] : [.text(category.rawValue)]) + (jointure.map { [.text($0)] } ?? [])
+        if !bindings.isEmpty { try stmt.bind(bindings) }
         var count = 0
         let columns = RowDecoder.columns(of: stmt)
         while try stmt.step() {
@@ -90,7 +106,8 @@ extension DirectoryStore {
         return count
     }
 
-    static func typedExportSQL(for category: AAFCategory) -> String {
+    /// `oneJointure`: only the entry whose jointure is the last parameter.
+    static func typedExportSQL(for category: AAFCategory, oneJointure: Bool) -> String {
         if category == .structure {
             return """
                 SELECT jointure, '\(AAFCategory.structure.entName)' AS category, uai, name, type, city, postal_code,
@@ -98,7 +115,7 @@ extension DirectoryStore {
                     NULL AS birth_date, NULL AS schools, NULL AS classes, NULL AS groups, NULL AS guardians,
                     NULL AS functions
                 FROM ent_structures
-                """
+                """ + (oneJointure ? " WHERE jointure = ?1" : "")
         }
         // A function's missing part is RS (no XML value holds it), told apart from an empty one.
         return """
@@ -130,7 +147,7 @@ extension DirectoryStore {
                     || '$' || coalesce(f.position_code, char(30)), char(31))
                     FROM (SELECT * FROM functions WHERE person_id = x.id ORDER BY position) f) AS functions
             FROM persons x JOIN ent_person_attributes a ON a.id = x.id
-            WHERE x.category = ?1 AND x.departed_on IS NULL
+            WHERE x.category = ?1 \(oneJointure ? "AND x.jointure = ?2" : "") AND x.departed_on IS NULL
             ORDER BY x.category, x.jointure
             """
     }
