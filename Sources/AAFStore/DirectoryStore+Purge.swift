@@ -196,6 +196,11 @@ extension DirectoryStore {
             for (rule, counts) in result.counts.sorted(by: { $0.key < $1.key }) {
                 try appendPurgeRecord(purgedOn: b.asOf, executedAt: executedAt, rule: rule, counts: counts)
             }
+            // The kept counts (issue 24), when people went: every deletion of a person is counted above by category.
+            let people = Set(AAFCategory.importOrder.map(\.reportKey))
+            if result.counts.values.contains(where: { $0.contains { people.contains($0.key) && $0.value > 0 } }) {
+                try recount()
+            }
             try connection.execute("COMMIT")
         } catch {
             if connection.inTransaction { try? connection.execute("ROLLBACK") }

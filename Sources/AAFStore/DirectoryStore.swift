@@ -224,19 +224,44 @@ public final class DirectoryStore {
 
     /// Active structures and people per category, and departed people awaiting purge.
     public func counts() throws -> DirectoryCounts {
-        var result = DirectoryCounts()
-        result.active[.structure] =
-            try connection.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
-        let stmt = try connection.prepare(
-            "SELECT category, count(*), count(departed_on) FROM persons GROUP BY category"
-        )
-        while try stmt.step() {
-            if let category = AAFCategory(rawValue: stmt.text(0) ?? ""), category != .structure {
-                result.active[category] = stmt.int(1) - stmt.int(2)
+        try Self.counts(
+            connection.rows("SELECT category, active, departed FROM directory_counts") {
+                ($0.text(0) ?? "", $0.int(1), $0.int(2))
             }
-            result.departed += stmt.int(2)
+        )
+    }
+
+    /// The same counts from every row (what `directory_counts` must always equal; the tests compare them).
+    public func countedFully() throws -> DirectoryCounts {
+        try Self.counts(connection.rows(Self.fullCountSQL) { ($0.text(0) ?? "", $0.int(1), $0.int(2)) })
+    }
+
+    private static func counts(_ rows: [(category: String, active: Int, departed: Int)]) -> DirectoryCounts {
+        var result = DirectoryCounts()
+        for row in rows {
+            guard let category = AAFCategory(rawValue: row.category) else { continue }
+            result.active[category] = row.active
+            if category != .structure { result.departed += row.departed }
         }
         return result
+    }
+
+    /// Active and departed entries by category (structures under their own category), over the state indexes.
+    static let fullCountSQL = """
+        SELECT 'EtabEducNat', count(*) - count(departed_on), count(departed_on) FROM structures
+        UNION ALL SELECT category, count(*) - count(departed_on), count(departed_on) FROM persons GROUP BY category
+        """
+
+    /// Replaces `directory_counts` by a full count; inside the writer's transaction.
+    static let recountSQL = """
+        DELETE FROM directory_counts;
+        INSERT INTO directory_counts (category, active, departed) \(fullCountSQL);
+        """
+
+    /// Recounts after a write that added, departed, reactivated or deleted entries (an import that changed the
+    /// directory, a purge that deleted), in that write's transaction: `status` then reads five rows (issue 24).
+    func recount() throws {
+        try connection.execute(Self.recountSQL)
     }
 }
 

@@ -75,15 +75,9 @@ public final class ImportSession {
         do {
             try store.setChangeContext("import", extractDate: extractDate)
             changesAtStart = store.totalChanges
-            activeBefore[.structure] = try c.scalarInt("SELECT count(*) FROM structures WHERE departed_on IS NULL") ?? 0
-            let counts = try c.prepare(
-                "SELECT category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"
-            )
-            while try counts.step() {
-                if let category = AAFCategory(rawValue: counts.text(0) ?? "") {
-                    activeBefore[category] = counts.int(1)
-                }
-            }
+            // The counts the writers keep (migration 13), read inside this transaction: the departure guard's base.
+            let counts = try store.counts()
+            for category in AAFCategory.importOrder { activeBefore[category] = counts[category] }
         } catch {
             try? c.execute("ROLLBACK")
             throw error
@@ -234,6 +228,7 @@ public final class ImportSession {
         try store.insertJournal(journal)
         // An unchanged directory keeps its last census (about half a second of counting at 100,000 pupils).
         if directoryChanged {
+            try store.recount()
             try store.census.record(runID: Int(connection.lastInsertRowID), finishedAt: journal.finishedAt)
         }
         try connection.prepare(

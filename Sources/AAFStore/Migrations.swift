@@ -257,6 +257,18 @@ enum Migrations {
         storedJSON,
         // 12: `status` and the purge read who is active or departed from an index, not from every row (issue 24).
         "CREATE INDEX persons_state ON persons(category, departed_on);",
+        // 13: `status` reads the directory's counts from one small table the writers keep (issue 24): recounted by
+        // an import that changed the directory and by a purge that deleted, inside their own transactions.
+        """
+        CREATE TABLE directory_counts (
+            category TEXT PRIMARY KEY,
+            active   INTEGER NOT NULL,
+            departed INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO directory_counts (category, active, departed)
+            SELECT 'EtabEducNat', count(*) - count(departed_on), count(departed_on) FROM structures
+            UNION ALL SELECT category, count(*) - count(departed_on), count(departed_on) FROM persons GROUP BY category;
+        """,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.
