@@ -48,16 +48,19 @@ extension DirectoryStore {
     /// `before` (its snapshot): nothing when none did.
     func recordGroupChanges(since before: [String: String]) throws {
         if before.isEmpty {
-            // No group before (a first import): every group now is created; no member list is needed.
-            try connection.execute(
-                """
-                INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
-                SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
-                    'group', kind, structure_jointure || '$' || code, 'created', NULL, 0
-                FROM (SELECT DISTINCT m.kind, m.structure_jointure, m.code FROM memberships m
-                    JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL ORDER BY 1, 2, 3)
-                """
-            )
+            // No group before (a first import): every group now is created; no member list is needed. Its DISTINCT
+            // sorter spills to a file rather than taking the page cache's memory again (issue 24: peak RSS).
+            try connection.withSmallPageCache {
+                try connection.execute(
+                    """
+                    INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
+                    SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                        'group', kind, structure_jointure || '$' || code, 'created', NULL, 0
+                    FROM (SELECT DISTINCT m.kind, m.structure_jointure, m.code FROM memberships m
+                        JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL ORDER BY 1, 2, 3)
+                    """
+                )
+            }
             return
         }
         let after = try groupSnapshot()
