@@ -27,7 +27,7 @@ public struct AAFDCommand: ParsableCommand {
             PersonCommand.self,
             PurgeCommand.self, CertificateCommand.self, ConsentCommand.self, ExportCommand.self, ChangesCommand.self,
             CheckConfigCommand.self, RequestCommand.self, IncidentCommand.self, ExportAllCommand.self,
-            DecommissionCommand.self,
+            DecommissionCommand.self, SetupCommand.self,
         ]
     )
 

@@ -83,7 +83,7 @@ public struct PrivateKey {
                 throw TransferError(
                     .keyFile,
                     "\(path) is a \(bits.map { "\($0)-bit" } ?? "short") RSA key; the convention requires RSA-2048 (R16). "
-                        + "Create a new pair with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to the académie"
+                        + "Create a new pair with: aafd setup key --replace, and send the request it prints to the académie"
                 )
             }
         case SSH_KEYTYPE_ED25519, SSH_KEYTYPE_ECDSA_P256, SSH_KEYTYPE_ECDSA_P384, SSH_KEYTYPE_ECDSA_P521:
@@ -93,7 +93,7 @@ public struct PrivateKey {
                 throw TransferError(
                     .keyFile,
                     "\(path) is an \(type == "ed25519" ? "Ed25519" : "ECDSA") key; annexe 4 of the convention asks for "
-                        + "RSA-2048 (R16). Create one with: ssh-keygen -t rsa -b 2048 -m PEM -f \(path), and send the .pub to "
+                        + "RSA-2048 (R16). Create one with: aafd setup key --replace, and send the request it prints to "
                         + "the académie; only if the académie agreed in writing to another type, add \"\(type)\" to "
                         + "[sftp] accepted_key_types"
                 )
@@ -110,7 +110,13 @@ public struct PrivateKey {
         do {
             try PathTrust.checkExisting(path, .secret(rootMayOwn: rootMayOwn), what: "the \(what)")
         } catch let refusal as PathTrust.Refusal {
-            throw TransferError(.keyFile, refusal.message)
+            var info = stat()
+            let missing = stat(path, &info) != 0 && errno == ENOENT
+            throw TransferError(
+                .keyFile,
+                refusal.message
+                    + (missing ? "; to create the key pair: aafd setup key (as root on an installed aafd)" : "")
+            )
         }
     }
 
@@ -125,7 +131,7 @@ public struct PrivateKey {
 
     /// The modulus size of an RSA key, read from its public key blob (`ssh-rsa`, e, n): libssh 0.10 has no
     /// `ssh_key_size`.
-    private static func rsaBits(_ key: ssh_key) -> Int? {
+    static func rsaBits(_ key: ssh_key) -> Int? {
         var b64: UnsafeMutablePointer<CChar>?
         guard ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK, let b64 else { return nil }
         defer { ssh_string_free_char(b64) }

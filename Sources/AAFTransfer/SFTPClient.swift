@@ -227,8 +227,8 @@ public final class SFTPClient {
         guard access(path, R_OK) == 0 else {
             throw TransferError(
                 .hostKey,
-                "cannot read the pinned \(what) file \(path); create it with the académie's host key (Docs/operations.md, "
-                    + "'Pinning the host key')"
+                "cannot read the pinned \(what) file \(path); pin the académie's host key with `aafd setup host-key "
+                    + "--fingerprint SHA256:…` (the fingerprint the académie gave by phone or signed mail)"
             )
         }
     }
@@ -280,7 +280,8 @@ public final class SFTPClient {
             throw TransferError(
                 .hostKey,
                 "\(settings.host):\(settings.port) is not in \(settings.knownHosts) (server key \(fingerprint)); aafd "
-                    + "never adds keys: pin it with ssh-keyscan after checking the fingerprint with the académie (R17)"
+                    + "never adds keys: pin it with `aafd setup host-key --fingerprint SHA256:…`, the fingerprint the académie "
+                    + "gave by another channel (R17)"
             )
         default:
             throw TransferError(.hostKey, "cannot check the host key against \(settings.knownHosts): \(lastError())")

@@ -1,0 +1,359 @@
+import AAFFileSystem
+import AAFModel
+import AAFTransfer
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aafd setup`: the SFTP link with the académie, guided (issue 25). Each step writes only after its check passed,
+/// and nothing it writes trusts what the server said without the académie's fingerprint (R17: no TOFU).
+struct SetupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "setup",
+        abstract: "Set up the SFTP link with the académie: the key pair, then the server's host key.",
+        discussion: """
+            The steps, in order (Docs/operations.md, "Setting up the SFTP link"):
+              1. aafd setup key            creates the RSA-2048 key pair at [sftp] private_key (default \
+            /etc/aafd/aafd_rsa), owned by the aafd user, 0600, and prints the request to send to the académie \
+            (in French: the commune, the public key, its fingerprint, the source address).
+              2. aafd setup host-key --fingerprint SHA256:…   once the académie has given the server's name, port, \
+            login and, by another channel (phone, signed mail), its host key's fingerprint: connects, shows every \
+            host key the server offers and pins the one whose fingerprint matches in [sftp] known_hosts. No \
+            fingerprint, no pinning: a mismatch exits 77 and writes nothing.
+              3. aafd check-config --connect   logs in and lists what a run would download.
+              4. systemctl enable --now aafd.service (or aafd.timer).
+            Run them as root on an installed aafd: /etc/aafd is root's, and the files are given to the aafd user.
+            """,
+        subcommands: [SetupKeyCommand.self, SetupHostKeyCommand.self]
+    )
+}
+
+/// What `setup` needs from the configuration: read as the user who runs it (root on an installed aafd, which
+/// must write into /etc/aafd), with the same trust checks as every command.
+struct SetupOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (TOML).")
+    var config: String = Configuration.defaultPath
+
+    func load() throws -> Configuration {
+        let configuration = try Configuration.load(path: config)
+        let untrusted = configuration.untrustedFiles()
+        guard untrusted.isEmpty else {
+            throw CommandFailure(.config, "\(config): " + untrusted.joined(separator: "\n  "))
+        }
+        return configuration
+    }
+}
+
+/// Where setup writes, checked before anything is written: the folder must be root's (or, when aafd runs as
+/// another user, that user's) and writable by its owner only; root never writes where a less trusted user can
+/// (ADR 0015). Returns the owner to give the new file: the `aafd` user when root writes on an installed aafd.
+enum SetupFiles {
+    static func checkFolder(of path: String, what: String) throws {
+        let folder = PathTrust.folder(of: path)
+        var info = stat()
+        guard lstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw CommandFailure(.cantCreate, "the folder of the \(what), \(folder), does not exist; create it first")
+        }
+        let me = geteuid()
+        guard info.st_uid == me || info.st_uid == 0, info.st_mode & 0o022 == 0 else {
+            throw CommandFailure(
+                .config,
+                "\(folder) is writable by another user than root\(me == 0 ? "" : " or you"): the \(what) is not written "
+                    + "there (make it root's, mode 0755, or choose another path in the configuration)"
+            )
+        }
+    }
+
+    /// The user and group the files are given to: `aafd`'s when root runs setup and that user exists.
+    static var owner: (uid: uid_t, gid: gid_t)? {
+        guard geteuid() == 0, let user = getpwnam(ServiceIdentity.userName) else { return nil }
+        return (user.pointee.pw_uid, user.pointee.pw_gid)
+    }
+
+    /// Writes `text` at `path` (temporary name, fsync, rename), owned by ``owner`` when set, with `mode`.
+    static func write(_ text: String, to path: String, mode: mode_t) throws {
+        do {
+            let file = try AtomicFile(path, suffix: ".setup-tmp")
+            if let code = Array(text.utf8).withUnsafeBytes({ FileDescriptor.writeAll(file.fd, $0) }) {
+                file.abandon()
+                throw CommandFailure(.cantCreate, "cannot write \(path) (errno \(code))")
+            }
+            if let owner, fchown(file.fd, owner.uid, owner.gid) != 0 {
+                let code = errno
+                file.abandon()
+                throw CommandFailure(.cantCreate, "cannot give \(path) to the aafd user (errno \(code))")
+            }
+            try file.commit(mode: mode)
+        } catch let failure as AtomicFile.Failure {
+            throw CommandFailure(.cantCreate, "\(failure)")
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+}
+
+struct SetupKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Create the RSA-2048 key pair for the académie's SFTP server and print the request to send it.",
+        discussion: """
+            The private key goes to [sftp] private_key (default /etc/aafd/aafd_rsa; --key another path), 0600, owned \
+            by the aafd user; the public key beside it (.pub). An existing key is never overwritten: --replace keeps \
+            it as .old (and its .pub as .pub.old) until the académie confirms the new one; remove the .old files then. \
+            Exit 0 created; 73 a key is already there (or an .old one, with --replace); 78 the folder is not root's.
+            """
+    )
+
+    @OptionGroup var options: SetupOptions
+
+    @Option(name: .long, help: "Where to write the private key (default: [sftp] private_key, else /etc/aafd/aafd_rsa).")
+    var key: String?
+
+    @Flag(name: .long, help: "Keep the existing key as .old and create a new one.")
+    var replace = false
+
+    @Option(name: .long, help: "The commune's contact for the académie (name, role, phone or mail).")
+    var contact: String?
+
+    @Option(
+        name: .customLong("source-address"),
+        help: "The one public IP address the connection will come from (the académie's firewall lets it through)."
+    )
+    var sourceAddress: String?
+
+    @Option(name: .customLong("convention-ref"), help: "The convention's reference, as signed.")
+    var conventionReference: String?
+
+    static let defaultKeyPath = "/etc/aafd/aafd_rsa"
+
+    func run() throws {
+        let configuration = try options.load()
+        let path = key ?? configuration.sftp?.privateKey ?? Self.defaultKeyPath
+        let publicPath = path + ".pub"
+        try SetupFiles.checkFolder(of: path, what: "private key")
+        if SetupFiles.exists(path) || SetupFiles.exists(publicPath) {
+            guard replace else {
+                throw CommandFailure(
+                    .cantCreate,
+                    "\(path) already exists: nothing was written. The académie knows that key; to make a new one "
+                        + "(the old one compromised, or at the académie's request), run again with --replace, which "
+                        + "keeps the old key as \(path).old until the académie confirms the new one"
+                )
+            }
+            for old in [path + ".old", publicPath + ".old"] where SetupFiles.exists(old) {
+                throw CommandFailure(
+                    .cantCreate,
+                    "\(old) exists (a previous replacement): once the académie has confirmed the key in use, remove it, "
+                        + "then run again"
+                )
+            }
+        }
+        let commune = configuration.commune
+        let generated = try GeneratedKey.rsa(bits: 2048, comment: "aafd ENT1D \(OutsideText.escaped(commune))")
+        if replace {
+            for (from, to) in [(path, path + ".old"), (publicPath, publicPath + ".old")] where SetupFiles.exists(from) {
+                guard rename(from, to) == 0 else {
+                    throw CommandFailure(
+                        .cantCreate,
+                        "cannot keep \(from) as \(to) (errno \(errno)); nothing was written"
+                    )
+                }
+            }
+        }
+        try SetupFiles.write(generated.privatePEM, to: path, mode: 0o600)
+        try SetupFiles.write(generated.publicLine + "\n", to: publicPath, mode: 0o644)
+        print(
+            "Created the private key \(path) (RSA \(generated.bits) bits, 0600\(SetupFiles.owner == nil ? "" : ", owned by aafd"))"
+        )
+        print("and the public key \(publicPath).")
+        print("Fingerprint: \(generated.fingerprint)")
+        if replace { print("The previous key is kept as \(path).old until the académie confirms the new one.") }
+        if configuration.sftp?.privateKey != path {
+            print("Set it in \(options.config): [sftp] private_key = \"\(path)\"")
+        }
+        print("")
+        print("----- the request to send to the académie (paste it into a mail) -----")
+        print(
+            SetupRequest.text(
+                commune: commune,
+                academy: configuration.academy,
+                contact: contact,
+                sourceAddress: sourceAddress,
+                routeHint: configuration.sftp.flatMap { SetupRequest.localAddress(towards: $0.host, port: $0.port) },
+                conventionReference: conventionReference,
+                publicLine: generated.publicLine,
+                fingerprint: generated.fingerprint
+            )
+        )
+        print("----- end -----")
+        print("")
+        print("Next: when the académie answers with the server, the login and the host key's fingerprint,")
+        print("  aafd setup host-key --fingerprint SHA256:…")
+    }
+}
+
+/// The request to the académie (annexe 4), in French.
+enum SetupRequest {
+    static func text(
+        commune: String,
+        academy: String,
+        contact: String?,
+        sourceAddress: String?,
+        routeHint: String?,
+        conventionReference: String?,
+        publicLine: String,
+        fingerprint: String
+    ) -> String {
+        let missing = "[à compléter]"
+        let address =
+            sourceAddress
+            ?? "\(missing) (l'adresse IP publique de sortie de la mairie"
+            + (routeHint.map { "; adresse locale de cette machine vers le serveur : \($0)" } ?? "") + ")"
+        return """
+            Objet : ENT premier degré – accès SFTP aux extractions de l'annuaire (AAF) – \(commune)
+
+            Madame, Monsieur,
+
+            Dans le cadre de la convention tripartite relative à l'ENT du premier degré\(conventionReference.map { " (référence \($0))" } ?? "") \
+            (annexe 4, transmission des données), la commune vous adresse ci-dessous la clé publique avec laquelle \
+            elle se connectera au serveur SFTP de dépôt de l'\(academy.isEmpty ? "académie" : academy).
+
+            Commune : \(commune.isEmpty ? missing : commune)
+            Contact : \(contact ?? missing)
+            Adresse IP source de la connexion : \(address)
+
+            Clé publique (RSA 2048 bits) :
+            \(publicLine)
+
+            Empreinte de la clé : \(fingerprint)
+
+            Merci de nous indiquer en retour le nom du serveur, son port, l'identifiant de connexion et le dossier de \
+            dépôt, et de nous communiquer par un autre canal (téléphone, courrier signé) l'empreinte SHA256 de la clé \
+            d'hôte du serveur, que nous vérifierons avant la première connexion.
+
+            Veuillez agréer, Madame, Monsieur, nos salutations distinguées.
+            """
+    }
+
+    /// The local address the kernel would use to reach `host` (a hint: behind NAT the public one differs).
+    static func localAddress(towards host: String, port: Int) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return nil }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let got = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard got == 0 else { return nil }
+        var name = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let ok = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &name, socklen_t(name.count), nil, 0, NI_NUMERICHOST)
+            }
+        }
+        return ok == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
+}
+
+struct SetupHostKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host-key",
+        abstract: "Pin the SFTP server's host key, only if its fingerprint is the one the académie gave.",
+        discussion: """
+            Connects to [sftp] host and port (or --host, --port), shows every host key the server offers with its \
+            SHA256 fingerprint, and writes [sftp] known_hosts (or --known-hosts) with the one matching --fingerprint, \
+            given by the académie through another channel than this connection (phone, signed mail). Nothing is \
+            authenticated or sent. Exit 0 pinned; 77 no offered key matches (nothing written); 69 the server cannot \
+            be reached; 78 the folder is not root's. An existing known_hosts is replaced only with --replace.
+            """
+    )
+
+    @OptionGroup var options: SetupOptions
+
+    @Option(
+        name: .long,
+        help: "The host key's fingerprint from the académie (SHA256:…). Required: aafd never pins unseen."
+    )
+    var fingerprint: String
+
+    @Option(name: .long, help: "The server (default: [sftp] host).")
+    var host: String?
+
+    @Option(name: .long, help: "The port (default: [sftp] port, else 22).")
+    var port: Int?
+
+    @Option(
+        name: .customLong("known-hosts"),
+        help: "Where to pin (default: [sftp] known_hosts, else /etc/aafd/known_hosts)."
+    )
+    var knownHosts: String?
+
+    @Flag(name: .long, help: "Replace an existing known_hosts (the académie changed its host key).")
+    var replace = false
+
+    func run() throws {
+        let configuration = try options.load()
+        guard let host = host ?? configuration.sftp?.host else {
+            throw CommandFailure(.config, "no server: pass --host, or set [sftp] host in \(options.config)")
+        }
+        let port = port ?? configuration.sftp?.port ?? 22
+        let path = knownHosts ?? configuration.sftp?.knownHosts ?? "/etc/aafd/known_hosts"
+        let wanted = HostKeyProbe.normalised(fingerprint)
+        guard wanted.count > "SHA256:".count + 20 else {
+            throw CommandFailure(
+                .config,
+                "--fingerprint: expected SHA256:… (43 base64 characters), as the académie gives it"
+            )
+        }
+        try SetupFiles.checkFolder(of: path, what: "known_hosts file")
+        if SetupFiles.exists(path), !replace {
+            throw CommandFailure(
+                .cantCreate,
+                "\(path) already exists: nothing was written (run again with --replace if the académie changed its key)"
+            )
+        }
+        let offered: [HostKeyProbe.Offered]
+        do {
+            offered = try HostKeyProbe.offered(
+                host: host,
+                port: port,
+                timeoutSeconds: configuration.sftp?.connectTimeoutSeconds ?? 30
+            )
+        } catch let error as TransferError {
+            throw CommandFailure(.unavailable, error.message)
+        }
+        print("\(OutsideText.escaped(host)):\(port) offers \(offered.count) host key\(offered.count == 1 ? "" : "s"):")
+        for key in offered {
+            print(
+                "  \(key.type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(key.fingerprint)\(key.fingerprint == wanted ? "   <- matches" : "")"
+            )
+        }
+        guard let match = offered.first(where: { $0.fingerprint == wanted }) else {
+            throw CommandFailure(
+                .noPermission,
+                "no host key of \(host):\(port) has the fingerprint \(wanted): nothing was written. Check the "
+                    + "fingerprint with the académie (read it again, by phone); a server showing another key may not be "
+                    + "the académie's (R17)"
+            )
+        }
+        try SetupFiles.write(match.knownHostsLine(host: host, port: port) + "\n", to: path, mode: 0o644)
+        print("Pinned \(match.type) \(match.fingerprint) in \(path).")
+        if configuration.sftp?.knownHosts != path {
+            print("Set it in \(options.config): [sftp] known_hosts = \"\(path)\"")
+        }
+        print("Next: aafd check-config --connect --config \(options.config)")
+    }
+}

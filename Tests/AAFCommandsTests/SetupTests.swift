@@ -1,0 +1,144 @@
+import AAFTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ssh-keygen -lf FILE`: "BITS SHA256:… COMMENT (TYPE)" per key.
+private func keygenFingerprints(_ file: String) throws -> [(bits: Int, fingerprint: String, type: String)] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+    process.arguments = ["-l", "-E", "sha256", "-f", file]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+        let fields = line.split(separator: " ")
+        guard fields.count >= 3, let bits = Int(fields[0]) else { return nil }
+        return (
+            bits, String(fields[1]), String(fields.last ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+        )
+    }
+}
+
+private func mode(_ path: String) -> mode_t {
+    var info = stat()
+    return lstat(path, &info) == 0 ? info.st_mode & 0o7777 : 0
+}
+
+/// Issue 25: `aafd setup key` and `aafd setup host-key`, against ssh-keygen's own reading of what they write and a
+/// real sshd.
+@Suite("aafd setup: the key pair and the pinned host key")
+struct SetupTests {
+    @Test(
+        "setup key: RSA 2048 by libssh, 0600, the request carries the exact public key and fingerprint; never overwritten"
+    )
+    func key() throws {
+        let cli = CLI(extra: "[convention]\ncommune = \"Mairie de Testville\"\n")
+        let keys = TemporaryDirectory("setup-keys")
+        let path = keys.file("aafd_rsa")
+        let made = try cli.run([
+            "setup", "key", "--key", path, "--config", cli.config, "--contact", "M. Martin, DSI, 01 02 03 04 05",
+            "--source-address", "203.0.113.7",
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(mode(path) == 0o600)
+        let publicLine = try String(contentsOfFile: path + ".pub", encoding: .utf8).trimmingCharacters(in: .newlines)
+        #expect(publicLine.hasPrefix("ssh-rsa AAAA") && publicLine.hasSuffix(" aafd ENT1D Mairie de Testville"))
+        let read = try #require(try keygenFingerprints(path + ".pub").first)
+        #expect(read.bits == 2048 && read.type == "RSA")
+        // The private key itself is readable by OpenSSH and is the same key.
+        #expect(try keygenFingerprints(path).first?.fingerprint == read.fingerprint)
+        #expect(made.stdout.contains("Fingerprint: \(read.fingerprint)"))
+        #expect(made.stdout.contains(publicLine))
+        #expect(made.stdout.contains("Empreinte de la clé : \(read.fingerprint)"))
+        #expect(made.stdout.contains("Commune : Mairie de Testville"))
+        #expect(made.stdout.contains("Adresse IP source de la connexion : 203.0.113.7"))
+        #expect(made.stdout.contains("Contact : M. Martin, DSI"))
+        if getuid() == 0, let aafd = getpwnam("aafd") {
+            var info = stat()
+            #expect(stat(path, &info) == 0 && info.st_uid == aafd.pointee.pw_uid)
+        }
+
+        // Never overwritten.
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let again = try cli.run(["setup", "key", "--key", path, "--config", cli.config])
+        #expect(again.status == 73)
+        #expect(again.stderr.contains("--replace"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+
+        // --replace keeps the old pair as .old; a second replacement waits until the .old is removed.
+        let replaced = try cli.run(["setup", "key", "--key", path, "--config", cli.config, "--replace"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + ".old")) == before)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) != before)
+        #expect(try keygenFingerprints(path + ".pub.old").first?.fingerprint == read.fingerprint)
+        #expect(try cli.run(["setup", "key", "--key", path, "--config", cli.config, "--replace"]).status == 73)
+    }
+
+    @Test("setup key refuses a folder another user can write, and writes nothing there")
+    func openFolder() throws {
+        let cli = CLI()
+        let keys = TemporaryDirectory("setup-open")
+        let folder = keys.folder("open")
+        chmod(folder, 0o777)
+        let result = try cli.run(["setup", "key", "--key", folder + "/aafd_rsa", "--config", cli.config])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
+    @Test(
+        "setup host-key against a real sshd: a wrong fingerprint exits 77 and writes nothing; the right one pins, and the made key logs in",
+        .enabled(if: SSHServer.available, "needs root and openssh-server")
+    )
+    func hostKey() throws {
+        let keys = TemporaryDirectory("setup-host")
+        let key = keys.file("aafd_rsa")
+        let first = CLI()
+        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        for hostKeyType in ["ed25519", "rsa"] {
+            var options = SSHServer.Options()
+            options.hostKeyType = hostKeyType
+            let server = try SSHServer(authorizedKeys: [key + ".pub"], options: options)
+            defer { server.stop() }
+            let pinned = keys.file("known_hosts-\(hostKeyType)")
+            let cli = CLI(
+                extra: sftpSection(server, key: key, knownHosts: pinned, remoteDir: server.remoteDirectory)
+            )
+            let expected = try #require(try keygenFingerprints(server.knownHosts).first?.fingerprint)
+
+            let wrong = try cli.run([
+                "setup", "host-key", "--fingerprint", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "--config", cli.config,
+            ])
+            #expect(wrong.status == 77, "\(hostKeyType): \(wrong.stderr)")
+            #expect(wrong.stdout.contains(expected), "every offered key is shown with its fingerprint")
+            #expect(!FileManager.default.fileExists(atPath: pinned))
+            #expect(try cli.run(["check-config", "--connect", "--config", cli.config]).status != 0)
+
+            // As the académie may write it: without the prefix, with padding.
+            let given = String(expected.dropFirst("SHA256:".count)) + "="
+            let right = try cli.run(["setup", "host-key", "--fingerprint", given, "--config", cli.config])
+            #expect(right.status == 0, "\(hostKeyType): \(right.stderr)")
+            #expect(right.stdout.contains("matches"))
+            #expect(try keygenFingerprints(pinned).map(\.fingerprint) == [expected])
+            let check = try cli.run(["check-config", "--connect", "--config", cli.config])
+            #expect(check.status == 0, "\(hostKeyType): \(check.stderr)")
+
+            // Pinned once: a second run does not replace it silently.
+            #expect(try cli.run(["setup", "host-key", "--fingerprint", given, "--config", cli.config]).status == 73)
+        }
+    }
+
+    @Test("setup host-key needs a fingerprint: there is no way to pin unseen (R17)")
+    func noFingerprint() throws {
+        let cli = CLI()
+        let result = try cli.run(["setup", "host-key", "--host", "127.0.0.1", "--config", cli.config])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--fingerprint"))
+    }
+}
