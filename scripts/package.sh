@@ -54,8 +54,10 @@ install -D -m 0644 Config/tmpfiles.d/aafd.conf "$root/usr/lib/tmpfiles.d/aafd.co
 {
     echo "# /etc/aafd/aafd.toml, installed by the aafd package: INACTIVE until you edit it. Every setting below is"
     echo "# commented out, so 'aafd check-config' says what is missing (exit 78) and the service would not start."
-    echo "# Uncomment and set at least [directory] database, the [sftp] keys and [convention]; then run"
-    echo "# 'aafd check-config --connect'. man aafd; /usr/share/doc/aafd/operations.md. dpkg keeps your edits."
+    echo "# Uncomment and set at least [directory] database, the [sftp] keys and [convention]; then, as root,"
+    echo "# 'aafd setup key' (the key pair, and the request to mail to the academie), 'aafd setup host-key"
+    echo "# --fingerprint SHA256:...' once it answered, and 'aafd check-config --connect'. aafd setup --help;"
+    echo "# /usr/share/doc/aafd/operations.md. dpkg keeps your edits."
     echo "#"
     sed -E 's/^([^#[:space:]])/# \1/' Config/aafd.example.toml
 } >"$work/aafd.toml"

@@ -134,6 +134,32 @@ struct SetupTests {
         }
     }
 
+    @Test(
+        "the pair setup key made and the host key setup host-key pinned fetch a delivery from ProFTPD and asyncssh",
+        .enabled(if: SSHServer.available, "needs root and openssh-server")
+    )
+    func otherServers() throws {
+        let keys = TemporaryDirectory("setup-interop")
+        let key = keys.file("aafd_rsa")
+        let first = CLI()
+        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let servers: [any SFTPTestServer] = [
+            try ProFTPDServer(authorizedKeys: [key + ".pub"]), try AsyncSSHServer(authorizedKeys: [key + ".pub"]),
+        ]
+        for (index, server) in servers.enumerated() {
+            defer { server.stop() }
+            let pinned = keys.file("known_hosts-\(index)")
+            let cli = CLI(extra: sftpSection(server, key: key, knownHosts: pinned, remoteDir: server.remoteDir))
+            let expected = try #require(try keygenFingerprints(server.knownHosts).first?.fingerprint)
+            let pin = try cli.run(["setup", "host-key", "--fingerprint", expected, "--config", cli.config])
+            #expect(pin.status == 0, "\(type(of: server)): \(pin.stderr)")
+            try dropDay(interopDay, into: server.remoteDirectory)
+            let fetched = try cli.run(["fetch", "--config", cli.config])
+            #expect(fetched.status == 0, "\(type(of: server)): \(fetched.stderr)")
+            #expect(remoteDeliveryFiles(server).isEmpty, "\(type(of: server))")
+        }
+    }
+
     @Test("setup host-key needs a fingerprint: there is no way to pin unseen (R17)")
     func noFingerprint() throws {
         let cli = CLI()
