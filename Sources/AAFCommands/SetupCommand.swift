@@ -24,11 +24,161 @@ struct SetupCommand: ParsableCommand {
             host key the server offers and pins the one whose fingerprint matches in [sftp] known_hosts. No \
             fingerprint, no pinning: a mismatch exits 77 and writes nothing.
               3. aafd check-config --connect   logs in and lists what a run would download.
-              4. systemctl enable --now aafd.service (or aafd.timer).
+              4. systemctl enable --now aafd.service (or aafd-import.timer).
+            Or all at once, from answers given as options (Ansible, a fleet of communes): aafd setup --non-interactive \
+            --host … --user … --remote-dir … --fingerprint SHA256:… [--port …] [--commune …]: the host key is \
+            checked first (77, nothing written, on a mismatch), then [sftp] is written in the configuration (its \
+            comments kept; 78 and nothing written if the result does not load), the key pair made if there is none, \
+            the host key pinned and the link checked as check-config --connect does.
             Run them as root on an installed aafd: /etc/aafd is root's, and the files are given to the aafd user.
             """,
-        subcommands: [SetupKeyCommand.self, SetupHostKeyCommand.self]
+        subcommands: [SetupGuidedCommand.self, SetupKeyCommand.self, SetupHostKeyCommand.self],
+        defaultSubcommand: SetupGuidedCommand.self
     )
+}
+
+/// `aafd setup [--non-interactive …]`: every step in order (the default subcommand, so that its options never meet
+/// the steps' own).
+struct SetupGuidedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract:
+            "Every step in order: the host key checked, the configuration written, the key pair, the pin, the link."
+    )
+
+    @OptionGroup var options: SetupOptions
+
+    @Flag(
+        name: .customLong("non-interactive"),
+        help:
+            "Take every answer from the options below (Ansible, a fleet of communes): all four SFTP ones are required."
+    )
+    var nonInteractive = false
+
+    @Option(name: .long, help: "The académie's SFTP server.") var host: String?
+    @Option(name: .long, help: "Its port (default 22).") var port: Int?
+    @Option(name: .long, help: "The login the académie gave.") var user: String?
+    @Option(name: .customLong("remote-dir"), help: "The folder the files are dropped in, as the server shows it.")
+    var remoteDir: String?
+    @Option(name: .long, help: "The host key's fingerprint the académie gave by another channel (SHA256:…).")
+    var fingerprint: String?
+    @Option(name: .long, help: "The commune ([convention] commune).") var commune: String?
+    @Option(name: .long, help: "The private key (default: [sftp] private_key, else /etc/aafd/aafd_rsa).") var key:
+        String?
+    @Option(
+        name: .customLong("known-hosts"),
+        help: "The pinned host key (default: [sftp] known_hosts, else /etc/aafd/known_hosts)."
+    )
+    var knownHosts: String?
+
+    /// `aafd setup --non-interactive …`: checks the server's host key against the fingerprint first (nothing written
+    /// if it does not match: 77), writes the configuration's keys in place (comments kept; refused with 78 and
+    /// nothing written if the result does not load), creates the key pair if there is none (and prints the request
+    /// for the académie), pins the host key, then checks the link as `check-config --connect` does.
+    func run() throws {
+        guard nonInteractive else {
+            throw ValidationError(
+                "the guided set-up asks its questions in a later version; meanwhile run the steps (aafd setup key, aafd "
+                    + "setup host-key) or aafd setup --non-interactive --host … --user … --remote-dir … --fingerprint …"
+            )
+        }
+        guard let host, let user, let remoteDir, let fingerprint else {
+            throw ValidationError("--non-interactive needs --host, --user, --remote-dir and --fingerprint")
+        }
+        let before = try options.load()
+        let port = port ?? before.sftp?.port ?? 22
+        let keyPath = key ?? before.sftp?.privateKey ?? SetupKeyCommand.defaultKeyPath
+        let pinnedPath = knownHosts ?? before.sftp?.knownHosts ?? "/etc/aafd/known_hosts"
+
+        // 1. The host key, before anything is written.
+        let wanted = HostKeyProbe.normalised(fingerprint)
+        let offered: [HostKeyProbe.Offered]
+        do {
+            offered = try HostKeyProbe.offered(
+                host: host,
+                port: port,
+                timeoutSeconds: before.sftp?.connectTimeoutSeconds ?? 30
+            )
+        } catch let error as TransferError {
+            throw CommandFailure(.unavailable, error.message + "; nothing was written")
+        }
+        guard let match = offered.first(where: { $0.fingerprint == wanted }) else {
+            throw CommandFailure(
+                .noPermission,
+                "no host key of \(host):\(port) has the fingerprint \(wanted) (offered: "
+                    + offered.map { "\($0.type) \($0.fingerprint)" }.joined(separator: ", ")
+                    + "): nothing was written. Check the fingerprint with the académie (R17)"
+            )
+        }
+
+        // 2. The configuration, checked before it replaces the file.
+        guard let original = FileManager.default.contents(atPath: options.config) else {
+            throw CommandFailure(.config, "cannot read \(options.config)")
+        }
+        var text = ConfigurationText(String(decoding: original, as: UTF8.self))
+        text.set("sftp", "host", ConfigurationText.quoted(host))
+        text.set("sftp", "port", String(port))
+        text.set("sftp", "user", ConfigurationText.quoted(user))
+        text.set("sftp", "remote_dir", ConfigurationText.quoted(remoteDir))
+        text.set("sftp", "private_key", ConfigurationText.quoted(keyPath))
+        text.set("sftp", "known_hosts", ConfigurationText.quoted(pinnedPath))
+        if let commune { text.set("convention", "commune", ConfigurationText.quoted(commune)) }
+        let folder = PathTrust.folder(of: URL(fileURLWithPath: options.config).standardizedFileURL.path)
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.parse(text.text, source: options.config, baseDirectory: folder)
+        } catch let failure as CommandFailure {
+            throw CommandFailure(
+                .config,
+                "the configuration with these answers does not load: \(failure.message); nothing was written"
+            )
+        }
+        try SetupFiles.checkFolder(of: keyPath, what: "private key")
+        try SetupFiles.checkFolder(of: pinnedPath, what: "known_hosts file")
+        var info = stat()
+        guard stat(options.config, &info) == 0 else { throw CommandFailure(.config, "cannot read \(options.config)") }
+        do {
+            let file = try AtomicFile(options.config, suffix: ".setup-tmp")
+            if let code = Array(text.text.utf8).withUnsafeBytes({ FileDescriptor.writeAll(file.fd, $0) }) {
+                file.abandon()
+                throw CommandFailure(.cantCreate, "cannot write \(options.config) (errno \(code))")
+            }
+            // The file keeps its owner, group and mode (0640 root:aafd on an installed aafd).
+            if geteuid() == 0 { _ = fchown(file.fd, info.st_uid, info.st_gid) }
+            try file.commit(mode: info.st_mode & 0o777)
+        } catch let failure as AtomicFile.Failure {
+            throw CommandFailure(.cantCreate, "\(failure)")
+        }
+        print(
+            "Wrote [sftp] host, port, user, remote_dir, private_key, known_hosts\(commune == nil ? "" : " and [convention] commune") in \(options.config)."
+        )
+
+        // 3. The key pair, if there is none yet.
+        var keyIsNew = false
+        if !SetupFiles.exists(keyPath) {
+            let command = try SetupKeyCommand.parse(["--key", keyPath, "--config", options.config])
+            try command.run()
+            keyIsNew = true
+        }
+
+        // 4. The host key.
+        if !SetupFiles.exists(pinnedPath)
+            || (try? String(contentsOfFile: pinnedPath, encoding: .utf8))?.contains(match.blob) != true
+        {
+            try SetupFiles.write(match.knownHostsLine(host: host, port: port) + "\n", to: pinnedPath, mode: 0o644)
+        }
+        print("Pinned \(match.type) \(match.fingerprint) in \(pinnedPath).")
+        _ = configuration
+
+        // 5. The link, as check-config --connect checks it.
+        if keyIsNew {
+            print("Send the request above to the académie; once it installed the key: aafd check-config --connect")
+            return
+        }
+        let check = try CheckConfigCommand.parse(["--connect", "--config", options.config])
+        try check.run()
+        print("Next: systemctl enable --now aafd.service   (or aafd-import.timer; aafd setup --help)")
+    }
 }
 
 /// What `setup` needs from the configuration: read as the user who runs it (root on an installed aafd, which

@@ -2,6 +2,8 @@ import AAFTestSupport
 import Foundation
 import Testing
 
+@testable import AAFCommands
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -158,6 +160,85 @@ struct SetupTests {
             #expect(fetched.status == 0, "\(type(of: server)): \(fetched.stderr)")
             #expect(remoteDeliveryFiles(server).isEmpty, "\(type(of: server))")
         }
+    }
+
+    @Test(
+        "setup --non-interactive against sshd and ProFTPD: a wrong fingerprint writes nothing; the right one writes the configuration in place, pins and checks the link",
+        .enabled(if: SSHServer.available, "needs root and openssh-server")
+    )
+    func nonInteractive() throws {
+        let keys = TemporaryDirectory("setup-fleet")
+        let key = keys.file("aafd_rsa")
+        let first = CLI()
+        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let servers: [any SFTPTestServer] = [
+            try SSHServer(authorizedKeys: [key + ".pub"]), try ProFTPDServer(authorizedKeys: [key + ".pub"]),
+        ]
+        for (index, server) in servers.enumerated() {
+            defer { server.stop() }
+            let name = "\(type(of: server))"
+            let cli = CLI()
+            let pinned = keys.file("known_hosts-fleet-\(index)")
+            let original = try String(contentsOfFile: cli.config, encoding: .utf8) + "# the town hall's own note\n"
+            try original.write(toFile: cli.config, atomically: true, encoding: .utf8)
+            let arguments = [
+                "setup", "--non-interactive", "--host", "127.0.0.1", "--port", String(server.port), "--user",
+                server.login, "--remote-dir", server.remoteDir, "--key", key, "--known-hosts", pinned,
+                "--commune", "Mairie de \"Test\" ville", "--config", cli.config,
+            ]
+            let wrong = try cli.run(
+                arguments + ["--fingerprint", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]
+            )
+            #expect(wrong.status == 77, "\(name): \(wrong.stderr)")
+            #expect(try String(contentsOfFile: cli.config, encoding: .utf8) == original, "\(name): nothing written")
+            #expect(!FileManager.default.fileExists(atPath: pinned))
+
+            let expected = try #require(try keygenFingerprints(server.knownHosts).first?.fingerprint)
+            let done = try cli.run(arguments + ["--fingerprint", expected])
+            #expect(done.status == 0, "\(name): \(done.stderr)")
+            #expect(done.stdout.contains("systemctl enable --now aafd.service"), "\(name)")
+            let written = try String(contentsOfFile: cli.config, encoding: .utf8)
+            #expect(written.hasPrefix(original.components(separatedBy: "\n").first ?? ""), "\(name)")
+            #expect(written.contains("# the town hall's own note"), "\(name): comments kept")
+            #expect(
+                written.contains("port = \(server.port)")
+                    && written.contains("commune = \"Mairie de \\\"Test\\\" ville\"")
+            )
+            #expect(try keygenFingerprints(pinned).map(\.fingerprint) == [expected], "\(name)")
+            try dropDay(interopDay, into: server.remoteDirectory)
+            let fetched = try cli.run(["fetch", "--config", cli.config])
+            #expect(fetched.status == 0, "\(name): \(fetched.stderr)")
+        }
+    }
+
+    @Test(
+        "the configuration editor: the package's all-commented file gets live [sftp] and [convention] keys, comments kept"
+    )
+    func editor() throws {
+        let example = try String(
+            contentsOfFile: Paths.root.appendingPathComponent("Config/aafd.example.toml").path,
+            encoding: .utf8
+        )
+        // As scripts/package.sh ships it: every setting commented out.
+        let shipped = example.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.isEmpty || line.hasPrefix("#") || line.first == " " ? String(line) : "# " + line
+        }.joined(separator: "\n")
+        var text = ConfigurationText(shipped)
+        text.set("directory", "database", "\"/var/lib/aafd/aafd.sqlite3\"")
+        text.set("sftp", "host", "\"sftp.example\"")
+        text.set("sftp", "user", "\"mairie\"")
+        text.set("convention", "commune", "\"Mairie de Testville\"")
+        let lines = text.text.split(separator: "\n").map(String.init)
+        #expect(
+            lines.contains("[sftp]") && lines.contains("host = \"sftp.example\"") && lines.contains("user = \"mairie\"")
+        )
+        #expect(lines.contains("[convention]") && lines.contains("commune = \"Mairie de Testville\""))
+        // Every comment line of the shipped file is still there, in order.
+        let comments = shipped.split(separator: "\n").filter {
+            $0.hasPrefix("# ") && !$0.contains(" = ") && !$0.hasPrefix("# [")
+        }
+        #expect(comments.allSatisfy { lines.contains(String($0)) })
+        #expect(lines.filter { $0 == "[sftp]" }.count == 1)
     }
 
     @Test("setup host-key needs a fingerprint: there is no way to pin unseen (R17)")
