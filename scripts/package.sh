@@ -27,8 +27,6 @@ export SOURCE_DATE_EPOCH
 # Release build, Swift runtime static (the package depends on Debian libraries only), full RELRO.
 swift build -c release --product aafd --static-swift-stdlib --scratch-path "$scratch" \
     -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
-swift build -c release --product generate-manual --scratch-path "$scratch" \
-    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 bin="$scratch/release/aafd"
 
 work=$(mktemp -d)
@@ -69,17 +67,17 @@ doc="$root/usr/share/doc/aafd"
 install -D -m 0644 packaging/debian/copyright "$doc/copyright"
 gzip -9n <packaging/debian/changelog >"$work/changelog.gz"
 install -m 0644 "$work/changelog.gz" "$doc/changelog.gz"
-install -m 0644 Docs/operations.md Docs/data-protection.md "$doc/"
+install -m 0644 Docs/operations.md Docs/data-protection.md Docs/ent-interface.md "$doc/"
 install -D -m 0644 Config/aafd.example.toml "$doc/examples/aafd.example.toml"
 sed 's#/usr/local/bin/aafd#/usr/bin/aafd#g' Config/cron/aafd >"$work/cron"
 install -D -m 0644 "$work/cron" "$doc/examples/cron.d-aafd"
 install -D -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/aafd"
 
-# The man page and the completions, from the argument parser's own definitions.
+# The man page, from the command line's own definitions and packaging/man/ (DESCRIPTION, FILES, EXIT STATUS,
+# EXAMPLES, SEE ALSO; issue 25: generate-manual lost every accented letter), and the completions.
 date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 mkdir -p "$work/man"
-"$scratch/release/generate-manual" "$root/usr/bin/aafd" --date "$date" \
-    --authors "aafd developers<aafd@example.org>" -o "$work/man"
+python3 scripts/man-page.py "$root/usr/bin/aafd" "$date" "$version" >"$work/man/aafd.1"
 mkdir -p "$root/usr/share/man/man1"
 gzip -9n <"$work/man/aafd.1" >"$root/usr/share/man/man1/aafd.1.gz"
 chmod 0644 "$root/usr/share/man/man1/aafd.1.gz"

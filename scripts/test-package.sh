@@ -60,6 +60,13 @@ version=$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/AAFCommands/V
 [ "$(command -v aafd)" = /usr/bin/aafd ] || fail "aafd is not /usr/bin/aafd"
 [ "$(man -w aafd)" = /usr/share/man/man1/aafd.1.gz ] || fail "man -w aafd: $(man -w aafd 2>&1)"
 man aafd 2>/dev/null | grep -q "check-config" || fail "man aafd does not describe the subcommands"
+# Issue 25: the accents kept, the set-up described, the sections a man page has, no stray backslash.
+page=$(LC_ALL=C.UTF-8 MANWIDTH=200 man aafd 2>/dev/null)
+for needle in "académie" "aafd setup key" "aafd setup host-key --fingerprint" "EXIT STATUS" "FILES" "EXAMPLES" \
+    "SEE ALSO" "/etc/aafd/known_hosts"; do
+    grep -qF "$needle" <<<"$page" || fail "man aafd lacks: $needle"
+done
+! grep -qF 'reloads \' <<<"$page" || fail "man aafd prints a stray backslash"
 pass "/usr/bin/aafd --version $version; man -w aafd: $(man -w aafd)"
 bash -c 'source /usr/share/bash-completion/completions/aafd && complete -p aafd' >/dev/null ||
     fail "the bash completion does not load"

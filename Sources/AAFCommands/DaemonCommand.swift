@@ -17,8 +17,8 @@ struct DaemonCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run until stopped: fetch and import every day at [schedule] time, catch up at start, purge daily.",
         discussion: """
-            Signals: SIGTERM/SIGINT stop (the current transaction is rolled back or finished; exit 0); SIGHUP reloads \\
-            the configuration (an invalid one is logged and the old one kept). Talks to systemd through $NOTIFY_SOCKET \\
+            Signals: SIGTERM/SIGINT stop (the current transaction is rolled back or finished; exit 0); SIGHUP reloads \
+            the configuration (an invalid one is logged and the old one kept). Talks to systemd through $NOTIFY_SOCKET \
             (READY, STATUS, WATCHDOG, STOPPING).
             """
     )
