@@ -5,10 +5,10 @@ packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config gcc libc6-
 # The SFTP interoperability matrix (issue 8): ProFTPD's mod_sftp, and a venv for asyncssh's SFTP server.
 # The LDIF round trip (issue 12): OpenLDAP's slapd and its clients; the tests start their own slapd.
 # The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`. A booted systemd
-# (issue 15): debootstrap and systemd-nspawn. A moving clock (issue 23): faketime.
+# (issue 15): debootstrap and systemd-nspawn. A moving clock (issue 23): faketime. A real terminal (issue 25): tmux.
 [ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] ||
     packages+=(proftpd-core proftpd-mod-crypto gesftpserver python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db
-        debootstrap systemd-container faketime)
+        debootstrap systemd-container faketime tmux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 import AAFFileSystem
 import AAFModel
+import AAFTransfer
 import Foundation
 
 #if canImport(Glibc)
@@ -49,6 +50,39 @@ enum SetupFiles {
         } catch let failure as AtomicFile.Failure {
             throw CommandFailure(.cantCreate, "\(failure)")
         }
+    }
+
+    /// The host keys `host`:`port` offers (``HostKeyProbe``); unreachable is exit 69, before anything is written.
+    static func offeredKeys(host: String, port: Int, configuration: Configuration) throws -> [HostKeyProbe.Offered] {
+        do {
+            return try HostKeyProbe.offered(
+                host: host,
+                port: port,
+                timeoutSeconds: configuration.sftp?.connectTimeoutSeconds ?? 30
+            )
+        } catch let error as TransferError {
+            throw CommandFailure(.unavailable, error.message + "; nothing was written")
+        }
+    }
+
+    /// The host key of `host`:`port` whose fingerprint is `fingerprint`; none is exit 77, nothing written (R17).
+    static func matchingKey(
+        _ fingerprint: String,
+        host: String,
+        port: Int,
+        configuration: Configuration
+    ) throws -> HostKeyProbe.Offered {
+        let wanted = HostKeyProbe.normalised(fingerprint)
+        let offered = try offeredKeys(host: host, port: port, configuration: configuration)
+        guard let match = offered.first(where: { $0.fingerprint == wanted }) else {
+            throw CommandFailure(
+                .noPermission,
+                "no host key of \(host):\(port) has the fingerprint \(wanted) (offered: "
+                    + offered.map { "\($0.type) \($0.fingerprint)" }.joined(separator: ", ")
+                    + "): nothing was written. Check the fingerprint with the académie (R17)"
+            )
+        }
+        return match
     }
 
     static func exists(_ path: String) -> Bool {

@@ -15,7 +15,7 @@ struct SetupCommand: ParsableCommand {
         commandName: "setup",
         abstract: "Set up the SFTP link with the académie: the key pair, then the server's host key.",
         discussion: """
-            The steps, in order (Docs/operations.md, "Setting up the SFTP link"):
+            The steps, in order (operations.md, "Setting up the SFTP link", in /usr/share/doc/aafd):
               1. aafd setup key            creates the RSA-2048 key pair at [sftp] private_key (default \
             /etc/aafd/aafd_rsa), owned by the aafd user, 0600, and prints the request to send to the académie \
             (in French: the commune, the public key, its fingerprint, the source address).
@@ -71,45 +71,59 @@ struct SetupGuidedCommand: ParsableCommand {
     )
     var knownHosts: String?
 
-    /// `aafd setup --non-interactive …`: checks the server's host key against the fingerprint first (nothing written
+    /// `aafd setup` (questions on a terminal) or `aafd setup --non-interactive …`: checks the server's host key against the fingerprint first (nothing written
     /// if it does not match: 77), writes the configuration's keys in place (comments kept; refused with 78 and
     /// nothing written if the result does not load), creates the key pair if there is none (and prints the request
     /// for the académie), pins the host key, then checks the link as `check-config --connect` does.
     func run() throws {
-        guard nonInteractive else {
-            throw ValidationError(
-                "the guided set-up asks its questions in a later version; meanwhile run the steps (aafd setup key, aafd "
-                    + "setup host-key) or aafd setup --non-interactive --host … --user … --remote-dir … --fingerprint …"
-            )
+        let before = try options.load()
+        var answers = Answers(
+            host: host,
+            port: port,
+            user: user,
+            remoteDir: remoteDir,
+            fingerprint: fingerprint,
+            commune: commune,
+            key: key,
+            knownHosts: knownHosts
+        )
+        if !nonInteractive {
+            guard isatty(0) == 1, isatty(1) == 1 else {
+                throw ValidationError(
+                    "not a terminal: answer with options instead, aafd setup --non-interactive --host … --user … "
+                        + "--remote-dir … --fingerprint …"
+                )
+            }
+            answers = try SetupQuestions(configuration: before).ask(starting: answers)
         }
-        guard let host, let user, let remoteDir, let fingerprint else {
+        try apply(answers, before: before)
+    }
+
+    /// The answers of a set-up, from options or from the questions.
+    struct Answers {
+        var host: String?
+        var port: Int?
+        var user: String?
+        var remoteDir: String?
+        var fingerprint: String?
+        var commune: String?
+        var key: String?
+        var knownHosts: String?
+    }
+
+    private func apply(_ answers: Answers, before: Configuration) throws {
+        guard let host = answers.host, let user = answers.user, let remoteDir = answers.remoteDir,
+            let fingerprint = answers.fingerprint
+        else {
             throw ValidationError("--non-interactive needs --host, --user, --remote-dir and --fingerprint")
         }
-        let before = try options.load()
-        let port = port ?? before.sftp?.port ?? 22
-        let keyPath = key ?? before.sftp?.privateKey ?? SetupKeyCommand.defaultKeyPath
-        let pinnedPath = knownHosts ?? before.sftp?.knownHosts ?? "/etc/aafd/known_hosts"
+        let commune = answers.commune
+        let port = answers.port ?? before.sftp?.port ?? 22
+        let keyPath = answers.key ?? before.sftp?.privateKey ?? SetupKeyCommand.defaultKeyPath
+        let pinnedPath = answers.knownHosts ?? before.sftp?.knownHosts ?? "/etc/aafd/known_hosts"
 
         // 1. The host key, before anything is written.
-        let wanted = HostKeyProbe.normalised(fingerprint)
-        let offered: [HostKeyProbe.Offered]
-        do {
-            offered = try HostKeyProbe.offered(
-                host: host,
-                port: port,
-                timeoutSeconds: before.sftp?.connectTimeoutSeconds ?? 30
-            )
-        } catch let error as TransferError {
-            throw CommandFailure(.unavailable, error.message + "; nothing was written")
-        }
-        guard let match = offered.first(where: { $0.fingerprint == wanted }) else {
-            throw CommandFailure(
-                .noPermission,
-                "no host key of \(host):\(port) has the fingerprint \(wanted) (offered: "
-                    + offered.map { "\($0.type) \($0.fingerprint)" }.joined(separator: ", ")
-                    + "): nothing was written. Check the fingerprint with the académie (R17)"
-            )
-        }
+        let match = try SetupFiles.matchingKey(fingerprint, host: host, port: port, configuration: before)
 
         // 2. The configuration, checked before it replaces the file.
         guard let original = FileManager.default.contents(atPath: options.config) else {
@@ -354,16 +368,7 @@ struct SetupHostKeyCommand: ParsableCommand {
                 "\(path) already exists: nothing was written (run again with --replace if the académie changed its key)"
             )
         }
-        let offered: [HostKeyProbe.Offered]
-        do {
-            offered = try HostKeyProbe.offered(
-                host: host,
-                port: port,
-                timeoutSeconds: configuration.sftp?.connectTimeoutSeconds ?? 30
-            )
-        } catch let error as TransferError {
-            throw CommandFailure(.unavailable, error.message)
-        }
+        let offered = try SetupFiles.offeredKeys(host: host, port: port, configuration: configuration)
         print("\(OutsideText.escaped(host)):\(port) offers \(offered.count) host key\(offered.count == 1 ? "" : "s"):")
         for key in offered {
             print(

@@ -125,6 +125,39 @@ extension SFTPClient {
         }
     }
 
+    /// The folders inside `path` as the server shows them (names only, at most `limit`), for `aafd setup` to offer
+    /// a `remote_dir` that exists: under a chroot, `/` is the chroot.
+    public func folders(in path: String, limit: Int = 50) throws -> [String] {
+        let sftp = try channel()
+        guard let dir = guarded({ sftp_opendir(sftp, path) }) else {
+            throw remoteError("cannot open the remote folder \(path)")
+        }
+        defer { _ = guarded { sftp_closedir(dir) } }
+        var names: [String] = []
+        while names.count < limit, let attributes = guarded({ sftp_readdir(sftp, dir) }) {
+            defer { sftp_attributes_free(attributes) }
+            guard let cName = attributes.pointee.name else { continue }
+            let name = String(cString: cName)
+            if name == "." || name == ".." || name.hasPrefix(".") { continue }
+            if SFTPClient.type(of: attributes.pointee) == UInt8(SSH_FILEXFER_TYPE_DIRECTORY) { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Whether `path` is a folder on the server (`sftp_stat` follows links, as opening it would).
+    public func isFolder(_ path: String) -> Bool {
+        guard let sftp = try? channel(), let attributes = guarded({ sftp_stat(sftp, path) }) else { return false }
+        defer { sftp_attributes_free(attributes) }
+        return SFTPClient.type(of: attributes.pointee) == UInt8(SSH_FILEXFER_TYPE_DIRECTORY)
+    }
+
+    /// The folder the login lands in (`realpath` of `.`), nil when the server does not say.
+    public func loginFolder() -> String? {
+        guard let sftp = try? channel(), let c = guarded({ sftp_canonicalize_path(sftp, ".") }) else { return nil }
+        defer { ssh_string_free_char(c) }
+        return String(cString: c)
+    }
+
     /// The size of one remote file, from `sftp_stat`.
     public func size(of name: String) throws -> Int {
         let sftp = try channel()

@@ -27,6 +27,66 @@ private func keygenFingerprints(_ file: String) throws -> [(bits: Int, fingerpri
     }
 }
 
+/// A command in a real terminal: a detached tmux session, driven with send-keys and read with capture-pane.
+private final class TerminalSession {
+    let name = "aafd-setup-\(UUID().uuidString.prefix(8))"
+
+    init(_ command: String) throws {
+        // The shell outlives a Ctrl-C (its trap), so that the command's exit status is printed.
+        try Self.tmux([
+            "new-session", "-d", "-s", name, "-x", "160", "-y", "60",
+            "trap true INT; " + command + "; echo EXIT=$?; sleep 60",
+        ])
+    }
+
+    deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
+
+    /// Runs tmux; its output only when `capture` (the server tmux forks on the first command would keep a pipe
+    /// open, and reading it to its end would never return).
+    @discardableResult
+    static func tmux(_ arguments: [String], capture: Bool = false) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard capture else {
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return ""
+        }
+        let folder = TemporaryDirectory("tmux")  // kept until the screen is read
+        let output = folder.file("screen")
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        try process.run()
+        process.waitUntilExit()
+        return withExtendedLifetime(folder) { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+    }
+
+    var screen: String {
+        (try? Self.tmux(["capture-pane", "-p", "-J", "-S", "-200", "-t", name], capture: true)) ?? ""
+    }
+
+    /// Waits until the screen shows `text` (10 s at most); true when it did.
+    func waitFor(_ text: String, count: Int = 1) -> Bool {
+        for _ in 0..<100 {
+            if screen.components(separatedBy: text).count - 1 >= count { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// Types `text` then Enter.
+    func answer(_ text: String) throws {
+        if !text.isEmpty { try Self.tmux(["send-keys", "-t", name, "-l", text]) }
+        try Self.tmux(["send-keys", "-t", name, "Enter"])
+    }
+
+    func interrupt() throws { try Self.tmux(["send-keys", "-t", name, "C-c"]) }
+}
+
 private func mode(_ path: String) -> mode_t {
     var info = stat()
     return lstat(path, &info) == 0 ? info.st_mode & 0o7777 : 0
@@ -239,6 +299,81 @@ struct SetupTests {
         }
         #expect(comments.allSatisfy { lines.contains(String($0)) })
         #expect(lines.filter { $0 == "[sftp]" }.count == 1)
+    }
+
+    @Test(
+        "the questions in a real terminal: ? explains, a wrong fingerprint or Ctrl-C writes nothing, the right answers set up the link",
+        .enabled(
+            if: SSHServer.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"),
+            "needs root, openssh-server and tmux"
+        )
+    )
+    func interactive() throws {
+        let keys = TemporaryDirectory("setup-tty")
+        let key = keys.file("aafd_rsa")
+        let first = CLI()
+        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(chroot: true))
+        defer { server.stop() }
+        let cli = CLI()
+        let pinned = keys.file("known_hosts")
+        let original = try String(contentsOfFile: cli.config, encoding: .utf8)
+        let expected = try #require(try keygenFingerprints(server.knownHosts).first?.fingerprint)
+        let command = "\(Paths.aafdBinary) setup --config \(cli.config) --key \(key) --known-hosts \(pinned)"
+        func walk(_ terminal: TerminalSession, fingerprint: String) throws {
+            #expect(terminal.waitFor("Commune: "), "\(terminal.screen)")
+            try terminal.answer("?")
+            #expect(terminal.waitFor("printed on certificates"), "\(terminal.screen)")
+            try terminal.answer("Mairie de Tty")
+            #expect(terminal.waitFor("SFTP server (name or address): "))
+            try terminal.answer("")  // no default: asked again
+            #expect(terminal.waitFor("an answer is needed"))
+            try terminal.answer("127.0.0.1")
+            #expect(terminal.waitFor("Port [22]: "))
+            try terminal.answer(String(server.port))
+            #expect(terminal.waitFor("(SHA256:…): "))
+            try terminal.answer(fingerprint)
+        }
+
+        // A wrong fingerprint: refused, nothing written.
+        let wrong = try TerminalSession(command)
+        try walk(wrong, fingerprint: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        #expect(wrong.waitFor("EXIT=77"), "\(wrong.screen)")
+        #expect(try String(contentsOfFile: cli.config, encoding: .utf8) == original)
+        #expect(!FileManager.default.fileExists(atPath: pinned))
+
+        // Ctrl-C half-way: nothing written.
+        let stopped = try TerminalSession(command)
+        #expect(stopped.waitFor("Commune: "))
+        try stopped.answer("Mairie de Tty")
+        #expect(stopped.waitFor("SFTP server"))
+        try stopped.interrupt()
+        #expect(stopped.waitFor("EXIT=130"), "\(stopped.screen)")
+        #expect(try String(contentsOfFile: cli.config, encoding: .utf8) == original)
+        #expect(!FileManager.default.fileExists(atPath: pinned))
+
+        // The right answers: the server's folders listed, one that does not exist refused, then written, pinned,
+        // the link checked.
+        let right = try TerminalSession(command)
+        try walk(right, fingerprint: expected)
+        #expect(right.waitFor("the server's key matches"), "\(right.screen)")
+        #expect(right.waitFor("Login"))
+        try right.answer(server.login)
+        #expect(right.waitFor("Private key file [\(key)]: "))
+        try right.answer("")
+        #expect(right.waitFor("Pinned host key file [\(pinned)]: "))
+        try right.answer("")
+        #expect(right.waitFor("the server shows these folders: /drop."), "\(right.screen)")
+        #expect(right.waitFor("Remote folder [/drop]: "), "\(right.screen)")
+        try right.answer("/nope")
+        #expect(right.waitFor("/nope is not a folder on the server"), "\(right.screen)")
+        #expect(right.waitFor("Remote folder [/drop]: ", count: 2))
+        try right.answer("")
+        #expect(right.waitFor("EXIT=0"), "\(right.screen)")
+        #expect(right.screen.contains("systemctl enable --now aafd.service"))
+        let written = try String(contentsOfFile: cli.config, encoding: .utf8)
+        #expect(written.contains("commune = \"Mairie de Tty\"") && written.contains("port = \(server.port)"))
+        #expect(try keygenFingerprints(pinned).map(\.fingerprint) == [expected])
     }
 
     @Test("setup host-key needs a fingerprint: there is no way to pin unseen (R17)")
