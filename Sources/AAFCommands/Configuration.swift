@@ -121,6 +121,11 @@ public struct Configuration: Sendable {
         config.erasureWaitSeconds =
             try reader.int("retention", "erasure_wait_seconds") ?? config.erasureWaitSeconds
         config.schedule = try reader.schedule()
+        // The spread's offset follows the login at the académie's server (one per commune), else the file.
+        config.schedule.offsetSeconds = Schedule.stableOffset(
+            of: config.sftp.map { "\($0.user)@\($0.host)" } ?? source,
+            withinMinutes: config.schedule.spreadMinutes
+        )
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }
         config.afterImportCommand = try reader.string("hooks", "after_import").flatMap { $0.isEmpty ? nil : $0 }
         (config.publishedCopy, config.readerGroup) = try reader.entCopy()

@@ -130,6 +130,7 @@ struct ConfigurationReader {
         }
         schedule.retryMinutes = try int("schedule", "retry_minutes") ?? schedule.retryMinutes
         schedule.giveUpAfterHours = try int("schedule", "give_up_after_hours") ?? schedule.giveUpAfterHours
+        schedule.spreadMinutes = try int("schedule", "spread_minutes") ?? 0
         return schedule
     }
 

@@ -93,6 +93,7 @@ enum SettingsTable {
         Setting("schedule", "timezone", "R20") { $0.schedule.timeZone.identifier },
         Setting("schedule", "retry_minutes", "R20", range: 1...720) { String($0.schedule.retryMinutes) },
         Setting("schedule", "give_up_after_hours", "R20", range: 1...23) { String($0.schedule.giveUpAfterHours) },
+        Setting("schedule", "spread_minutes", "R20", range: 0...180) { String($0.schedule.spreadMinutes) },
         Setting("alert", "command", "R19") { $0.alertCommand ?? "unset" },
         Setting("hooks", "after_import") { $0.afterImportCommand ?? "unset" },
         Setting("ent", "published_copy", "R18") { $0.publishedCopy ?? "unset" },

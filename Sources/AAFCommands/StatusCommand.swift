@@ -80,7 +80,7 @@ struct StatusCommand: ParsableCommand {
             if last.outcome != .imported, let reason = last.reason { print("    \(reason)") }
         }
         print(
-            "  next scheduled run: \(Timestamp.string(nextRun)) (\(String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)) \(configuration.schedule.timeZone.identifier))"
+            "  next scheduled run: \(Timestamp.string(nextRun)) (\(String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)) \(configuration.schedule.timeZone.identifier)\(configuration.schedule.spreadMinutes > 0 ? " + \(configuration.schedule.offsetSeconds) s, this instance's place in a \(configuration.schedule.spreadMinutes)-minute spread" : ""))"
         )
         if let incident {
             print(

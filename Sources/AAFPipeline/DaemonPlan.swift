@@ -28,9 +28,12 @@ public enum DaemonPlan {
     }
 
     /// Catch-up (R20): when the last successful import ended before the last scheduled time (or never), run at
-    /// once; otherwise at the next scheduled time.
+    /// once, or after this instance's offset when several share the host (`spread_minutes`: fifty instances
+    /// started together at boot do not all connect in the same second); otherwise at the next scheduled time.
     public static func firstRun(now: Date, schedule: Schedule, lastSuccess: Date?) -> (at: Date, catchingUp: Bool) {
-        if lastSuccess.map({ $0 < schedule.last(atOrBefore: now) }) ?? true { return (now, true) }
+        if lastSuccess.map({ $0 < schedule.last(atOrBefore: now) }) ?? true {
+            return (now.addingTimeInterval(Double(schedule.offsetSeconds)), true)
+        }
         return (schedule.next(after: now), false)
     }
 

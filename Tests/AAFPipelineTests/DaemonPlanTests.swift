@@ -22,6 +22,35 @@ struct DaemonPlanTests {
         #expect(!done.catchingUp && done.at == at("2026-03-11T05:30:00Z"))
     }
 
+    @Test("spread_minutes: a stable offset per login, the same for the scheduled run, the catch-up and last-run")
+    func spread() {
+        var spread = schedule
+        spread.spreadMinutes = 20
+        spread.offsetSeconds = Schedule.stableOffset(of: "ent1d-vitry@sftp.ac-creteil.example", withinMinutes: 20)
+        #expect(
+            spread.offsetSeconds == Schedule.stableOffset(of: "ent1d-vitry@sftp.ac-creteil.example", withinMinutes: 20)
+        )
+        #expect((0..<1200).contains(spread.offsetSeconds))
+        let offset = Double(spread.offsetSeconds)
+        let now = at("2026-03-10T12:00:00Z")
+        #expect(spread.next(after: now) == at("2026-03-11T05:30:00Z").addingTimeInterval(offset))
+        // Just after 06:30 but before this instance's turn: today's run is still to come.
+        let early = at("2026-03-10T05:30:00Z").addingTimeInterval(offset / 2)
+        #expect(spread.next(after: early) == at("2026-03-10T05:30:00Z").addingTimeInterval(offset))
+        #expect(spread.last(atOrBefore: now) == at("2026-03-10T05:30:00Z").addingTimeInterval(offset))
+        #expect(
+            DaemonPlan.firstRun(now: now, schedule: spread, lastSuccess: nil) == (now.addingTimeInterval(offset), true)
+        )
+        // Fifty communes' logins: spread over the 20 minutes, no two in the same second more than a few times.
+        let offsets = (1...50).map {
+            Schedule.stableOffset(of: "ent1d-\($0)@sftp.ac-creteil.example", withinMinutes: 20)
+        }
+        #expect(offsets.allSatisfy { (0..<1200).contains($0) })
+        #expect(Set(offsets).count >= 48)
+        #expect(offsets.max()! - offsets.min()! > 900)
+        #expect(Schedule.stableOffset(of: "x", withinMinutes: 0) == 0)
+    }
+
     @Test("imported, refused, denied, failed: the next scheduled time, no retry")
     func settled() {
         let now = at("2026-03-10T05:35:00Z")
