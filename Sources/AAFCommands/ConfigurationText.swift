@@ -97,4 +97,34 @@ struct ConfigurationText {
             lines.insert(line, at: at)
         }
     }
+
+    /// The line range of `section`'s live body (after its uncommented header), if the section is live.
+    private func body(_ section: String) -> Range<Int>? {
+        guard
+            let header = lines.firstIndex(where: {
+                Self.section(of: $0).map { $0.name == section && !$0.commented } ?? false
+            })
+        else { return nil }
+        var end = lines.count
+        for index in (header + 1)..<lines.count where Self.section(of: lines[index]) != nil {
+            end = index
+            break
+        }
+        return (header + 1)..<end
+    }
+
+    private static func isLive(_ line: String) -> Bool { !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+
+    /// Whether `key` is set, uncommented, in the live `section`.
+    func isSet(_ section: String, _ key: String) -> Bool {
+        body(section).map { range in range.contains { Self.isLive(lines[$0]) && Self.sets(lines[$0], key) } } ?? false
+    }
+
+    /// Comments out `key` in `section` (kept as an example), if it is set.
+    mutating func comment(_ section: String, _ key: String) {
+        guard let range = body(section) else { return }
+        for index in range where Self.isLive(lines[index]) && Self.sets(lines[index], key) {
+            lines[index] = "# " + lines[index]
+        }
+    }
 }

@@ -33,8 +33,8 @@ enum SetupFiles {
         return (user.pointee.pw_uid, user.pointee.pw_gid)
     }
 
-    /// Writes `text` at `path` (temporary name, fsync, rename), owned by ``owner`` when set, with `mode`.
-    static func write(_ text: String, to path: String, mode: mode_t) throws {
+    /// Writes `text` at `path` (temporary name, fsync, rename), given to `owner` when set, with `mode`.
+    static func write(_ text: String, to path: String, mode: mode_t, owner: (uid: uid_t, gid: gid_t)?) throws {
         do {
             let file = try AtomicFile(path, suffix: ".setup-tmp")
             if let code = Array(text.utf8).withUnsafeBytes({ FileDescriptor.writeAll(file.fd, $0) }) {

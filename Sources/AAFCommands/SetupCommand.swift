@@ -71,10 +71,17 @@ struct SetupGuidedCommand: ParsableCommand {
     )
     var knownHosts: String?
 
-    /// `aafd setup` (questions on a terminal) or `aafd setup --non-interactive …`: checks the server's host key against the fingerprint first (nothing written
-    /// if it does not match: 77), writes the configuration's keys in place (comments kept; refused with 78 and
-    /// nothing written if the result does not load), creates the key pair if there is none (and prints the request
-    /// for the académie), pins the host key, then checks the link as `check-config --connect` does.
+    @Option(name: .long, help: "The commune's contact for the académie, printed in the key request.") var contact:
+        String?
+    @Option(name: .long, help: "When to fetch each day, HH:MM ([schedule] time; default 06:30).") var time: String?
+    @Flag(name: .long, help: "Start the service at the end (systemctl enable --now), once the link works.")
+    var start = false
+
+    /// `aafd setup` (questions on a terminal) or `aafd setup --non-interactive …`: checks the server's host key
+    /// against the fingerprint first (nothing written if it does not match: 77), writes the configuration's keys
+    /// in place (comments kept; refused with 78 and nothing written if the result does not load), creates the key
+    /// pair if there is none (and prints the request for the académie), pins the host key, checks the link as
+    /// `check-config --connect` does, and starts the unit if asked.
     func run() throws {
         let before = try options.load()
         var answers = Answers(
@@ -84,8 +91,11 @@ struct SetupGuidedCommand: ParsableCommand {
             remoteDir: remoteDir,
             fingerprint: fingerprint,
             commune: commune,
+            contact: contact,
             key: key,
-            knownHosts: knownHosts
+            knownHosts: knownHosts,
+            time: time,
+            start: start ? true : nil
         )
         if !nonInteractive {
             guard isatty(0) == 1, isatty(1) == 1 else {
@@ -94,7 +104,7 @@ struct SetupGuidedCommand: ParsableCommand {
                         + "--remote-dir … --fingerprint …"
                 )
             }
-            answers = try SetupQuestions(configuration: before).ask(starting: answers)
+            answers = try SetupQuestions(configuration: before, options: options).ask(starting: answers)
         }
         try apply(answers, before: before)
     }
@@ -107,8 +117,12 @@ struct SetupGuidedCommand: ParsableCommand {
         var remoteDir: String?
         var fingerprint: String?
         var commune: String?
+        var contact: String?
         var key: String?
         var knownHosts: String?
+        var time: String?
+        /// Start the unit at the end; nil: not asked (no).
+        var start: Bool?
     }
 
     private func apply(_ answers: Answers, before: Configuration) throws {
@@ -119,17 +133,14 @@ struct SetupGuidedCommand: ParsableCommand {
         }
         let commune = answers.commune
         let port = answers.port ?? before.sftp?.port ?? 22
-        let keyPath = answers.key ?? before.sftp?.privateKey ?? SetupKeyCommand.defaultKeyPath
-        let pinnedPath = answers.knownHosts ?? before.sftp?.knownHosts ?? "/etc/aafd/known_hosts"
+        let keyPath = answers.key ?? before.sftp?.privateKey ?? options.defaultKey
+        let pinnedPath = answers.knownHosts ?? before.sftp?.knownHosts ?? options.defaultKnownHosts
 
         // 1. The host key, before anything is written.
         let match = try SetupFiles.matchingKey(fingerprint, host: host, port: port, configuration: before)
 
         // 2. The configuration, checked before it replaces the file.
-        guard let original = FileManager.default.contents(atPath: options.config) else {
-            throw CommandFailure(.config, "cannot read \(options.config)")
-        }
-        var text = ConfigurationText(String(decoding: original, as: UTF8.self))
+        var (text, exists) = try options.startingText()
         text.set("sftp", "host", ConfigurationText.quoted(host))
         text.set("sftp", "port", String(port))
         text.set("sftp", "user", ConfigurationText.quoted(user))
@@ -137,40 +148,38 @@ struct SetupGuidedCommand: ParsableCommand {
         text.set("sftp", "private_key", ConfigurationText.quoted(keyPath))
         text.set("sftp", "known_hosts", ConfigurationText.quoted(pinnedPath))
         if let commune { text.set("convention", "commune", ConfigurationText.quoted(commune)) }
-        let folder = PathTrust.folder(of: URL(fileURLWithPath: options.config).standardizedFileURL.path)
-        let configuration: Configuration
-        do {
-            configuration = try Configuration.parse(text.text, source: options.config, baseDirectory: folder)
-        } catch let failure as CommandFailure {
-            throw CommandFailure(
-                .config,
-                "the configuration with these answers does not load: \(failure.message); nothing was written"
-            )
-        }
+        if let time = answers.time { text.set("schedule", "time", ConfigurationText.quoted(time)) }
+        let configuration = try options.parse(text)
+        try SetupFiles.checkFolder(of: options.config, what: "configuration")
         try SetupFiles.checkFolder(of: keyPath, what: "private key")
         try SetupFiles.checkFolder(of: pinnedPath, what: "known_hosts file")
-        var info = stat()
-        guard stat(options.config, &info) == 0 else { throw CommandFailure(.config, "cannot read \(options.config)") }
-        do {
-            let file = try AtomicFile(options.config, suffix: ".setup-tmp")
-            if let code = Array(text.text.utf8).withUnsafeBytes({ FileDescriptor.writeAll(file.fd, $0) }) {
-                file.abandon()
-                throw CommandFailure(.cantCreate, "cannot write \(options.config) (errno \(code))")
+        if exists {
+            var info = stat()
+            guard stat(options.config, &info) == 0 else {
+                throw CommandFailure(.config, "cannot read \(options.config)")
             }
             // The file keeps its owner, group and mode (0640 root:aafd on an installed aafd).
-            if geteuid() == 0 { _ = fchown(file.fd, info.st_uid, info.st_gid) }
-            try file.commit(mode: info.st_mode & 0o777)
-        } catch let failure as AtomicFile.Failure {
-            throw CommandFailure(.cantCreate, "\(failure)")
+            try SetupFiles.write(
+                text.text,
+                to: options.config,
+                mode: info.st_mode & 0o777,
+                owner: geteuid() == 0 ? (info.st_uid, info.st_gid) : nil
+            )
+        } else {
+            // A new instance's: root's, readable by its unit's dynamic user (it holds no secret).
+            try SetupFiles.write(text.text, to: options.config, mode: 0o644, owner: nil)
         }
         print(
-            "Wrote [sftp] host, port, user, remote_dir, private_key, known_hosts\(commune == nil ? "" : " and [convention] commune") in \(options.config)."
+            "Wrote [sftp] host, port, user, remote_dir, private_key, known_hosts\(commune == nil ? "" : ", [convention] commune")\(answers.time == nil ? "" : ", [schedule] time") in \(options.config)."
         )
 
         // 3. The key pair, if there is none yet.
         var keyIsNew = false
         if !SetupFiles.exists(keyPath) {
-            let command = try SetupKeyCommand.parse(["--key", keyPath, "--config", options.config])
+            var arguments = ["--key", keyPath, "--config", options.config]
+            if let instance = options.instance { arguments += ["--instance", instance] }
+            if let contact = answers.contact { arguments += ["--contact", contact] }
+            let command = try SetupKeyCommand.parse(arguments)
             try command.run()
             keyIsNew = true
         }
@@ -179,30 +188,154 @@ struct SetupGuidedCommand: ParsableCommand {
         if !SetupFiles.exists(pinnedPath)
             || (try? String(contentsOfFile: pinnedPath, encoding: .utf8))?.contains(match.blob) != true
         {
-            try SetupFiles.write(match.knownHostsLine(host: host, port: port) + "\n", to: pinnedPath, mode: 0o644)
+            try SetupFiles.write(
+                match.knownHostsLine(host: host, port: port) + "\n",
+                to: pinnedPath,
+                mode: 0o644,
+                owner: options.fileOwner
+            )
         }
         print("Pinned \(match.type) \(match.fingerprint) in \(pinnedPath).")
         _ = configuration
 
-        // 5. The link, as check-config --connect checks it.
+        // 5. The link, as check-config --connect checks it; then the unit.
+        let startCommand = "systemctl enable --now \(options.unit)"
         if keyIsNew {
-            print("Send the request above to the académie; once it installed the key: aafd check-config --connect")
+            print(
+                "Send the request above to the académie; once it installed the key: aafd check-config --connect "
+                    + "--config \(options.config), then \(startCommand)"
+            )
             return
         }
         let check = try CheckConfigCommand.parse(["--connect", "--config", options.config])
         try check.run()
-        print("Next: systemctl enable --now aafd.service   (or aafd-import.timer; aafd setup --help)")
+        guard answers.start == true else {
+            print("Next: \(startCommand)")
+            return
+        }
+        print("Starting: \(startCommand)")
+        let status = try ChildProcess("/usr/bin/systemctl", ["enable", "--now", options.unit], stdout: 1, stderr: 2)
+            .wait()
+        guard status == 0 else {
+            throw CommandFailure(
+                .unavailable,
+                "\(startCommand) failed (exit \(status)); see systemctl status \(options.unit)"
+            )
+        }
+        print(
+            "Started. Tomorrow morning: aafd status\(options.instance.map { " --config /etc/aafd/\($0).toml" } ?? "")"
+        )
     }
 }
 
 /// What `setup` needs from the configuration: read as the user who runs it (root on an installed aafd, which
-/// must write into /etc/aafd), with the same trust checks as every command.
+/// must write into /etc/aafd), with the same trust checks as every command. The configuration may still be the
+/// package's inactive one (every setting commented out) or, for `--instance NAME`, not exist yet: setup then
+/// starts from it (or from /etc/aafd/aafd.toml, comments and all) with the folders filled in, and writes it only
+/// at the end of `aafd setup`.
 struct SetupOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration file (TOML).")
-    var config: String = Configuration.defaultPath
+    @Option(
+        name: .customLong("config"),
+        help: "Configuration file (TOML; default /etc/aafd/aafd.toml, or /etc/aafd/NAME.toml)."
+    )
+    var configOption: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "One commune among several on this host: /etc/aafd/NAME.toml, /etc/aafd/NAME_rsa, the aafd@NAME unit.",
+            valueName: "name"
+        )
+    )
+    var instance: String?
+
+    var config: String { configOption ?? instance.map { "/etc/aafd/\($0).toml" } ?? Configuration.defaultPath }
+
+    func validate() throws {
+        if let instance {
+            guard (1...32).contains(instance.count),
+                instance.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }),
+                !instance.hasPrefix("-")
+            else {
+                throw ValidationError(
+                    "--instance: 1 to 32 lower-case letters, digits and dashes (a systemd instance name)"
+                )
+            }
+        }
+    }
+
+    /// The defaults that depend on the instance.
+    var defaultKey: String { instance.map { "/etc/aafd/\($0)_rsa" } ?? SetupKeyCommand.defaultKeyPath }
+    var defaultKnownHosts: String { instance.map { "/etc/aafd/\($0).known_hosts" } ?? "/etc/aafd/known_hosts" }
+    /// The state folder of the unit that reads this configuration (`StateDirectory=` of aafd.service, aafd@.service).
+    var defaultStateDirectory: String { instance.map { "/var/lib/aafd-\($0)" } ?? "/var/lib/aafd" }
+    /// The unit that runs it.
+    var unit: String { instance.map { "aafd@\($0).service" } ?? "aafd.service" }
+
+    /// Who the written files go to: the `aafd` user for the main instance (its unit runs as aafd); root for an
+    /// `aafd@NAME` instance, whose unit runs as a dynamic user and gets the key through `LoadCredential=` (so one
+    /// commune's daemon can never read another's key).
+    var fileOwner: (uid: uid_t, gid: gid_t)? { instance == nil ? SetupFiles.owner : nil }
+
+    /// The configuration's text as setup starts from it, and whether the file exists.
+    func startingText() throws -> (text: ConfigurationText, exists: Bool) {
+        if SetupFiles.exists(config) {
+            do {
+                try PathTrust.check(config, .configuration, what: "the configuration file")
+            } catch let refusal as PathTrust.Refusal {
+                throw CommandFailure(.config, refusal.message)
+            }
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw CommandFailure(.config, "cannot read \(config)")
+            }
+            return (prepared(ConfigurationText(String(decoding: data, as: UTF8.self))), true)
+        }
+        guard instance != nil else {
+            throw CommandFailure(.config, "cannot read the configuration file \(config); pass --config PATH")
+        }
+        // A new instance: the main configuration's text (its comments explain every key), else a bare one.
+        let template =
+            SetupFiles.exists(Configuration.defaultPath)
+            ? (try? PathTrust.check(Configuration.defaultPath, .configuration, what: "the configuration file"))
+                .flatMap { FileManager.default.contents(atPath: Configuration.defaultPath) }
+            : nil
+        var text = ConfigurationText(
+            template.map { String(decoding: $0, as: UTF8.self) } ?? "# aafd: \(instance!), aafd setup --instance\n"
+        )
+        // Another commune's values are not this one's.
+        for key in ["host", "port", "user", "remote_dir", "private_key", "known_hosts", "passphrase_file"] {
+            text.comment("sftp", key)
+        }
+        text.comment("convention", "commune")
+        text.set("directory", "database", ConfigurationText.quoted(defaultStateDirectory + "/aafd.sqlite3"))
+        text.set("directory", "state_dir", ConfigurationText.quoted(defaultStateDirectory))
+        text.comment("directory", "spool")
+        text.set("schedule", "spread_minutes", "30")
+        return (prepared(text), false)
+    }
+
+    /// An inactive configuration made loadable: the database in the unit's state folder.
+    private func prepared(_ text: ConfigurationText) -> ConfigurationText {
+        var text = text
+        if !text.isSet("directory", "database") {
+            text.set("directory", "database", ConfigurationText.quoted(defaultStateDirectory + "/aafd.sqlite3"))
+        }
+        return text
+    }
+
+    /// The configuration setup works from (``startingText()``, parsed), with the trust checks of every command.
     func load() throws -> Configuration {
-        let configuration = try Configuration.load(path: config)
+        try parse(startingText().text)
+    }
+
+    func parse(_ text: ConfigurationText) throws -> Configuration {
+        let folder = PathTrust.folder(of: URL(fileURLWithPath: config).standardizedFileURL.path)
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.parse(text.text, source: config, baseDirectory: folder)
+        } catch let failure as CommandFailure {
+            throw CommandFailure(.config, "\(failure.message); nothing was written")
+        }
         let untrusted = configuration.untrustedFiles()
         guard untrusted.isEmpty else {
             throw CommandFailure(.config, "\(config): " + untrusted.joined(separator: "\n  "))
@@ -247,7 +380,7 @@ struct SetupKeyCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.load()
-        let path = key ?? configuration.sftp?.privateKey ?? Self.defaultKeyPath
+        let path = key ?? configuration.sftp?.privateKey ?? options.defaultKey
         let publicPath = path + ".pub"
         try SetupFiles.checkFolder(of: path, what: "private key")
         if SetupFiles.exists(path) || SetupFiles.exists(publicPath) {
@@ -279,10 +412,10 @@ struct SetupKeyCommand: ParsableCommand {
                 }
             }
         }
-        try SetupFiles.write(generated.privatePEM, to: path, mode: 0o600)
-        try SetupFiles.write(generated.publicLine + "\n", to: publicPath, mode: 0o644)
+        try SetupFiles.write(generated.privatePEM, to: path, mode: 0o600, owner: options.fileOwner)
+        try SetupFiles.write(generated.publicLine + "\n", to: publicPath, mode: 0o644, owner: options.fileOwner)
         print(
-            "Created the private key \(path) (RSA \(generated.bits) bits, 0600\(SetupFiles.owner == nil ? "" : ", owned by aafd"))"
+            "Created the private key \(path) (RSA \(generated.bits) bits, 0600, owned by \(options.fileOwner == nil ? (geteuid() == 0 ? "root; its unit reads it through LoadCredential" : "you") : "aafd"))"
         )
         print("and the public key \(publicPath).")
         print("Fingerprint: \(generated.fingerprint)")
@@ -353,7 +486,7 @@ struct SetupHostKeyCommand: ParsableCommand {
             throw CommandFailure(.config, "no server: pass --host, or set [sftp] host in \(options.config)")
         }
         let port = port ?? configuration.sftp?.port ?? 22
-        let path = knownHosts ?? configuration.sftp?.knownHosts ?? "/etc/aafd/known_hosts"
+        let path = knownHosts ?? configuration.sftp?.knownHosts ?? options.defaultKnownHosts
         let wanted = HostKeyProbe.normalised(fingerprint)
         guard wanted.count > "SHA256:".count + 20 else {
             throw CommandFailure(
@@ -383,7 +516,12 @@ struct SetupHostKeyCommand: ParsableCommand {
                     + "the académie's (R17)"
             )
         }
-        try SetupFiles.write(match.knownHostsLine(host: host, port: port) + "\n", to: path, mode: 0o644)
+        try SetupFiles.write(
+            match.knownHostsLine(host: host, port: port) + "\n",
+            to: path,
+            mode: 0o644,
+            owner: options.fileOwner
+        )
         print("Pinned \(match.type) \(match.fingerprint) in \(path).")
         if configuration.sftp?.knownHosts != path {
             print("Set it in \(options.config): [sftp] known_hosts = \"\(path)\"")

@@ -1,4 +1,5 @@
 import AAFModel
+import AAFPolicy
 import AAFTransfer
 import Foundation
 
@@ -11,11 +12,14 @@ import Glibc
 /// answers then go through the same steps as `--non-interactive`.
 struct SetupQuestions {
     let configuration: Configuration
+    let options: SetupOptions
 
     struct Question {
         var label: String
         var help: String
         var current: String?
+        /// Enter with no default answers nothing (the question is skipped).
+        var optional = false
     }
 
     func ask(starting given: SetupGuidedCommand.Answers) throws -> SetupGuidedCommand.Answers {
@@ -40,6 +44,17 @@ struct SetupQuestions {
                 current: a.commune ?? (configuration.commune.hasPrefix("(") ? nil : configuration.commune)
             )
         )
+        if !SetupFiles.exists(a.key ?? sftp?.privateKey ?? options.defaultKey) {
+            let contact = try ask(
+                Question(
+                    label: "Contact for the académie (name, role, phone or mail; Enter: none)",
+                    help: "Printed in the request for the key, so that the académie knows whom to call back.",
+                    current: a.contact,
+                    optional: true
+                )
+            )
+            a.contact = contact.isEmpty ? nil : contact
+        }
         a.host = try ask(
             Question(
                 label: "SFTP server (name or address)",
@@ -86,14 +101,14 @@ struct SetupQuestions {
                 label: "Private key file",
                 help: "Made now if it does not exist (RSA 2048, 0600, owned by aafd); the request to mail to the "
                     + "académie is printed then.",
-                current: a.key ?? sftp?.privateKey ?? SetupKeyCommand.defaultKeyPath
+                current: a.key ?? sftp?.privateKey ?? options.defaultKey
             )
         )
         a.knownHosts = try ask(
             Question(
                 label: "Pinned host key file",
                 help: "Where the server's host key is pinned once its fingerprint matches the académie's.",
-                current: a.knownHosts ?? sftp?.knownHosts ?? "/etc/aafd/known_hosts"
+                current: a.knownHosts ?? sftp?.knownHosts ?? options.defaultKnownHosts
             )
         )
         let server = RemoteFolders(answers: a, port: number, match: match, configuration: configuration)
@@ -115,6 +130,31 @@ struct SetupQuestions {
             a.remoteDir = folder
             break
         }
+        var time = ""
+        while true {
+            time = try ask(
+                Question(
+                    label: "Fetch every day at (HH:MM)",
+                    help:
+                        "The académie drops the files at night; 06:30 leaves a margin. Missed mornings are caught up.",
+                    current: a.time
+                        ?? String(format: "%02d:%02d", configuration.schedule.hour, configuration.schedule.minute)
+                )
+            )
+            let parts = time.split(separator: ":").compactMap { Int($0) }
+            if parts.count == 2, (0...23).contains(parts[0]), (0...59).contains(parts[1]) { break }
+            print("  a time as HH:MM, e.g. 06:30")
+            a.time = nil
+        }
+        a.time = time
+        let start = try ask(
+            Question(
+                label: "Start \(options.unit) at the end, once the link works? (y/n)",
+                help: "Runs systemctl enable --now \(options.unit); otherwise the command is printed for later.",
+                current: a.start == true ? "y" : "n"
+            )
+        )
+        a.start = start.lowercased().hasPrefix("y") || start.lowercased().hasPrefix("o")
         return a
     }
 
@@ -132,6 +172,7 @@ struct SetupQuestions {
             }
             if answer.isEmpty {
                 if let current = q.current, !current.isEmpty { return current }
+                if q.optional { return "" }
                 print("  an answer is needed (? explains)")
                 continue
             }
@@ -161,7 +202,12 @@ final class RemoteFolders {
         scratch = folder
         let pinned = folder + "/known_hosts"
         guard
-            (try? SetupFiles.write(match.knownHostsLine(host: host, port: port) + "\n", to: pinned, mode: 0o600))
+            (try? SetupFiles.write(
+                match.knownHostsLine(host: host, port: port) + "\n",
+                to: pinned,
+                mode: 0o600,
+                owner: nil
+            ))
                 != nil
         else { return }
         var settings = SFTPSettings(host: host, user: user, privateKey: key, knownHosts: pinned, remoteDirectory: "/")

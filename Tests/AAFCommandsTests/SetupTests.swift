@@ -272,6 +272,43 @@ struct SetupTests {
     }
 
     @Test(
+        "setup --instance NAME: a new commune's configuration made from nothing, its state folder the aafd@NAME unit's, spread_minutes set",
+        .enabled(if: SSHServer.available, "needs root and openssh-server")
+    )
+    func instance() throws {
+        let keys = TemporaryDirectory("setup-instance")
+        let key = keys.file("vitry_rsa")
+        let first = CLI()
+        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let server = try SSHServer(authorizedKeys: [key + ".pub"])
+        defer { server.stop() }
+        let name = "t" + UUID().uuidString.prefix(8).lowercased()
+        let state = "/var/lib/aafd-\(name)"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let config = keys.file("\(name).toml")
+        let expected = try #require(try keygenFingerprints(server.knownHosts).first?.fingerprint)
+        let cli = CLI()
+        let bad = try cli.run(["setup", "--instance", "Vitry/../x", "--non-interactive", "--config", config])
+        #expect(bad.status == 64 && bad.stderr.contains("--instance"))
+        let done = try cli.run([
+            "setup", "--instance", name, "--non-interactive", "--config", config, "--host", "127.0.0.1", "--port",
+            String(server.port), "--user", server.login, "--remote-dir", server.remoteDir, "--key", key,
+            "--known-hosts", keys.file("\(name).known_hosts"), "--commune", "Mairie de Vitry", "--fingerprint",
+            expected,
+        ])
+        #expect(done.status == 0, "\(done.stderr)")
+        #expect(done.stdout.contains("systemctl enable --now aafd@\(name).service"), "\(done.stdout)")
+        let written = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(written.contains("database = \"\(state)/aafd.sqlite3\""), "\(written)")
+        #expect(written.contains("spread_minutes = 30") && written.contains("commune = \"Mairie de Vitry\""))
+        #expect(mode(config) == 0o644)
+        // The spread shows in the settings, and the state folder is the unit's.
+        let shown = try cli.run(["check-config", "--config", config])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(FileManager.default.fileExists(atPath: state + "/spool"))
+    }
+
+    @Test(
         "the configuration editor: the package's all-commented file gets live [sftp] and [convention] keys, comments kept"
     )
     func editor() throws {
@@ -369,10 +406,17 @@ struct SetupTests {
         #expect(right.waitFor("/nope is not a folder on the server"), "\(right.screen)")
         #expect(right.waitFor("Remote folder [/drop]: ", count: 2))
         try right.answer("")
+        #expect(right.waitFor("Fetch every day at (HH:MM) [06:30]: "), "\(right.screen)")
+        try right.answer("7h")
+        #expect(right.waitFor("a time as HH:MM"))
+        try right.answer("07:15")
+        #expect(right.waitFor("once the link works? (y/n) [n]: "))
+        try right.answer("")
         #expect(right.waitFor("EXIT=0"), "\(right.screen)")
         #expect(right.screen.contains("systemctl enable --now aafd.service"))
         let written = try String(contentsOfFile: cli.config, encoding: .utf8)
         #expect(written.contains("commune = \"Mairie de Tty\"") && written.contains("port = \(server.port)"))
+        #expect(written.contains("time = \"07:15\"") && written.contains("remote_dir = \"/drop\""))
         #expect(try keygenFingerprints(pinned).map(\.fingerprint) == [expected])
     }
 
