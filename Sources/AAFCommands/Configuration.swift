@@ -121,9 +121,10 @@ public struct Configuration: Sendable {
         config.erasureWaitSeconds =
             try reader.int("retention", "erasure_wait_seconds") ?? config.erasureWaitSeconds
         config.schedule = try reader.schedule()
-        // The spread's offset follows the login at the académie's server (one per commune), else the file.
+        // The spread's offset follows the instance: its configuration file (one per commune on a host) and its
+        // login at the académie's server.
         config.schedule.offsetSeconds = Schedule.stableOffset(
-            of: config.sftp.map { "\($0.user)@\($0.host)" } ?? source,
+            of: source + (config.sftp.map { " \($0.user)@\($0.host)" } ?? ""),
             withinMinutes: config.schedule.spreadMinutes
         )
         config.alertCommand = try reader.string("alert", "command").flatMap { $0.isEmpty ? nil : $0 }

@@ -11,13 +11,14 @@ public struct Schedule: Sendable, Hashable {
     /// `spread_minutes`: several instances on one host (one per commune) must not all reach the académie's server
     /// in the same second. Each runs `offsetSeconds` after `hour:minute`, a stable offset within the spread.
     public var spreadMinutes = 0
-    /// This instance's offset, from ``stableOffset(of:withinMinutes:)`` of its login; 0 without a spread.
+    /// This instance's offset, ``stableOffset(of:withinMinutes:)`` of its configuration file's path and login; 0
+    /// without a spread.
     public var offsetSeconds = 0
 
     public init() {}
 
-    /// A stable offset in `0..<minutes*60` seconds for `key` (FNV-1a: the same login always runs at the same
-    /// second, different logins spread evenly; no randomness, so the offset survives restarts).
+    /// A stable offset in `0..<minutes*60` seconds for `key` (FNV-1a: the same instance always runs at the same
+    /// second, different ones spread evenly; no randomness, so the offset survives restarts).
     public static func stableOffset(of key: String, withinMinutes minutes: Int) -> Int {
         guard minutes > 0 else { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
