@@ -13,24 +13,36 @@ import Glibc
 struct SetupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "setup",
-        abstract: "Set up the SFTP link with the académie: the key pair, then the server's host key.",
+        abstract: "Set up the SFTP link with the académie: questions, the host key checked, the key pair, the link.",
         discussion: """
-            The steps, in order (operations.md, "Setting up the SFTP link", in /usr/share/doc/aafd):
-              1. aafd setup key            creates the RSA-2048 key pair at [sftp] private_key (default \
-            /etc/aafd/aafd_rsa), owned by the aafd user, 0600, and prints the request to send to the académie \
-            (in French: the commune, the public key, its fingerprint, the source address).
-              2. aafd setup host-key --fingerprint SHA256:…   once the académie has given the server's name, port, \
-            login and, by another channel (phone, signed mail), its host key's fingerprint: connects, shows every \
-            host key the server offers and pins the one whose fingerprint matches in [sftp] known_hosts. No \
-            fingerprint, no pinning: a mismatch exits 77 and writes nothing.
-              3. aafd check-config --connect   logs in and lists what a run would download.
-              4. systemctl enable --now aafd.service (or aafd-import.timer).
-            Or all at once, from answers given as options (Ansible, a fleet of communes): aafd setup --non-interactive \
-            --host … --user … --remote-dir … --fingerprint SHA256:… [--port …] [--commune …]: the host key is \
-            checked first (77, nothing written, on a mismatch), then [sftp] is written in the configuration (its \
-            comments kept; 78 and nothing written if the result does not load), the key pair made if there is none, \
-            the host key pinned and the link checked as check-config --connect does.
-            Run them as root on an installed aafd: /etc/aafd is root's, and the files are given to the aafd user.
+            aafd setup (as root, on a terminal) asks, in order: the commune; a contact for the académie (when there \
+            is no key yet); the SFTP server and port; the host key's fingerprint the académie gave by another channel \
+            (phone, signed mail), checked at once against every key the server offers (none matches: exit 77, \
+            nothing written); the login; the private key and pinned host key files; the remote folder, chosen from \
+            the folders the server lists once the académie has installed the key (one that does not exist is asked \
+            again); the time of the daily fetch; whether to start the service. Each question shows its default in \
+            brackets (Enter keeps it) and explains itself on ?. Nothing is written before the last answer: Ctrl-C \
+            leaves every file as it was.
+
+            Then: the configuration written in place, its comments kept (78 and nothing written if the result does \
+            not load); the RSA-2048 key pair made if there is none (0600, owned by aafd) and the request to mail to \
+            the académie printed, in French; the host key pinned; the link checked as check-config --connect does; \
+            systemctl enable --now aafd.service run if asked, or printed. On the first run the académie does not \
+            know the key yet: send the request, and run aafd setup again once it has installed it.
+
+            Without questions (Ansible, a fleet of communes): aafd setup --non-interactive --host … --user … \
+            --remote-dir … --fingerprint SHA256:… [--port --commune --contact --time --start].
+
+            One more commune on this host: --instance NAME (/etc/aafd/NAME.toml, made from aafd.toml's text; \
+            /etc/aafd/NAME_rsa and NAME.known_hosts, root's; the database in /var/lib/aafd-NAME; [schedule] \
+            spread_minutes = 30; the aafd@NAME unit).
+
+            The steps one at a time: aafd setup key, aafd setup host-key --fingerprint SHA256:…, aafd check-config \
+            --connect, systemctl enable --now aafd.service (or aafd-import.timer). Details: operations.md, "Setting \
+            up the SFTP link", in /usr/share/doc/aafd.
+
+            Exit 0 set up; 64 a wrong option; 69 the server cannot be reached; 73 a file is in the way; 77 no host \
+            key matches the fingerprint, or the key was refused; 78 the configuration or a folder is wrong.
             """,
         subcommands: [SetupGuidedCommand.self, SetupKeyCommand.self, SetupHostKeyCommand.self],
         defaultSubcommand: SetupGuidedCommand.self
