@@ -23,44 +23,8 @@ fail() {
 
 # The container root, cached (rebuilt when missing): Debian 12 minbase with systemd, D-Bus, OpenSSH and the
 # libraries aafd's package depends on, so dpkg -i needs no network inside.
-cache="${AAFD_CONTAINER_CACHE:-/var/cache/aafd-test}"
-root="$cache/bookworm"
-mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-if [ ! -x "$root/lib/systemd/systemd" ]; then
-    rm -rf "$root.tmp"
-    mkdir -p "$cache"
-    t0=$(date +%s)
-    debootstrap --variant=minbase \
-        --include=systemd,systemd-sysv,dbus,openssh-server,libxml2,libsqlite3-0,libssh-4,libssl3,sqlite3,procps,iproute2 \
-        bookworm "$root.tmp" "${mirror:-http://deb.debian.org/debian}" >"$cache/debootstrap.log" 2>&1 ||
-        { tail -20 "$cache/debootstrap.log"; fail "debootstrap"; }
-    echo "aafd-test" >"$root.tmp/etc/hostname"
-    mv "$root.tmp" "$root"
-    echo "   container root built in $(($(date +%s) - t0)) s ($(du -sh "$root" | cut -f1))"
-fi
-
-work=$(mktemp -d /tmp/aafd-systemd-test.XXXXXX)
-nspawn=""
-init=""
-cleanup() {
-    if [ -n "$init" ]; then nsenter -t "$init" -a systemctl poweroff >/dev/null 2>&1 || true; fi
-    if [ -n "$nspawn" ]; then
-        for _ in $(seq 50); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$nspawn" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-ct() { nsenter -t "$init" -a "$@"; }
-show() { ct systemctl show "$1" -p "$2" --value; }
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-    local deadline=$(($(date +%s) + $1)) what="$2"
-    shift 2
-    until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for $what"
-        sleep 0.2
-    done
-}
+source scripts/lib-container.sh
+build_container_root
 imported() { # imported DATABASE EXTRACT_DATE: that delivery is in the journal as imported
     [ "$(ct sqlite3 -readonly "$1" "SELECT count(*) FROM import_runs WHERE outcome = 'imported' AND extract_date = '$2'")" = 1 ]
 }
@@ -87,21 +51,7 @@ fixtures="$(swift build --show-bin-path)/aafd-fixtures"
 "$fixtures" delivery --out "$work/in/b" --pupils 250 --schools 2 --date 20250901 --seed 9 >/dev/null
 names=$(grep -oh '<attr name="ENTPersonNomPatro"><value>[^<]*' "$work/in/d1/"*_Eleve_* | sed 's/.*<value>//' | head -5)
 
-# Boot, on a tmpfs overlay: the cached root stays as debootstrap made it.
-boot0=$(date +%s.%N)
-systemd-nspawn -D "$root" --volatile=overlay -b --register=no --private-network --keep-unit --console=passive \
-    --bind-ro="$work/in:/srv/in" >"$work/nspawn.log" 2>&1 &
-nspawn=$!
-for _ in $(seq 100); do
-    init=$(pgrep -P "$nspawn" | head -1 || true)
-    [ -n "$init" ] && [ "$(cat /proc/"$init"/comm 2>/dev/null)" = systemd ] && break
-    init=""
-    sleep 0.1
-done
-[ -n "$init" ] || { cat "$work/nspawn.log"; fail "the container did not boot (systemd-nspawn)"; }
-wait_for 60 "the container's systemd" sh -c "nsenter -t $init -a systemctl is-system-running | grep -Eq 'running|degraded'"
-boot=$(awk -v a="$boot0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-echo "   booted systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) in $boot s ($(ct systemd-analyze time 2>/dev/null | head -1))"
+boot_container
 
 # As a sysadmin would: the package, the key pair, the pinned host key, the configuration.
 ct dpkg -i /srv/in/aafd.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i in the container"; }

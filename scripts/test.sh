@@ -22,11 +22,13 @@ if [ "$(id -u)" -eq 0 ]; then scripts/kill-test.sh 25; fi
 # The Debian package, for real (issue 13): built, linted, installed with dpkg, the main job run as the aafd user,
 # removed and purged. It installs a package and a system user on this machine, so only as root (CI).
 # Then the same package under a real systemd (issue 15): a Debian 12 container booted with systemd-nspawn (its root
-# cached in /var/cache/aafd-test), the units checked for real.
+# cached in /var/cache/aafd-test), the units checked for real; and a new administrator's walk-through in it.
 if [ "$(id -u)" -eq 0 ]; then
     deb=$(scripts/package.sh .build-package | tail -1)
     scripts/test-package.sh "$deb" 2>&1 | tee .build/test-package-output.txt
     scripts/test-systemd.sh "$deb" 2>&1 | tee .build/test-systemd-output.txt
+    # From apt install to the first import with aafd setup, through a terminal, commands counted (issue 25).
+    scripts/test-walkthrough.sh "$deb" 2>&1 | tee .build/test-walkthrough-output.txt
 elif [ -n "${CI:-}" ]; then
     echo "FAIL: the package and systemd tests need root in CI"
     exit 1
