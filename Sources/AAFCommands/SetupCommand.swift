@@ -85,6 +85,11 @@ struct SetupGuidedCommand: ParsableCommand {
 
     @Option(name: .long, help: "The commune's contact for the académie, printed in the key request.") var contact:
         String?
+    @Option(
+        name: .customLong("source-address"),
+        help: "The public IP address the connection comes from, for the key request (the académie's firewall)."
+    )
+    var sourceAddress: String?
     @Option(name: .long, help: "When to fetch each day, HH:MM ([schedule] time; default 06:30).") var time: String?
     @Flag(name: .long, help: "Start the service at the end (systemctl enable --now), once the link works.")
     var start = false
@@ -104,6 +109,7 @@ struct SetupGuidedCommand: ParsableCommand {
             fingerprint: fingerprint,
             commune: commune,
             contact: contact,
+            sourceAddress: sourceAddress,
             key: key,
             knownHosts: knownHosts,
             time: time,
@@ -130,6 +136,7 @@ struct SetupGuidedCommand: ParsableCommand {
         var fingerprint: String?
         var commune: String?
         var contact: String?
+        var sourceAddress: String?
         var key: String?
         var knownHosts: String?
         var time: String?
@@ -191,6 +198,8 @@ struct SetupGuidedCommand: ParsableCommand {
             var arguments = ["--key", keyPath, "--config", options.config]
             if let instance = options.instance { arguments += ["--instance", instance] }
             if let contact = answers.contact { arguments += ["--contact", contact] }
+            if let address = answers.sourceAddress { arguments += ["--source-address", address] }
+            arguments.append("--within-setup")
             let command = try SetupKeyCommand.parse(arguments)
             try command.run()
             keyIsNew = true
@@ -216,6 +225,7 @@ struct SetupGuidedCommand: ParsableCommand {
             print(
                 "Send the request above to the académie; once it installed the key: aafd check-config --connect "
                     + "--config \(options.config), then \(startCommand)"
+                    + (answers.start == true ? " (not started now: the académie does not know the key yet)" : "")
             )
             return
         }
@@ -388,6 +398,9 @@ struct SetupKeyCommand: ParsableCommand {
     @Option(name: .customLong("convention-ref"), help: "The convention's reference, as signed.")
     var conventionReference: String?
 
+    /// Run by `aafd setup`, which pins the host key itself next: no "Next" line.
+    @Flag(name: .customLong("within-setup"), help: .hidden) var withinSetup = false
+
     static let defaultKeyPath = "/etc/aafd/aafd_rsa"
 
     func run() throws {
@@ -450,6 +463,7 @@ struct SetupKeyCommand: ParsableCommand {
             )
         )
         print("----- end -----")
+        guard !withinSetup else { return }
         print("")
         print("Next: when the académie answers with the server, the login and the host key's fingerprint,")
         print("  aafd setup host-key --fingerprint SHA256:…")

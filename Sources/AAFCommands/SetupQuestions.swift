@@ -25,6 +25,7 @@ struct SetupQuestions {
     func ask(starting given: SetupGuidedCommand.Answers) throws -> SetupGuidedCommand.Answers {
         var a = given
         let sftp = configuration.sftp
+        var needsRequest = false
         // Ctrl-C must stop the questions even when the parent left SIGINT blocked or ignored (a test harness, a
         // wrapper): nothing is written before the last answer, so the default action is the right one.
         signal(SIGINT, SIG_DFL)
@@ -54,6 +55,7 @@ struct SetupQuestions {
                 )
             )
             a.contact = contact.isEmpty ? nil : contact
+            needsRequest = true
         }
         a.host = try ask(
             Question(
@@ -73,6 +75,20 @@ struct SetupQuestions {
             throw CommandFailure(.config, "the port must be a number from 1 to 65535; nothing was written")
         }
         a.port = number
+        if needsRequest {
+            let route = SetupRequest.localAddress(towards: a.host!, port: number)
+            let address = try ask(
+                Question(
+                    label: "Public IP address this machine connects from (Enter: to fill in the request later)",
+                    help: "The académie's firewall lets only that address through; it is the town hall's public "
+                        + "address, not always this machine's"
+                        + (route.map { " (this machine's address towards the server: \($0))" } ?? "") + ".",
+                    current: a.sourceAddress,
+                    optional: true
+                )
+            )
+            a.sourceAddress = address.isEmpty ? nil : address
+        }
         a.fingerprint = try ask(
             Question(
                 label: "Host key fingerprint from the académie (SHA256:…)",
@@ -194,6 +210,7 @@ final class RemoteFolders {
 
     init(answers: SetupGuidedCommand.Answers, port: Int, match: HostKeyProbe.Offered, configuration: Configuration) {
         guard let host = answers.host, let user = answers.user, let key = answers.key, SetupFiles.exists(key) else {
+            print("  (the server's folders are listed once the académie has installed the key; type the one it named)")
             return
         }
         var template = Array("/tmp/aafd-setup-XXXXXX".utf8CString)

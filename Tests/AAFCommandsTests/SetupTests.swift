@@ -223,16 +223,24 @@ struct SetupTests {
     }
 
     @Test(
-        "setup --non-interactive against sshd and ProFTPD: a wrong fingerprint writes nothing; the right one writes the configuration in place, pins and checks the link",
-        .enabled(if: SSHServer.available, "needs root and openssh-server")
+        "setup --non-interactive against OpenSSH (plain, chrooted with an RSA host key), ProFTPD and asyncssh: a wrong fingerprint writes nothing; the right one writes the configuration in place, pins and checks the link",
+        .enabled(
+            if: SSHServer.available && ProFTPDServer.available && AsyncSSHServer.available,
+            "needs root, openssh-server, proftpd and the asyncssh venv"
+        )
     )
     func nonInteractive() throws {
         let keys = TemporaryDirectory("setup-fleet")
         let key = keys.file("aafd_rsa")
         let first = CLI()
         #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        // The interop matrix's three server implementations; OpenSSH also chrooted, with an RSA host key, and
+        // reading with 32 KiB answers (asyncssh capped).
         let servers: [any SFTPTestServer] = [
-            try SSHServer(authorizedKeys: [key + ".pub"]), try ProFTPDServer(authorizedKeys: [key + ".pub"]),
+            try SSHServer(authorizedKeys: [key + ".pub"]),
+            try SSHServer(authorizedKeys: [key + ".pub"], options: .init(hostKeyType: "rsa", chroot: true)),
+            try ProFTPDServer(authorizedKeys: [key + ".pub"]),
+            try AsyncSSHServer(authorizedKeys: [key + ".pub"], reads: .capped(32768)),
         ]
         for (index, server) in servers.enumerated() {
             defer { server.stop() }
