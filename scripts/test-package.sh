@@ -46,7 +46,8 @@ pass "lintian: no error, no warning (overrides: $(dpkg-deb --fsys-tarfile "$deb"
 # 2. Install: the user, the folders, the modes; nothing started, the conffile inactive.
 installed_at=$(date +%s.%N)
 dpkg -i "$deb" >"$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; fail "dpkg -i"; }
-grep -q "nothing runs until it is configured" "$work/dpkg-i.log" || fail "postinst did not say that nothing runs"
+grep -q "nothing runs until it is set up" "$work/dpkg-i.log" && grep -q "^  aafd setup$" "$work/dpkg-i.log" ||
+    fail "postinst did not say that nothing runs, and to run aafd setup"
 IFS=: read -r _ _ uid _ _ home shell < <(getent passwd aafd) || fail "no aafd user"
 [ "$uid" -lt 1000 ] && [ "$home" = /var/lib/aafd ] && [ "$shell" = /usr/sbin/nologin ] ||
     fail "aafd user: uid $uid, home $home, shell $shell"
