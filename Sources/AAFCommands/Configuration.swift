@@ -28,6 +28,12 @@ public struct Configuration: Sendable {
     public var commune = "(commune not configured)"
     public var academy = "Académie de Créteil"
     public var publisher = "(ENT publisher not configured)"
+    /// `[convention] academie_alert_address`: the académie's alert chain (art. 12); Créteil's by default.
+    public var academieAlertAddress = "alerte-ssi@ac-creteil.fr"
+    /// `[convention] ien_address`: the IEN of the circonscription, also told of every incident (art. 12).
+    public var ienAddress: String?
+    /// `[convention] dpo_contact`: the commune's data protection officer, on the documents it sends.
+    public var dpoContact: String?
     /// `[schedule]`: when `aafd run` fetches (R20).
     public var schedule = Schedule()
     /// `[alert] command`: run once per incident (R19), through /bin/sh, with AAFD_* variables; nil: none.
@@ -135,6 +141,10 @@ public struct Configuration: Sendable {
         config.commune = try reader.string("convention", "commune") ?? config.commune
         config.academy = try reader.string("convention", "academy") ?? config.academy
         config.publisher = try reader.string("convention", "publisher") ?? config.publisher
+        config.academieAlertAddress =
+            try reader.string("convention", "academie_alert_address") ?? config.academieAlertAddress
+        config.ienAddress = try reader.string("convention", "ien_address").flatMap { $0.isEmpty ? nil : $0 }
+        config.dpoContact = try reader.string("convention", "dpo_contact").flatMap { $0.isEmpty ? nil : $0 }
         config.logLevel = try reader.logLevel() ?? config.logLevel
         return config
     }

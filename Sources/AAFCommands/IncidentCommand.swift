@@ -1,4 +1,5 @@
 import AAFModel
+import AAFPolicy
 import AAFStore
 import ArgumentParser
 import Foundation
@@ -142,11 +143,21 @@ struct IncidentCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Print the notification draft (art. 12): nature, consequences, measures, contact, people concerned."
+                "Print the notification (art. 12), in French: recipients, nature, consequences, measures, contact, people concerned.",
+            discussion: """
+                The recipients come from [convention] academie_alert_address and ien_address; the commune's DPO from \
+                dpo_contact. Dates are in [schedule] timezone. --json prints the same facts as data. Exit 0; 66 no \
+                such incident; 73 --output exists.
+                """
         )
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The incident's number.") var id: Int
         @OptionGroup var output: OutputOptions
+        @Option(
+            name: .customLong("output"),
+            help: "Write the notification to this new file (0600; refused if it exists) instead of printing it."
+        )
+        var file: String?
 
         struct Estimate: Encodable {
             /// The import whose census describes the directory when the incident became known; nil: none had run.
@@ -200,46 +211,23 @@ struct IncidentCommand: ParsableCommand {
                 try printJSON(draft)
                 return
             }
-            func line(_ label: String, _ value: String?) {
-                // Free text typed by administrators, kept in the database: each stays on its line (issue 20).
-                print(
-                    "\(label): \(value.flatMap { $0.isEmpty ? nil : OutsideText.escaped($0) } ?? "(to be completed)")"
+            let text = IncidentNotification.text(
+                draft,
+                parties: .init(
+                    commune: configuration.commune,
+                    academy: configuration.academy,
+                    alertAddress: configuration.academieAlertAddress,
+                    ienAddress: configuration.ienAddress,
+                    dpoContact: configuration.dpoContact,
+                    timeZone: configuration.schedule.timeZone
                 )
-            }
-            print("NOTIFICATION D'INCIDENT DE SÉCURITÉ / SECURITY INCIDENT NOTIFICATION (convention ENT1D, art. 12)")
-            print("Commune: \(configuration.commune); to: alerte-ssi@ac-creteil.fr and the IEN of the circonscription")
-            print(
-                "Incident \(incident.id): \(incident.kind), known at \(incident.knownAt), declared by "
-                    + OutsideText.escaped(incident.declaredBy)
             )
-            line("Nature", incident.nature)
-            line("Probable consequences", incident.consequences)
-            line("Measures taken or proposed", incident.measures)
-            line("Contact for more information", incident.contact)
-            print(
-                "Risk to people: \(incident.risk)" + (incident.riskReason.map { " (\(OutsideText.escaped($0)))" } ?? "")
-            )
-            if let asOf = estimate.directoryAsOf {
-                let order = AAFCategory.importOrder.map(\.reportKey)
-                print(
-                    "People possibly concerned (the directory after the import of \(asOf), before the incident was known):"
-                )
-                print(
-                    "  in all: "
-                        + order.compactMap { k in estimate.totals[k].map { "\($0) \(k)" } }.joined(separator: ", ")
-                )
-                for (school, counts) in estimate.bySchool.sorted(by: { $0.key < $1.key }) {
-                    print(
-                        "  \(OutsideText.escaped(school)): "
-                            + order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
-                    )
-                }
+            if let file {
+                try AnswerFile.write(text, to: file, hint: "choose another --output")
+                print("Wrote the notification of incident \(incident.id) to \(file) (0600).")
             } else {
-                print("People possibly concerned: no import had finished before the incident was known")
+                writeOutput(text)
             }
-            print("Académie alerted: \(incident.academyAlertedAt ?? "not yet")")
-            print("CNIL notified: \(incident.cnilNotifiedAt ?? "not yet")")
-            for d in incident.openDeadlines() { print("DUE: \(d.what) by \(d.due) (art. \(d.article))") }
         }
     }
 }

@@ -162,7 +162,7 @@ extension PersonShowCommand {
 
 /// The access answer's file: created 0600 (never over an existing file: exit 73), its folder 0700.
 enum AnswerFile {
-    static func write(_ text: String, to path: String) throws {
+    static func write(_ text: String, to path: String, hint: String = "or choose --answer") throws {
         do {
             try PrivateDirectory.ensure(PathTrust.folder(of: path))
         } catch {
@@ -170,7 +170,10 @@ enum AnswerFile {
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw CommandFailure(.cantCreate, "cannot create \(path) (errno \(errno)): it exists, or choose --answer")
+            throw CommandFailure(
+                .cantCreate,
+                "cannot create \(path) (errno \(errno)): it exists, \(hint); nothing was written"
+            )
         }
         let bytes = Array(text.utf8)
         let ok = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0

@@ -88,6 +88,9 @@ enum SettingsTable {
         Setting("convention", "commune", "R13") { $0.commune },
         Setting("convention", "academy", "R13") { $0.academy },
         Setting("convention", "publisher", "R13") { $0.publisher },
+        Setting("convention", "academie_alert_address", "R19") { $0.academieAlertAddress },
+        Setting("convention", "ien_address", "R19") { $0.ienAddress ?? "unset" },
+        Setting("convention", "dpo_contact") { $0.dpoContact ?? "unset" },
         Setting("schedule", "time", "R20") { String(format: "%02d:%02d", $0.schedule.hour, $0.schedule.minute) },
         // The zone's name, never its current abbreviation or offset: those change twice a year by themselves.
         Setting("schedule", "timezone", "R20") { $0.schedule.timeZone.identifier },

@@ -224,7 +224,7 @@ struct DPOToolsTests {
         #expect(bySchool.values.reduce(0) { $0 + ($1["students"] ?? 0) } == directory["students"])
         #expect((draft["deadlines"] as? [Any])?.count == 2)
         let early1 = try cli.run(["incident", "show", "1", "--config", cli.config]).stdout
-        #expect(early1.contains("no import had finished before the incident was known"))
+        #expect(early1.contains("Aucun import n'était terminé quand l'incident a été connu"))
 
         // The first incident's clocks ran out long ago: the next run alerts the académie deadline, once.
         #expect(try cli.importDay("20250901").status == 0)
