@@ -146,18 +146,15 @@ struct IncidentCommand: ParsableCommand {
                 "Print the notification (art. 12), in French: recipients, nature, consequences, measures, contact, people concerned.",
             discussion: """
                 The recipients come from [convention] academie_alert_address and ien_address; the commune's DPO from \
-                dpo_contact. Dates are in [schedule] timezone. --json prints the same facts as data. Exit 0; 66 no \
-                such incident; 73 --output exists.
+                dpo_contact. Dates are in [schedule] timezone. --json prints the same facts as data; --format pdf \
+                makes an A4 PDF with groff. Exit 0; 64 a PDF asked for a terminal; 66 no such incident; 69 groff \
+                missing; 73 --output exists.
                 """
         )
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The incident's number.") var id: Int
         @OptionGroup var output: OutputOptions
-        @Option(
-            name: .customLong("output"),
-            help: "Write the notification to this new file (0600; refused if it exists) instead of printing it."
-        )
-        var file: String?
+        @OptionGroup var document: DocumentOptions
 
         struct Estimate: Encodable {
             /// The import whose census describes the directory when the incident became known; nil: none had run.
@@ -222,12 +219,12 @@ struct IncidentCommand: ParsableCommand {
                     timeZone: configuration.schedule.timeZone
                 )
             )
-            if let file {
-                try AnswerFile.write(text, to: file, hint: "choose another --output")
-                print("Wrote the notification of incident \(incident.id) to \(file) (0600).")
-            } else {
-                writeOutput(text)
-            }
+            try document.emit(
+                text,
+                title: "Notification d'incident n° \(incident.id)",
+                header: configuration.commune,
+                what: "the notification of incident \(incident.id)"
+            )
         }
     }
 }

@@ -27,31 +27,12 @@ enum IncidentNotification {
         RiskLevel.likely.rawValue: "probable",
         RiskLevel.high.rawValue: "élevé",
     ]
-    static let categoryLabels: [String: String] = [
-        AAFCategory.pupil.reportKey: "élèves",
-        AAFCategory.guardian.reportKey: "responsables légaux",
-        AAFCategory.staff.reportKey: "personnels",
-        AAFCategory.structure.reportKey: "écoles",
-    ]
     static let deadlineLabels: [String: String] = [
         "academy": "signaler l'incident à la chaîne d'alerte de l'académie (art. 12)",
         "cnil": "notification à la CNIL par le DPD de l'académie, 72 heures au plus tard (RGPD art. 33)",
     ]
 
-    /// "10 mars 2026 à 09 h 00 (Europe/Paris)" for an ISO 8601 UTC timestamp; the text itself if it is not one.
-    static func date(_ iso: String, in zone: TimeZone) -> String {
-        guard let date = Timestamp.date(iso) else { return OutsideText.escaped(iso) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        let months = [
-            "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-            "novembre", "décembre",
-        ]
-        let day = c.day == 1 ? "1er" : String(c.day ?? 0)
-        return "\(day) \(months[(c.month ?? 1) - 1]) \(c.year ?? 0) à "
-            + String(format: "%02d h %02d", c.hour ?? 0, c.minute ?? 0) + " (\(zone.identifier))"
-    }
+    static func date(_ iso: String, in zone: TimeZone) -> String { FrenchLabels.instant(iso, in: zone) }
 
     static func text(_ draft: IncidentCommand.Show.Draft, parties: Parties) -> String {
         let incident = draft.incident
@@ -90,11 +71,7 @@ enum IncidentNotification {
         field(4, "Personnes auprès desquelles des informations supplémentaires peuvent être obtenues", incident.contact)
         out.append("5. Estimation du nombre de personnes susceptibles d'être concernées")
         if let asOf = draft.estimate.directoryAsOf {
-            let order = AAFCategory.importOrder.map(\.reportKey)
-            func counts(_ values: [String: Int]) -> String {
-                order.compactMap { key in values[key].map { "\($0) \(categoryLabels[key] ?? key)" } }
-                    .joined(separator: ", ")
-            }
+            func counts(_ values: [String: Int]) -> String { FrenchLabels.counts(values) }
             out.append(
                 "   L'annuaire tel qu'il était quand l'incident a été connu (import du "
                     + "\(date(asOf, in: parties.timeZone))) : \(counts(draft.estimate.totals))."

@@ -163,6 +163,10 @@ extension PersonShowCommand {
 /// The access answer's file: created 0600 (never over an existing file: exit 73), its folder 0700.
 enum AnswerFile {
     static func write(_ text: String, to path: String, hint: String = "or choose --answer") throws {
+        try write(Array(text.utf8), to: path, hint: hint)
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, hint: String) throws {
         do {
             try PrivateDirectory.ensure(PathTrust.folder(of: path))
         } catch {
@@ -175,7 +179,6 @@ enum AnswerFile {
                 "cannot create \(path) (errno \(errno)): it exists, \(hint); nothing was written"
             )
         }
-        let bytes = Array(text.utf8)
         let ok = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
         Glibc.close(fd)
         guard ok else {

@@ -1,5 +1,6 @@
 import AAFModel
 import AAFPipeline
+import AAFPolicy
 import AAFStore
 import AAFTransfer
 import ArgumentParser
@@ -131,7 +132,9 @@ struct CertificateCommand: ParsableCommand {
         discussion: """
             Covers the deletions executed between --from and --to (the days they ran). Prints the chain's head hash: \
             keep it, and give it to the next certificate with --check-head, which then proves no record was removed \
-            since. Exit 65 when the chain does not verify (a record was removed or edited, or an earlier head is gone).
+            since. In French (convention art. 6.3), as text or, with --format pdf, an A4 PDF made by groff; --output \
+            writes a new 0600 file. Exit 65 when the chain does not verify (a record was removed or edited, or an \
+            earlier head is gone); 69 groff missing for --format pdf; 73 --output exists.
             """
     )
 
@@ -144,6 +147,7 @@ struct CertificateCommand: ParsableCommand {
     )
     var checkHeads: [String] = []
     @OptionGroup var output: OutputOptions
+    @OptionGroup var document: DocumentOptions
 
     func run() throws {
         let configuration = try options.load()
@@ -165,63 +169,39 @@ struct CertificateCommand: ParsableCommand {
         for r in records {
             for (k, v) in r.counts { totals[r.rule, default: [:]][k, default: 0] += v }
         }
-        let period =
-            "deletions executed from \(start?.iso ?? "the first record") to \(end?.iso ?? configuration.today.iso)"
+        let report = CertificateReport(
+            parties: .init(
+                commune: configuration.commune,
+                academy: configuration.academy,
+                publisher: configuration.publisher
+            ),
+            period: .init(from: start, to: end),
+            records: records,
+            totals: totals,
+            chain: .init(
+                verified: verification.ok,
+                records: verification.records,
+                head: verification.head,
+                problems: verification.problems
+            )
+        )
         if output.json {
-            try printJSON(
-                CertificateReport(
-                    parties: .init(
-                        commune: configuration.commune,
-                        academy: configuration.academy,
-                        publisher: configuration.publisher
-                    ),
-                    period: .init(from: start, to: end),
-                    records: records,
-                    totals: totals,
-                    chain: .init(
-                        verified: verification.ok,
-                        records: verification.records,
-                        head: verification.head,
-                        problems: verification.problems
-                    )
-                )
-            )
+            try printJSON(report)
         } else {
-            print("CERTIFICAT DE SUPPRESSION / CERTIFICATE OF DELETION (convention ENT1D, art. 6.3)")
-            print("Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)")
-            print("Period: \(period); produced by aafd on \(configuration.today.iso)")
-            print("Personal data deleted under the convention's retention rules, counts only:")
-            // Issue 23: a period whose records R11 removed says so, with the totals the chain still proves.
-            if let (marker, through) = try store.lastPruning(), start.map({ $0 <= through }) ?? true {
-                print(
-                    "  deletion records executed up to \(through.iso) were pruned under R11 on "
-                        + "\(marker.executedAt.prefix(10)); the chain keeps their totals (marker #\(marker.id)): "
-                        + marker.counts.filter { $0.key != "pruned_through" }.sorted { $0.key < $1.key }
-                        .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                )
-            }
-            if records.allSatisfy({ $0.rule == DirectoryStore.pruningRule }) {
-                print("  no deletion record kept in this period")
-            }
-            for r in records {
-                print(
-                    "  executed \(r.executedAt.prefix(10)) (rules as of \(r.purgedOn.iso))  \(r.rule)  \(r.countsJSON)  #\(r.id) \(r.hash.prefix(16))…"
-                        + (r.erased
-                            ? "" : "  ERASURE PENDING: a reader held the database; completed on the next run (R12)")
-                )
-            }
-            for (rule, counts) in totals.sorted(by: { $0.key < $1.key }) {
-                print(
-                    "Total \(rule): "
-                        + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                )
-            }
-            print(
-                "Chain of deletion records: "
-                    + (verification.ok ? "verified (\(verification.records) records)" : "NOT VERIFIED")
+            let text = CertificateText.french(
+                report,
+                pruning: try store.lastPruning().map {
+                    CertificateText.Pruning(marker: $0.marker, through: $0.through)
+                },
+                today: configuration.today,
+                timeZone: configuration.schedule.timeZone
             )
-            print("Chain head: \(verification.head) (keep it; the next certificate checks it with --check-head)")
-            for p in verification.problems { print("  \(p)") }
+            try document.emit(
+                text,
+                title: "Certificat de suppression",
+                header: configuration.commune,
+                what: "the certificate of deletion"
+            )
         }
         guard verification.ok else {
             throw CommandFailure(

@@ -78,11 +78,11 @@ struct ErasureTests {
         #expect(second.stderr.contains("imported; but"))
         #expect(try SQLiteShell.run(cli.database, "SELECT count(*) FROM purge_records WHERE erased = 0;") != "0")
         let certificate = try cli.run(["certificate", "--config", cli.config])
-        #expect(certificate.stdout.contains("ERASURE PENDING"))
+        #expect(certificate.stdout.contains("SUPPRESSION EN ATTENTE"))
         reader.stop()
         #expect(try cli.run(["purge", "--config", cli.config]).status == 0)
         #expect(try SQLiteShell.run(cli.database, "SELECT count(*) FROM purge_records WHERE erased = 0;") == "0")
         #expect(!fileContains(cli.database + "-wal", "Eleve"))  // the WAL is empty once erased
-        #expect(!(try cli.run(["certificate", "--config", cli.config]).stdout.contains("ERASURE PENDING")))
+        #expect(!(try cli.run(["certificate", "--config", cli.config]).stdout.contains("SUPPRESSION EN ATTENTE")))
     }
 }

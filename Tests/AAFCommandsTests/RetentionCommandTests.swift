@@ -84,14 +84,14 @@ struct RetentionCommandTests {
         #expect(certificate.stdout.contains("Académie de Créteil"))
         #expect(certificate.stdout.contains("R6"))
         #expect(certificate.stdout.contains("R8"))
-        #expect(certificate.stdout.contains("verified"))
+        #expect(certificate.stdout.contains("Chaîne des enregistrements de suppression : vérifiée"))
         for p in Scenario.base.pupils.prefix(10) { #expect(!certificate.stdout.contains(p.surname)) }
 
         // Tampering is reported with a non-zero exit.
         try SQLiteShell.run(cli.database, "UPDATE purge_records SET counts = '{}' WHERE id = 1")
         let broken = try cli.run(["certificate", "--config", cli.config])
         #expect(broken.status == 65)
-        #expect(broken.stdout.contains("NOT VERIFIED"))
+        #expect(broken.stdout.contains("NON VÉRIFIÉE"))
     }
 
     @Test("retention settings may be shortened, never lengthened beyond the convention (78)")

@@ -69,9 +69,9 @@ private final class TerminalSession {
         (try? Self.tmux(["capture-pane", "-p", "-J", "-S", "-200", "-t", name], capture: true)) ?? ""
     }
 
-    /// Waits until the screen shows `text` (10 s at most); true when it did.
+    /// Waits until the screen shows `text` (30 s at most: a loaded CI machine); true when it did.
     func waitFor(_ text: String, count: Int = 1) -> Bool {
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             if screen.components(separatedBy: text).count - 1 >= count { return true }
             usleep(100_000)
         }
