@@ -1,6 +1,21 @@
 # Shared by test-systemd.sh and test-walkthrough.sh: a Debian 12 container (debootstrap, cached outside the
 # repository) booted with systemd-nspawn on a throwaway overlay, with WORK/in bound read-only at /srv/in.
-# Needs `fail` defined by the caller. Sets: root, work, nspawn, init, boot (seconds); defines ct, show, wait_for.
+# Needs `fail` defined by the caller. Sets: root, work, nspawn, init, boot (seconds), started, checks; defines
+# container_prerequisites, pass, ct, show, wait_for.
+
+# container_prerequisites SCRIPT TOOL...: root, the Swift toolchain on PATH, each tool present.
+container_prerequisites() {
+    local script="$1"
+    shift
+    [ "$(id -u)" -eq 0 ] || { echo "$script: needs root (systemd-nspawn)"; exit 1; }
+    command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "$script: $tool missing (scripts/install-deps.sh)"; exit 1; }
+    done
+}
+started=$(date +%s)
+checks=0
+pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
 cache="${AAFD_CONTAINER_CACHE:-/var/cache/aafd-test}"
 root="$cache/bookworm"
 build_container_root() {

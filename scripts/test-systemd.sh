@@ -7,23 +7,16 @@
 # the container cannot boot. Usage: scripts/test-systemd.sh [DEB]   (default: builds it with scripts/package.sh)
 set -eu # not pipefail: `cmd | grep -q` would fail whenever grep stops reading early (SIGPIPE)
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "test-systemd.sh: needs root (systemd-nspawn)"; exit 1; }
-command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
-for tool in debootstrap systemd-nspawn nsenter; do
-    command -v "$tool" >/dev/null || { echo "test-systemd.sh: $tool missing (scripts/install-deps.sh)"; exit 1; }
-done
-started=$(date +%s)
-checks=0
-pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
 fail() {
     echo "FAIL: $*"
     [ -n "${init:-}" ] && ct journalctl --no-pager -n 40 -u 'aafd*' 2>/dev/null | tail -40
     exit 1
 }
+source scripts/lib-container.sh
+container_prerequisites test-systemd.sh debootstrap systemd-nspawn nsenter
 
 # The container root, cached (rebuilt when missing): Debian 12 minbase with systemd, D-Bus, OpenSSH and the
 # libraries aafd's package depends on, so dpkg -i needs no network inside.
-source scripts/lib-container.sh
 build_container_root
 imported() { # imported DATABASE EXTRACT_DATE: that delivery is in the journal as imported
     [ "$(ct sqlite3 -readonly "$1" "SELECT count(*) FROM import_runs WHERE outcome = 'imported' AND extract_date = '$2'")" = 1 ]

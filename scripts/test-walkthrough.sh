@@ -8,21 +8,17 @@
 # Needs root. Usage: scripts/test-walkthrough.sh [DEB]   (default: builds it with scripts/package.sh)
 set -eu
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "test-walkthrough.sh: needs root (systemd-nspawn)"; exit 1; }
-command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
-for tool in debootstrap systemd-nspawn nsenter tmux; do
-    command -v "$tool" >/dev/null || { echo "test-walkthrough.sh: $tool missing (scripts/install-deps.sh)"; exit 1; }
-done
-started=$(date +%s)
-checks=0
-pass() { checks=$((checks + 1)); echo "ok $checks - $*"; }
 fail() {
     echo "FAIL: $*"
-    [ -n "${session:-}" ] && tmux capture-pane -p -J -S -300 -t "$session" 2>/dev/null | grep -v '^$' | tail -60
+    if [ -n "${session:-}" ]; then
+        tmux capture-pane -p -J -S -300 -t "$session" 2>/dev/null | grep -v '^$' | tail -60
+        tmux kill-session -t "$session" 2>/dev/null || true
+    fi
     [ -n "${init:-}" ] && ct journalctl --no-pager -n 30 -u 'aafd*' 2>/dev/null | tail -30
     exit 1
 }
 source scripts/lib-container.sh
+container_prerequisites test-walkthrough.sh debootstrap systemd-nspawn nsenter tmux
 build_container_root
 
 deb="${1:-}"
