@@ -28,7 +28,9 @@ struct SetupCommand: ParsableCommand {
             not load); the RSA-2048 key pair made if there is none (0600, owned by aafd) and the request to mail to \
             the académie printed, in French; the host key pinned; the link checked as check-config --connect does; \
             systemctl enable --now aafd.service run if asked, or printed. On the first run the académie does not \
-            know the key yet: send the request, and run aafd setup again once it has installed it.
+            know the key yet: send the request, and run aafd setup again once it has installed it. Before the \
+            académie has answered at all, Enter at the server (or at the fingerprint) makes only the key pair and \
+            the request, and writes nothing else.
 
             Without questions (Ansible, a fleet of communes): aafd setup --non-interactive --host … --user … \
             --remote-dir … --fingerprint SHA256:… [--port --commune --contact --time --start].
@@ -124,6 +126,10 @@ struct SetupGuidedCommand: ParsableCommand {
             }
             answers = try SetupQuestions(configuration: before, options: options).ask(starting: answers)
         }
+        if answers.keyOnly {
+            try requestOnly(answers, before: before)
+            return
+        }
         try apply(answers, before: before)
     }
 
@@ -142,6 +148,24 @@ struct SetupGuidedCommand: ParsableCommand {
         var time: String?
         /// Start the unit at the end; nil: not asked (no).
         var start: Bool?
+        /// The académie has not answered yet: make only the key pair and the request, write nothing else.
+        var keyOnly = false
+    }
+
+    /// First contact: the key pair and the request to send; the configuration is left as it is (the server, the
+    /// login and the fingerprint come with the académie's answer).
+    private func requestOnly(_ answers: Answers, before: Configuration) throws {
+        var arguments = ["--key", answers.key ?? before.sftp?.privateKey ?? options.defaultKey, "--within-setup"]
+        if let path = options.configOption { arguments += ["--config", path] }
+        if let instance = options.instance { arguments += ["--instance", instance] }
+        if let commune = answers.commune { arguments += ["--commune", commune] }
+        if let contact = answers.contact { arguments += ["--contact", contact] }
+        if let address = answers.sourceAddress { arguments += ["--source-address", address] }
+        try SetupKeyCommand.parse(arguments).run()
+        print(
+            "Nothing else was written. Send the request above to the académie; when it answers with the server, the "
+                + "login and, by another channel, the host key's fingerprint, run aafd setup again."
+        )
     }
 
     private func apply(_ answers: Answers, before: Configuration) throws {
@@ -398,6 +422,9 @@ struct SetupKeyCommand: ParsableCommand {
     @Option(name: .customLong("convention-ref"), help: "The convention's reference, as signed.")
     var conventionReference: String?
 
+    /// The commune as `aafd setup` was told it, before it is in the configuration.
+    @Option(name: .long, help: .hidden) var commune: String?
+
     /// Run by `aafd setup`, which pins the host key itself next: no "Next" line.
     @Flag(name: .customLong("within-setup"), help: .hidden) var withinSetup = false
 
@@ -425,7 +452,7 @@ struct SetupKeyCommand: ParsableCommand {
                 )
             }
         }
-        let commune = configuration.commune
+        let commune = self.commune ?? configuration.commune
         let generated = try GeneratedKey.rsa(bits: 2048, comment: "aafd ENT1D \(OutsideText.escaped(commune))")
         if replace {
             for (from, to) in [(path, path + ".old"), (publicPath, publicPath + ".old")] where SetupFiles.exists(from) {

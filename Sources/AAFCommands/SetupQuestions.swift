@@ -57,13 +57,20 @@ struct SetupQuestions {
             a.contact = contact.isEmpty ? nil : contact
             needsRequest = true
         }
-        a.host = try ask(
+        let host = try ask(
             Question(
-                label: "SFTP server (name or address)",
-                help: "The server the académie named in its answer to the key request (annexe 4).",
-                current: a.host ?? sftp?.host
+                label: "SFTP server (name or address)" + (needsRequest ? "; Enter: not known yet" : ""),
+                help: "The server the académie named in its answer to the key request (annexe 4)."
+                    + (needsRequest ? " Not known yet: Enter makes only the key and the request to send." : ""),
+                current: a.host ?? sftp?.host,
+                optional: needsRequest
             )
         )
+        guard !host.isEmpty else {
+            a.keyOnly = true
+            return a
+        }
+        a.host = host
         let port = try ask(
             Question(
                 label: "Port",
@@ -89,14 +96,22 @@ struct SetupQuestions {
             )
             a.sourceAddress = address.isEmpty ? nil : address
         }
-        a.fingerprint = try ask(
+        let fingerprint = try ask(
             Question(
-                label: "Host key fingerprint from the académie (SHA256:…)",
+                label: "Host key fingerprint from the académie (SHA256:…)"
+                    + (needsRequest ? "; Enter: not given yet" : ""),
                 help: "The académie gives it by another channel than this connection (phone, signed mail). aafd pins "
-                    + "the server's key only if it is this one: there is no default.",
-                current: a.fingerprint
+                    + "the server's key only if it is this one: there is no default."
+                    + (needsRequest ? " Not given yet: Enter makes only the key and the request to send." : ""),
+                current: a.fingerprint,
+                optional: needsRequest
             )
         )
+        guard !fingerprint.isEmpty else {
+            a.keyOnly = true
+            return a
+        }
+        a.fingerprint = fingerprint
         // Checked now: a wrong fingerprint ends the set-up before anything else is asked or written.
         let match = try SetupFiles.matchingKey(
             a.fingerprint!,

@@ -397,6 +397,25 @@ struct SetupTests {
         #expect(try String(contentsOfFile: cli.config, encoding: .utf8) == original)
         #expect(!FileManager.default.fileExists(atPath: pinned))
 
+        // First contact, before the académie answered: Enter at the server makes only the key and the request.
+        let newKey = keys.file("first_rsa")
+        let firstContact = try TerminalSession(
+            "\(Paths.aafdBinary) setup --config \(cli.config) --key \(newKey) --known-hosts \(pinned)"
+        )
+        #expect(firstContact.waitFor("Commune: "))
+        try firstContact.answer("Mairie de Tty")
+        #expect(firstContact.waitFor("Contact for the académie"))
+        try firstContact.answer("M. Martin, 01 02 03 04 05")
+        #expect(firstContact.waitFor("; Enter: not known yet"), "\(firstContact.screen)")
+        try firstContact.answer("")
+        #expect(firstContact.waitFor("EXIT=0"), "\(firstContact.screen)")
+        let request = firstContact.screen
+        #expect(request.contains("Objet : ENT premier degré") && request.contains("Mairie de Tty"), "\(request)")
+        #expect(request.contains("M. Martin, 01 02 03 04 05") && request.contains("run aafd setup again"))
+        #expect(mode(newKey) == 0o600)
+        #expect(try String(contentsOfFile: cli.config, encoding: .utf8) == original, "nothing else written")
+        #expect(!FileManager.default.fileExists(atPath: pinned))
+
         // The right answers: the server's folders listed, one that does not exist refused, then written, pinned,
         // the link checked.
         let right = try TerminalSession(command)
