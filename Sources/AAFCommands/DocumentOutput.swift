@@ -68,19 +68,28 @@ enum DocumentPDF {
             .vs 13
             .de aafd-header
             'sp 1.2c
+            .ft R
             .tl '\(escape(header))''\(escape(title))'
+            .ft P
             'sp 0.8c
             ..
             .de aafd-footer
             'sp 0.6c
+            .ft R
             .tl ''Page \\\\n%''
+            .ft P
             'bp
             ..
             .wh 0 aafd-header
             .wh -2c aafd-footer
 
             """
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().enumerated() {
+            if number == 0 {
+                // The document's title, in bold.
+                out += ".ft B\n\\&" + escape(String(line)) + "\n.br\n.ft R\n"
+                continue
+            }
             if line.isEmpty {
                 out += ".sp 0.5\n"
                 continue

@@ -2,6 +2,8 @@ import AAFTestSupport
 import Foundation
 import Testing
 
+@testable import AAFCommands
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -162,5 +164,36 @@ struct DocumentsTests {
             let again = try cli.run(document.arguments + ["--format", "pdf", "--output", pdf, "--config", cli.config])
             #expect(again.status == 73)
         }
+    }
+
+    @Test(
+        "a long document: every page has the commune's header and its number; lines starting with a dot stay text",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gropdf")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"),
+            "needs groff and poppler-utils"
+        )
+    )
+    func pages() throws {
+        let lines = (1...180).map { ".ligne \($0) 'à' \\fI \\(em \u{202E}" }
+        let pdf = try DocumentPDF.render(
+            "TITRE\n" + lines.joined(separator: "\n") + "\n",
+            title: "Titre",
+            header: "Mairie d'Essai"
+        )
+        let scratch = TemporaryDirectory("pages")
+        let path = scratch.file("long.pdf")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(pdf)))
+        let info = try runProgram("/usr/bin/pdfinfo", [path]).stdout
+        let pages =
+            info.split(separator: "\n").first { $0.hasPrefix("Pages:") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(pages >= 3, "\(info)")
+        let text = try runProgram("/usr/bin/pdftotext", ["-enc", "UTF-8", path, "-"]).stdout
+        for page in 1...pages {
+            #expect(text.contains("Page \(page)"), "page \(page)")
+        }
+        #expect(text.components(separatedBy: "Mairie d'Essai").count - 1 == pages)
+        #expect(text.contains(".ligne 180 'à' \\fI \\(em"), "\(text.suffix(300))")
     }
 }
