@@ -13,7 +13,7 @@ struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "request",
         abstract: "Register data subjects' requests (art. 7): deadlines, restriction, answers.",
-        subcommands: [Open.self, List.self, Forward.self, Close.self]
+        subcommands: [Open.self, List.self, Forward.self, Close.self, Dossier.self]
     )
 
     static func date(_ text: String, _ option: String) throws -> ExtractDate {
