@@ -234,7 +234,7 @@ enum RequestDossier {
             guard !values.isEmpty else { return }
             let label = FrenchLabels.attributes[name] ?? OutsideText.escaped(name)
             out.append(
-                "   \(label.prefix(1).uppercased() + label.dropFirst()) : "
+                "     \(label.prefix(1).uppercased() + label.dropFirst()) : "
                     + values.map { FrenchLabels.value(name, $0) }.joined(separator: ", ")
             )
         }
@@ -249,23 +249,23 @@ enum RequestDossier {
             out.append("   École et classe")
             for school in p.structures {
                 out.append(
-                    "   École : " + (school.uai.map { "UAI \(OutsideText.escaped($0))" } ?? "hors de l'annuaire")
+                    "     École : " + (school.uai.map { "UAI \(OutsideText.escaped($0))" } ?? "hors de l'annuaire")
                 )
             }
             for membership in p.classes {
-                out.append("   Classe : \(OutsideText.escaped(membership.label))")
+                out.append("     Classe : \(OutsideText.escaped(membership.label))")
             }
             for membership in p.groups {
-                out.append("   Groupe : \(OutsideText.escaped(membership.label))")
+                out.append("     Groupe : \(OutsideText.escaped(membership.label))")
             }
             for name in ["ENTEleveNiveau", "ENTEleveCycle", "ENTEleveTypeClasse"] { line(name) }
         }
         if p.category == .pupil {
             out.append("   Responsables légaux (autorité parentale)")
-            if p.guardians.isEmpty { out.append("   Aucun dans l'annuaire.") }
+            if p.guardians.isEmpty { out.append("     Aucun dans l'annuaire.") }
             for link in p.guardians {
                 out.append(
-                    "   " + (c.names[link.jointure].map(OutsideText.escaped) ?? "une personne hors de l'annuaire")
+                    "     " + (c.names[link.jointure].map(OutsideText.escaped) ?? "une personne hors de l'annuaire")
                 )
             }
             out.append("   Activités périscolaires")
@@ -274,7 +274,7 @@ enum RequestDossier {
         if p.category == .guardian {
             out.append("   Enfants rattachés")
             for link in p.pupils {
-                out.append("   " + (c.names[link.jointure].map(OutsideText.escaped) ?? "un élève hors de l'annuaire"))
+                out.append("     " + (c.names[link.jointure].map(OutsideText.escaped) ?? "un élève hors de l'annuaire"))
             }
         }
         if p.category == .staff, !p.functions.isEmpty {
@@ -283,7 +283,7 @@ enum RequestDossier {
                 let what = [function.functionLabel, function.positionLabel].compactMap { $0 }
                     .filter { $0 != "-" && $0 != "SANS OBJET" }
                 out.append(
-                    "   "
+                    "     "
                         + (what.isEmpty
                             ? "fonction sans libellé" : what.map(OutsideText.escaped).joined(separator: ", "))
                 )
