@@ -96,6 +96,18 @@ struct DossierTests {
         // The reads before the dossier are listed by role, never by name.
         #expect(pupil.contains("par la commune"))
 
+        // The same dossier as an A4 PDF: its text is the text version's, word for word.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/gropdf") {
+            let made = try cli.run(["request", "dossier", "1", "--format", "pdf", "--config", cli.config])
+            #expect(made.status == 0, "\(made.stderr)")
+            let pdf = cli.temp.path + "/state/answers/request-1-dossier.pdf"
+            let extracted = try DocumentsTests.extracted(pdf, header: "Mairie de Testville", title: "Demande n° 1")
+            let words = pupil.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+            // The PDF is made after the text: its reads list one more (the text's own read).
+            #expect(extracted.hasPrefix(String(words.prefix(2000))), "\(extracted.prefix(600))")
+            #expect(extracted.contains("ANNEXE POUR L'ACADÉMIE"))
+        }
+
         // Written once: a second dossier for the same request is refused.
         let again = try cli.run(["request", "dossier", "1", "--by", "DPO", "--config", cli.config])
         #expect(again.status == 73)
