@@ -157,7 +157,7 @@ inventory=/var/lib/aafd.purge-inventory/aafd.certificate
 [ -f "$inventory" ] || { cat "$work/dpkg-r.log"; fail "no inventory after remove"; }
 [ "$(stat -c '%a %U' /var/lib/aafd.purge-inventory)" = "700 root" ] && [ "$(stat -c '%a %U' "$inventory")" = "600 root" ] ||
     fail "inventory folder/file: $(stat -c '%a %U' /var/lib/aafd.purge-inventory "$inventory")"
-grep -q "active: .*300 students" "$inventory" || fail "inventory counts: $(cat "$inventory")"
+grep -q "présents : élèves : 300" "$inventory" || fail "inventory counts: $(cat "$inventory")"
 grep -q "^tree /var/lib/aafd/spool$" /var/lib/aafd.purge-inventory/aafd.erase || fail "erase list: $(cat /var/lib/aafd.purge-inventory/aafd.erase)"
 if runuser -u aafd -- sh -c 'echo "file /etc/shadow" >/var/lib/aafd.purge-inventory/x.erase' 2>/dev/null; then
     fail "the aafd user could write into the purge inventory"
@@ -217,7 +217,7 @@ attack_purge() {
         fail "run $1: the certificate names a victim or a forged entry: $(cat "$certificate")"
     fi
     if [ -e /var/lib/aafd ]; then
-        grep -q "/var/lib/aafd: not removed" "$certificate" || fail "run $1: /var/lib/aafd left, unsaid"
+        grep -q "/var/lib/aafd : non supprimé" "$certificate" || fail "run $1: /var/lib/aafd left, unsaid"
         left_behind=$((left_behind + 1))
         rm -rf /var/lib/aafd
     fi
@@ -240,8 +240,8 @@ left=$(find /var/lib /etc /run -xdev -name '*aafd*' ! -name 'aafd-probe' ! -path
     fail "the database's bytes were not overwritten with zeros before its removal"
 pass "purge: no aafd state left in /var/lib, /etc, /run; the database's $(stat -c %s /var/lib/aafd-probe) bytes are zeros"
 [ "$(stat -c '%a %U' "$certificate")" = "600 root" ] || fail "certificate mode"
-grep -q "Parties: Mairie de Testville" "$certificate" && grep -q "300 students" "$certificate" &&
-    grep -q "^Erasure: " "$certificate" && grep -q "/var/lib/aafd/aafd.sqlite3" "$certificate" ||
+grep -q "Parties : Mairie de Testville" "$certificate" && grep -q "élèves : 300" "$certificate" &&
+    grep -q "^Effacement : " "$certificate" && grep -q "/var/lib/aafd/aafd.sqlite3" "$certificate" ||
     fail "certificate: $(cat "$certificate")"
 if grep -qF "$name" "$certificate"; then fail "the certificate holds a name from the delivery"; fi
 pass "certificate of deletion $certificate (0600): parties, counts, erased files; no personal data"
@@ -282,7 +282,7 @@ aafd decommission --confirm-erase-everything --config /etc/aafd/aafd.toml >"$wor
     { cat "$work/decommission.log"; fail "decommission --confirm-erase-everything as root"; }
 final=$(ls /etc/aafd/aafd-final-certificate-*.txt 2>/dev/null | head -1)
 [ -n "$final" ] && [ "$(stat -c '%a %U' "$final")" = "600 root" ] || fail "no root 0600 final certificate in /etc/aafd"
-grep -q "^Erasure started: " "$final" && grep -q "^Erasure finished: " "$final" || fail "final certificate: $(cat "$final")"
+grep -q "^Effacement commencé : " "$final" && grep -q "^Effacement terminé : " "$final" || fail "final certificate: $(cat "$final")"
 [ ! -e /var/lib/aafd/aafd.sqlite3 ] || fail "the database is still there after decommission"
 pass "decommission as root with /etc/aafd: the database erased as aafd, the final certificate $final (0600 root) started before and finished after"
 rm -rf "$small" "$final"

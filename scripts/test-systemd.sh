@@ -278,7 +278,7 @@ kept=$(ct sh -c 'ls /etc/aafd 2>/dev/null | tr "\n" " "' || true)
 [ "$kept" = "a.toml b.toml " ] || fail "left in /etc/aafd after the purge: $kept"
 certificate=$(ct sh -c 'ls /var/backups/aafd-deletion-certificate-*.txt')
 text=$(ct cat "$certificate")
-for expected in "Parties: Mairie de aafd" "/var/lib/aafd/aafd.sqlite3" "/var/lib/private/aafd-b/aafd.sqlite3" "/etc/aafd/b_rsa"; do
+for expected in "Parties : Mairie de aafd" "/var/lib/aafd/aafd.sqlite3" "/var/lib/private/aafd-b/aafd.sqlite3" "/etc/aafd/b_rsa"; do
     echo "$text" | grep -qF "$expected" || { echo "$text"; fail "the certificate lacks: $expected"; }
 done
 pass "dpkg --purge: units stopped, /var/lib/aafd, the instances' /var/lib/private/aafd-*, the keys and the conffile erased (the administrator's a.toml and b.toml stay); one certificate ($(echo "$text" | wc -l) lines) with aafd's inventory and every file erased"
@@ -324,7 +324,7 @@ for run in $(seq 20); do
         fail "attack run $run: the certificate names a victim or a forged entry"
     fi
     if ct test -e /var/lib/aafd; then
-        ct grep -q "/var/lib/aafd: not removed" "$certificate" || fail "attack run $run: /var/lib/aafd left, unsaid"
+        ct grep -q "/var/lib/aafd : non supprimé" "$certificate" || fail "attack run $run: /var/lib/aafd left, unsaid"
         left_behind=$((left_behind + 1))
         ct rm -rf /var/lib/aafd
     fi

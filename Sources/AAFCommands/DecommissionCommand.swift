@@ -77,7 +77,7 @@ struct DecommissionCommand: ParsableCommand {
         }
         defer { close(draftFile) }
         let configuration = try options.load()
-        let certificate = try certificateDraft(configuration, moment: "when the package was removed")
+        let certificate = try certificateDraft(configuration, moment: "au retrait du paquet")
         guard FileDescriptor.writeAll(draftFile, Array(certificate.utf8)), fsync(draftFile) == 0 else {
             throw CommandFailure(.ioError, "cannot write \(inventory)/\(name).certificate (errno \(errno))")
         }
@@ -92,48 +92,49 @@ struct DecommissionCommand: ParsableCommand {
     }
 
     /// The certificate's first part: who, what was stored (counts), the deletion chain. The erasure appends the rest.
-    /// - Parameter moment: when the inventory is taken ("when the package was removed", "before the erasure").
+    /// - Parameter moment: when the inventory is taken ("au retrait du paquet", "avant l'effacement").
     func certificateDraft(_ configuration: Configuration, moment: String) throws -> String {
         var lines = [
-            "CERTIFICAT DE SUPPRESSION DÉFINITIVE / FINAL CERTIFICATE OF DELETION",
-            "(convention ENT1D, art. 6.3, 16 and 17; aafd rules R12, R13)",
-            "Parties: \(configuration.commune); \(configuration.academy); \(configuration.publisher)",
-            "Configuration: \(options.config)",
-            "Inventory taken \(Timestamp.string(Date())) by aafd \(AAFVersion.string), \(moment)",
+            "CERTIFICAT DE SUPPRESSION DÉFINITIVE",
+            "(convention ENT du premier degré, art. 6.3, 16 et 17 ; règles R12 et R13 d'aafd)",
+            "Parties : \(configuration.commune) ; \(configuration.academy) ; \(configuration.publisher)",
+            "Configuration : \(options.config)",
+            "Inventaire fait le \(Timestamp.string(Date())) par aafd \(AAFVersion.string), \(moment)",
         ]
         guard let store = try openStoreForReading(configuration) else {
-            lines.append("Directory database \(configuration.databasePath): none (no import ever ran)")
+            lines.append("Annuaire \(configuration.databasePath) : aucun (aucun import n'a eu lieu)")
             return lines.joined(separator: "\n") + "\n"
         }
         let counts = try store.counts()
-        lines.append("Directory database \(configuration.databasePath):")
+        lines.append("Annuaire \(configuration.databasePath) :")
         lines.append(
-            "  active: "
-                + AAFCategory.importOrder.map { "\(counts[$0]) \($0.reportKey)" }.joined(separator: ", ")
-                + "; departed awaiting purge: \(counts.departed)"
+            "  présents : "
+                + AAFCategory.importOrder.map { "\(FrenchLabels.counts[$0.reportKey] ?? $0.reportKey) : \(counts[$0])" }
+                .joined(separator: ", ")
+                + " ; partis, en attente de suppression : \(counts.departed)"
         )
         lines.append(
-            "  rows by table: "
+            "  lignes par table : "
                 + (try store.tableRowCounts()).map { "\($0.table) \($0.rows)" }.joined(separator: ", ")
         )
         let chain = try store.verifyPurgeChain()
         lines.append(
-            "  deletion records: \(chain.records), chain "
-                + (chain.ok ? "verified" : "NOT VERIFIED (\(chain.problems.joined(separator: "; ")))")
-                + ", head \(chain.head)"
+            "  enregistrements de suppression : \(chain.records), chaîne "
+                + (chain.ok ? "vérifiée" : "NON VÉRIFIÉE (\(chain.problems.joined(separator: "; ")))")
+                + ", tête \(chain.head)"
         )
         let waiting =
             (try? FileManager.default.contentsOfDirectory(atPath: configuration.spoolDirectory))?.filter {
                 !$0.hasPrefix(".")
             }.count ?? 0
-        lines.append("Spool \(configuration.spoolDirectory): \(waiting) deliveries waiting")
+        lines.append("Dépôt local \(configuration.spoolDirectory) : \(waiting) livraisons en attente")
         let outputs = try recordedOutputs(store)
         lines.append(
-            "Exports the administrator journal records (export --output, export-all): \(outputs.count)"
+            "Exports enregistrés par le journal d'administration (export --output, export-all) : \(outputs.count)"
                 + (outputs.isEmpty
                     ? ""
-                    : "; the package's purge does not erase them (their names come from aafd's "
-                        + "database): aafd decommission erases those aafd's user owns, erase the others by hand")
+                    : " ; la purge du paquet ne les efface pas (leurs noms viennent de la base d'aafd) : aafd "
+                        + "decommission efface ceux qui appartiennent à l'utilisateur d'aafd ; effacez les autres à la main")
         )
         for path in outputs { lines.append("  \(OutsideText.escaped(path))") }
         return lines.joined(separator: "\n") + "\n"
@@ -201,13 +202,13 @@ struct DecommissionCommand: ParsableCommand {
         let lock: RunLock
         do { lock = try RunLock(path: configuration.lockPath) } catch {
             try? append(
-                "NOT ERASED: another aafd run held the lock at \(Timestamp.string(Date())); nothing was erased\n"
+                "NON EFFACÉ : une autre exécution d'aafd tenait le verrou le \(Timestamp.string(Date())) ; rien n'a été effacé\n"
             )
             throw error
         }
         try append(
-            try certificateDraft(configuration, moment: "before the erasure")
-                + "Erasure started: \(Timestamp.string(Date())), by aafd decommission (\(AdminIdentity.current(by: nil)))\n"
+            try certificateDraft(configuration, moment: "avant l'effacement")
+                + "Effacement commencé : \(Timestamp.string(Date())), par aafd decommission (\(AdminIdentity.current(by: nil)))\n"
         )
         var tally = SecureErase.Tally()
         // The exports aafd's journal recorded (issue 23), read before the database goes: erased when the aafd user
@@ -219,7 +220,9 @@ struct DecommissionCommand: ParsableCommand {
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
                 guard info.st_uid == geteuid() else {
-                    notErased.append("\(path): not erased: owned by uid \(info.st_uid), not by aafd's user")
+                    notErased.append(
+                        "\(path) : non effacé : appartient à l'uid \(info.st_uid), pas à l'utilisateur d'aafd"
+                    )
                     continue
                 }
                 try SecureErase.tree(path, into: &tally)
@@ -234,7 +237,7 @@ struct DecommissionCommand: ParsableCommand {
                 }
             }
         } catch let failure as SecureErase.Failure {
-            try? append("INCOMPLETE: \(failure); \(tally.files.count) files erased before it\n")
+            try? append("INCOMPLET : \(failure) ; \(tally.files.count) fichiers effacés avant l'erreur\n")
             throw CommandFailure(
                 .ioError,
                 "\(failure); the erasure is incomplete (\(target) says so): fix it and run again"
@@ -244,17 +247,21 @@ struct DecommissionCommand: ParsableCommand {
         for line in eraseList(configuration) where line.hasPrefix("dir ") {
             SecureErase.folderIfEmpty(String(line.dropFirst(4)), into: &tally)
         }
-        var text = "Erasure finished: \(Timestamp.string(Date()))\n"
-        text += "  \(tally.files.count) files (\(tally.bytes) bytes) overwritten with zeros, synced, then removed; "
-        text += "folders removed: \(tally.folders.count)\n"
+        var text = "Effacement terminé : \(Timestamp.string(Date()))\n"
+        text +=
+            "  \(tally.files.count) fichiers (\(tally.bytes) octets) remplis de zéros, synchronisés, puis supprimés ; "
+        text += "dossiers supprimés : \(tally.folders.count)\n"
         for f in tally.files { text += "    \(OutsideText.escaped(f))\n" }
         for f in tally.folders { text += "    \(OutsideText.escaped(f))/\n" }
         if !notErased.isEmpty {
-            text += "NOT ERASED (exports aafd wrote, now another user's; erase them by hand):\n"
+            text +=
+                "NON EFFACÉS (exports écrits par aafd, appartenant maintenant à un autre utilisateur ; à effacer à la main) :\n"
             for line in notErased { text += "    \(OutsideText.escaped(line))\n" }
         }
-        text += "Limits: overwriting in place does not reach copies that storage keeps elsewhere (SSD remapping,\n"
-        text += "  copy-on-write file systems, snapshots, backups): erase those by their own means (R12).\n"
+        text +=
+            "Limites : écrire des zéros à la place des données n'atteint pas les copies que le stockage garde ailleurs\n"
+        text +=
+            "  (SSD, systèmes de fichiers copy-on-write, instantanés, sauvegardes) : effacez-les par leurs propres moyens (R12).\n"
         try append(text)
         print("erased \(tally.files.count) files (\(tally.bytes) bytes); final certificate of deletion: \(target)")
     }

@@ -128,7 +128,10 @@ enum DocumentPDF {
         guard FileManager.default.isExecutableFile(atPath: groff),
             FileManager.default.isExecutableFile(atPath: "/usr/bin/gropdf")
         else {
-            throw CommandFailure(.unavailable, "--format pdf needs groff's PDF output: apt install groff")
+            throw CommandFailure(
+                .unavailable,
+                "--format pdf needs groff's PDF output: apt install --no-install-recommends groff"
+            )
         }
         var template = Array("/tmp/aafd-document-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw CommandFailure(.cantCreate, "cannot make a private folder") }

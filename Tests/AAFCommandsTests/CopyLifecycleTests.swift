@@ -273,7 +273,10 @@ struct DecommissionCopiesTests {
         #expect(erased.status == 0, "\(erased.stderr)")
         for path in [inside, outside, all] { #expect(!FileManager.default.fileExists(atPath: path), "\(path) left") }
         let text = try String(contentsOfFile: certificate, encoding: .utf8)
-        #expect(text.contains("Exports the administrator journal records (export --output, export-all): 3"), "\(text)")
+        #expect(
+            text.contains("Exports enregistrés par le journal d'administration (export --output, export-all) : 3"),
+            "\(text)"
+        )
         for path in [outside, all + "/answers/request-1.txt"] { #expect(text.contains(path), "\(path)") }
         #expect(!text.contains(pupil.surname))
     }

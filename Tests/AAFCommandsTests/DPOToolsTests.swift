@@ -342,8 +342,8 @@ struct DPOToolsTests {
         #expect(bytes.count >= size && size > 0)
         #expect(bytes.allSatisfy { $0 == 0 }, "the database's old bytes are zeros")
         let text = try String(contentsOfFile: certificate, encoding: .utf8)
-        #expect(text.contains("Parties: Mairie de Testville"))
-        #expect(text.contains("students") && text.contains("chain verified, head "))
+        #expect(text.contains("Parties : Mairie de Testville"))
+        #expect(text.contains("élèves : ") && text.contains("chaîne vérifiée, tête "))
         #expect(text.contains(cli.database))
         for pupil in Scenario.base.pupils { #expect(!text.contains(pupil.surname)) }
         var info = stat()

@@ -55,10 +55,10 @@ struct PackagingTests {
         #expect(stat(folder, &info) == 0 && info.st_mode & 0o777 == 0o700)
         let certificate = try String(contentsOfFile: folder + "/aafd.certificate", encoding: .utf8)
         #expect(stat(folder + "/aafd.certificate", &info) == 0 && info.st_mode & 0o777 == 0o600)
-        #expect(certificate.contains("Parties: Mairie de Testville"))
-        #expect(certificate.contains("students"))
-        #expect(certificate.contains("rows by table: "))
-        #expect(certificate.contains("chain verified"))
+        #expect(certificate.contains("Parties : Mairie de Testville"))
+        #expect(certificate.contains("élèves : "))
+        #expect(certificate.contains("lignes par table : "))
+        #expect(certificate.contains("chaîne vérifiée"))
         // R15: no value from the delivery, not even one name or jointure.
         for pupil in Scenario.base.pupils {
             #expect(!certificate.contains(pupil.surname) && !certificate.contains(pupil.jointure))
@@ -81,7 +81,7 @@ struct PackagingTests {
         let result = try cli.run(["decommission", "--config", cli.config, "--inventory", folder])
         #expect(result.status == 0, "\(result.stderr)")
         let certificate = try String(contentsOfFile: folder + "/aafd.certificate", encoding: .utf8)
-        #expect(certificate.contains("none (no import ever ran)"))
+        #expect(certificate.contains("aucun (aucun import n'a eu lieu)"))
         #expect(!FileManager.default.fileExists(atPath: cli.database))
         let erase = try String(contentsOfFile: folder + "/aafd.erase", encoding: .utf8)
         #expect(erase.contains("file \(cli.database)\n"))

@@ -254,7 +254,7 @@ struct RootTrustTests {
         #expect(written.status == 0, "\(written.stderr)")
         let erase = try String(contentsOfFile: mine + "/aafd.erase", encoding: .utf8)
         #expect(erase.contains("file \(cli.database)\n"))
-        #expect(fileContains(mine + "/aafd.certificate", "deletion records"))
+        #expect(fileContains(mine + "/aafd.certificate", "enregistrements de suppression"))
     }
 
     @Test(
@@ -283,7 +283,7 @@ struct RootTrustTests {
         var info = stat()
         #expect(stat(target, &info) == 0 && info.st_mode & 0o777 == 0o600)
         let text = try String(contentsOfFile: target, encoding: .utf8)
-        #expect(text.contains("Erasure started: ") && text.contains("Erasure finished: "))
+        #expect(text.contains("Effacement commencé : ") && text.contains("Effacement terminé : "))
         #expect(!FileManager.default.fileExists(atPath: cli.database))
     }
 }
