@@ -196,4 +196,22 @@ struct DocumentsTests {
         #expect(text.components(separatedBy: "Mairie d'Essai").count - 1 == pages)
         #expect(text.contains(".ligne 180 'à' \\fI \\(em"), "\(text.suffix(300))")
     }
+
+    @Test("Docs/data-protection.md shows each document exactly as the committed example the tests compare with")
+    func examplesInTheGuide() throws {
+        let guide = try String(
+            contentsOf: Paths.root.appendingPathComponent("Docs/data-protection.md"),
+            encoding: .utf8
+        )
+        let marker = "<!-- example: "
+        let blocks = guide.components(separatedBy: marker).dropFirst()
+        #expect(blocks.count == 3)
+        for block in blocks {
+            let name = String(block.prefix { $0 != " " })
+            let body = block.components(separatedBy: "```text\n").dropFirst().first?
+                .components(separatedBy: "```").first ?? ""
+            let file = try String(contentsOf: Paths.root.appendingPathComponent(name), encoding: .utf8)
+            #expect(body == file, "\(name) differs from the guide's copy")
+        }
+    }
 }
