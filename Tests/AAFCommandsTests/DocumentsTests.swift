@@ -208,7 +208,8 @@ struct DocumentsTests {
         #expect(blocks.count == 3)
         for block in blocks {
             let name = String(block.prefix { $0 != " " })
-            let body = block.components(separatedBy: "```text\n").dropFirst().first?
+            let body =
+                block.components(separatedBy: "```text\n").dropFirst().first?
                 .components(separatedBy: "```").first ?? ""
             let file = try String(contentsOf: Paths.root.appendingPathComponent(name), encoding: .utf8)
             #expect(body == file, "\(name) differs from the guide's copy")
