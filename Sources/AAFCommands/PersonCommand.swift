@@ -74,19 +74,22 @@ struct PersonShowCommand: ParsableCommand {
         } catch {
             throw CommandFailure(.tempFail, "cannot journal this read (\(error)); nothing shown, try again")
         }
+        let files = try Self.answerFiles(of: jointure, store: store, folder: configuration.answersDirectory)
         var text = ""
         if output.json {
             let reports = found.map {
-                PersonReport($0, consents: consents, storedRows: rows.tables, restricted: restricted)
+                var report = PersonReport($0, consents: consents, storedRows: rows.tables, restricted: restricted)
+                report.answerFiles = files
+                return report
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data: Data
             switch reports.count {
             case 0:
-                data = try encoder.encode(
-                    AbsentPersonReport(jointure: jointure, consents: consents, storedRows: rows.tables)
-                )
+                var absent = AbsentPersonReport(jointure: jointure, consents: consents, storedRows: rows.tables)
+                absent.answerFiles = files
+                data = try encoder.encode(absent)
             case 1: data = try encoder.encode(reports[0])
             default: data = try encoder.encode(["matches": reports])
             }
@@ -105,6 +108,11 @@ struct PersonShowCommand: ParsableCommand {
             for c in consents {
                 lines.append(
                     "  consent: \(c.field) since \(c.grantedAt), recorded by \(OutsideText.escaped(c.recordedBy))"
+                )
+            }
+            for file in files {
+                lines.append(
+                    "  answer file (erased with its request or this person, R14): \(OutsideText.escaped(file))"
                 )
             }
             for (table, tableRows) in rows.tables.sorted(by: { $0.key < $1.key }) {
@@ -139,6 +147,16 @@ struct PersonShowCommand: ParsableCommand {
 }
 
 extension PersonShowCommand {
+    /// The files in `answers/` made for this person's requests: access answers (`request-N.txt|json`) and dossiers
+    /// (`request-N-dossier.txt|pdf`), which hold a copy of the person's data until the purge erases them.
+    static func answerFiles(of jointure: String, store: DirectoryStore, folder: String) throws -> [String] {
+        let ids = try store.requests.list().filter { $0.jointure == jointure }.map(\.id)
+        guard !ids.isEmpty, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.filter { name in
+            ids.contains { name.hasPrefix("request-\($0).") || name.hasPrefix("request-\($0)-") }
+        }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+    }
+
     /// Where the answer to `request` goes: only in `answers/`, named `request-N…`, where its retention is applied
     /// (issue 23: an answer elsewhere would outlive its person); any other `--answer` is a usage error (64).
     func answerPath(_ request: Int, _ configuration: Configuration) throws -> String {
@@ -227,6 +245,8 @@ struct PersonReport: Encodable {
     var storedRows: [String: [[String: String?]]]
     /// Under an open restriction or opposition request: out of everything the ENT reads (issue 14).
     var restricted: Bool
+    /// The access answers and dossiers of this person's requests in `answers/` (erased with them, R14).
+    var answerFiles: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case jointure, category, attributes, links, restricted
@@ -236,6 +256,7 @@ struct PersonReport: Encodable {
         case purgeDue = "purge_due"
         case consents
         case storedRows = "stored_rows"
+        case answerFiles = "answer_files"
     }
 
     init(_ p: PersonDetails, consents: [Consent], storedRows: [String: [[String: String?]]], restricted: Bool) {
@@ -277,12 +298,14 @@ struct AbsentPersonReport: Encodable {
     var inDirectory = false
     var consents: [Consent]
     var storedRows: [String: [[String: String?]]]
+    var answerFiles: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case jointure
         case inDirectory = "in_directory"
         case consents
         case storedRows = "stored_rows"
+        case answerFiles = "answer_files"
     }
 
     init(jointure: String, consents: [Consent], storedRows: [String: [[String: String?]]]) {

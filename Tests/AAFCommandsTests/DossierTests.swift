@@ -108,6 +108,12 @@ struct DossierTests {
             #expect(extracted.contains("ANNEXE POUR L'ACADÉMIE"))
         }
 
+        // person show names the dossier and the PDF among what is held about the person.
+        let shown = try cli.json(["person", "show", people[0], "--json", "--config", cli.config])
+        let files = try #require(shown["answer_files"] as? [String])
+        #expect(files.contains { $0.hasSuffix("/answers/request-1-dossier.txt") }, "\(files)")
+        #expect(!files.contains { $0.contains("request-2") }, "another person's request is not listed")
+
         // Written once: a second dossier for the same request is refused.
         let again = try cli.run(["request", "dossier", "1", "--by", "DPO", "--config", cli.config])
         #expect(again.status == 73)
