@@ -62,27 +62,29 @@ enum FrenchLabels {
     ]
 
     /// "1er janvier 2028".
-    static func day(_ date: ExtractDate) -> String {
-        "\(date.day == 1 ? "1er" : String(date.day)) \(months[date.month - 1]) \(date.year)"
-    }
+    static func day(_ date: ExtractDate) -> String { written(date.day, date.month, date.year) }
 
     /// "10 mars 2026 à 09 h 00 (Europe/Paris)" for an ISO 8601 UTC timestamp; the text itself if it is not one.
     static func instant(_ iso: String, in zone: TimeZone) -> String {
-        guard let date = Timestamp.date(iso) else { return OutsideText.escaped(iso) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        let day = c.day == 1 ? "1er" : String(c.day ?? 0)
-        return "\(day) \(months[(c.month ?? 1) - 1]) \(c.year ?? 0) à "
+        guard let c = components(iso, in: zone) else { return OutsideText.escaped(iso) }
+        return written(c.day ?? 0, c.month ?? 1, c.year ?? 0) + " à "
             + String(format: "%02d h %02d", c.hour ?? 0, c.minute ?? 0) + " (\(zone.identifier))"
     }
 
     /// The calendar day of an ISO 8601 UTC timestamp in `zone`: "2 septembre 2025".
     static func dayOf(_ iso: String, in zone: TimeZone) -> String {
-        guard let date = Timestamp.date(iso) else { return OutsideText.escaped(String(iso.prefix(10))) }
+        guard let c = components(iso, in: zone) else { return OutsideText.escaped(String(iso.prefix(10))) }
+        return written(c.day ?? 0, c.month ?? 1, c.year ?? 0)
+    }
+
+    private static func components(_ iso: String, in zone: TimeZone) -> DateComponents? {
+        guard let date = Timestamp.date(iso) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return "\(c.day == 1 ? "1er" : String(c.day ?? 0)) \(months[(c.month ?? 1) - 1]) \(c.year ?? 0)"
+        return calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+    }
+
+    private static func written(_ day: Int, _ month: Int, _ year: Int) -> String {
+        "\(day == 1 ? "1er" : String(day)) \(months[month - 1]) \(year)"
     }
 }

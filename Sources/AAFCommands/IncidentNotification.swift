@@ -32,8 +32,6 @@ enum IncidentNotification {
         "cnil": "notification à la CNIL par le DPD de l'académie, 72 heures au plus tard (RGPD art. 33)",
     ]
 
-    static func date(_ iso: String, in zone: TimeZone) -> String { FrenchLabels.instant(iso, in: zone) }
-
     static func text(_ draft: IncidentCommand.Show.Draft, parties: Parties) -> String {
         let incident = draft.incident
         var out: [String] = []
@@ -62,7 +60,7 @@ enum IncidentNotification {
         out.append("")
         out.append(
             "Incident n° \(incident.id) : \(kindLabels[incident.kind] ?? OutsideText.escaped(incident.kind)), "
-                + "connu le \(date(incident.knownAt, in: parties.timeZone))."
+                + "connu le \(FrenchLabels.instant(incident.knownAt, in: parties.timeZone))."
         )
         out.append("")
         field(1, "Nature de l'incident", incident.nature)
@@ -74,7 +72,7 @@ enum IncidentNotification {
             func counts(_ values: [String: Int]) -> String { FrenchLabels.counts(values) }
             out.append(
                 "   L'annuaire tel qu'il était quand l'incident a été connu (import du "
-                    + "\(date(asOf, in: parties.timeZone))) : \(counts(draft.estimate.totals))."
+                    + "\(FrenchLabels.instant(asOf, in: parties.timeZone))) : \(counts(draft.estimate.totals))."
             )
             for (school, values) in draft.estimate.bySchool.sorted(by: { $0.key < $1.key }) {
                 out.append("   École \(OutsideText.escaped(school)) : \(counts(values))")
@@ -91,16 +89,18 @@ enum IncidentNotification {
         )
         out.append(
             "Chaîne d'alerte de l'académie prévenue : "
-                + (incident.academyAlertedAt.map { "le " + date($0, in: parties.timeZone) } ?? "pas encore")
+                + (incident.academyAlertedAt.map { "le " + FrenchLabels.instant($0, in: parties.timeZone) }
+                    ?? "pas encore")
         )
         out.append(
             "CNIL notifiée : "
-                + (incident.cnilNotifiedAt.map { "le " + date($0, in: parties.timeZone) } ?? "pas encore")
+                + (incident.cnilNotifiedAt.map { "le " + FrenchLabels.instant($0, in: parties.timeZone) }
+                    ?? "pas encore")
         )
         for deadline in draft.deadlines {
             out.append(
                 "Échéance : \(deadlineLabels[deadline.key] ?? OutsideText.escaped(deadline.what)), au plus tard le "
-                    + date(deadline.due, in: parties.timeZone)
+                    + FrenchLabels.instant(deadline.due, in: parties.timeZone)
             )
         }
         out.append("")

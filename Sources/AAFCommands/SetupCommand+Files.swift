@@ -72,17 +72,39 @@ enum SetupFiles {
         port: Int,
         configuration: Configuration
     ) throws -> HostKeyProbe.Offered {
-        let wanted = HostKeyProbe.normalised(fingerprint)
         let offered = try offeredKeys(host: host, port: port, configuration: configuration)
+        return try matching(HostKeyProbe.normalised(fingerprint), in: offered, host: host, port: port)
+    }
+
+    /// The key among `offered` whose fingerprint is `wanted`; none is exit 77, nothing written (R17).
+    static func matching(
+        _ wanted: String,
+        in offered: [HostKeyProbe.Offered],
+        host: String,
+        port: Int
+    ) throws -> HostKeyProbe.Offered {
         guard let match = offered.first(where: { $0.fingerprint == wanted }) else {
             throw CommandFailure(
                 .noPermission,
-                "no host key of \(host):\(port) has the fingerprint \(wanted) (offered: "
+                "no host key of \(OutsideText.escaped(host)):\(port) has the fingerprint \(wanted) (offered: "
                     + offered.map { "\($0.type) \($0.fingerprint)" }.joined(separator: ", ")
-                    + "): nothing was written. Check the fingerprint with the académie (R17)"
+                    + "): nothing was written. Check the fingerprint with the académie (read it again, by phone); "
+                    + "a server showing another key may not be the académie's (R17)"
             )
         }
         return match
+    }
+
+    /// Pins `match` for `host`:`port` in the known_hosts file `path` (0644: the unit's user reads it).
+    static func pin(
+        _ match: HostKeyProbe.Offered,
+        host: String,
+        port: Int,
+        at path: String,
+        owner: (uid: uid_t, gid: gid_t)?
+    ) throws {
+        try write(match.knownHostsLine(host: host, port: port) + "\n", to: path, mode: 0o644, owner: owner)
+        print("Pinned \(match.type) \(match.fingerprint) in \(path).")
     }
 
     static func exists(_ path: String) -> Bool {

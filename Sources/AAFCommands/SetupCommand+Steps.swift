@@ -179,21 +179,8 @@ struct SetupHostKeyCommand: ParsableCommand {
                 "  \(key.type.padding(toLength: 22, withPad: " ", startingAt: 0)) \(key.fingerprint)\(key.fingerprint == wanted ? "   <- matches" : "")"
             )
         }
-        guard let match = offered.first(where: { $0.fingerprint == wanted }) else {
-            throw CommandFailure(
-                .noPermission,
-                "no host key of \(host):\(port) has the fingerprint \(wanted): nothing was written. Check the "
-                    + "fingerprint with the académie (read it again, by phone); a server showing another key may not be "
-                    + "the académie's (R17)"
-            )
-        }
-        try SetupFiles.write(
-            match.knownHostsLine(host: host, port: port) + "\n",
-            to: path,
-            mode: 0o644,
-            owner: options.fileOwner
-        )
-        print("Pinned \(match.type) \(match.fingerprint) in \(path).")
+        let match = try SetupFiles.matching(wanted, in: offered, host: host, port: port)
+        try SetupFiles.pin(match, host: host, port: port, at: path, owner: options.fileOwner)
         if configuration.sftp?.knownHosts != path {
             print("Set it in \(options.config): [sftp] known_hosts = \"\(path)\"")
         }

@@ -155,17 +155,21 @@ struct SetupGuidedCommand: ParsableCommand {
     /// First contact: the key pair and the request to send; the configuration is left as it is (the server, the
     /// login and the fingerprint come with the académie's answer).
     private func requestOnly(_ answers: Answers, before: Configuration) throws {
-        var arguments = ["--key", answers.key ?? before.sftp?.privateKey ?? options.defaultKey, "--within-setup"]
-        if let path = options.configOption { arguments += ["--config", path] }
+        try makeKey(at: answers.key ?? before.sftp?.privateKey ?? options.defaultKey, answers)
+        print(
+            "Nothing else was written. Send the request above to the académie; when it answers with the server, the "
+                + "login and, by another channel, the host key's fingerprint, run aafd setup again."
+        )
+    }
+
+    /// `aafd setup key` for `keyPath`, with the answers the request names (commune, contact, source address).
+    private func makeKey(at keyPath: String, _ answers: Answers) throws {
+        var arguments = ["--key", keyPath, "--config", options.config, "--within-setup"]
         if let instance = options.instance { arguments += ["--instance", instance] }
         if let commune = answers.commune { arguments += ["--commune", commune] }
         if let contact = answers.contact { arguments += ["--contact", contact] }
         if let address = answers.sourceAddress { arguments += ["--source-address", address] }
         try SetupKeyCommand.parse(arguments).run()
-        print(
-            "Nothing else was written. Send the request above to the académie; when it answers with the server, the "
-                + "login and, by another channel, the host key's fingerprint, run aafd setup again."
-        )
     }
 
     private func apply(_ answers: Answers, before: Configuration) throws {
@@ -192,7 +196,7 @@ struct SetupGuidedCommand: ParsableCommand {
         text.set("sftp", "known_hosts", ConfigurationText.quoted(pinnedPath))
         if let commune { text.set("convention", "commune", ConfigurationText.quoted(commune)) }
         if let time = answers.time { text.set("schedule", "time", ConfigurationText.quoted(time)) }
-        let configuration = try options.parse(text)
+        _ = try options.parse(text)  // it must load, with every trust check, before anything is written
         try SetupFiles.checkFolder(of: options.config, what: "configuration")
         try SetupFiles.checkFolder(of: keyPath, what: "private key")
         try SetupFiles.checkFolder(of: pinnedPath, what: "known_hosts file")
@@ -219,29 +223,16 @@ struct SetupGuidedCommand: ParsableCommand {
         // 3. The key pair, if there is none yet.
         var keyIsNew = false
         if !SetupFiles.exists(keyPath) {
-            var arguments = ["--key", keyPath, "--config", options.config]
-            if let instance = options.instance { arguments += ["--instance", instance] }
-            if let contact = answers.contact { arguments += ["--contact", contact] }
-            if let address = answers.sourceAddress { arguments += ["--source-address", address] }
-            arguments.append("--within-setup")
-            let command = try SetupKeyCommand.parse(arguments)
-            try command.run()
+            try makeKey(at: keyPath, answers)
             keyIsNew = true
         }
 
-        // 4. The host key.
-        if !SetupFiles.exists(pinnedPath)
-            || (try? String(contentsOfFile: pinnedPath, encoding: .utf8))?.contains(match.blob) != true
-        {
-            try SetupFiles.write(
-                match.knownHostsLine(host: host, port: port) + "\n",
-                to: pinnedPath,
-                mode: 0o644,
-                owner: options.fileOwner
-            )
+        // 4. The host key, unless it is pinned there already.
+        if (try? String(contentsOfFile: pinnedPath, encoding: .utf8))?.contains(match.blob) == true {
+            print("Pinned \(match.type) \(match.fingerprint) in \(pinnedPath).")
+        } else {
+            try SetupFiles.pin(match, host: host, port: port, at: pinnedPath, owner: options.fileOwner)
         }
-        print("Pinned \(match.type) \(match.fingerprint) in \(pinnedPath).")
-        _ = configuration
 
         // 5. The link, as check-config --connect checks it; then the unit.
         let startCommand = "systemctl enable --now \(options.unit)"
