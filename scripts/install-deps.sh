@@ -6,10 +6,11 @@ packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config gcc libc6-
 # The LDIF round trip (issue 12): OpenLDAP's slapd and its clients; the tests start their own slapd.
 # The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`. A booted systemd
 # (issue 15): debootstrap and systemd-nspawn. A moving clock (issue 23): faketime. A real terminal (issue 25): tmux.
-# The documents as PDF (issue 26): groff (gropdf; the package suggests it) and poppler-utils to read them.
+# The documents as PDF (issue 26): groff (gropdf; the package suggests it) and poppler-utils to read them. gdb:
+# scripts/bounded.sh prints the threads of a test process that hangs.
 [ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] ||
     packages+=(proftpd-core proftpd-mod-crypto gesftpserver python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db
-        debootstrap systemd-container faketime tmux groff poppler-utils)
+        debootstrap systemd-container faketime tmux groff poppler-utils gdb)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

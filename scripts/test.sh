@@ -18,22 +18,25 @@ swift build --build-tests -Xswiftc -warnings-as-errors --explicit-target-depende
 scripts/check-units.sh "$(swift build --show-bin-path)/aafd"
 # Kill at any moment (issue 10): 25 SIGKILLs of import, purge, consent and fetch at random moments, each checked
 # (scripts/kill-test.sh N runs more, outside CI). Before the suite, whose summary closes the output.
-if [ "$(id -u)" -eq 0 ]; then scripts/kill-test.sh 25; fi
+if [ "$(id -u)" -eq 0 ]; then scripts/bounded.sh 900 .build/kill-test-output.txt scripts/kill-test.sh 25; fi
 # The Debian package, for real (issue 13): built, linted, installed with dpkg, the main job run as the aafd user,
 # removed and purged. It installs a package and a system user on this machine, so only as root (CI).
 # Then the same package under a real systemd (issue 15): a Debian 12 container booted with systemd-nspawn (its root
 # cached in /var/cache/aafd-test), the units checked for real; and a new administrator's walk-through in it.
 if [ "$(id -u)" -eq 0 ]; then
     deb=$(scripts/package.sh .build-package | tail -1)
-    scripts/test-package.sh "$deb" 2>&1 | tee .build/test-package-output.txt
-    scripts/test-systemd.sh "$deb" 2>&1 | tee .build/test-systemd-output.txt
+    # Each bounded (about 1, 2 and 1 minutes here; a first debootstrap adds a few).
+    scripts/bounded.sh 900 .build/test-package-output.txt scripts/test-package.sh "$deb"
+    scripts/bounded.sh 1200 .build/test-systemd-output.txt scripts/test-systemd.sh "$deb"
     # From apt install to the first import with aafd setup, through a terminal, commands counted (issue 25).
-    scripts/test-walkthrough.sh "$deb" 2>&1 | tee .build/test-walkthrough-output.txt
+    scripts/bounded.sh 900 .build/test-walkthrough-output.txt scripts/test-walkthrough.sh "$deb"
 elif [ -n "${CI:-}" ]; then
     echo "FAIL: the package and systemd tests need root in CI"
     exit 1
 fi
-swift test --skip-build 2>&1 | tee .build/test-output.txt
+# The suite takes about 2.5 minutes on 2 cores. Bounded (scripts/bounded.sh): a hang fails in 15 minutes, with the
+# process tree and the test process's threads, instead of silently eating CI's 90.
+scripts/bounded.sh 900 .build/test-output.txt swift test --skip-build
 # A skipped test asserted nothing. Where the tests run as root (CI), none that needs sshd, ProFTPD, asyncssh or
 # root may be skipped: fail loudly instead of passing.
 if [ "$(id -u)" -eq 0 ] || [ -n "${CI:-}" ]; then

@@ -151,7 +151,10 @@ enum DocumentPDF {
         guard output >= 0 else { throw CommandFailure(.cantCreate, "cannot write the PDF in \(folder)") }
         let status: Int32
         do {
-            status = try ChildProcess(groff, ["-Tpdf", "-dpaper=a4", "-P-pa4", input], stdout: output).wait()
+            // Bounded: a page of text takes groff well under a second; a wedged groff is killed after a minute.
+            status =
+                try ChildProcess(groff, ["-Tpdf", "-dpaper=a4", "-P-pa4", input], stdout: output).wait(timeout: 60)
+                ?? 137
         } catch {
             close(output)
             throw CommandFailure(.unavailable, "cannot run groff: \(error)")

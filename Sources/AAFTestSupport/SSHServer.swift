@@ -230,5 +230,5 @@ public final class SSHServer: @unchecked Sendable {
 
 public struct SSHServerError: Error, CustomStringConvertible {
     public var description: String
-    init(_ d: String) { description = d }
+    public init(_ d: String) { description = d }
 }

@@ -92,16 +92,18 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
-/// Runs a program to completion (posix_spawn; see ``ChildProcess``).
+/// Runs a program to completion, `timeout` seconds at most (posix_spawn; see ``ChildProcess``).
 public func runProgram(
     _ path: String,
     _ arguments: [String],
-    environment: [String: String]? = nil
+    environment: [String: String]? = nil,
+    timeout: Double = 300
 ) throws -> ProcessResult {
     try ChildProcess.run(
         path,
         arguments,
-        environment: environment.map { $0.merging(sanitizerOptions) { mine, _ in mine } }
+        environment: environment.map { $0.merging(sanitizerOptions) { mine, _ in mine } },
+        timeout: timeout
     )
 }
 

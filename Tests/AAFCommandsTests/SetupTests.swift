@@ -10,15 +10,8 @@ import Glibc
 
 /// `ssh-keygen -lf FILE`: "BITS SHA256:… COMMENT (TYPE)" per key.
 private func keygenFingerprints(_ file: String) throws -> [(bits: Int, fingerprint: String, type: String)] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-    process.arguments = ["-l", "-E", "sha256", "-f", file]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+    let listed = try runProgram("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", file])
+    return listed.stdout.split(separator: "\n").compactMap { line in
         let fields = line.split(separator: " ")
         guard fields.count >= 3, let bits = Int(fields[0]) else { return nil }
         return (
@@ -41,28 +34,19 @@ private final class TerminalSession {
 
     deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
 
-    /// Runs tmux; its output only when `capture` (the server tmux forks on the first command would keep a pipe
-    /// open, and reading it to its end would never return).
+    /// Runs tmux, 20 s at most (posix_spawn, never Foundation's Process: see ``ChildProcess``). Its output only
+    /// when `capture`: the server tmux forks on its first command keeps what it inherited, so that command's output
+    /// goes to /dev/null.
     @discardableResult
     static func tmux(_ arguments: [String], capture: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         guard capture else {
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
+            let status = try ChildProcess("/usr/bin/tmux", arguments, isolated: true).wait(timeout: 20)
+            guard status != nil else { throw SSHServerError("tmux \(arguments.first ?? "") did not end in 20 s") }
             return ""
         }
-        let folder = TemporaryDirectory("tmux")  // kept until the screen is read
-        let output = folder.file("screen")
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        try process.run()
-        process.waitUntilExit()
-        return withExtendedLifetime(folder) { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        let result = try runProgram("/usr/bin/tmux", arguments, timeout: 20)
+        guard result.status == 0 else { throw SSHServerError("tmux \(arguments.first ?? ""): \(result.status)") }
+        return result.stdout
     }
 
     var screen: String {
