@@ -21,36 +21,41 @@ private func keygenFingerprints(_ file: String) throws -> [(bits: Int, fingerpri
 }
 
 /// A command in a real terminal: a detached tmux session, driven with send-keys and read with capture-pane.
+///
+/// Each session has a tmux server of its own (`-L`), started by its first command as on a fresh CI machine, where
+/// no server runs: a test must not pass here only because someone's tmux was already running. (Foundation's
+/// `Process` waited for that forked server to end, forever: the CI hang of stop 30.)
 private final class TerminalSession {
     let name = "aafd-setup-\(UUID().uuidString.prefix(8))"
 
     init(_ command: String) throws {
         // The shell outlives a Ctrl-C (its trap), so that the command's exit status is printed.
-        try Self.tmux([
+        try tmux([
             "new-session", "-d", "-s", name, "-x", "160", "-y", "60",
             "trap true INT; " + command + "; echo EXIT=$?; sleep 60",
         ])
     }
 
-    deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
+    deinit { _ = try? tmux(["kill-server"]) }
 
-    /// Runs tmux, 20 s at most (posix_spawn, never Foundation's Process: see ``ChildProcess``). Its output only
+    /// Runs tmux on this session's server, 20 s at most (posix_spawn, never Foundation's `Process`). Its output only
     /// when `capture`: the server tmux forks on its first command keeps what it inherited, so that command's output
     /// goes to /dev/null.
     @discardableResult
-    static func tmux(_ arguments: [String], capture: Bool = false) throws -> String {
+    func tmux(_ arguments: [String], capture: Bool = false) throws -> String {
+        let arguments = ["-L", name] + arguments
         guard capture else {
             let status = try ChildProcess("/usr/bin/tmux", arguments, isolated: true).wait(timeout: 20)
-            guard status != nil else { throw SSHServerError("tmux \(arguments.first ?? "") did not end in 20 s") }
+            guard status != nil else { throw SSHServerError("tmux \(arguments[2]) did not end in 20 s") }
             return ""
         }
         let result = try runProgram("/usr/bin/tmux", arguments, timeout: 20)
-        guard result.status == 0 else { throw SSHServerError("tmux \(arguments.first ?? ""): \(result.status)") }
+        guard result.status == 0 else { throw SSHServerError("tmux \(arguments[2]): \(result.status)") }
         return result.stdout
     }
 
     var screen: String {
-        (try? Self.tmux(["capture-pane", "-p", "-J", "-S", "-200", "-t", name], capture: true)) ?? ""
+        (try? tmux(["capture-pane", "-p", "-J", "-S", "-200", "-t", name], capture: true)) ?? ""
     }
 
     /// Waits until the screen shows `text` (30 s at most: a loaded CI machine); true when it did.
@@ -64,11 +69,11 @@ private final class TerminalSession {
 
     /// Types `text` then Enter.
     func answer(_ text: String) throws {
-        if !text.isEmpty { try Self.tmux(["send-keys", "-t", name, "-l", text]) }
-        try Self.tmux(["send-keys", "-t", name, "Enter"])
+        if !text.isEmpty { try tmux(["send-keys", "-t", name, "-l", text]) }
+        try tmux(["send-keys", "-t", name, "Enter"])
     }
 
-    func interrupt() throws { try Self.tmux(["send-keys", "-t", name, "C-c"]) }
+    func interrupt() throws { try tmux(["send-keys", "-t", name, "C-c"]) }
 }
 
 private func mode(_ path: String) -> mode_t {
