@@ -210,6 +210,20 @@ public enum AttributeCoding {
             } while take(UInt8(ascii: ","))
         }
 
+        /// Calls `body` with each attribute's key as stored (its bytes between the quotes, escapes left as they are:
+        /// the link attributes' names have none), the reader placed before its values. `body` reads them and returns
+        /// true, or returns false to have them skipped.
+        mutating func forEachKey(_ body: (ArraySlice<UInt8>, inout Reader) -> Bool) {
+            guard take(UInt8(ascii: "{")) else { return }
+            if take(UInt8(ascii: "}")) { return }
+            repeat {
+                guard let (range, _) = stringRange(), take(UInt8(ascii: ":")) else { return }
+                if !body(bytes[range], &self) {
+                    guard skipValues() else { return }
+                }
+            } while take(UInt8(ascii: ","))
+        }
+
         /// Calls `body` for the attribute named `key` (bytes, unescaped), skipping the others without decoding them.
         mutating func forEachAttribute(matching key: [UInt8], _ body: (inout Reader) -> Void) {
             guard take(UInt8(ascii: "{")) else { return }

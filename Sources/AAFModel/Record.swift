@@ -30,6 +30,9 @@ public struct AAFRecord: Sendable, Hashable {
     public var encoded: [UInt8]
     /// 1-based line of the request's start tag, for error messages.
     public var line: Int
+    /// The links read ahead from the link attributes (the delivery reader does it on the parser's thread); nil:
+    /// not read yet, the writer reads them.
+    public var links: RecordLinks?
 
     public init(kind: RequestKind, category: AAFCategory, jointure: String, encoded: [UInt8], line: Int) {
         self.kind = kind

@@ -26,6 +26,9 @@ final class DeliveryReader: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Event] = []
     private var cancelled = false
+    /// Whether the writer was behind when the last batch was queued (batches were still waiting): then this thread
+    /// has time to spare and reads the next batch's links ahead (issue 24). Read and written on the reader thread.
+    private var writerBehind = false
 
     /// Starts reading `files` (paths and names) on a new thread.
     init(
@@ -80,6 +83,7 @@ final class DeliveryReader: @unchecked Sendable {
         defer { condition.unlock() }
         while queue.count >= DeliveryReader.capacity && !cancelled { condition.wait() }
         if cancelled { return false }
+        writerBehind = !queue.isEmpty
         queue.append(event)
         condition.broadcast()
         return true
@@ -104,6 +108,14 @@ final class DeliveryReader: @unchecked Sendable {
                     chunkSize: chunkSize,
                     limits: limits
                 ) { record in
+                    var record = record
+                    // While the writer is the slower half (a first import: every record written), the links are
+                    // read here, on the parser's thread, and the writer only writes them. While the parser is the
+                    // slower half (an unchanged re-import: the writer recognises each record and writes nothing),
+                    // they are not read at all (issue 24).
+                    if writerBehind, record.kind != .delete, record.category != .structure {
+                        record.links = RecordLinks(record)
+                    }
                     batch.append(record)
                     if batch.count >= DeliveryReader.batchSize {
                         guard put(.records(batch)) else { throw Stop() }

@@ -14,6 +14,11 @@ final class SQLiteConnection {
     /// no measurable speed at 100,000 pupils).
     static let pageCacheKiB = 4096
 
+    /// SQLite's process-wide settings, before its first connection: no memory statistics (a global mutex per
+    /// allocation; issue 24).
+    private static let configured: Bool = csqlite3_disable_memstatus() == SQLITE_OK
+    static func configureOnce() { _ = configured }
+
     private var handle: OpaquePointer?
     let path: String
 
@@ -44,6 +49,7 @@ final class SQLiteConnection {
         } else if access(path, F_OK) != 0 {
             throw StoreError("the database file \(path) does not exist yet; run `aafd import` first")
         }
+        SQLiteConnection.configureOnce()
         var db: OpaquePointer?
         let flags =
             (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW

@@ -126,6 +126,68 @@ struct StoreTests {
         #expect(try store.lastImportedExtractDate() == date)
         #expect(try store.counts()[.structure] == 1)
     }
+
+    /// Issue 24: the delivery reader reads a record's links ahead on the parser's thread only while the writer is
+    /// behind; the writer reads them itself otherwise. Both must write the same rows and count the same skipped values.
+    @Test("links read ahead on the parser's thread write what the writer reads itself: rows, positions, skipped counts")
+    func linksReadAhead() throws {
+        let pupil = AAFRecord(
+            kind: .add,
+            category: .pupil,
+            jointure: "P1",
+            attributes: [
+                AAFAttribute(name: "ENTPersonStructRattach", values: ["S1", "S2"]),
+                AAFAttribute(name: "ENTEleveAutoriteParentale", values: ["G1$1$2", "$bad", "G2"]),
+                AAFAttribute(name: "ENTPersonClasses", values: ["S1$x$y$CM1A$CM1 A", "three$fields$only"]),
+                AAFAttribute(name: "ENTPersonGroupes", values: ["S1$x$y$G7$Chorale"]),
+                // A repeated attribute: the first occurrence counts, as `values(_:)` reads it.
+                AAFAttribute(name: "ENTPersonStructRattach", values: ["S9"]),
+            ],
+            line: 1
+        )
+        let staff = AAFRecord(
+            kind: .add,
+            category: .staff,
+            jointure: "T1",
+            attributes: [
+                AAFAttribute(name: "ENTPersonStructRattach", values: ["S1"]),
+                AAFAttribute(name: "ENTPersonFonctions", values: ["S1$ENS$Enseignant$-$-", "bad"]),
+                AAFAttribute(name: "ENTEnsFonctionDir", values: ["S1", "S2"]),
+            ],
+            line: 2
+        )
+        var dumps: [String] = []
+        var skipped: [SkippedLinks] = []
+        for readAhead in [false, true] {
+            let temp = TemporaryDirectory("store-links")
+            let path = temp.file("aafd.sqlite3")
+            let store = try DirectoryStore(path: path)
+            let session = try store.beginImport(
+                extractDate: try #require(ExtractDate(iso: "2025-09-01")),
+                mode: .complet
+            )
+            for var record in [pupil, staff] {
+                if readAhead { record.links = RecordLinks(record) }
+                #expect(try session.upsert(record) == .added)
+            }
+            skipped.append(session.skippedLinks)
+            try session.commit(journal: entry(.imported))
+            dumps.append(
+                try ["attachments", "guardianships", "memberships", "functions", "directorships"].map {
+                    try sqlite3(path, "SELECT * FROM \($0) ORDER BY 1, 2")
+                }.joined(separator: "\n--\n")
+            )
+        }
+        #expect(dumps[0] == dumps[1])
+        #expect(skipped[0] == skipped[1])
+        #expect(
+            skipped[0] == [
+                "ENTEleveAutoriteParentale": 1, "ENTPersonClasses": 1, "ENTPersonFonctions": 1,
+            ]
+        )
+        // The guardians keep their positions in the list, the unreadable one's included; S9 is not attached.
+        #expect(dumps[0].contains("G2|2") && !dumps[0].contains("S9"))
+    }
 }
 
 /// Errors collected from concurrent work.
