@@ -126,23 +126,39 @@ struct ExportWriter {
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// RFC 4514: the characters a DN's attribute value must escape.
+    /// RFC 4514: the characters a DN's attribute value must escape. Read as bytes (every character escaped is ASCII),
+    /// and a value with none returned as it is: most are (issue 24: the character-wise version counted the value's
+    /// characters again at each one).
     static func rdn(_ value: String) -> String {
-        var out = ""
-        for (i, c) in value.enumerated() {
-            if ",+\"\\<>;=".contains(c) || (i == 0 && (c == "#" || c == " ")) || (i == value.count - 1 && c == " ") {
-                out.append("\\")
+        let utf8 = value.utf8
+        let last = utf8.count - 1
+        func escaped(_ byte: UInt8, at i: Int) -> Bool {
+            switch byte {
+            case UInt8(ascii: ","), UInt8(ascii: "+"), UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "<"),
+                UInt8(ascii: ">"), UInt8(ascii: ";"), UInt8(ascii: "="):
+                return true
+            case UInt8(ascii: "#"): return i == 0
+            case UInt8(ascii: " "): return i == 0 || i == last
+            default: return false
             }
-            out.append(c)
         }
-        return out
+        guard utf8.enumerated().contains(where: { escaped($0.element, at: $0.offset) }) else { return value }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 4)
+        for (i, byte) in utf8.enumerated() {
+            if escaped(byte, at: i) { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// RFC 2849: a value that is not plain ASCII, or starts with a space, `:` or `<`, is written base64 (`name::`).
     static func ldifLine(_ name: String, _ value: String) -> String {
+        let utf8 = value.utf8
         let safe =
-            value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
-            && !value.hasPrefix(" ") && !value.hasPrefix(":") && !value.hasPrefix("<") && !value.hasSuffix(" ")
+            utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+            && utf8.first.map { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: "<") } != false
+            && utf8.last != UInt8(ascii: " ")
         return safe ? "\(name): \(value)\n" : "\(name):: \(Data(value.utf8).base64EncodedString())\n"
     }
 }
