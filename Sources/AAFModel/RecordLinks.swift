@@ -25,44 +25,51 @@ public struct RecordLinks: Sendable, Hashable {
     /// Unreadable values, by attribute name.
     public var skipped: [String: Int] = [:]
 
-    /// The link attributes of each category: only these are decoded.
-    public static let attributes: [AAFCategory: [String]] = [
-        .pupil: ["ENTPersonStructRattach", "ENTEleveAutoriteParentale", "ENTPersonClasses", "ENTPersonGroupes"],
-        .staff: ["ENTPersonStructRattach", "ENTPersonFonctions", "ENTEnsFonctionDir"],
-        .guardian: [],
-        .structure: [],
+    /// The link attributes; the raw value is the AAF name.
+    enum Attribute: String {
+        case attachment = "ENTPersonStructRattach"
+        case guardian = "ENTEleveAutoriteParentale"
+        case classes = "ENTPersonClasses"
+        case groups = "ENTPersonGroupes"
+        case function = "ENTPersonFonctions"
+        case directorship = "ENTEnsFonctionDir"
+
+        /// The name's bytes, for comparing with the stored form's keys without decoding them.
+        var key: [UInt8] { Array(rawValue.utf8) }
+    }
+
+    /// The link attributes of each category, with their names' bytes: only these are decoded.
+    private static let attributes: [AAFCategory: [(attribute: Attribute, key: [UInt8])]] = [
+        .pupil: [.attachment, .guardian, .classes, .groups].map { ($0, $0.key) },
+        .staff: [.attachment, .function, .directorship].map { ($0, $0.key) },
     ]
-
-    /// Their names' bytes, for comparing with the stored form's keys without decoding them.
-    private static let keys: [AAFCategory: [[UInt8]]] = attributes.mapValues { $0.map { Array($0.utf8) } }
-
-    public init() {}
 
     /// Reads the links of `record` (none for a guardian or a structure). The first occurrence of an attribute counts,
     /// as ``AAFRecord/values(_:)`` reads it.
     public init(_ record: AAFRecord) {
-        guard let keys = RecordLinks.keys[record.category], !keys.isEmpty else { return }
-        let names = RecordLinks.attributes[record.category] ?? []
-        var seen = [Bool](repeating: false, count: keys.count)
+        guard let attributes = RecordLinks.attributes[record.category] else { return }
+        var seen = [Bool](repeating: false, count: attributes.count)
         var reader = AttributeCoding.Reader(record.encoded)
         reader.forEachKey { key, reader in
-            guard let index = keys.firstIndex(where: { key.elementsEqual($0) }), !seen[index] else { return false }
+            guard let index = attributes.firstIndex(where: { key.elementsEqual($0.key) }), !seen[index] else {
+                return false
+            }
             seen[index] = true
             var position = 0
             reader.forEachValue { value in
-                add(value, position: position, of: names[index])
+                add(value, position: position, of: attributes[index].attribute)
                 position += 1
             }
             return true
         }
     }
 
-    private mutating func add(_ value: String, position: Int, of name: String) {
+    private mutating func add(_ value: String, position: Int, of attribute: Attribute) {
         var readable = true
-        switch name {
-        case "ENTPersonStructRattach", "ENTEnsFonctionDir":
+        switch attribute {
+        case .attachment, .directorship:
             if let structure = StructureReference.jointure(value) {
-                if name == "ENTPersonStructRattach" {
+                if attribute == .attachment {
                     attachments.append(structure)
                 } else {
                     directorships.append(structure)
@@ -70,28 +77,25 @@ public struct RecordLinks: Sendable, Hashable {
             } else {
                 readable = false
             }
-        case "ENTEleveAutoriteParentale":
+        case .guardian:
             if let guardian = GuardianReference.jointure(value) {
                 guardians.append(Positioned(position: position, value: guardian))
             } else {
                 readable = false
             }
-        case "ENTPersonClasses", "ENTPersonGroupes":
-            let isClass = name == "ENTPersonClasses"
-            if let membership = Membership(kind: isClass ? .class : .group, value: value) {
-                if isClass { classes.append(membership) } else { groups.append(membership) }
+        case .classes, .groups:
+            if let membership = Membership(kind: attribute == .classes ? .class : .group, value: value) {
+                if attribute == .classes { classes.append(membership) } else { groups.append(membership) }
             } else {
                 readable = false
             }
-        case "ENTPersonFonctions":
+        case .function:
             if let function = StaffFunction(value: value) {
                 functions.append(Positioned(position: position, value: function))
             } else {
                 readable = false
             }
-        default:
-            return
         }
-        if !readable { skipped[name, default: 0] += 1 }
+        if !readable { skipped[attribute.rawValue, default: 0] += 1 }
     }
 }
