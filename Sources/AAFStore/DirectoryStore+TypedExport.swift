@@ -28,54 +28,61 @@ extension DirectoryStore {
         var guardians: String?
         var functions: String?
 
-        enum CodingKeys: String, CaseIterable {
-            case jointure, category, uai, name, type, city, mail, surname, civility, schools, classes, groups
-            case guardians, functions
-            case postalCode = "postal_code"
-            case birthSurname = "birth_surname"
-            case firstName = "first_name"
-            case birthDate = "birth_date"
-        }
+        /// The columns, by their names in ``typedExportSQL(for:oneJointure:)``.
+        enum Column: Int, CaseIterable {
+            case jointure, category, uai, name, type, city, postalCode, mail, surname, birthSurname, firstName
+            case civility, birthDate, schools, classes, groups, guardians, functions
 
-        /// Each column's index in the statement, by `CodingKeys` order; a missing column is an error at once.
-        struct Indexes {
-            let index: [Int32]
-
-            init(_ columns: [String: Int32]) throws {
-                index = try CodingKeys.allCases.map { key in
-                    guard let i = columns[key.rawValue] else {
-                        throw StoreError("export column \(key.rawValue) missing")
-                    }
-                    return i
+            var sqlName: String {
+                switch self {
+                case .postalCode: "postal_code"
+                case .birthSurname: "birth_surname"
+                case .firstName: "first_name"
+                case .birthDate: "birth_date"
+                default: "\(self)"
                 }
             }
         }
 
+        /// Each column's index in the statement, looked up by name once; a missing column is an error at once.
+        struct Indexes {
+            private let index: [Int32]
+
+            init(_ columns: [String: Int32]) throws {
+                index = try Column.allCases.map { column in
+                    guard let i = columns[column.sqlName] else {
+                        throw StoreError("export column \(column.sqlName) missing")
+                    }
+                    return i
+                }
+            }
+
+            subscript(column: Column) -> Int32 { index[column.rawValue] }
+        }
+
         init(_ row: Statement, _ at: Indexes) throws {
-            var i = at.index.makeIterator()
-            func next() -> String? { i.next().flatMap { row.text($0) } }
-            // CodingKeys' order.
-            guard let jointure = next(), let category = next() else {
+            func text(_ column: Column) -> String? { row.text(at[column]) }
+            guard let jointure = text(.jointure), let category = text(.category) else {
                 throw StoreError("an export row has no jointure or category")
             }
             self.jointure = jointure
             self.category = category
-            uai = next()
-            name = next()
-            type = next()
-            city = next()
-            mail = next()
-            surname = next()
-            civility = next()
-            schools = next()
-            classes = next()
-            groups = next()
-            guardians = next()
-            functions = next()
-            postalCode = next()
-            birthSurname = next()
-            firstName = next()
-            birthDate = next()
+            uai = text(.uai)
+            name = text(.name)
+            type = text(.type)
+            city = text(.city)
+            postalCode = text(.postalCode)
+            mail = text(.mail)
+            surname = text(.surname)
+            birthSurname = text(.birthSurname)
+            firstName = text(.firstName)
+            civility = text(.civility)
+            birthDate = text(.birthDate)
+            schools = text(.schools)
+            classes = text(.classes)
+            groups = text(.groups)
+            guardians = text(.guardians)
+            functions = text(.functions)
         }
 
         var record: ExportRecord? {
