@@ -41,10 +41,7 @@ extension ChildProcess {
         let (outData, errData, ended) = readBoth(out.read, err.read, until: deadline)
         let status: Int32?
         if ended {
-            let left = deadline - ContinuousClock.now
-            status = child.wait(
-                timeout: max(0.1, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
-            )
+            status = child.wait(timeout: max(0.1, (deadline - ContinuousClock.now) / .seconds(1)))
         } else {
             child.signal(SIGKILL)
             child.wait()
@@ -87,7 +84,7 @@ extension ChildProcess {
             var fds = [first, second].enumerated().map { index, fd in
                 pollfd(fd: open[index] ? fd : -1, events: Int16(POLLIN), revents: 0)
             }
-            let milliseconds = Int32(min(1000, max(1, left.components.seconds * 1000)))
+            let milliseconds = Int32(min(1000, max(1, left / .milliseconds(1))))
             let ready = poll(&fds, 2, milliseconds)
             if ready < 0 && errno != EINTR { return (data[0], data[1], false) }
             for index in 0..<2 where open[index] && fds[index].revents != 0 {
