@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 # aafd is measured as it ships (scripts/package.sh's flags: the Swift runtime linked statically, full RELRO): the
 # dynamically linked build maps Foundation's and ICU's libraries and starts 6 MB larger (issue 24).
-swift build -c release --product aafd --static-swift-stdlib --scratch-path .build-static \
-    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now >/dev/null
+source scripts/lib-ship-build.sh
+ship_build .build-static >/dev/null
 swift build -c release --product aafd-fixtures >/dev/null
 bin="$(swift build -c release --show-bin-path)"
 aafd_bin="${AAFD_BIN:-$PWD/.build-static/release/aafd}"

@@ -25,8 +25,8 @@ SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l packaging/debian/changelog -S Timesta
 export SOURCE_DATE_EPOCH
 
 # Release build, Swift runtime static (the package depends on Debian libraries only), full RELRO.
-swift build -c release --product aafd --static-swift-stdlib --scratch-path "$scratch" \
-    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
+source scripts/lib-ship-build.sh
+ship_build "$scratch"
 bin="$scratch/release/aafd"
 
 work=$(mktemp -d)
