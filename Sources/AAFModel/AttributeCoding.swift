@@ -248,6 +248,17 @@ public enum AttributeCoding {
             _ = take(UInt8(ascii: "]"))
         }
 
+        /// Reads one array of strings, calling `body` with each one's bytes, unescaped (no String made).
+        mutating func forEachValueBytes(_ body: (ArraySlice<UInt8>) -> Void) {
+            guard take(UInt8(ascii: "[")) else { return }
+            if take(UInt8(ascii: "]")) { return }
+            repeat {
+                guard let (range, escaped) = stringRange() else { return }
+                body(escaped ? ArraySlice(text(range, escaped: true).utf8) : bytes[range])
+            } while take(UInt8(ascii: ","))
+            _ = take(UInt8(ascii: "]"))
+        }
+
         /// Passes over one array of strings; false when malformed.
         mutating func skipValues() -> Bool {
             guard take(UInt8(ascii: "[")) else { return false }

@@ -106,3 +106,45 @@ extension Substring {
         return String(s)
     }
 }
+
+// MARK: - The same fields, read from bytes
+
+extension Composite {
+    /// The fields of a composite value held as UTF-8 bytes, as byte ranges, when reading bytes gives the fields
+    /// ``fields(_:)`` gives by `Character`: no byte of a multi-byte character touches a `$` or a space. A `$` or a
+    /// space between two ASCII bytes is a `Character` of its own (Unicode's grapheme rules join two ASCII
+    /// characters only as CR LF); a combining mark after it, or a prepended mark before it, would join them.
+    /// False otherwise: the caller reads the value as a String. Issue 24: the import reads every link value.
+    static func byteFields(_ bytes: UnsafeBufferPointer<UInt8>, into ranges: inout [Range<Int>]) -> Bool {
+        ranges.removeAll(keepingCapacity: true)
+        let count = bytes.count
+        var start = 0
+        for i in 0..<count {
+            let b = bytes[i]
+            guard b == 0x24 || b == 0x20 else { continue }
+            if i > 0, bytes[i - 1] >= 0x80 { return false }
+            if i + 1 < count, bytes[i + 1] >= 0x80 { return false }
+            if b == 0x24 {
+                ranges.append(start..<i)
+                start = i + 1
+            }
+        }
+        ranges.append(start..<count)
+        return true
+    }
+
+    /// ``orNil(_:)`` on bytes checked by ``byteFields(_:into:)``: the field without its edge spaces, nil when that
+    /// is empty or `-`.
+    static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int>? {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, bytes[lower] == 0x20 { lower += 1 }
+        while upper > lower, bytes[upper - 1] == 0x20 { upper -= 1 }
+        if lower == upper || (upper - lower == 1 && bytes[lower] == 0x2D) { return nil }
+        return lower..<upper
+    }
+
+    static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+}

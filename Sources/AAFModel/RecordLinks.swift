@@ -49,6 +49,8 @@ public struct RecordLinks: Sendable, Hashable {
     public init(_ record: AAFRecord) {
         guard let attributes = RecordLinks.attributes[record.category] else { return }
         var seen = [Bool](repeating: false, count: attributes.count)
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(8)
         var reader = AttributeCoding.Reader(record.encoded)
         reader.forEachKey { key, reader in
             guard let index = attributes.firstIndex(where: { key.elementsEqual($0.key) }), !seen[index] else {
@@ -56,11 +58,57 @@ public struct RecordLinks: Sendable, Hashable {
             }
             seen[index] = true
             var position = 0
-            reader.forEachValue { value in
-                add(value, position: position, of: attributes[index].attribute)
+            reader.forEachValueBytes { value in
+                add(value, position: position, of: attributes[index].attribute, fields: &fields)
                 position += 1
             }
             return true
+        }
+    }
+
+    /// Reads one value from its bytes, creating Strings only for the fields kept; a value whose bytes could read
+    /// differently from its characters (``Composite/byteFields(_:into:)``) is read as a String.
+    private mutating func add(
+        _ value: ArraySlice<UInt8>,
+        position: Int,
+        of attribute: Attribute,
+        fields: inout [Range<Int>]
+    ) {
+        let readable: Bool? = value.withUnsafeBufferPointer { bytes in
+            guard Composite.byteFields(bytes, into: &fields) else { return nil }
+            func text(_ range: Range<Int>?) -> String? { range.map { Composite.text(bytes, $0) } }
+            switch attribute {
+            case .attachment, .directorship, .guardian:
+                guard let structure = text(Composite.trimmed(bytes, fields[0])) else { return false }
+                switch attribute {
+                case .attachment: attachments.append(structure)
+                case .directorship: directorships.append(structure)
+                default: guardians.append(Positioned(position: position, value: structure))
+                }
+            case .classes, .groups:
+                guard fields.count == 5, let structure = text(Composite.trimmed(bytes, fields[0])),
+                    let code = text(Composite.trimmed(bytes, fields[3]))
+                else { return false }
+                let kind: Membership.Kind = attribute == .classes ? .class : .group
+                let membership = Membership(kind: kind, structure: structure, code: code, label: text(fields[4])!)
+                if attribute == .classes { classes.append(membership) } else { groups.append(membership) }
+            case .function:
+                guard fields.count == 5, let structure = text(Composite.trimmed(bytes, fields[0])) else { return false }
+                let function = StaffFunction(
+                    structure: structure,
+                    functionCode: text(Composite.trimmed(bytes, fields[1])),
+                    functionLabel: text(Composite.trimmed(bytes, fields[2])),
+                    positionCode: text(Composite.trimmed(bytes, fields[3])),
+                    positionLabel: text(Composite.trimmed(bytes, fields[4]))
+                )
+                functions.append(Positioned(position: position, value: function))
+            }
+            return true
+        }
+        switch readable {
+        case nil: add(String(decoding: value, as: UTF8.self), position: position, of: attribute)
+        case false?: skipped[attribute.rawValue, default: 0] += 1
+        case true?: break
         }
     }
 

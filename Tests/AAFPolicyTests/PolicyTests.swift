@@ -147,6 +147,51 @@ struct ModelTests {
         #expect(GuardianReference.jointure("2867253") == "2867253")
         #expect(GuardianReference.jointure("$1") == nil)
     }
+
+    @Test("links read from bytes equal links read from characters, combining and prepended marks included")
+    func linksFromBytes() {
+        // The tricky values put a non-ASCII character against a `$` or a space, where a Character may join them
+        // (then the byte path gives way to the String path), or a CR LF, one Character of two bytes.
+        let values = [
+            "9100000$CP$CP$C91-3$CP A", " 9100000 $CP$CP$ C91-3 $CP A ", "S1", "S1$x", "$1", " - $x", "-", "  ",
+            "S1$CP$CP$C1$Classe de CE1 élémentaire", "é$CP$CP$C1$L", "S1\u{301}$CP$CP$C1$L", "S1$\u{301}CP$CP$C1$L",
+            "S1 \u{301}$CP$CP$C1$L", " \u{301}S1$a$b$c$d", "\u{600}$S1$a$b$c", "S1$a$b$c\u{600}$d", "S1$$$$",
+            "S1$a$b$c$d$e", "Ω$a$b$Ω$Ω", "S1\r\n$a$b$c$d", "\u{301}", "S1\u{200D}$a$b$c$d", "S1$-$ - $-$x",
+        ]
+        // Each attribute's values through the String path (the reference).
+        let attachments = values.compactMap { StructureReference.jointure($0) }
+        let guardians = values.indices.compactMap { i in GuardianReference.jointure(values[i]).map { (i, $0) } }
+        let classes = values.compactMap { Membership(kind: .class, value: $0) }
+        let functions = values.indices.compactMap { i in StaffFunction(value: values[i]).map { (i, $0) } }
+        #expect(classes.count >= 8 && functions.count >= 8 && attachments.count >= 15)
+        let pupil = AAFRecord(
+            kind: .add,
+            category: .pupil,
+            jointure: "E1",
+            attributes: [
+                AAFAttribute(name: "ENTPersonStructRattach", values: values),
+                AAFAttribute(name: "ENTEleveAutoriteParentale", values: values),
+                AAFAttribute(name: "ENTPersonClasses", values: values),
+            ],
+            line: 1
+        )
+        let links = RecordLinks(pupil)
+        #expect(links.attachments == attachments)
+        #expect(links.guardians.map(\.position) == guardians.map(\.0))
+        #expect(links.guardians.map(\.value) == guardians.map(\.1))
+        #expect(links.classes == classes)
+        #expect(links.skipped["ENTPersonClasses"] == values.count - classes.count)
+        let staff = AAFRecord(
+            kind: .add,
+            category: .staff,
+            jointure: "T1",
+            attributes: [AAFAttribute(name: "ENTPersonFonctions", values: values)],
+            line: 1
+        )
+        let staffLinks = RecordLinks(staff)
+        #expect(staffLinks.functions.map(\.position) == functions.map(\.0))
+        #expect(staffLinks.functions.map(\.value) == functions.map(\.1))
+    }
 }
 
 @Suite("Schedule across daylight-saving changes (Europe/Paris)")
