@@ -1,0 +1,109 @@
+import AAFModel
+import AAFStore
+import AAFTestSupport
+import Foundation
+import Testing
+
+/// The census each import records (issue 14), counted in two merged passes (issue 24), against its meaning in SQL.
+@Suite("The census")
+struct CensusTests {
+    /// What the census means, as one SQL query (the census's first form): active people by school (UAI, or the
+    /// attachment's structure jointure) and category, each once; guardians at their active pupils' schools; totals.
+    static let reference = """
+        SELECT coalesce(s.uai, a.structure_jointure), p.category, count(DISTINCT p.id)
+            FROM persons p JOIN attachments a ON a.person_id = p.id
+            LEFT JOIN structures s ON s.jointure = a.structure_jointure
+            WHERE p.departed_on IS NULL AND p.category <> 'PersRelEleve'
+            GROUP BY coalesce(s.uai, a.structure_jointure), p.category
+        UNION ALL
+        SELECT coalesce(s.uai, a.structure_jointure), 'PersRelEleve', count(DISTINCT gp.id)
+            FROM persons gp JOIN guardianships g ON g.guardian_jointure = gp.jointure
+            JOIN persons p ON p.id = g.pupil_id AND p.departed_on IS NULL
+            JOIN attachments a ON a.person_id = p.id
+            LEFT JOIN structures s ON s.jointure = a.structure_jointure
+            WHERE gp.category = 'PersRelEleve' AND gp.departed_on IS NULL
+            GROUP BY coalesce(s.uai, a.structure_jointure)
+        UNION ALL
+        SELECT '*', category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category
+        ORDER BY 1, 2
+        """
+
+    private func record(_ category: AAFCategory, _ jointure: String, _ attributes: [(String, [String])]) -> AAFRecord {
+        AAFRecord(
+            kind: .add,
+            category: category,
+            jointure: jointure,
+            attributes: attributes.map { AAFAttribute(name: $0.0, values: $0.1) },
+            line: 1
+        )
+    }
+
+    private func pupil(_ jointure: String, schools: [String], guardians: [String]) -> AAFRecord {
+        record(
+            .pupil,
+            jointure,
+            [("ENTPersonStructRattach", schools), ("ENTEleveAutoriteParentale", guardians.map { "\($0)$1$1$1$0$0" })]
+        )
+    }
+
+    private func entry(_ day: Int) -> JournalEntry {
+        var report = ImportReport(outcome: .imported, dryRun: false)
+        report.extractDate = ExtractDate(iso: "2025-09-0\(day)")
+        report.mode = .complet
+        return JournalEntry(report, startedAt: "2025-09-0\(day)T06:00:00Z", finishedAt: "2025-09-0\(day)T06:00:01Z")
+    }
+
+    @Test(
+        "after imports, departures and a guardian's departure, the census equals its meaning in SQL: two structures of one UAI, a structure without UAI, an unknown one, a guardian of pupils in two schools"
+    )
+    func equalsReference() throws {
+        let temp = TemporaryDirectory("census")
+        let path = temp.file("aafd.sqlite3")
+        let store = try DirectoryStore(path: path)
+        let structures = [
+            record(.structure, "S1", [("ENTStructureUAI", ["0750001A"])]),
+            record(.structure, "S2", [("ENTStructureUAI", ["0750001A"])]),
+            record(.structure, "S3", []),
+        ]
+        let people = [
+            pupil("E1", schools: ["S1", "S2"], guardians: ["G1", "G2"]),
+            pupil("E2", schools: ["S3"], guardians: ["G1"]),
+            pupil("E3", schools: ["SX"], guardians: ["G3"]),
+            pupil("E4", schools: ["S1"], guardians: ["G1", "G3"]),
+            pupil("E5", schools: [], guardians: ["G2"]),
+            record(.staff, "T1", [("ENTPersonStructRattach", ["S1", "S3"])]),
+            record(.staff, "T2", [("ENTPersonStructRattach", ["S2"])]),
+            record(.guardian, "G1", []), record(.guardian, "G2", []), record(.guardian, "G3", []),
+        ]
+        let session = try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-01")), mode: .complet)
+        for r in structures + people { _ = try session.upsert(r) }
+        try session.commit(journal: entry(1))
+        let first = try census(store)
+        #expect(first == (try SQLiteShell.run(path, Self.reference)))
+        // The UAI counts E1 once (two structures, one UAI) and E4; G1 once though two of its pupils are there.
+        #expect(first.contains("0750001A|Eleve|2") && first.contains("0750001A|PersRelEleve|3"))
+        #expect(first.contains("SX|Eleve|1") && first.contains("S3|PersEducNat|1"))
+
+        // A pupil departs, a guardian departs, a staff member is deleted.
+        let due = try #require(ExtractDate(iso: "2026-09-01"))
+        let second = try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-02")), mode: .delta)
+        let gone: [(AAFCategory, String, Departure)] = [
+            (.pupil, "E4", .markDeparted(purgeDue: due)), (.guardian, "G2", .markDeparted(purgeDue: due)),
+            (.staff, "T2", .delete),
+        ]
+        for (category, jointure, departure) in gone {
+            let delete = AAFRecord(kind: .delete, category: category, jointure: jointure, encoded: [], line: 1)
+            #expect(try second.delete(delete, departure: departure) == .departed)
+        }
+        try second.commit(journal: entry(2))
+        let after = try census(store)
+        #expect(after == (try SQLiteShell.run(path, Self.reference)))
+        #expect(after.contains("0750001A|Eleve|1\n0750001A|PersEducNat|1\n0750001A|PersRelEleve|1"))
+    }
+
+    /// The last census, as the sqlite3 shell prints the reference.
+    private func census(_ store: DirectoryStore) throws -> String {
+        let rows = try #require(try store.census.atOrBefore("9999-12-31T00:00:00Z")).rows
+        return rows.map { "\($0.uai)|\($0.category)|\($0.people)" }.joined(separator: "\n")
+    }
+}
