@@ -39,7 +39,9 @@ struct ImportCommand: ParsableCommand {
         let logger = options.logger(configuration)
         let lock = try RunLock(path: configuration.lockPath)
         defer { withExtendedLifetime(lock) {} }
-        let store = try openStore(configuration)
+        // The damage check runs beside the download and the parse, every commit waiting for it (issue 24: as long
+        // as an unchanged re-import's own work).
+        let store = try openStore(configuration, checkBeside: true)
         if !dryRun { SettingsRecord.check(configuration, store: store, logger: logger) }
         let stop = StopFlag.installForOneShot()
         var runOutput = RunOutput.standard
@@ -65,6 +67,8 @@ struct ImportCommand: ParsableCommand {
         } else {
             outcome = cycle.fetchAndImport(importOptions, show: { try? show($0) })
         }
+        // A damaged database has committed nothing: said as when found at open, before anything else is recorded.
+        try failIfDamaged(configuration, store)
         if !dryRun { outcome = cycle.finish(outcome) }
         let status = ExitStatus(for: outcome.outcome)
         if status != .ok { throw CommandFailure(status, outcome.message ?? outcome.kind.rawValue) }

@@ -10,11 +10,13 @@ import Foundation
 import Glibc
 #endif
 
-/// Opens the directory, mapping failures to exit 74.
-func openStore(_ configuration: Configuration) throws -> DirectoryStore {
+/// Opens the directory, mapping failures to exit 74. With `checkBeside`, the damage check runs while the caller
+/// works, every commit waiting for it (``DirectoryStore/init(path:checkBeside:)``): the caller then ends with
+/// ``failIfDamaged(_:_:)``.
+func openStore(_ configuration: Configuration, checkBeside: Bool = false) throws -> DirectoryStore {
     do {
         try RunLock.ensureDirectory((configuration.databasePath as NSString).deletingLastPathComponent)
-        let store = try DirectoryStore(path: configuration.databasePath)
+        let store = try DirectoryStore(path: configuration.databasePath, checkBeside: checkBeside)
         store.erasureWait = .seconds(configuration.erasureWaitSeconds)
         return store
     } catch let failure as CommandFailure {
@@ -22,9 +24,7 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
     } catch let refusal as PathTrust.Refusal {
         throw CommandFailure(.config, refusal.message)
     } catch let damaged as DatabaseDamaged {
-        // An incident that cannot be recorded in the damaged database: the alert command runs on every attempt.
-        Alert(configuration.run).raiseUnrecorded(outcome: "database-damaged", reason: damaged.description)
-        throw CommandFailure(.ioError, damaged.description)
+        throw damagedFailure(configuration, damaged)
     } catch let error as SQLiteError where error.isStorageFailure {
         throw CommandFailure(
             .ioError,
@@ -33,6 +33,19 @@ func openStore(_ configuration: Configuration) throws -> DirectoryStore {
     } catch {
         throw CommandFailure(.ioError, "cannot open the directory database: \(error)")
     }
+}
+
+/// A damaged database: an incident that cannot be recorded in it, so the alert command runs on every attempt; exit 74
+/// with what to do.
+private func damagedFailure(_ configuration: Configuration, _ damaged: DatabaseDamaged) -> CommandFailure {
+    Alert(configuration.run).raiseUnrecorded(outcome: "database-damaged", reason: damaged.description)
+    return CommandFailure(.ioError, damaged.description)
+}
+
+/// Ends a command whose store was opened with `checkBeside`: waits for the damage check, and fails as a damage found
+/// at open does (every commit was refused meanwhile).
+func failIfDamaged(_ configuration: Configuration, _ store: DirectoryStore) throws {
+    if let damaged = store.damage() { throw damagedFailure(configuration, damaged) }
 }
 
 /// Opens the directory for a question that changes nothing: never creates or migrates it (a read-only command

@@ -26,21 +26,40 @@ public final class DirectoryStore {
     /// `[retention] erasure_wait_seconds`.
     public var erasureWait: Duration = .seconds(30)
 
+    /// The damage check running beside the work (`checkBeside`), nil when it ran at open or had nothing to check.
+    private let integrity: IntegrityGate?
+
     /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
-    public init(path: String) throws {
+    ///
+    /// A damaged database is never written to (a flipped page, a truncated file): an existing one is checked within
+    /// a bounded time before anything is committed. By default before this returns. With `checkBeside`, and no
+    /// migration to apply, on a thread of its own while the caller works, every commit waiting for its answer
+    /// (``IntegrityGate``): the caller then asks ``damage()`` when done.
+    public init(path: String, checkBeside: Bool = false) throws {
         let existed = access(path, F_OK) == 0
         do {
             connection = try SQLiteConnection(path: path, create: true)
+            if existed, checkBeside, try connection.scalarInt("PRAGMA user_version") == Migrations.all.count {
+                integrity = IntegrityGate(path: path, seconds: 60)
+            } else {
+                integrity = nil
+            }
         } catch let error as SQLiteError where error.isDamage {
             throw DatabaseDamaged(path: path, problem: error.message)
         }
-        // A damaged database is never written to (a flipped page, a truncated file): checked before anything,
-        // within a bounded time.
-        if existed, let problem = connection.quickCheck(seconds: 60) {
+        if let integrity {
+            integrity.guardCommits(of: connection)
+        } else if existed, let problem = connection.quickCheck(seconds: 60) {
             connection.close()
             throw DatabaseDamaged(path: path, problem: problem)
         }
         try Migrations.migrate(connection)
+    }
+
+    /// What the damage check found, once it has answered (it may be running beside the caller's work: see
+    /// ``init(path:checkBeside:)``); nil for a sound database. A damaged one has had every commit refused.
+    public func damage() -> DatabaseDamaged? {
+        integrity?.wait().map { DatabaseDamaged(path: connection.path, problem: $0) }
     }
 
     /// Opens an existing database for the administrator's questions (`status`, `person show`, `history`,
@@ -51,6 +70,7 @@ public final class DirectoryStore {
     ///   (being created or migrated by another run, or waiting for the next run to migrate it).
     public init(existingAt path: String, readOnly: Bool) throws {
         connection = try SQLiteConnection(path: path, create: false, readOnly: readOnly)
+        integrity = nil
         let version = try connection.scalarInt("PRAGMA user_version") ?? 0
         guard version == Migrations.all.count else {
             throw StoreError(

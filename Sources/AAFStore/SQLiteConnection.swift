@@ -118,6 +118,11 @@ final class SQLiteConnection {
         }
     }
 
+    /// Calls `hook` before each commit (`sqlite3_commit_hook`): non-zero turns the commit into a rollback.
+    func setCommitHook(_ hook: @convention(c) (UnsafeMutableRawPointer?) -> Int32, context: UnsafeMutableRawPointer) {
+        if let handle { sqlite3_commit_hook(handle, hook, context) }
+    }
+
     /// Closes the connection; later calls do nothing.
     func close() {
         if let handle {

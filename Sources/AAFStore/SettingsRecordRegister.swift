@@ -10,7 +10,12 @@ public struct SettingsRecordRegister {
     /// `directory_state` only: paths, host names, delays, no personal data).
     /// - Returns: the names that changed; empty on the first record or when nothing changed.
     public func record(_ json: String, hash: String, at: String) throws -> [String] {
-        try connection.transaction {
+        // Unchanged settings (every run but the first after a change) are recognised without a write transaction:
+        // the import's damage check may still be running, and every commit waits for it (IntegrityGate).
+        if try connection.scalarText("SELECT value FROM directory_state WHERE key = 'settings_hash'") == hash {
+            return []
+        }
+        return try connection.transaction {
             let previous = try connection.scalarText("SELECT value FROM directory_state WHERE key = 'settings'")
             let previousHash = try connection.scalarText(
                 "SELECT value FROM directory_state WHERE key = 'settings_hash'"
