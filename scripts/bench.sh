@@ -11,8 +11,35 @@ source "$(dirname "$0")/lib-bench.sh"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
 
+# The floor, the first import and the unchanged re-import are run BENCH_ROUNDS times (default 3; the first import
+# each time into an empty directory): the table gives the median time and the highest peak RSS, and a line under it
+# every time (this machine's speed varies by ±15 % from one run to the next).
+rounds="${BENCH_ROUNDS:-3}"
+
 row() { # name seconds rss_kib floor
     printf "%-36s %9s %8s %8s\n" "$1" "$2" "$(awk -v a="$2" -v b="$4" 'BEGIN{printf "%.2f", a/b}')" "$(($3 / 1024))"
+}
+
+# median NAME SETUP COMMAND...: runs SETUP then COMMAND $rounds times; prints "median_seconds peak_rss_kib" and
+# appends "NAME: t1 t2 t3" to bench-out/runs.txt.
+median() {
+    local name=$1 setup=$2
+    shift 2
+    local times=() peak=0 s r
+    for _ in $(seq "$rounds"); do
+        "$setup"
+        read -r s r < <(measure "$@")
+        times+=("$s")
+        if ((r > peak)); then peak=$r; fi
+    done
+    echo "$name: ${times[*]}" >>"$out/runs.txt"
+    echo "$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}') $peak"
+}
+nothing() { :; }
+empty_state() {
+    rm -rf "$state"
+    mkdir -p -m 0700 "$state" "$state/ent"
+    chmod 0700 "$state/ent"
 }
 
 for n in "${sizes[@]}"; do
@@ -41,11 +68,12 @@ for n in "${sizes[@]}"; do
     cat "$d"/*.xml >/dev/null # the page cache warm for every reader
     echo "== $n pupils, $mb MB ($(basename "$aafd_bin"): $aafd_bin)"
     printf "%-36s %9s %8s %8s\n" measure seconds /floor rss_MB
-    read -r floor frss < <(measure xmllint --stream --noout "$d"/*.xml)
+    : >"$out/runs.txt"
+    read -r floor frss < <(median floor nothing xmllint --stream --noout "$d"/*.xml)
     row "floor: xmllint --stream --noout" "$floor" "$frss" "$floor"
-    read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
+    read -r s r < <(median "first import" empty_state "$aafd_bin" import --config "$config" --from-dir "$d")
     row "first import" "$s" "$r" "$floor"
-    read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
+    read -r s r < <(median "re-import" nothing "$aafd_bin" import --config "$config" --from-dir "$d")
     row "unchanged re-import" "$s" "$r" "$floor"
     read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$delta")
     row "Delta import (every record again)" "$s" "$r" "$floor"
@@ -71,4 +99,5 @@ for n in "${sizes[@]}"; do
     rm -f "$state/peer.sqlite3"
     read -r peer prss < <(measure python3 scripts/bench-peer.py "$state/peer.sqlite3" "$d"/*.xml)
     row "Python peer (ElementTree+sqlite3)" "$peer" "$prss" "$floor"
+    echo "every run (s), $rounds rounds: $(paste -sd ';' "$out/runs.txt" | sed 's/;/; /g')"
 done
