@@ -37,99 +37,77 @@ public struct CensusRegister {
     /// none or is unknown) and category; guardians at their active pupils' schools, each once per school; and each
     /// category's total under `*`. Sorted by school, then category.
     ///
-    /// Two passes in person order, merged here: the attachments of active people, and the guardianships of active
-    /// guardians. The same count in SQL (GROUP BY and count(DISTINCT) over joins; CensusTests keeps it as the
-    /// reference) took 0.65 s at 100,000 pupils, at the import's end where nothing else runs (issue 24). Memory: one
-    /// pair per guardianship, 16 bytes each.
+    /// Two passes, each in the order of an index, each person's schools gathered and counted once there: the
+    /// attachments of active people by person, then the active guardians' pupils' schools by guardian. The same
+    /// count in SQL (GROUP BY and count(DISTINCT) over joins; CensusTests keeps it as the reference) took 0.65 s at
+    /// 100,000 pupils, at the import's end where nothing else runs (issue 24). Memory: a few counters per school,
+    /// whatever the number of people.
     func count() throws -> [Row] {
-        var schoolIndex: [String: Int32] = [:]
+        var schoolIndex: [String: Int] = [:]
         var schools: [String] = []
-        var categoryIndex: [String: Int] = [:]
-        var categories: [String] = []
-        /// (school, category) → people.
-        var people: [Int: Int] = [:]
-        /// (school, guardian id) for every active guardian of an active person attached there.
-        var pairs: [(school: Int32, guardian: Int)] = []
-        let guardianCategory = AAFCategory.guardian.rawValue
-        let attachments = try connection.prepare(
+        func school(_ key: String) -> Int {
+            if let known = schoolIndex[key] { return known }
+            schoolIndex[key] = schools.count
+            schools.append(key)
+            return schools.count - 1
+        }
+        /// (school, category) → people; the guardians' category is the census's own.
+        var people: [SchoolCategory: Int] = [:]
+        /// Runs `sql` (rows: a person's id, their category, a school key, in person order) and counts each person
+        /// once at each of their schools.
+        func countPeople(_ sql: String) throws {
+            let rows = try connection.prepare(sql)
+            var person = -1
+            var category = ""
+            var personSchools: [Int] = []
+            func endPerson() {
+                for school in personSchools {
+                    people[SchoolCategory(school: school, category: category), default: 0] += 1
+                }
+                personSchools.removeAll(keepingCapacity: true)
+            }
+            while try rows.step() {
+                let id = rows.int(0)
+                if id != person {
+                    endPerson()
+                    person = id
+                    category = rows.text(1) ?? ""
+                }
+                let index = school(rows.text(2) ?? "")
+                if !personSchools.contains(index) { personSchools.append(index) }
+            }
+            endPerson()
+        }
+        let guardian = AAFCategory.guardian.rawValue
+        try countPeople(
             """
             SELECT a.person_id, p.category, coalesce(s.uai, a.structure_jointure)
                 FROM attachments a CROSS JOIN persons p ON p.id = a.person_id
                 LEFT JOIN structures s ON s.jointure = a.structure_jointure
-                WHERE p.departed_on IS NULL ORDER BY a.person_id
+                WHERE p.departed_on IS NULL AND p.category <> '\(guardian)' ORDER BY a.person_id
             """
         )
-        let guardianships = try connection.prepare(
+        try countPeople(
             """
-            SELECT g.pupil_id, gp.id FROM guardianships g CROSS JOIN persons gp
-                    ON gp.category = '\(guardianCategory)' AND gp.jointure = g.guardian_jointure
-                WHERE gp.departed_on IS NULL ORDER BY g.pupil_id
+            SELECT gp.id, '\(guardian)', coalesce(s.uai, a.structure_jointure)
+                FROM persons gp CROSS JOIN guardianships g ON g.guardian_jointure = gp.jointure
+                CROSS JOIN persons p ON p.id = g.pupil_id
+                CROSS JOIN attachments a ON a.person_id = p.id
+                LEFT JOIN structures s ON s.jointure = a.structure_jointure
+                WHERE gp.category = '\(guardian)' AND gp.departed_on IS NULL AND p.departed_on IS NULL
+                ORDER BY gp.id
             """
         )
-        var guardianRow = try guardianships.step()
-        var person = -1
-        var category = 0
-        var personSchools: [Int32] = []
-        /// Ends one person's attachments: counts them at each school once, and pairs their guardians with them.
-        func endPerson() throws {
-            guard person >= 0 else { return }
-            if categories[category] != guardianCategory {
-                for school in personSchools { people[Int(school) << 2 | category, default: 0] += 1 }
-            }
-            while guardianRow, guardianships.int(0) < person { guardianRow = try guardianships.step() }
-            while guardianRow, guardianships.int(0) == person {
-                let guardian = guardianships.int(1)
-                for school in personSchools { pairs.append((school, guardian)) }
-                guardianRow = try guardianships.step()
-            }
-        }
-        while try attachments.step() {
-            let id = attachments.int(0)
-            if id != person {
-                try endPerson()
-                person = id
-                personSchools.removeAll(keepingCapacity: true)
-                let text = attachments.text(1) ?? ""
-                if let known = categoryIndex[text] {
-                    category = known
-                } else {
-                    category = categories.count
-                    categoryIndex[text] = category
-                    categories.append(text)
-                }
-            }
-            let key = attachments.text(2) ?? ""
-            let school: Int32
-            if let known = schoolIndex[key] {
-                school = known
-            } else {
-                school = Int32(schools.count)
-                schoolIndex[key] = school
-                schools.append(key)
-            }
-            if !personSchools.contains(school) { personSchools.append(school) }
-        }
-        try endPerson()
-        var rows: [Row] = people.map { key, count in
-            Row(uai: schools[key >> 2], category: categories[key & 3], people: count)
-        }
-        pairs.sort { $0.school != $1.school ? $0.school < $1.school : $0.guardian < $1.guardian }
-        var i = 0
-        while i < pairs.count {
-            let school = pairs[i].school
-            var distinct = 0
-            var previous = -1
-            while i < pairs.count, pairs[i].school == school {
-                if pairs[i].guardian != previous { distinct += 1 }
-                previous = pairs[i].guardian
-                i += 1
-            }
-            rows.append(Row(uai: schools[Int(school)], category: guardianCategory, people: distinct))
-        }
+        var rows = people.map { Row(uai: schools[$0.key.school], category: $0.key.category, people: $0.value) }
         rows += try connection.rows(
             "SELECT '*', category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"
         ) { Row(uai: $0.text(0) ?? "", category: $0.text(1) ?? "", people: $0.int(2)) }
         return rows.sorted { ($0.uai, $0.category) < ($1.uai, $1.category) }
+    }
+
+    private struct SchoolCategory: Hashable {
+        var school: Int
+        var category: String
     }
 
     /// The census of the last import finished at or before `instant` (ISO 8601 UTC), and that import's end; nil
