@@ -11,31 +11,20 @@ source "$(dirname "$0")/lib-bench.sh"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
 
-# The floor, the first import and the unchanged re-import are run BENCH_ROUNDS times (default 3; the first import
-# each time into an empty directory): the table gives the median time and the highest peak RSS, and a line under it
-# every time (this machine's speed varies by ±15 % from one run to the next).
+# The floor, the first import and the unchanged re-import are measured in BENCH_ROUNDS rounds (default 3), each
+# round the three one after the other, the first import into an empty directory. This machine's speed drifts by
+# ±15 % within minutes (one xmllint run took 2.41 s and the next import ran at the pace of a 3.5 s one), so each ratio
+# is taken within its round: the table gives the median time, the median of the rounds' ratios and the highest peak
+# RSS, and every round under it.
 rounds="${BENCH_ROUNDS:-3}"
 
-row() { # name seconds rss_kib floor
-    printf "%-36s %9s %8s %8s\n" "$1" "$2" "$(awk -v a="$2" -v b="$4" 'BEGIN{printf "%.2f", a/b}')" "$(($3 / 1024))"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+middle() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+row() { # name seconds rss_kib floor [ratio]
+    printf "%-36s %9s %8s %8s\n" "$1" "$2" "${5:-$(ratio "$2" "$4")}" "$(($3 / 1024))"
 }
 
-# median NAME SETUP COMMAND...: runs SETUP then COMMAND $rounds times; prints "median_seconds peak_rss_kib" and
-# appends "NAME: t1 t2 t3" to bench-out/runs.txt.
-median() {
-    local name=$1 setup=$2
-    shift 2
-    local times=() peak=0 s r
-    for _ in $(seq "$rounds"); do
-        "$setup"
-        read -r s r < <(measure "$@")
-        times+=("$s")
-        if ((r > peak)); then peak=$r; fi
-    done
-    echo "$name: ${times[*]}" >>"$out/runs.txt"
-    echo "$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}') $peak"
-}
-nothing() { :; }
 empty_state() {
     rm -rf "$state"
     mkdir -p -m 0700 "$state" "$state/ent"
@@ -68,13 +57,27 @@ for n in "${sizes[@]}"; do
     cat "$d"/*.xml >/dev/null # the page cache warm for every reader
     echo "== $n pupils, $mb MB ($(basename "$aafd_bin"): $aafd_bin)"
     printf "%-36s %9s %8s %8s\n" measure seconds /floor rss_MB
-    : >"$out/runs.txt"
-    read -r floor frss < <(median floor nothing xmllint --stream --noout "$d"/*.xml)
+    floors=() firsts=() agains=() first_ratios=() again_ratios=() every=()
+    frss=0 first_rss=0 again_rss=0
+    for round in $(seq "$rounds"); do
+        read -r f r < <(measure xmllint --stream --noout "$d"/*.xml)
+        floors+=("$f")
+        if ((r > frss)); then frss=$r; fi
+        empty_state
+        read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
+        firsts+=("$s")
+        first_ratios+=("$(ratio "$s" "$f")")
+        if ((r > first_rss)); then first_rss=$r; fi
+        read -r a r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
+        agains+=("$a")
+        again_ratios+=("$(ratio "$a" "$f")")
+        if ((r > again_rss)); then again_rss=$r; fi
+        every+=("round $round: floor $f, first import $s ($(ratio "$s" "$f")), re-import $a ($(ratio "$a" "$f"))")
+    done
+    floor=$(middle "${floors[@]}")
     row "floor: xmllint --stream --noout" "$floor" "$frss" "$floor"
-    read -r s r < <(median "first import" empty_state "$aafd_bin" import --config "$config" --from-dir "$d")
-    row "first import" "$s" "$r" "$floor"
-    read -r s r < <(median "re-import" nothing "$aafd_bin" import --config "$config" --from-dir "$d")
-    row "unchanged re-import" "$s" "$r" "$floor"
+    row "first import" "$(middle "${firsts[@]}")" "$first_rss" "$floor" "$(middle "${first_ratios[@]}")"
+    row "unchanged re-import" "$(middle "${agains[@]}")" "$again_rss" "$floor" "$(middle "${again_ratios[@]}")"
     read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$delta")
     row "Delta import (every record again)" "$s" "$r" "$floor"
     read -r s r < <(measure "$aafd_bin" status --config "$config")
@@ -99,5 +102,6 @@ for n in "${sizes[@]}"; do
     rm -f "$state/peer.sqlite3"
     read -r peer prss < <(measure python3 scripts/bench-peer.py "$state/peer.sqlite3" "$d"/*.xml)
     row "Python peer (ElementTree+sqlite3)" "$peer" "$prss" "$floor"
-    echo "every run (s), $rounds rounds: $(paste -sd ';' "$out/runs.txt" | sed 's/;/; /g')"
+    echo "aafd's first import is $(ratio "$peer" "$(middle "${firsts[@]}")")× faster than the Python peer"
+    printf '%s\n' "${every[@]}"
 done
