@@ -48,19 +48,11 @@ extension DirectoryStore {
     /// `before` (its snapshot): nothing when none did.
     func recordGroupChanges(since before: [String: String]) throws {
         if before.isEmpty {
-            // No group before (a first import): every group now is created; no member list is needed. Its DISTINCT
-            // sorter spills to a file rather than taking the page cache's memory again (issue 24: peak RSS).
-            try connection.withSmallPageCache {
-                try connection.execute(
-                    """
-                    INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
-                    SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
-                        'group', kind, structure_jointure || '$' || code, 'created', NULL, 0
-                    FROM (SELECT DISTINCT m.kind, m.structure_jointure, m.code FROM memberships m
-                        JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL ORDER BY 1, 2, 3)
-                    """
-                )
-            }
+            // No group before (a first import): every group now is created; no member list is needed. The groups
+            // are gathered here, a few thousand keys, rather than by a DISTINCT sorter over every membership that
+            // spilled to a file to keep the peak down (issue 24: 0.24 s at the end of a first import of 100,000
+            // pupils). Recorded in SQLite's order (BINARY: by bytes), as the sorter did.
+            try recordCreatedGroups()
             return
         }
         let after = try groupSnapshot()
@@ -78,6 +70,50 @@ extension DirectoryStore {
                 .text(parts[0]), .text(parts.count > 1 ? parts[1] : ""), .text(change),
                 .int(before[key] == nil ? 0 : 1),
             ])
+        }
+    }
+}
+
+extension DirectoryStore {
+    /// A class or group, as the change feed names it, by its bytes: SQLite tells `é` from `e` and a combining accent
+    /// apart, where Swift's String equality would merge them.
+    private struct Group: Hashable {
+        var kind: [UInt8]
+        var structure: [UInt8]
+        var code: [UInt8]
+
+        /// SQLite's BINARY order on (kind, structure, code): bytes, then length.
+        static func precedes(_ a: Group, _ b: Group) -> Bool {
+            for (x, y) in [(a.kind, b.kind), (a.structure, b.structure), (a.code, b.code)] where x != y {
+                return x.lexicographicallyPrecedes(y)
+            }
+            return false
+        }
+    }
+
+    /// Records every group that active people are members of as created.
+    fileprivate func recordCreatedGroups() throws {
+        let memberships = try connection.prepare(
+            """
+            SELECT m.kind, m.structure_jointure, m.code FROM memberships m CROSS JOIN persons p ON p.id = m.person_id
+                WHERE p.departed_on IS NULL
+            """
+        )
+        var groups = Set<Group>()
+        while try memberships.step() {
+            groups.insert(Group(kind: memberships.blob(0), structure: memberships.blob(1), code: memberships.blob(2)))
+        }
+        let insert = try connection.prepare(
+            """
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
+            VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                'group', ?1, ?2 || '$' || ?3, 'created', NULL, 0)
+            """
+        )
+        for group in groups.sorted(by: Group.precedes) {
+            try insert.run(
+                [group.kind, group.structure, group.code].map { .text(String(decoding: $0, as: UTF8.self)) }
+            )
         }
     }
 }

@@ -1,0 +1,76 @@
+import AAFModel
+import AAFStore
+import AAFTestSupport
+import Foundation
+import Testing
+
+/// The change feed's group events when no group had an active member before (issue 24: gathered in Swift, recorded in
+/// SQLite's order), against the SQL they replace.
+@Suite("The change feed's created groups")
+struct GroupFeedTests {
+    /// What is recorded: every group of an active member, once, in SQLite's BINARY order.
+    static let reference = """
+        SELECT DISTINCT m.kind, m.structure_jointure || '$' || m.code FROM memberships m
+            JOIN persons p ON p.id = m.person_id AND p.departed_on IS NULL ORDER BY m.kind, m.structure_jointure, m.code
+        """
+
+    private func pupil(_ jointure: String, classes: [String], groups: [String] = []) -> AAFRecord {
+        AAFRecord(
+            kind: .add,
+            category: .pupil,
+            jointure: jointure,
+            attributes: [
+                AAFAttribute(name: "ENTPersonStructRattach", values: ["S1"]),
+                AAFAttribute(name: "ENTPersonClasses", values: classes.map { "S1$x$x$\($0)$label" }),
+                AAFAttribute(name: "ENTPersonGroupes", values: groups.map { "S2$x$x$\($0)$label" }),
+            ],
+            line: 1
+        )
+    }
+
+    private func entry(_ day: Int) -> JournalEntry {
+        var report = ImportReport(outcome: .imported, dryRun: false)
+        report.extractDate = ExtractDate(iso: "2025-09-0\(day)")
+        report.mode = .delta
+        return JournalEntry(report, startedAt: "2025-09-0\(day)T06:00:00Z", finishedAt: "2025-09-0\(day)T06:00:01Z")
+    }
+
+    private func session(_ store: DirectoryStore, day: Int) throws -> ImportSession {
+        try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-0\(day)")), mode: .delta)
+    }
+
+    @Test(
+        "no active group before: every active member's group once, in SQLite's byte order (accents, decomposed, case, prefixes); a departed pupil's groups left out"
+    )
+    func createdGroups() throws {
+        let temp = TemporaryDirectory("group-feed")
+        let path = temp.file("aafd.sqlite3")
+        let store = try DirectoryStore(path: path)
+        // A pupil whose groups then all leave with them: no group has an active member afterwards.
+        let first = try session(store, day: 1)
+        _ = try first.upsert(pupil("E9", classes: ["GONE"], groups: ["GONE-G"]))
+        try first.commit(journal: entry(1))
+        let second = try session(store, day: 2)
+        let leave = AAFRecord(kind: .delete, category: .pupil, jointure: "E9", encoded: [], line: 1)
+        #expect(
+            try second.delete(leave, departure: .markDeparted(purgeDue: try #require(ExtractDate(iso: "2026-09-01"))))
+                == .departed
+        )
+        try second.commit(journal: entry(2))
+        let before = try SQLiteShell.run(path, "SELECT max(rowid) FROM changes")
+
+        let third = try session(store, day: 3)
+        let codes = ["b", "B", "é", "e\u{301}", "f", "ab", "a", "Z", "zz", "ß", "CM1"]
+        for (i, code) in codes.enumerated() {
+            _ = try third.upsert(pupil("E\(i)", classes: [code, "CM1"], groups: i % 2 == 0 ? [code] : []))
+        }
+        try third.commit(journal: entry(3))
+        let recorded = try SQLiteShell.run(
+            path,
+            "SELECT category, jointure FROM changes WHERE kind = 'group' AND rowid > \(before) ORDER BY rowid"
+        )
+        #expect(recorded == (try SQLiteShell.run(path, Self.reference)))
+        #expect(!recorded.contains("GONE") && recorded.contains("class|S1$CM1\nclass|S1$Z"))
+        #expect(recorded.split(separator: "\n").count == codes.count + (codes.count + 1) / 2)
+    }
+}
