@@ -260,6 +260,21 @@ struct MarkupGuardTests {
             #expect(error?.code == .limit)
         }
     }
+
+    @Test(
+        "a tag of exactly the limit passes and one byte more is refused, in every chunking, with a quoted `>` inside",
+        arguments: [1, 3, 8, 4096]
+    )
+    func exactLimit(chunk: Int) throws {
+        for padding in 200..<217 {
+            let tag = "<value k=\"" + String(repeating: "x", count: padding) + "\" j='abcdefgh>ijklmnop>'>"
+            let text = document("<attr name=\"ENTPersonNom\">" + tag + "a</value></attr>")
+            let length = tag.utf8.count
+            let error = #expect(throws: ParseError.self) { try parse(text, limit: length - 1, chunk: chunk) }
+            #expect(error?.code == .limit, "tag of \(length) bytes, limit \(length - 1)")
+            #expect(try parse(text, limit: length, chunk: chunk) == 1, "tag of \(length) bytes, limit \(length)")
+        }
+    }
 }
 
 @Suite(
