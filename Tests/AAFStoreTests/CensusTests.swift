@@ -46,20 +46,12 @@ struct CensusTests {
         )
     }
 
-    private func entry(_ day: Int) -> JournalEntry {
-        var report = ImportReport(outcome: .imported, dryRun: false)
-        report.extractDate = ExtractDate(iso: "2025-09-0\(day)")
-        report.mode = .complet
-        return JournalEntry(report, startedAt: "2025-09-0\(day)T06:00:00Z", finishedAt: "2025-09-0\(day)T06:00:01Z")
-    }
-
     @Test(
         "after imports, departures and a guardian's departure, the census equals its meaning in SQL: two structures of one UAI, a structure without UAI, an unknown one, a guardian of pupils in two schools"
     )
     func equalsReference() throws {
-        let temp = TemporaryDirectory("census")
-        let path = temp.file("aafd.sqlite3")
-        let store = try DirectoryStore(path: path)
+        let (temp, path, store) = try freshStore("census")
+        _ = temp
         let structures = [
             record(.structure, "S1", [("ENTStructureUAI", ["0750001A"])]),
             record(.structure, "S2", [("ENTStructureUAI", ["0750001A"])]),
@@ -77,7 +69,7 @@ struct CensusTests {
         ]
         let session = try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-01")), mode: .complet)
         for r in structures + people { _ = try session.upsert(r) }
-        try session.commit(journal: entry(1))
+        try session.commit(journal: importEntry(day: 1, mode: .complet))
         let first = try census(store)
         #expect(first == (try SQLiteShell.run(path, Self.reference)))
         // The UAI counts E1 once (two structures, one UAI) and E4; G1 once though two of its pupils are there.
@@ -95,7 +87,7 @@ struct CensusTests {
             let delete = AAFRecord(kind: .delete, category: category, jointure: jointure, encoded: [], line: 1)
             #expect(try second.delete(delete, departure: departure) == .departed)
         }
-        try second.commit(journal: entry(2))
+        try second.commit(journal: importEntry(day: 2, mode: .delta))
         let after = try census(store)
         #expect(after == (try SQLiteShell.run(path, Self.reference)))
         #expect(after.contains("0750001A|Eleve|1\n0750001A|PersEducNat|1\n0750001A|PersRelEleve|1"))

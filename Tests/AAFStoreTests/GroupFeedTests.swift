@@ -28,13 +28,6 @@ struct GroupFeedTests {
         )
     }
 
-    private func entry(_ day: Int) -> JournalEntry {
-        var report = ImportReport(outcome: .imported, dryRun: false)
-        report.extractDate = ExtractDate(iso: "2025-09-0\(day)")
-        report.mode = .delta
-        return JournalEntry(report, startedAt: "2025-09-0\(day)T06:00:00Z", finishedAt: "2025-09-0\(day)T06:00:01Z")
-    }
-
     private func session(_ store: DirectoryStore, day: Int) throws -> ImportSession {
         try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-0\(day)")), mode: .delta)
     }
@@ -43,20 +36,19 @@ struct GroupFeedTests {
         "no active group before: every active member's group once, in SQLite's byte order (accents, decomposed, case, prefixes); a departed pupil's groups left out"
     )
     func createdGroups() throws {
-        let temp = TemporaryDirectory("group-feed")
-        let path = temp.file("aafd.sqlite3")
-        let store = try DirectoryStore(path: path)
+        let (temp, path, store) = try freshStore("group-feed")
+        _ = temp
         // A pupil whose groups then all leave with them: no group has an active member afterwards.
         let first = try session(store, day: 1)
         _ = try first.upsert(pupil("E9", classes: ["GONE"], groups: ["GONE-G"]))
-        try first.commit(journal: entry(1))
+        try first.commit(journal: importEntry(day: 1, mode: .delta))
         let second = try session(store, day: 2)
         let leave = AAFRecord(kind: .delete, category: .pupil, jointure: "E9", encoded: [], line: 1)
         #expect(
             try second.delete(leave, departure: .markDeparted(purgeDue: try #require(ExtractDate(iso: "2026-09-01"))))
                 == .departed
         )
-        try second.commit(journal: entry(2))
+        try second.commit(journal: importEntry(day: 2, mode: .delta))
         let before = try SQLiteShell.run(path, "SELECT max(rowid) FROM changes")
 
         let third = try session(store, day: 3)
@@ -64,7 +56,7 @@ struct GroupFeedTests {
         for (i, code) in codes.enumerated() {
             _ = try third.upsert(pupil("E\(i)", classes: [code, "CM1"], groups: i % 2 == 0 ? [code] : []))
         }
-        try third.commit(journal: entry(3))
+        try third.commit(journal: importEntry(day: 3, mode: .delta))
         let recorded = try SQLiteShell.run(
             path,
             "SELECT category, jointure FROM changes WHERE kind = 'group' AND rowid > \(before) ORDER BY rowid"

@@ -8,18 +8,9 @@ import Testing
 /// nothing, whatever the writer touched.
 @Suite("The damage check beside the work")
 struct IntegrityGateTests {
-    private func entry() -> JournalEntry {
-        var report = ImportReport(outcome: .imported, dryRun: false)
-        report.extractDate = ExtractDate(iso: "2025-09-02")
-        report.mode = .delta
-        return JournalEntry(report, startedAt: "2025-09-02T06:00:00Z", finishedAt: "2025-09-02T06:00:01Z")
-    }
-
     /// A directory with a table of 2 MB that no import touches, one of whose pages is then scribbled over.
     private func directory(damaged: Bool) throws -> (TemporaryDirectory, String) {
-        let temp = TemporaryDirectory("gate")
-        let path = temp.file("aafd.sqlite3")
-        _ = try DirectoryStore(path: path)
+        let (temp, path, _) = try freshStore("gate")
         try SQLiteShell.run(
             path,
             """
@@ -49,7 +40,7 @@ struct IntegrityGateTests {
             line: 1
         )
         #expect(try session.upsert(school) == .added)
-        try session.commit(journal: entry())
+        try session.commit(journal: importEntry(day: 2, mode: .delta))
     }
 
     @Test(

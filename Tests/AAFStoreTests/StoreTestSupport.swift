@@ -1,0 +1,19 @@
+import AAFModel
+import AAFStore
+import AAFTestSupport
+
+/// A new directory store in a folder of its own: the folder (the caller keeps it while it works), the database's
+/// path, the store.
+func freshStore(_ name: String) throws -> (temp: TemporaryDirectory, path: String, store: DirectoryStore) {
+    let temp = TemporaryDirectory(name)
+    let path = temp.file("aafd.sqlite3")
+    return (temp, path, try DirectoryStore(path: path))
+}
+
+/// The journal row of an import of the extract of 2025-09-0`day`, finished that morning.
+func importEntry(day: Int, mode: DeliveryMode) -> JournalEntry {
+    var report = ImportReport(outcome: .imported, dryRun: false)
+    report.extractDate = ExtractDate(iso: "2025-09-0\(day)")
+    report.mode = mode
+    return JournalEntry(report, startedAt: "2025-09-0\(day)T06:00:00Z", finishedAt: "2025-09-0\(day)T06:00:01Z")
+}
