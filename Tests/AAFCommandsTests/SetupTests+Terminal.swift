@@ -72,10 +72,7 @@ extension SetupTests {
         )
     )
     func interactive() throws {
-        let keys = TemporaryDirectory("setup-tty")
-        let key = keys.file("aafd_rsa")
-        let first = CLI()
-        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let (keys, key) = try madeKey("setup-tty")
         let server = try SSHServer(authorizedKeys: [key + ".pub"], options: .init(chroot: true))
         defer { server.stop() }
         let cli = CLI()

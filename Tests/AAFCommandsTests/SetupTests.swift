@@ -29,6 +29,16 @@ func fileMode(_ path: String) -> mode_t {
 /// real sshd.
 @Suite("aafd setup: the key pair and the pinned host key")
 struct SetupTests {
+    /// A client key made by `aafd setup key` in a folder of its own: the folder (the caller keeps it) and the key's
+    /// path (`.pub` beside it).
+    func madeKey(_ folder: String) throws -> (TemporaryDirectory, String) {
+        let keys = TemporaryDirectory(folder)
+        let key = keys.file("aafd_rsa")
+        let cli = CLI()
+        #expect(try cli.run(["setup", "key", "--key", key, "--config", cli.config]).status == 0)
+        return (keys, key)
+    }
+
     @Test(
         "setup key: RSA 2048 by libssh, 0600, the request carries the exact public key and fingerprint; never overwritten"
     )
@@ -91,10 +101,7 @@ struct SetupTests {
         .enabled(if: SSHServer.available, "needs root and openssh-server")
     )
     func hostKey() throws {
-        let keys = TemporaryDirectory("setup-host")
-        let key = keys.file("aafd_rsa")
-        let first = CLI()
-        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let (keys, key) = try madeKey("setup-host")
         for hostKeyType in ["ed25519", "rsa"] {
             var options = SSHServer.Options()
             options.hostKeyType = hostKeyType
@@ -134,10 +141,7 @@ struct SetupTests {
         .enabled(if: SSHServer.available, "needs root and openssh-server")
     )
     func otherServers() throws {
-        let keys = TemporaryDirectory("setup-interop")
-        let key = keys.file("aafd_rsa")
-        let first = CLI()
-        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let (keys, key) = try madeKey("setup-interop")
         let servers: [any SFTPTestServer] = [
             try ProFTPDServer(authorizedKeys: [key + ".pub"]), try AsyncSSHServer(authorizedKeys: [key + ".pub"]),
         ]
@@ -163,10 +167,7 @@ struct SetupTests {
         )
     )
     func nonInteractive() throws {
-        let keys = TemporaryDirectory("setup-fleet")
-        let key = keys.file("aafd_rsa")
-        let first = CLI()
-        #expect(try first.run(["setup", "key", "--key", key, "--config", first.config]).status == 0)
+        let (keys, key) = try madeKey("setup-fleet")
         // The interop matrix's three server implementations; OpenSSH also chrooted, with an RSA host key, and
         // reading with 32 KiB answers (asyncssh capped).
         let servers: [any SFTPTestServer] = [
