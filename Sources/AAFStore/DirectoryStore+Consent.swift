@@ -103,9 +103,16 @@ extension DirectoryStore {
                     !AttributeCatalog.homeAddress.contains($0.name)
                 }
                 find.reset()
-                try connection.prepare("UPDATE persons SET attrs = ?2 WHERE id = ?1").run([
-                    .int(id), .textBytes(AttributeCoding.encode(kept)),
-                ])
+                let encoded = AttributeCoding.encode(kept)
+                let update = try connection.prepare(
+                    """
+                    UPDATE persons SET attrs = ?2, \(PersonColumns.columns.enumerated().map { "\($1) = ?\($0 + 3)" }
+                        .joined(separator: ", ")) WHERE id = ?1
+                    """
+                )
+                try update.bind([.int(id), .textBytes(encoded)])
+                try update.bindPersonColumns(of: encoded, from: 3)
+                try update.step()
             }
             try journal("consent-revoke", jointure: jointure, field: field, recordedBy: recordedBy, at: at)
             return existed

@@ -139,6 +139,7 @@ public final class ImportSession {
             try statement(.updatePerson).bind([.int(id)])
             try encoded.withUnsafeBytes { try statement(.updatePerson).bindTextBytes($0, at: 2) }
             try statement(.updatePerson).bindText(dateText, at: 3)
+            try statement(.updatePerson).bindPersonColumns(of: encoded, from: 4)
             try statement(.updatePerson).step()
             for stmt in clearLinks { try stmt.run([.int(id)]) }
             try writeLinks(personID: id, record: record)
@@ -155,6 +156,7 @@ public final class ImportSession {
         try statement(.insertPerson).bindText(record.jointure, at: 2)
         try encoded.withUnsafeBytes { try statement(.insertPerson).bindTextBytes($0, at: 3) }
         try statement(.insertPerson).bindText(dateText, at: 4)
+        try statement(.insertPerson).bindPersonColumns(of: encoded, from: 5)
         try statement(.insertPerson).step()
         let id = Int(lastInsertRowID)
         seenPersons.insert(id)
@@ -296,9 +298,16 @@ enum SessionStatement: Int, CaseIterable {
         case .findPerson:
             "SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2"
         case .insertPerson:
-            "INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on) VALUES (?1, ?2, ?3, ?4, ?4, ?4)"
+            """
+            INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on, \(PersonColumns.columns
+                .joined(separator: ", "))) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            """
         case .updatePerson:
-            "UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL WHERE id = ?1"
+            """
+            UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL,
+                \(PersonColumns.columns.enumerated().map { "\($1) = ?\($0 + 4)" }.joined(separator: ", "))
+            WHERE id = ?1
+            """
         case .reactivatePerson:
             "UPDATE persons SET departed_on = NULL, purge_due = NULL, listed_on = ?2 WHERE id = ?1"
         case .touchListed:

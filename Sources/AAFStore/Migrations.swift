@@ -269,6 +269,9 @@ enum Migrations {
             SELECT 'EtabEducNat', count(*) - count(departed_on), count(departed_on) FROM structures
             UNION ALL SELECT category, count(*) - count(departed_on), count(departed_on) FROM persons GROUP BY category;
         """,
+        // 14: `ent_people`'s six value columns are stored beside the attributes, written with them, and the view
+        // reads them as plain columns (ADR 0018, issue 24).
+        personColumns,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

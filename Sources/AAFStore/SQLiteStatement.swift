@@ -1,3 +1,4 @@
+import AAFModel
 internal import CSQLite3
 import Foundation
 
@@ -148,5 +149,17 @@ final class Statement {
 
     func blob(_ column: Int32) -> [UInt8] {
         withBlob(column) { Array($0) }
+    }
+}
+
+extension Statement {
+    /// Binds the six columns `ent_people` reads (ADR 0018) from the stored form `encoded`, to parameters
+    /// `first`…`first + 5` in ``PersonColumns/columns``'s order, NULL where the attribute has no value. Every
+    /// statement that writes `persons.attrs` writes them with it, from the same bytes.
+    func bindPersonColumns(of encoded: [UInt8], from first: Int32) throws {
+        for index in PersonColumns.columns.indices { try bind(.null, at: first + Int32(index)) }
+        try PersonColumns.forEachValue(in: encoded) { index, bytes in
+            try bindTextBytes(bytes, at: first + Int32(index))
+        }
     }
 }
