@@ -110,7 +110,9 @@ public enum PersonColumns {
     /// Reads the canonical form `{"name":["value",…],…}` (no space, every array with a value) in one pass, noting
     /// each column's first value; false at the first byte that is not that form.
     static func scanCanonical(_ p: UnsafeBufferPointer<UInt8>, into found: inout Found) -> Bool {
-        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), comma = UInt8(ascii: ",")
+        let quote = UInt8(ascii: "\"")
+        let backslash = UInt8(ascii: "\\")
+        let comma = UInt8(ascii: ",")
         let n = p.count
         guard n >= 2, p[0] == UInt8(ascii: "{") else { return false }
         if n == 2 { return p[1] == UInt8(ascii: "}") }

@@ -1,8 +1,8 @@
-@testable import AAFModel
 import AAFTestSupport
 import Foundation
 import Testing
 
+@testable import AAFModel
 @testable import AAFStore
 
 /// Issue 24, ADR 0018: `ent_people`'s six value columns are stored in `persons`, written by every statement that
