@@ -146,9 +146,7 @@ struct PersonColumnsTests {
         let temp = TemporaryDirectory("person-columns-migration")
         let path = temp.file("aafd.sqlite3")
         do {
-            let connection = try SQLiteConnection(path: path)
-            for sql in Migrations.all.prefix(13) { try connection.execute(sql) }
-            try connection.execute("PRAGMA user_version = 13")
+            let connection = try database(atVersion: 13, path: path)
             for (index, attributes) in Self.awkward.enumerated() {
                 // One departed and one restricted row: the view leaves them out, as before.
                 try connection.prepare(

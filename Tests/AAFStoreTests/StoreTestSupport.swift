@@ -1,6 +1,7 @@
 import AAFModel
-import AAFStore
 import AAFTestSupport
+
+@testable import AAFStore
 
 /// A new directory store in a folder of its own: the folder (the caller keeps it while it works), the database's
 /// path, the store.
@@ -16,4 +17,13 @@ func importEntry(day: Int, mode: DeliveryMode) -> JournalEntry {
     report.extractDate = ExtractDate(iso: "2025-09-0\(day)")
     report.mode = mode
     return JournalEntry(report, startedAt: "2025-09-0\(day)T06:00:00Z", finishedAt: "2025-09-0\(day)T06:00:01Z")
+}
+
+/// A new database at schema `version`, as an aafd of that version left it (its first `version` migrations applied),
+/// for a migration test to fill before a `DirectoryStore` opens it and migrates the rest.
+func database(atVersion version: Int, path: String) throws -> SQLiteConnection {
+    let connection = try SQLiteConnection(path: path)
+    for sql in Migrations.all.prefix(version) { try connection.execute(sql) }
+    try connection.execute("PRAGMA user_version = \(version)")
+    return connection
 }

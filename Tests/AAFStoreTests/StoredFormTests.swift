@@ -52,9 +52,7 @@ struct StoredFormTests {
         let path = temp.file("aafd.sqlite3")
         // A version-10 database with one pupil and one school in ADR 0004's form (0x1D, 0x1E, 0x1F).
         do {
-            let connection = try SQLiteConnection(path: path)
-            for sql in Migrations.all.prefix(10) { try connection.execute(sql) }
-            try connection.execute("PRAGMA user_version = 10")
+            let connection = try database(atVersion: 10, path: path)
             func legacy(_ attributes: [AAFAttribute]) -> [UInt8] {
                 attributes.filter { $0.values.contains { !$0.isEmpty } }.map { attribute in
                     Array(attribute.name.utf8) + [0x1F]
