@@ -58,6 +58,9 @@ public final class ImportSession {
     var groupsBefore: [String: String]?
     /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
     let mode: DeliveryMode
+    /// No person was stored when the session began (a first import): each person is inserted without a lookup
+    /// first, the insertion's own check of `(category, jointure)` finding the rare one listed twice.
+    private(set) var directoryWasEmpty = false
 
     init(store: DirectoryStore, extractDate: ExtractDate, mode: DeliveryMode) throws {
         self.store = store
@@ -75,6 +78,7 @@ public final class ImportSession {
         do {
             try store.setChangeContext("import", extractDate: extractDate)
             changesAtStart = store.totalChanges
+            directoryWasEmpty = try c.scalarInt("SELECT EXISTS (SELECT 1 FROM persons)") == 0
             // The counts the writers keep (migration 13), read inside this transaction: the departure guard's base.
             let counts = try store.counts()
             for category in AAFCategory.importOrder { activeBefore[category] = counts[category] }
@@ -104,6 +108,12 @@ public final class ImportSession {
             return try upsertStructure(record)
         }
         let dateText = extractDateText
+        // A first import: one index search per person less (issue 24). A guardian is inserted only while an active
+        // pupil points to it (R4), as below; one listed twice, or not pointed to, goes the ordinary way.
+        if directoryWasEmpty, try record.category != .guardian || isReferencedByActivePupil(record.jointure) {
+            try willChangeGroups(record.category)
+            if let id = try insertPerson(record) { return try added(id, record) }
+        }
         statement(.findPerson).reset()
         try statement(.findPerson).bindText(record.category.rawValue, at: 1)
         try statement(.findPerson).bindText(record.jointure, at: 2)
@@ -151,14 +161,27 @@ public final class ImportSession {
             return .unreferencedGuardian
         }
         try willChangeGroups(record.category)
-        statement(.insertPerson).reset()
-        try statement(.insertPerson).bindText(record.category.rawValue, at: 1)
-        try statement(.insertPerson).bindText(record.jointure, at: 2)
-        try encoded.withUnsafeBytes { try statement(.insertPerson).bindTextBytes($0, at: 3) }
-        try statement(.insertPerson).bindText(dateText, at: 4)
-        try statement(.insertPerson).bindPersonColumns(of: encoded, from: 5)
-        try statement(.insertPerson).step()
-        let id = Int(lastInsertRowID)
+        guard let id = try insertPerson(record) else {
+            throw StoreError("person \(record.category.rawValue) at line \(record.line) was stored meanwhile")
+        }
+        return try added(id, record)
+    }
+
+    /// Inserts the person of `record` (its attributes in `encoded`); nil when `(category, jointure)` is stored already.
+    private func insertPerson(_ record: AAFRecord) throws -> Int? {
+        let insert = statement(.insertPerson)
+        insert.reset()
+        try insert.bindText(record.category.rawValue, at: 1)
+        try insert.bindText(record.jointure, at: 2)
+        try encoded.withUnsafeBytes { try insert.bindTextBytes($0, at: 3) }
+        try insert.bindText(extractDateText, at: 4)
+        try insert.bindPersonColumns(of: encoded, from: 5)
+        try insert.step()
+        return connection.changes == 1 ? Int(lastInsertRowID) : nil
+    }
+
+    /// What follows a person's insertion: seen in this Complet, links written.
+    private func added(_ id: Int, _ record: AAFRecord) throws -> ApplyOutcome {
         seenPersons.insert(id)
         try writeLinks(personID: id, record: record)
         return .added
@@ -301,6 +324,7 @@ enum SessionStatement: Int, CaseIterable {
             """
             INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on, \(PersonColumns.columns
                 .joined(separator: ", "))) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            ON CONFLICT (category, jointure) DO NOTHING
             """
         case .updatePerson:
             """
