@@ -12,6 +12,49 @@ public enum Composite {
     }
 }
 
+/// A composite value's fields, read once: the one input of the composites' rules (``Membership``,
+/// ``StaffFunction``, the references), whichever way the value was read. From its UTF-8 bytes when that gives the
+/// fields its Characters give (``Composite/byteFields(_:into:)``: Strings are made only for the fields kept; issue
+/// 24, the import reads every link value), from its Characters otherwise. Used inside the call that made it.
+public struct CompositeFields {
+    private let bytes: UnsafeBufferPointer<UInt8>?
+    private let ranges: [Range<Int>]
+    private let characters: [Substring]
+
+    /// The number of fields, empty ones included.
+    public var count: Int { bytes == nil ? characters.count : ranges.count }
+
+    /// Field `index` without its edge spaces; nil when that is empty or `-` ("none").
+    public func trimmed(_ index: Int) -> String? {
+        guard let bytes else { return Composite.orNil(characters[index]) }
+        return Composite.trimmed(bytes, ranges[index]).map { Composite.text(bytes, $0) }
+    }
+
+    /// Field `index` as it is.
+    public func raw(_ index: Int) -> String {
+        guard let bytes else { return String(characters[index]) }
+        return Composite.text(bytes, ranges[index])
+    }
+
+    /// The fields of `value`, read by Character.
+    public static func reading<Result>(_ value: String, _ body: (CompositeFields) -> Result) -> Result {
+        body(CompositeFields(bytes: nil, ranges: [], characters: Composite.fields(value)))
+    }
+
+    /// The fields of the UTF-8 `value`: by byte where that reads the same, else by Character. `ranges` is reused
+    /// storage for the byte ranges.
+    public static func reading<Result>(
+        _ value: UnsafeBufferPointer<UInt8>,
+        ranges: inout [Range<Int>],
+        _ body: (CompositeFields) -> Result
+    ) -> Result {
+        guard Composite.byteFields(value, into: &ranges) else {
+            return reading(String(decoding: value, as: UTF8.self), body)
+        }
+        return body(CompositeFields(bytes: value, ranges: ranges, characters: []))
+    }
+}
+
 /// A class or group membership: `ENTPersonClasses` / `ENTPersonGroupes`, 5 fields; [0] school jointure,
 /// [3] class or group id, [4] label.
 public struct Membership: Sendable, Hashable, Encodable {
@@ -33,12 +76,16 @@ public struct Membership: Sendable, Hashable, Encodable {
 
     /// Nil when the value does not have 5 fields or lacks a school or code (the caller counts it).
     public init?(kind: Kind, value: String) {
-        let f = Composite.fields(value)
-        guard f.count == 5, let structure = Composite.orNil(f[0]), let code = Composite.orNil(f[3]) else { return nil }
-        self.kind = kind
-        self.structure = structure
-        self.code = code
-        self.label = String(f[4])
+        guard let membership = CompositeFields.reading(value, { Membership(kind: kind, fields: $0) }) else {
+            return nil
+        }
+        self = membership
+    }
+
+    /// The same rule over fields however read.
+    public init?(kind: Kind, fields f: CompositeFields) {
+        guard f.count == 5, let structure = f.trimmed(0), let code = f.trimmed(3) else { return nil }
+        self.init(kind: kind, structure: structure, code: code, label: f.raw(4))
     }
 }
 
@@ -74,28 +121,37 @@ public struct StaffFunction: Sendable, Hashable, Encodable {
 
     /// Nil when the value does not have 5 fields or names no structure (the caller counts it).
     public init?(value: String) {
-        let f = Composite.fields(value)
-        guard f.count == 5, let structure = Composite.orNil(f[0]) else { return nil }
-        self.structure = structure
-        functionCode = Composite.orNil(f[1])
-        functionLabel = Composite.orNil(f[2])
-        positionCode = Composite.orNil(f[3])
-        positionLabel = Composite.orNil(f[4])
+        guard let function = CompositeFields.reading(value, { StaffFunction(fields: $0) }) else { return nil }
+        self = function
+    }
+
+    /// The same rule over fields however read.
+    public init?(fields f: CompositeFields) {
+        guard f.count == 5, let structure = f.trimmed(0) else { return nil }
+        self.init(
+            structure: structure,
+            functionCode: f.trimmed(1),
+            functionLabel: f.trimmed(2),
+            positionCode: f.trimmed(3),
+            positionLabel: f.trimmed(4)
+        )
     }
 }
 
 /// The guardian a pupil's `ENTEleveAutoriteParentale` value points to: field [0], a PersRelEleve jointure.
 public enum GuardianReference {
     public static func jointure(_ value: String) -> String? {
-        Composite.fields(value).first.flatMap { Composite.orNil($0) }
+        CompositeFields.reading(value, StructureReference.jointure)
     }
 }
 
-/// A structure reference (`ENTPersonStructRattach`, `ENTEnsFonctionDir`): field [0] of the value.
+/// A structure reference (`ENTPersonStructRattach`, `ENTEnsFonctionDir`): field [0] of the value. The guardian
+/// reference is the same rule.
 public enum StructureReference {
-    public static func jointure(_ value: String) -> String? {
-        Composite.fields(value).first.flatMap { Composite.orNil($0) }
-    }
+    public static func jointure(_ value: String) -> String? { CompositeFields.reading(value, jointure) }
+
+    /// The same rule over fields however read.
+    public static func jointure(_ fields: CompositeFields) -> String? { fields.trimmed(0) }
 }
 
 extension Substring {

@@ -66,84 +66,37 @@ public struct RecordLinks: Sendable, Hashable {
         }
     }
 
-    /// Reads one value from its bytes, creating Strings only for the fields kept; a value whose bytes could read
-    /// differently from its characters (``Composite/byteFields(_:into:)``) is read as a String.
+    /// Reads one value (``CompositeFields``: from its bytes where that reads the same), by its attribute's rule.
     private mutating func add(
         _ value: ArraySlice<UInt8>,
         position: Int,
         of attribute: Attribute,
         fields: inout [Range<Int>]
     ) {
-        let readable: Bool? = value.withUnsafeBufferPointer { bytes in
-            guard Composite.byteFields(bytes, into: &fields) else { return nil }
-            func text(_ range: Range<Int>?) -> String? { range.map { Composite.text(bytes, $0) } }
-            switch attribute {
-            case .attachment, .directorship, .guardian:
-                guard let structure = text(Composite.trimmed(bytes, fields[0])) else { return false }
-                switch attribute {
-                case .attachment: attachments.append(structure)
-                case .directorship: directorships.append(structure)
-                default: guardians.append(Positioned(position: position, value: structure))
-                }
-            case .classes, .groups:
-                guard fields.count == 5, let structure = text(Composite.trimmed(bytes, fields[0])),
-                    let code = text(Composite.trimmed(bytes, fields[3]))
-                else { return false }
-                let kind: Membership.Kind = attribute == .classes ? .class : .group
-                let membership = Membership(kind: kind, structure: structure, code: code, label: text(fields[4])!)
-                if attribute == .classes { classes.append(membership) } else { groups.append(membership) }
-            case .function:
-                guard fields.count == 5, let structure = text(Composite.trimmed(bytes, fields[0])) else { return false }
-                let function = StaffFunction(
-                    structure: structure,
-                    functionCode: text(Composite.trimmed(bytes, fields[1])),
-                    functionLabel: text(Composite.trimmed(bytes, fields[2])),
-                    positionCode: text(Composite.trimmed(bytes, fields[3])),
-                    positionLabel: text(Composite.trimmed(bytes, fields[4]))
-                )
-                functions.append(Positioned(position: position, value: function))
-            }
-            return true
-        }
-        switch readable {
-        case nil: add(String(decoding: value, as: UTF8.self), position: position, of: attribute)
-        case false?: skipped[attribute.rawValue, default: 0] += 1
-        case true?: break
-        }
-    }
-
-    private mutating func add(_ value: String, position: Int, of attribute: Attribute) {
-        var readable = true
-        switch attribute {
-        case .attachment, .directorship:
-            if let structure = StructureReference.jointure(value) {
-                if attribute == .attachment {
-                    attachments.append(structure)
-                } else {
-                    directorships.append(structure)
-                }
-            } else {
-                readable = false
-            }
-        case .guardian:
-            if let guardian = GuardianReference.jointure(value) {
-                guardians.append(Positioned(position: position, value: guardian))
-            } else {
-                readable = false
-            }
-        case .classes, .groups:
-            if let membership = Membership(kind: attribute == .classes ? .class : .group, value: value) {
-                if attribute == .classes { classes.append(membership) } else { groups.append(membership) }
-            } else {
-                readable = false
-            }
-        case .function:
-            if let function = StaffFunction(value: value) {
-                functions.append(Positioned(position: position, value: function))
-            } else {
-                readable = false
-            }
+        let readable = value.withUnsafeBufferPointer { bytes in
+            CompositeFields.reading(bytes, ranges: &fields) { add($0, position: position, of: attribute) }
         }
         if !readable { skipped[attribute.rawValue, default: 0] += 1 }
+    }
+
+    /// Adds what the fields of one value say; false when the attribute's rule cannot read them.
+    private mutating func add(_ fields: CompositeFields, position: Int, of attribute: Attribute) -> Bool {
+        switch attribute {
+        case .attachment, .directorship, .guardian:
+            guard let structure = StructureReference.jointure(fields) else { return false }
+            switch attribute {
+            case .attachment: attachments.append(structure)
+            case .directorship: directorships.append(structure)
+            default: guardians.append(Positioned(position: position, value: structure))
+            }
+        case .classes, .groups:
+            let kind: Membership.Kind = attribute == .classes ? .class : .group
+            guard let membership = Membership(kind: kind, fields: fields) else { return false }
+            if attribute == .classes { classes.append(membership) } else { groups.append(membership) }
+        case .function:
+            guard let function = StaffFunction(fields: fields) else { return false }
+            functions.append(Positioned(position: position, value: function))
+        }
+        return true
     }
 }

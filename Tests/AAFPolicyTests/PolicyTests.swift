@@ -148,21 +148,65 @@ struct ModelTests {
         #expect(GuardianReference.jointure("$1") == nil)
     }
 
-    @Test("links read from bytes equal links read from characters, combining and prepended marks included")
+    /// The tricky values put a non-ASCII character against a `$` or a space, where a Character may join them (the
+    /// byte reading must then give way to the Character one), or a CR LF, one Character of two bytes.
+    static let awkwardComposites = [
+        "9100000$CP$CP$C91-3$CP A", " 9100000 $CP$CP$ C91-3 $CP A ", "S1", "S1$x", "$1", " - $x", "-", "  ",
+        "S1$CP$CP$C1$Classe de CE1 élémentaire", "é$CP$CP$C1$L", "S1\u{301}$CP$CP$C1$L", "S1$\u{301}CP$CP$C1$L",
+        "S1 \u{301}$CP$CP$C1$L", " \u{301}S1$a$b$c$d", "\u{600}$S1$a$b$c", "S1$a$b$c\u{600}$d", "S1$$$$",
+        "S1$a$b$c$d$e", "Ω$a$b$Ω$Ω", "S1\r\n$a$b$c$d", "\u{301}", "S1\u{200D}$a$b$c$d", "S1$-$ - $-$x",
+    ]
+
+    @Test("a composite's fields read from its bytes are the fields read from its characters, marks included")
+    func fieldsFromBytes() {
+        var ranges: [Range<Int>] = []
+        for value in Self.awkwardComposites {
+            let bytes = Array(value.utf8)
+            let fromBytes = bytes.withUnsafeBufferPointer { buffer in
+                CompositeFields.reading(buffer, ranges: &ranges) { f in
+                    (0..<f.count).map { [f.raw($0), f.trimmed($0) ?? "∅"] }
+                }
+            }
+            let fromCharacters = CompositeFields.reading(value) { f in
+                (0..<f.count).map { [f.raw($0), f.trimmed($0) ?? "∅"] }
+            }
+            #expect(fromBytes == fromCharacters, "\(value.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
+    @Test("links read from bytes equal an independent reading by characters, combining and prepended marks included")
     func linksFromBytes() {
-        // The tricky values put a non-ASCII character against a `$` or a space, where a Character may join them
-        // (then the byte path gives way to the String path), or a CR LF, one Character of two bytes.
-        let values = [
-            "9100000$CP$CP$C91-3$CP A", " 9100000 $CP$CP$ C91-3 $CP A ", "S1", "S1$x", "$1", " - $x", "-", "  ",
-            "S1$CP$CP$C1$Classe de CE1 élémentaire", "é$CP$CP$C1$L", "S1\u{301}$CP$CP$C1$L", "S1$\u{301}CP$CP$C1$L",
-            "S1 \u{301}$CP$CP$C1$L", " \u{301}S1$a$b$c$d", "\u{600}$S1$a$b$c", "S1$a$b$c\u{600}$d", "S1$$$$",
-            "S1$a$b$c$d$e", "Ω$a$b$Ω$Ω", "S1\r\n$a$b$c$d", "\u{301}", "S1\u{200D}$a$b$c$d", "S1$-$ - $-$x",
-        ]
-        // Each attribute's values through the String path (the reference).
-        let attachments = values.compactMap { StructureReference.jointure($0) }
-        let guardians = values.indices.compactMap { i in GuardianReference.jointure(values[i]).map { (i, $0) } }
-        let classes = values.compactMap { Membership(kind: .class, value: $0) }
-        let functions = values.indices.compactMap { i in StaffFunction(value: values[i]).map { (i, $0) } }
+        // The reference, written here apart from the model: split on the `$` Character, trim space Characters,
+        // `-` or nothing means none.
+        func fields(_ value: String) -> [String] {
+            value.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
+        }
+        func none(_ field: String) -> String? {
+            var trimmed = Substring(field)
+            while trimmed.first == " " { trimmed = trimmed.dropFirst() }
+            while trimmed.last == " " { trimmed = trimmed.dropLast() }
+            return trimmed.isEmpty || trimmed == "-" ? nil : String(trimmed)
+        }
+        let values = Self.awkwardComposites
+        let attachments = values.compactMap { none(fields($0)[0]) }
+        let guardians = values.indices.compactMap { i in none(fields(values[i])[0]).map { (i, $0) } }
+        let classes = values.compactMap { value -> Membership? in
+            let f = fields(value)
+            guard f.count == 5, let structure = none(f[0]), let code = none(f[3]) else { return nil }
+            return Membership(kind: .class, structure: structure, code: code, label: f[4])
+        }
+        let functions = values.indices.compactMap { i -> (Int, StaffFunction)? in
+            let f = fields(values[i])
+            guard f.count == 5, let structure = none(f[0]) else { return nil }
+            let function = StaffFunction(
+                structure: structure,
+                functionCode: none(f[1]),
+                functionLabel: none(f[2]),
+                positionCode: none(f[3]),
+                positionLabel: none(f[4])
+            )
+            return (i, function)
+        }
         #expect(classes.count >= 8 && functions.count >= 8 && attachments.count >= 15)
         let pupil = AAFRecord(
             kind: .add,
@@ -191,6 +235,9 @@ struct ModelTests {
         let staffLinks = RecordLinks(staff)
         #expect(staffLinks.functions.map(\.position) == functions.map(\.0))
         #expect(staffLinks.functions.map(\.value) == functions.map(\.1))
+        // The String readers the rest of aafd uses give the same.
+        #expect(values.compactMap { StructureReference.jointure($0) } == attachments)
+        #expect(values.compactMap { Membership(kind: .class, value: $0) } == classes)
     }
 }
 
