@@ -9,16 +9,6 @@ import Testing
 /// with the outcomes and rows an import into a directory that had people gives.
 @Suite("A first import inserts without looking up")
 struct FirstImportTests {
-    private func person(_ category: AAFCategory, _ jointure: String, _ attributes: [(String, String)]) -> AAFRecord {
-        AAFRecord(
-            kind: .add,
-            category: category,
-            jointure: jointure,
-            attributes: attributes.map { AAFAttribute(name: $0.0, values: [$0.1]) },
-            line: 1
-        )
-    }
-
     /// The outcomes of one delivery applied to a store, and the rows it leaves (with the stored columns).
     private func apply(
         _ records: [AAFRecord],
@@ -50,14 +40,14 @@ struct FirstImportTests {
     )
     func listedTwice() throws {
         let delivery = [
-            person(.pupil, "P1", [("ENTPersonNom", "UN"), ("ENTEleveAutoriteParentale", "G1$1$1$1$0$0")]),
-            person(.guardian, "G2", [("ENTPersonNom", "PERSONNE")]),
-            person(.pupil, "P1", [("ENTPersonNom", "UN BIS"), ("ENTEleveAutoriteParentale", "G1$1$1$1$0$0")]),
-            person(.staff, "T1", [("ENTPersonNom", "PROF")]),
-            person(.staff, "T1", [("ENTPersonNom", "PROF")]),
-            person(.guardian, "G1", [("ENTPersonNom", "PARENT")]),
-            person(.guardian, "G1", [("ENTPersonNom", "PARENT BIS")]),
-            person(.guardian, "G1", [("ENTPersonNom", "PARENT BIS")]),
+            record(.pupil, "P1", [("ENTPersonNom", "UN"), ("ENTEleveAutoriteParentale", "G1$1$1$1$0$0")]),
+            record(.guardian, "G2", [("ENTPersonNom", "PERSONNE")]),
+            record(.pupil, "P1", [("ENTPersonNom", "UN BIS"), ("ENTEleveAutoriteParentale", "G1$1$1$1$0$0")]),
+            record(.staff, "T1", [("ENTPersonNom", "PROF")]),
+            record(.staff, "T1", [("ENTPersonNom", "PROF")]),
+            record(.guardian, "G1", [("ENTPersonNom", "PARENT")]),
+            record(.guardian, "G1", [("ENTPersonNom", "PARENT BIS")]),
+            record(.guardian, "G1", [("ENTPersonNom", "PARENT BIS")]),
         ]
         let (firstTemp, firstPath, first) = try freshStore("first-import")
         _ = firstTemp
@@ -70,7 +60,7 @@ struct FirstImportTests {
         // The same delivery into a directory that already had someone (so every person is looked up first).
         let (otherTemp, otherPath, other) = try freshStore("first-import-reference")
         _ = otherTemp
-        _ = try apply([person(.staff, "X0", [("ENTPersonNom", "AUTRE")])], to: other, path: otherPath, day: 1)
+        _ = try apply([record(.staff, "X0", [("ENTPersonNom", "AUTRE")])], to: other, path: otherPath, day: 1)
         let looked = try apply(delivery, to: other, path: otherPath, day: 2)
         #expect(looked.outcomes == fresh.outcomes)
         #expect(fresh.rows == looked.rows)

@@ -11,6 +11,17 @@ func freshStore(_ name: String) throws -> (temp: TemporaryDirectory, path: Strin
     return (temp, path, try DirectoryStore(path: path))
 }
 
+/// An add request for `jointure`, each attribute with one value.
+func record(_ category: AAFCategory, _ jointure: String, _ attributes: [(String, String)]) -> AAFRecord {
+    AAFRecord(
+        kind: .add,
+        category: category,
+        jointure: jointure,
+        attributes: attributes.map { AAFAttribute(name: $0.0, values: [$0.1]) },
+        line: 1
+    )
+}
+
 /// The journal row of an import of the extract of 2025-09-0`day`, finished that morning.
 func importEntry(day: Int, mode: DeliveryMode) -> JournalEntry {
     var report = ImportReport(outcome: .imported, dryRun: false)

@@ -13,16 +13,6 @@ import Glibc
 struct StoreTests {
     private func sqlite3(_ path: String, _ sql: String) throws -> String { try SQLiteShell.run(path, sql) }
 
-    private func record(_ category: AAFCategory, _ jointure: String, _ attributes: [(String, String)]) -> AAFRecord {
-        AAFRecord(
-            kind: .add,
-            category: category,
-            jointure: jointure,
-            attributes: attributes.map { AAFAttribute(name: $0.0, values: [$0.1]) },
-            line: 1
-        )
-    }
-
     private func entry(_ outcome: ImportOutcome, counts: DeliveryCounts = DeliveryCounts()) -> JournalEntry {
         var report = ImportReport(outcome: outcome, dryRun: false)
         report.extractDate = ExtractDate(iso: "2025-09-01")
