@@ -84,10 +84,9 @@ extension DirectoryStore {
 
         /// SQLite's BINARY order on (kind, structure, code): bytes, then length.
         static func precedes(_ a: Group, _ b: Group) -> Bool {
-            for (x, y) in [(a.kind, b.kind), (a.structure, b.structure), (a.code, b.code)] where x != y {
-                return x.lexicographicallyPrecedes(y)
-            }
-            return false
+            if a.kind != b.kind { return a.kind.lexicographicallyPrecedes(b.kind) }
+            if a.structure != b.structure { return a.structure.lexicographicallyPrecedes(b.structure) }
+            return a.code.lexicographicallyPrecedes(b.code)
         }
     }
 

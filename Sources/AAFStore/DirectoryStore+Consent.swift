@@ -105,10 +105,7 @@ extension DirectoryStore {
                 find.reset()
                 let encoded = AttributeCoding.encode(kept)
                 let update = try connection.prepare(
-                    """
-                    UPDATE persons SET attrs = ?2, \(PersonColumns.columns.enumerated().map { "\($1) = ?\($0 + 3)" }
-                        .joined(separator: ", ")) WHERE id = ?1
-                    """
+                    "UPDATE persons SET attrs = ?2, \(PersonColumns.assignments(from: 3)) WHERE id = ?1"
                 )
                 try update.bind([.int(id), .textBytes(encoded)])
                 try update.bindPersonColumns(of: encoded, from: 3)

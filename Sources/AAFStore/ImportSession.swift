@@ -323,13 +323,13 @@ enum SessionStatement: Int, CaseIterable {
         case .insertPerson:
             """
             INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on, \(PersonColumns.columns
-                .joined(separator: ", "))) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                .joined(separator: ", "))) VALUES (?1, ?2, ?3, ?4, ?4, ?4, \(PersonColumns.parameters(from: 5)))
             ON CONFLICT (category, jointure) DO NOTHING
             """
         case .updatePerson:
             """
             UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL,
-                \(PersonColumns.columns.enumerated().map { "\($1) = ?\($0 + 4)" }.joined(separator: ", "))
+                \(PersonColumns.assignments(from: 4))
             WHERE id = ?1
             """
         case .reactivatePerson:

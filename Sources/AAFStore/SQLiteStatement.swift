@@ -165,6 +165,19 @@ final class Statement {
     }
 }
 
+extension PersonColumns {
+    /// `surname = ?N, …, mail = ?N+5`: the six columns set from the parameters ``Statement/bindPersonColumns(of:from:)``
+    /// binds from `first` on.
+    static func assignments(from first: Int) -> String {
+        columns.enumerated().map { "\($1) = ?\($0 + first)" }.joined(separator: ", ")
+    }
+
+    /// `?N, …, ?N+5`: the same parameters, for an insert's values in ``columns``' order.
+    static func parameters(from first: Int) -> String {
+        columns.indices.map { "?\($0 + first)" }.joined(separator: ", ")
+    }
+}
+
 extension Statement {
     /// Binds the six columns `ent_people` reads (ADR 0018) from the stored form `encoded`, to parameters
     /// `first`…`first + 5` in ``PersonColumns/columns``'s order, NULL where the attribute has no value. Every
