@@ -180,6 +180,8 @@ let package = Package(
             name: "aafd-fixtures",
             dependencies: [
                 "AAFFixtures",
+                "AAFParser",
+                "AAFPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

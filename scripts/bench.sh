@@ -5,6 +5,9 @@
 #   delivery again as a Delta), status, export in each format, a full read of each ent_* view with the sqlite3 shell,
 #   a purge (nothing due), a purge that publishes the ENT's copy, a dry-run purge of everything (R9 as of 2099), and
 #   the Python peer (scripts/bench-peer.py: ElementTree + sqlite3, the same allow-list) over the same files.
+#   Beside the floor, two rows say where the parse's time goes: libxml2's SAX alone with empty callbacks
+#   (scripts/bench-sax.c, the floor of any parser built on it) and aafd's own parser alone, storing nothing
+#   (`aafd-fixtures parse --links`: the parser thread's work while the writer is behind).
 # Usage: scripts/bench.sh [PUPILS ...]   Output: one table per size on stdout; work files in bench-out/.
 # AAFD_BIN: time another aafd on the same files (an A/B with an earlier commit's build; scripts/lib-bench.sh).
 source "$(dirname "$0")/lib-bench.sh"
@@ -58,11 +61,18 @@ for n in "${sizes[@]}"; do
     echo "== $n pupils, $mb MB ($(basename "$aafd_bin"): $aafd_bin)"
     printf "%-36s %9s %8s %8s\n" measure seconds /floor rss_MB
     floors=() firsts=() agains=() first_ratios=() again_ratios=() every=()
+    saxes=() parses=() sax_ratios=() parse_ratios=()
     frss=0 first_rss=0 again_rss=0
     for round in $(seq "$rounds"); do
         read -r f r < <(measure xmllint --stream --noout "$d"/*.xml)
         floors+=("$f")
         if ((r > frss)); then frss=$r; fi
+        read -r x sax_rss < <(measure "$out/bench-sax" "$d"/*.xml)
+        saxes+=("$x")
+        sax_ratios+=("$(ratio "$x" "$f")")
+        read -r x parse_rss < <(measure "$bin/aafd-fixtures" parse --links "$d"/*.xml)
+        parses+=("$x")
+        parse_ratios+=("$(ratio "$x" "$f")")
         empty_state
         read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$d")
         firsts+=("$s")
@@ -72,10 +82,13 @@ for n in "${sizes[@]}"; do
         agains+=("$a")
         again_ratios+=("$(ratio "$a" "$f")")
         if ((r > again_rss)); then again_rss=$r; fi
-        every+=("round $round: floor $f, first import $s ($(ratio "$s" "$f")), re-import $a ($(ratio "$a" "$f"))")
+        every+=("round $round: floor $f, SAX ${saxes[-1]}, parser ${parses[-1]}, first import $s ($(ratio "$s" "$f")), re-import $a ($(ratio "$a" "$f"))")
     done
     floor=$(middle "${floors[@]}")
     row "floor: xmllint --stream --noout" "$floor" "$frss" "$floor"
+    row "libxml2 SAX alone (bench-sax.c)" "$(middle "${saxes[@]}")" "$sax_rss" "$floor" "$(middle "${sax_ratios[@]}")"
+    row "aafd's parser alone (no store)" "$(middle "${parses[@]}")" "$parse_rss" "$floor" \
+        "$(middle "${parse_ratios[@]}")"
     row "first import" "$(middle "${firsts[@]}")" "$first_rss" "$floor" "$(middle "${first_ratios[@]}")"
     row "unchanged re-import" "$(middle "${agains[@]}")" "$again_rss" "$floor" "$(middle "${again_ratios[@]}")"
     read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$delta")

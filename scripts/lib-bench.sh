@@ -10,9 +10,11 @@ source scripts/lib-ship-build.sh
 ship_build .build-static >/dev/null
 swift build -c release --product aafd-fixtures >/dev/null
 bin="$(swift build -c release --show-bin-path)"
-aafd_bin="${AAFD_BIN:-$PWD/.build-static/release/aafd}"
 out="$PWD/bench-out"
 mkdir -p "$out"
+# shellcheck disable=SC2046 # xml2-config prints several flags
+cc -O2 -o "$out/bench-sax" scripts/bench-sax.c $(xml2-config --cflags --libs)
+aafd_bin="${AAFD_BIN:-$PWD/.build-static/release/aafd}"
 
 measure() {
     /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || {

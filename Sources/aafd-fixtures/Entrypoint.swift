@@ -1,5 +1,7 @@
 import AAFFixtures
 import AAFModel
+import AAFParser
+import AAFPolicy
 import ArgumentParser
 import Foundation
 
@@ -9,7 +11,7 @@ struct FixturesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aafd-fixtures",
         abstract: "Write synthetic ENT1D deliveries (no real person: every name is generated).",
-        subcommands: [Delivery.self, ScenarioDays.self]
+        subcommands: [Delivery.self, ScenarioDays.self, Parse.self]
     )
 
     struct Delivery: ParsableCommand {
@@ -54,6 +56,40 @@ struct FixturesCommand: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: $0, withIntermediateDirectories: true)
             }
             print("wrote \(Scenario.dates.count) deliveries to \(out)")
+        }
+    }
+
+    struct Parse: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse delivery files as the import's parser thread does, and store nothing (scripts/bench.sh)."
+        )
+
+        @Flag(help: "Also read each record's links, as the parser thread does while the writer is behind.")
+        var links = false
+        @Argument(help: "Delivery files, named as the académie names them.") var files: [String]
+
+        func run() throws {
+            var records = 0
+            var bytes = 0
+            for path in files {
+                let name = (path as NSString).lastPathComponent
+                guard let file = DeliveryFileName(name) else {
+                    throw ValidationError("\(name) is not named as a delivery file")
+                }
+                _ = try AAFDocumentParser.parseFile(
+                    atPath: path,
+                    expectedCategory: file.category,
+                    filter: AllowList()
+                ) { record in
+                    var record = record
+                    if links, record.kind != .delete, record.category != .structure {
+                        record.links = RecordLinks(record)
+                    }
+                    records += 1
+                    bytes += record.encoded.count
+                }
+            }
+            print("\(records) records, \(bytes) bytes kept")
         }
     }
 }
