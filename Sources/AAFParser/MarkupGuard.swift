@@ -49,7 +49,17 @@ struct MarkupGuard {
         while p < end {
             switch state {
             case MarkupGuard.text:
-                guard let lt = MarkupGuard.find(0x3C, p, end) else { return true }
+                guard var lt = MarkupGuard.find(0x3C, p, end) else { return true }
+                // A tag (`<` then neither `!` nor `?`) holds no `<` when it is well formed, so it is no longer than
+                // the distance to the next `<`: when that `<` is in this chunk and within the limit, the tag is
+                // within it too, and the scan jumps there (one `memchr` per tag instead of a walk through it; issue
+                // 24). A tag that does hold a `<` is not well formed: libxml2 stops at that `<` (a fatal error), so
+                // the attributes it has read before it lie within the limit too. Anything else is walked below.
+                while lt + 1 < end, lt[1] != 0x21, lt[1] != 0x3F,
+                    let next = MarkupGuard.find(0x3C, lt + 1, min(end, lt + limit + 1))
+                {
+                    lt = next
+                }
                 p = lt + 1
                 state = MarkupGuard.open
                 length = 1

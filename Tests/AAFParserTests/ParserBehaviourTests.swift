@@ -275,6 +275,35 @@ struct MarkupGuardTests {
             #expect(try parse(text, limit: length, chunk: chunk) == 1, "tag of \(length) bytes, limit \(length)")
         }
     }
+
+    @Test(
+        "a tag followed at once by the next '<' (the jump from '<' to '<'): exactly the limit passes, one byte more is refused",
+        arguments: [1, 3, 8, 4096]
+    )
+    func nextTagAtOnce(chunk: Int) throws {
+        for padding in 200..<217 {
+            let tag = "<value k=\"" + String(repeating: "x", count: padding) + "\">"
+            let text = document("<attr name=\"ENTPersonNom\">" + tag + "</value></attr>")
+            let length = tag.utf8.count
+            let error = #expect(throws: ParseError.self) { try parse(text, limit: length - 1, chunk: chunk) }
+            #expect(error?.code == .limit, "tag of \(length) bytes, limit \(length - 1)")
+            #expect(try parse(text, limit: length, chunk: chunk) == 1, "tag of \(length) bytes, limit \(length)")
+        }
+    }
+
+    @Test(
+        "a start tag of 100,000 attributes with a '<' inside a value every 20 attributes: refused at once in any chunking",
+        arguments: [1, 4096, 1 << 20]
+    )
+    func lessThanInsideATag(chunk: Int) throws {
+        // Each stretch between two '<' is within the limit, so the guard jumps over it; libxml2 refuses the first
+        // '<' inside a value and reads no further (without the '<', this tag takes libxml2 seconds: quadratic).
+        let attributes = (0..<100_000).map { "a\($0)=\"\($0 % 20 == 19 ? "<" : "")\"" }.joined(separator: " ")
+        let text = document("<attr name=\"ENTPersonNom\"><value " + attributes + ">x</value></attr>")
+        let started = ContinuousClock.now
+        #expect(throws: ParseError.self) { try parse(text, limit: 4096, chunk: chunk) }
+        #expect(ContinuousClock.now - started < .seconds(2), "the refusal read the whole tag")
+    }
 }
 
 @Suite(
