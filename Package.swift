@@ -180,6 +180,7 @@ let package = Package(
             name: "aafd-fixtures",
             dependencies: [
                 "AAFFixtures",
+                "AAFDigest",
                 "AAFParser",
                 "AAFPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,4 @@
+import AAFDigest
 import AAFFixtures
 import AAFModel
 import AAFParser
@@ -66,11 +67,17 @@ struct FixturesCommand: ParsableCommand {
 
         @Flag(help: "Also read each record's links, as the parser thread does while the writer is behind.")
         var links = false
+        @Flag(
+            help:
+                "Print a SHA-256 of every record's kind, category, jointure and stored form (a change to the parser keeps it)."
+        )
+        var digest = false
         @Argument(help: "Delivery files, named as the académie names them.") var files: [String]
 
         func run() throws {
             var records = 0
             var bytes = 0
+            let hasher = digest ? SHA256Hasher() : nil
             for path in files {
                 let name = (path as NSString).lastPathComponent
                 guard let file = DeliveryFileName(name) else {
@@ -87,9 +94,15 @@ struct FixturesCommand: ParsableCommand {
                     }
                     records += 1
                     bytes += record.encoded.count
+                    if let hasher {
+                        let header =
+                            "\(record.kind.rawValue) \(record.category.rawValue) \(record.jointure) \(record.encoded.count)\n"
+                        Array(header.utf8).withUnsafeBytes { hasher.update($0) }
+                        record.encoded.withUnsafeBytes { hasher.update($0) }
+                    }
                 }
             }
-            print("\(records) records, \(bytes) bytes kept")
+            print("\(records) records, \(bytes) bytes kept" + (hasher.map { ", SHA-256 \($0.finalize())" } ?? ""))
         }
     }
 }
