@@ -38,7 +38,7 @@ extension SAXState {
         }
         attrName = name
         attrNameIndex = nameIndex
-        values.removeAll(keepingCapacity: true)
+        if !values.isEmpty { values.removeAll(keepingCapacity: true) }
         attrValueCount = 0
         attrWritten = false
         attrIsOperational = stack[2] == .operational
@@ -119,7 +119,7 @@ extension SAXState {
         }
         normaliseApostrophes()
         if attrIsOperational || attrIsJointure {
-            let value = String(decoding: text, as: UTF8.self)
+            let value = text.withBytes { String(decoding: $0, as: UTF8.self) }
             if attrIsOperational { values.append(value) } else { statedJointure?.append(value) }
         }
         guard attrKept, !attrIsOperational, !text.isEmpty else { return }
@@ -139,7 +139,7 @@ extension SAXState {
             }
             attrWritten = true
         }
-        AttributeCoding.appendString(text, to: &blob)
+        text.withBytes { AttributeCoding.appendString($0, to: &blob) }
         if blob.count > limits.maxRecordBytes {
             return fail(
                 .limit,
@@ -148,27 +148,31 @@ extension SAXState {
         }
     }
 
-    private static let apos: [UInt8] = Array("&apos;".utf8)
-
     /// A literal `&apos;` left by double escaping becomes `'`, in place in the text bytes.
     func normaliseApostrophes() {
-        guard text.contains(UInt8(ascii: "&")) else { return }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count)
-        var i = 0
-        var occurrences = 0
-        while i < text.count {
-            if text[i] == UInt8(ascii: "&"), i + 6 <= text.count, text[i..<(i + 6)].elementsEqual(SAXState.apos) {
-                out.append(UInt8(ascii: "'"))
-                occurrences += 1
-                i += 6
-            } else {
-                out.append(text[i])
-                i += 1
+        guard text.count >= 6 else { return }
+        let occurrences = text.withMutableBytes { bytes -> Int in
+            guard let base = bytes.baseAddress, memchr(base, 0x26, bytes.count) != nil else { return 0 }
+            let apos = Array("&apos;".utf8)
+            var read = 0
+            var written = 0
+            var found = 0
+            while read < bytes.count {
+                if bytes[read] == 0x26, read + 6 <= bytes.count, bytes[read..<(read + 6)].elementsEqual(apos) {
+                    bytes[written] = UInt8(ascii: "'")
+                    found += 1
+                    read += 6
+                } else {
+                    bytes[written] = bytes[read]
+                    read += 1
+                }
+                written += 1
             }
+            return found
         }
+        guard occurrences > 0 else { return }
+        text.truncate(to: text.count - 5 * occurrences)
         stats.normalisedApostrophes += occurrences
-        text = out
     }
 
     func endAttribute() {

@@ -38,7 +38,7 @@ final class SAXState {
     var recordCategoryText: String?
     var jointure: String?
     /// The record's kept attributes, written directly in their stored form (AttributeCoding, ADR 0016).
-    var blob: [UInt8] = []
+    var blob = ByteBuffer(capacity: 4096)
     var attributeCount = 0
     /// Names of the attributes already met in the current record (entries of `names`; names the table could not
     /// hold in `seenUnindexed`): a repeated one is not stored again.
@@ -60,7 +60,7 @@ final class SAXState {
     var attrWritten = false
     var values: [String] = []
     // Text of the current value or id.
-    var text: [UInt8] = []
+    var text = ByteBuffer(capacity: 256)
     var capturing = false
 
     init(fileName: String, expectedCategory: AAFCategory?, filter: (any AttributeFilter)?, limits: ParserLimits) {
@@ -70,8 +70,6 @@ final class SAXState {
         self.hasFilter = filter != nil
         self.limits = limits
         stack.reserveCapacity(8)
-        text.reserveCapacity(256)
-        blob.reserveCapacity(4096)
     }
 
     var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
@@ -222,7 +220,7 @@ final class SAXState {
         case .value: endValue()
         case .id:
             capturing = false
-            let id = String(decoding: text, as: UTF8.self)
+            let id = text.withBytes { String(decoding: $0, as: UTF8.self) }
             if jointure != nil {
                 return fail(.structure, "a record has more than one <id>")
             }
@@ -238,11 +236,11 @@ final class SAXState {
         if text.count + count > limits.maxValueBytes {
             return fail(.limit, "a value is longer than \(limits.maxValueBytes) bytes (limit maxValueBytes)")
         }
-        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        text.appendBytes(UnsafeBufferPointer(start: bytes, count: count))
     }
 
     func beginText() {
-        text.removeAll(keepingCapacity: true)
+        text.removeAll()
         capturing = true
     }
 
@@ -251,7 +249,7 @@ final class SAXState {
         recordCategory = nil
         recordCategoryText = nil
         jointure = nil
-        blob.removeAll(keepingCapacity: true)
+        blob.removeAll()
         names.startRecord()
         attributeCount = 0
         recordAttrNames.removeAll(keepingCapacity: true)
@@ -285,7 +283,7 @@ final class SAXState {
             kind: kind,
             category: category,
             jointure: jointure,
-            encoded: kind == .delete ? [] : blob,
+            encoded: kind == .delete ? [] : blob.array,
             line: recordLine
         )
         do {

@@ -41,6 +41,44 @@ struct StoredFormTests {
         #expect(read.first == ["1", "ligne\nsuite\r", "D'ARTAGNAN \"le\" Gascon"])
     }
 
+    @Test(
+        "every byte value at every place of strings of 0 to 24 bytes is escaped as a byte-by-byte reference does, into an array and into the parser's buffer alike"
+    )
+    func escapingEveryByte() {
+        // The reference: the canonical escaping, one byte at a time (ADR 0016).
+        func reference(_ bytes: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = [0x22]
+            for byte in bytes {
+                switch byte {
+                case 0x22, 0x5C: out += [0x5C, byte]
+                case 0x09: out += Array("\\t".utf8)
+                case 0x0A: out += Array("\\n".utf8)
+                case 0x0D: out += Array("\\r".utf8)
+                case 0..<0x20: out += Array(String(format: "\\u%04x", Int(byte)).utf8)
+                default: out.append(byte)
+                }
+            }
+            return out + [0x22]
+        }
+        var mismatches = 0
+        var buffer = ByteBuffer(capacity: 16)
+        for length in 0...24 {
+            let background = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            for place in 0..<max(length, 1) {
+                for value in 0...255 {
+                    var bytes = background
+                    if length > 0 { bytes[place] = UInt8(value) }
+                    var array: [UInt8] = []
+                    AttributeCoding.appendString(bytes, to: &array)
+                    buffer.removeAll()
+                    AttributeCoding.appendString(bytes, to: &buffer)
+                    if array != reference(bytes) || buffer.array != array { mismatches += 1 }
+                }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     /// What an XML 1.0 value can hold: no control character but tab, line feed and carriage return.
     var xmlAttributes: [AAFAttribute] {
         attributes.map { AAFAttribute(name: $0.name, values: $0.values.filter { $0 != "\u{1}" }) }
