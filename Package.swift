@@ -93,6 +93,7 @@ let package = Package(
                 "AAFPolicy",
                 "AAFDigest",
                 "AAFFileSystem",
+                "CFileSync",
                 "CSQLite3",
             ],
             swiftSettings: hotPathSettings

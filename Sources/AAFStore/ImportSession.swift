@@ -42,6 +42,8 @@ public final class ImportSession {
     /// The session's statements, prepared once, by `SessionStatement.rawValue`.
     let prepared: [Statement]
     let clearLinks: [Statement]
+    /// Starts the disk's work on the files while the import runs (issue 24); stopped at commit or rollback.
+    private let writeback: WritebackPacer
 
     var encoded: [UInt8] = []
     var seenPersons = Bitmap()
@@ -75,6 +77,7 @@ public final class ImportSession {
             } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
 
         try c.execute("BEGIN IMMEDIATE")
+        writeback = WritebackPacer(paths: [c.path + "-wal", c.path])
         do {
             try store.setChangeContext("import", extractDate: extractDate)
             changesAtStart = store.totalChanges
@@ -83,6 +86,7 @@ public final class ImportSession {
             let counts = try store.counts()
             for category in AAFCategory.importOrder { activeBefore[category] = counts[category] }
         } catch {
+            writeback.stop()
             try? c.execute("ROLLBACK")
             throw error
         }
@@ -279,6 +283,7 @@ public final class ImportSession {
         }
         try connection.execute("COMMIT")
         open = false
+        defer { writeback.stop() }
         return try store.completeErasure()
     }
 
@@ -286,6 +291,7 @@ public final class ImportSession {
     public func rollback() {
         guard open else { return }
         open = false
+        writeback.stop()
         if connection.inTransaction { try? connection.execute("ROLLBACK") }
     }
 }
