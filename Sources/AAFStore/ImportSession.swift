@@ -77,7 +77,7 @@ public final class ImportSession {
             } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
 
         try c.execute("BEGIN IMMEDIATE")
-        writeback = WritebackPacer(paths: [c.path + "-wal", c.path])
+        writeback = WritebackPacer(walPath: c.path + "-wal")
         do {
             try store.setChangeContext("import", extractDate: extractDate)
             changesAtStart = store.totalChanges
