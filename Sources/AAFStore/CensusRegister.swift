@@ -37,11 +37,14 @@ public struct CensusRegister {
     /// none or is unknown) and category; guardians at their active pupils' schools, each once per school; and each
     /// category's total under `*`. Sorted by school, then category.
     ///
-    /// Two passes, each in the order of an index, each person's schools gathered and counted once there: the
-    /// attachments of active people by person, then the active guardians' pupils' schools by guardian. The same
-    /// count in SQL (GROUP BY and count(DISTINCT) over joins; CensusTests keeps it as the reference) took 0.65 s at
-    /// 100,000 pupils, at the import's end where nothing else runs (issue 24). Memory: a few counters per school,
-    /// whatever the number of people.
+    /// Two passes, each in the order of an index, each person's schools gathered and counted once there. The first
+    /// reads the attachments of active people other than guardians, by person, and keeps each one's schools (a pair
+    /// of 32-bit numbers per attachment, about 1 MB at 100,000 pupils). The second reads only the active guardians
+    /// and their pupils' row ids, and takes each pupil's schools from what the first kept: a pupil who is not there
+    /// is departed or has no school, as the join on the pupil and its attachments said before (issue 24: that join,
+    /// a pupil's row and attachments read at random for each of 175,000 guardianships, was 0.36–0.40 s of the
+    /// census at 100,000 pupils). The same count in SQL (GROUP BY and count(DISTINCT) over joins; CensusTests keeps
+    /// it as the reference) took 0.65 s, at the import's end where nothing else runs.
     func count() throws -> [Row] {
         var schoolIndex: [String: Int] = [:]
         var schools: [String] = []
@@ -53,9 +56,13 @@ public struct CensusRegister {
         }
         /// (school, category) → people; the guardians' category is the census's own.
         var people: [SchoolCategory: Int] = [:]
-        /// Runs `sql` (rows: a person's id, their category, a school key, in person order) and counts each person
-        /// once at each of their schools.
-        func countPeople(_ sql: String) throws {
+        /// Every active person's schools but guardians', by row id: the first pass's rows, in its order; a row id
+        /// beyond 32 bits (SQLite allows 64; none is ever near) goes to `beyond`.
+        var schoolsByPerson: [(person: Int32, school: Int32)] = []
+        var beyond: [Int: [Int]] = [:]
+        /// Runs `sql` (rows: a person's id, their category, then what `schoolsOf` reads a row's schools from, in
+        /// person order) and counts each person once at each of their schools.
+        func countPeople(_ sql: String, schoolsOf: (Statement, inout [Int]) -> Void) throws {
             let rows = try connection.prepare(sql)
             var person = -1
             var category = ""
@@ -73,8 +80,7 @@ public struct CensusRegister {
                     person = id
                     category = rows.text(1) ?? ""
                 }
-                let index = school(rows.text(2) ?? "")
-                if !personSchools.contains(index) { personSchools.append(index) }
+                schoolsOf(rows, &personSchools)
             }
             endPerson()
         }
@@ -86,18 +92,42 @@ public struct CensusRegister {
                 LEFT JOIN structures s ON s.jointure = a.structure_jointure
                 WHERE p.departed_on IS NULL AND p.category <> '\(guardian)' ORDER BY a.person_id
             """
-        )
+        ) { row, personSchools in
+            let index = school(row.text(2) ?? "")
+            if !personSchools.contains(index) { personSchools.append(index) }
+            if let person = Int32(exactly: row.int(0)) {
+                schoolsByPerson.append((person, Int32(index)))
+            } else {
+                beyond[row.int(0), default: []].append(index)
+            }
+        }
         try countPeople(
             """
-            SELECT gp.id, '\(guardian)', coalesce(s.uai, a.structure_jointure)
+            SELECT gp.id, '\(guardian)', g.pupil_id
                 FROM persons gp CROSS JOIN guardianships g ON g.guardian_jointure = gp.jointure
-                CROSS JOIN persons p ON p.id = g.pupil_id
-                CROSS JOIN attachments a ON a.person_id = p.id
-                LEFT JOIN structures s ON s.jointure = a.structure_jointure
-                WHERE gp.category = '\(guardian)' AND gp.departed_on IS NULL AND p.departed_on IS NULL
+                WHERE gp.category = '\(guardian)' AND gp.departed_on IS NULL
                 ORDER BY gp.id
             """
-        )
+        ) { row, personSchools in
+            guard let pupil = Int32(exactly: row.int(2)) else {
+                for index in beyond[row.int(2)] ?? [] where !personSchools.contains(index) {
+                    personSchools.append(index)
+                }
+                return
+            }
+            // The pupil's first pair (the pairs are in row id order), then each of its schools.
+            var low = 0
+            var high = schoolsByPerson.count
+            while low < high {
+                let middle = (low + high) / 2
+                if schoolsByPerson[middle].person < pupil { low = middle + 1 } else { high = middle }
+            }
+            while low < schoolsByPerson.count, schoolsByPerson[low].person == pupil {
+                let index = Int(schoolsByPerson[low].school)
+                if !personSchools.contains(index) { personSchools.append(index) }
+                low += 1
+            }
+        }
         var rows = people.map { Row(uai: schools[$0.key.school], category: $0.key.category, people: $0.value) }
         rows += try connection.rows(
             "SELECT '*', category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"

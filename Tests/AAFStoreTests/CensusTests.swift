@@ -76,6 +76,16 @@ struct CensusTests {
         #expect(first.contains("0750001A|Eleve|2") && first.contains("0750001A|PersRelEleve|3"))
         #expect(first.contains("SX|Eleve|1") && first.contains("S3|PersEducNat|1"))
 
+        // A pupil whose row id is beyond 32 bits (SQLite allows 64; the census keeps such ids apart), at S1, with G3.
+        try SQLiteShell.run(
+            path,
+            """
+            INSERT INTO persons (id, category, jointure, attrs, first_seen, updated_on)
+                VALUES (3000000000, 'Eleve', 'E9', '{}', '2025-09-01', '2025-09-01');
+            INSERT INTO attachments (person_id, structure_jointure) VALUES (3000000000, 'S1');
+            INSERT INTO guardianships (pupil_id, guardian_jointure, position) VALUES (3000000000, 'G3', 0);
+            """
+        )
         // A pupil departs, a guardian departs, a staff member is deleted.
         let due = try #require(ExtractDate(iso: "2026-09-01"))
         let second = try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-02")), mode: .delta)
@@ -90,7 +100,8 @@ struct CensusTests {
         try second.commit(journal: importEntry(day: 2, mode: .delta))
         let after = try census(store)
         #expect(after == (try SQLiteShell.run(path, Self.reference)))
-        #expect(after.contains("0750001A|Eleve|1\n0750001A|PersEducNat|1\n0750001A|PersRelEleve|1"))
+        // E1 and E9 at the UAI; G1 for E1, and G3 for E9 (its other pupil there, E4, departed); G2 departed.
+        #expect(after.contains("0750001A|Eleve|2\n0750001A|PersEducNat|1\n0750001A|PersRelEleve|2"))
     }
 
     /// The last census, as the sqlite3 shell prints the reference.
