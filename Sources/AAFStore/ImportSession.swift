@@ -42,7 +42,7 @@ public final class ImportSession {
     /// The session's statements, prepared once, by `SessionStatement.rawValue`.
     let prepared: [Statement]
     let clearLinks: [Statement]
-    /// Starts the disk's work on the files while the import runs (issue 24); stopped at commit or rollback.
+    /// Starts the disk's work on the WAL while the import runs (issue 24); stopped at commit or rollback.
     private let writeback: WritebackPacer
 
     var encoded: [UInt8] = []
