@@ -100,3 +100,11 @@ public struct RecordLinks: Sendable, Hashable {
         return true
     }
 }
+
+extension AAFRecord {
+    /// Reads the links ahead into ``links`` when the record has any to write: a person's add or modify (a structure
+    /// links nothing, a delete writes nothing).
+    public mutating func readLinksAhead() {
+        if kind != .delete, category != .structure { links = RecordLinks(self) }
+    }
+}

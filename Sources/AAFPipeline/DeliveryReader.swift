@@ -113,9 +113,7 @@ final class DeliveryReader: @unchecked Sendable {
                     // read here, on the parser's thread, and the writer only writes them. While the parser is the
                     // slower half (an unchanged re-import: the writer recognises each record and writes nothing),
                     // they are not read at all (issue 24).
-                    if writerBehind, record.kind != .delete, record.category != .structure {
-                        record.links = RecordLinks(record)
-                    }
+                    if writerBehind { record.readLinksAhead() }
                     batch.append(record)
                     if batch.count >= DeliveryReader.batchSize {
                         guard put(.records(batch)) else { throw Stop() }

@@ -89,9 +89,7 @@ struct FixturesCommand: ParsableCommand {
                     filter: AllowList()
                 ) { record in
                     var record = record
-                    if links, record.kind != .delete, record.category != .structure {
-                        record.links = RecordLinks(record)
-                    }
+                    if links { record.readLinksAhead() }
                     records += 1
                     bytes += record.encoded.count
                     if let hasher {
