@@ -36,6 +36,8 @@ extension ImportSession {
     func depart(personIDs: [Int], category: AAFCategory, action: Departure) throws {
         if !personIDs.isEmpty { try willChangeGroups(category) }
         for id in personIDs {
+            // A guardian departed or deleted here is no longer one the sweep may take as checked.
+            if category == .guardian, vouchedGuardians.remove(id) { vouchedGuardianCount -= 1 }
             switch action {
             case .markDeparted(let purgeDue):
                 try statement(.departPerson).run([.int(id), .text(extractDate.iso), .text(purgeDue.iso)])
@@ -62,6 +64,12 @@ extension ImportSession {
     /// - An active guardian whose pupils have all departed departs with them: R7.
     /// - Returns: how many were deleted as unreferenced.
     public func sweepGuardians(departure: Departure) throws -> (unreferencedDeleted: Int, departedWithPupils: Int) {
+        // Every stored guardian was found referenced by an active pupil as this session applied them (a first
+        // import checks each before inserting it), none departed since, and no pupil changed since (pupils come
+        // first): none is unreferenced or left without an active pupil. Two passes over every guardian saved
+        // (issue 24: 0.30–0.41 s at 100,000 pupils, 1.2–1.5 s at 500,000).
+        let stored = try connection.scalarInt("SELECT count(*) FROM persons WHERE category = 'PersRelEleve'")
+        if stored == vouchedGuardianCount { return (0, 0) }
         let unreferenced = try connection.prepare(
             """
             SELECT id, departed_on IS NULL FROM persons

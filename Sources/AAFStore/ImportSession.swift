@@ -47,6 +47,11 @@ public final class ImportSession {
 
     var encoded: [UInt8] = []
     var seenPersons = Bitmap()
+    /// Guardians this session found referenced by an active pupil when it applied them (R4: the check before a
+    /// guardian is inserted or reactivated), and how many: pupils do not change after the guardians' file begins,
+    /// so the sweep (R4, R7) need not check them again.
+    var vouchedGuardians = Bitmap()
+    var vouchedGuardianCount = 0
     var seenStructures = Bitmap()
     /// Active people per category when the session began (for the departure guard).
     public private(set) var activeBefore: [AAFCategory: Int] = [:]
@@ -116,7 +121,10 @@ public final class ImportSession {
         // pupil points to it (R4), as below; one listed twice, or not pointed to, goes the ordinary way.
         if directoryWasEmpty, try record.category != .guardian || isReferencedByActivePupil(record.jointure) {
             try willChangeGroups(record.category)
-            if let id = try insertPerson(record) { return try added(id, record) }
+            if let id = try insertPerson(record) {
+                if record.category == .guardian { vouchGuardian(id) }
+                return try added(id, record)
+            }
         }
         statement(.findPerson).reset()
         try statement(.findPerson).bindText(record.category.rawValue, at: 1)
@@ -136,8 +144,9 @@ public final class ImportSession {
             // R4, R7: a departed guardian stays departed while no active pupil references them, even if the
             // académie still lists them; reactivating them would depart them again at every import, moving
             // departed_on (and so R7's purge) forward and feeding the mass-departure guard.
-            if departed, record.category == .guardian, try !isReferencedByActivePupil(record.jointure) {
-                return .unchanged
+            if departed, record.category == .guardian {
+                guard try isReferencedByActivePupil(record.jointure) else { return .unchanged }
+                vouchGuardian(id)
             }
             if same {
                 guard departed else {
@@ -168,7 +177,13 @@ public final class ImportSession {
         guard let id = try insertPerson(record) else {
             throw StoreError("person \(record.category.rawValue) at line \(record.line) was stored meanwhile")
         }
+        if record.category == .guardian { vouchGuardian(id) }
         return try added(id, record)
+    }
+
+    /// Notes a guardian found referenced by an active pupil as this session applied them.
+    private func vouchGuardian(_ id: Int) {
+        if vouchedGuardians.insert(id) { vouchedGuardianCount += 1 }
     }
 
     /// Inserts the person of `record` (its attributes in `encoded`); nil when `(category, jointure)` is stored already.
@@ -293,24 +308,6 @@ public final class ImportSession {
         open = false
         writeback.stop()
         if connection.inTransaction { try? connection.execute("ROLLBACK") }
-    }
-}
-
-/// A growable set of non-negative integers (row ids), one bit each.
-struct Bitmap {
-    var words: [UInt64] = []
-
-    mutating func insert(_ value: Int) {
-        let word = value >> 6
-        if word >= words.count {
-            words.append(contentsOf: repeatElement(0, count: word - words.count + 1 + words.count / 2))
-        }
-        words[word] |= 1 << UInt64(value & 63)
-    }
-
-    func contains(_ value: Int) -> Bool {
-        let word = value >> 6
-        return word < words.count && words[word] & (1 << UInt64(value & 63)) != 0
     }
 }
 
