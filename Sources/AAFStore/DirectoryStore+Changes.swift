@@ -14,7 +14,8 @@ extension DirectoryStore {
         """
 
     /// The creations of the current writer (rows above the ids its change context noted), recorded in one statement
-    /// at its end: a trigger per inserted row doubled a first import's time.
+    /// at its end: a trigger per inserted row doubled a first import's time. The time is read once (a subquery): the
+    /// same instant as `strftime` per row gives within one statement, without formatting it 240,000 times.
     func recordCreations() throws {
         for (table, kind, category) in [
             ("structures", "structure", "'\(AAFCategory.structure.entName)'"),
@@ -23,7 +24,7 @@ extension DirectoryStore {
             try connection.execute(
                 """
                 INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
-                SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                SELECT (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), (SELECT extract_date FROM change_context WHERE id = 1),
                     '\(kind)', \(category), jointure, 'created', NULL, 0
                 FROM \(table) WHERE id > (SELECT \(table)_before FROM change_context WHERE id = 1) ORDER BY id
                 """
@@ -88,19 +89,28 @@ extension DirectoryStore {
             if a.structure != b.structure { return a.structure.lexicographicallyPrecedes(b.structure) }
             return a.code.lexicographicallyPrecedes(b.code)
         }
+
+        /// Each field's bytes at once, and its length (so that fields cannot run into one another): an array's
+        /// own hashing feeds the hasher one byte at a time, and was most of the group changes' time at the end of
+        /// a first import (issue 24).
+        func hash(into hasher: inout Hasher) {
+            for field in [kind, structure, code] {
+                hasher.combine(field.count)
+                field.withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
+        }
     }
 
-    /// Records every group that active people are members of as created.
+    /// Records every group that active people are members of as created. Who is active comes from the state index
+    /// (`activePeople`), not from each member's row.
     fileprivate func recordCreatedGroups() throws {
-        let memberships = try connection.prepare(
-            """
-            SELECT m.kind, m.structure_jointure, m.code FROM memberships m CROSS JOIN persons p ON p.id = m.person_id
-                WHERE p.departed_on IS NULL
-            """
-        )
+        var active = Bitmap()
+        for category in [AAFCategory.pupil, .staff, .guardian] { _ = try activePeople(category, into: &active) }
+        let memberships = try connection.prepare("SELECT person_id, kind, structure_jointure, code FROM memberships")
         var groups = Set<Group>()
         while try memberships.step() {
-            groups.insert(Group(kind: memberships.blob(0), structure: memberships.blob(1), code: memberships.blob(2)))
+            guard active.contains(memberships.int(0)) else { continue }
+            groups.insert(Group(kind: memberships.blob(1), structure: memberships.blob(2), code: memberships.blob(3)))
         }
         let insert = try connection.prepare(
             """
