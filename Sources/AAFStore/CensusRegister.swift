@@ -37,14 +37,14 @@ public struct CensusRegister {
     /// none or is unknown) and category; guardians at their active pupils' schools, each once per school; and each
     /// category's total under `*`. Sorted by school, then category.
     ///
-    /// Two passes, each in the order of an index, each person's schools gathered and counted once there. The first
-    /// reads the attachments of active people other than guardians, by person, and keeps each one's schools (a pair
-    /// of 32-bit numbers per attachment, about 1 MB at 100,000 pupils). The second reads only the active guardians
-    /// and their pupils' row ids, and takes each pupil's schools from what the first kept: a pupil who is not there
-    /// is departed or has no school, as the join on the pupil and its attachments said before (issue 24: that join,
-    /// a pupil's row and attachments read at random for each of 175,000 guardianships, was 0.36–0.40 s of the
-    /// census at 100,000 pupils). The same count in SQL (GROUP BY and count(DISTINCT) over joins; CensusTests keeps
-    /// it as the reference) took 0.65 s, at the import's end where nothing else runs.
+    /// Who is active comes from the state index alone (`activePeople`): no pass reads a person's row. The first pass
+    /// reads the attachments in their key's order (by person) and keeps each active pupil's or staff member's schools
+    /// (a pair of 32-bit numbers per attachment, about 1 MB at 100,000 pupils). The second reads the guardians' keys
+    /// and their guardianships, both in the order of their indexes (by jointure), and takes each pupil's schools from
+    /// what the first kept: a pupil who is not there is departed or has no school (issue 24: read in row id order,
+    /// each guardian's guardianships were a search at random in their index, which outgrows the cache at 500,000
+    /// pupils: the census took 2.6 s there). The same count in SQL (GROUP BY and count(DISTINCT) over joins;
+    /// CensusTests keeps it as the reference) took 0.65 s at 100,000 pupils, at the import's end.
     func count() throws -> [Row] {
         var schoolIndex: [String: Int] = [:]
         var schools: [String] = []
@@ -54,22 +54,36 @@ public struct CensusRegister {
             schools.append(key)
             return schools.count - 1
         }
+        var pupils = Bitmap()
+        var staff = Bitmap()
+        var guardians = Bitmap()
+        let totals: [(AAFCategory, Int)] = [
+            (.pupil, try store.activePeople(.pupil, into: &pupils)),
+            (.staff, try store.activePeople(.staff, into: &staff)),
+            (.guardian, try store.activePeople(.guardian, into: &guardians)),
+        ]
         /// (school, category) → people; the guardians' category is the census's own.
         var people: [SchoolCategory: Int] = [:]
-        /// Every active person's schools but guardians', by row id: the first pass's rows, in its order; a row id
-        /// beyond 32 bits (SQLite allows 64; none is ever near) goes to `beyond`.
+        /// Every active pupil's and staff member's schools, by row id: the first pass's rows, in its order; a row
+        /// id beyond 32 bits (SQLite allows 64; none is ever near) goes to `beyond`.
         var schoolsByPerson: [(person: Int32, school: Int32)] = []
         var beyond: [Int: [Int]] = [:]
-        /// Runs `sql` (rows: a person's id, their category, then what `schoolsOf` reads a row's schools from, in
-        /// person order) and counts each person once at each of their schools.
-        func countPeople(_ sql: String, schoolsOf: (Statement, inout [Int]) -> Void) throws {
+        /// Runs `sql` (rows: a person's id, then what `schoolsOf` reads a row's schools from, grouped by person),
+        /// and counts each person `categoryOf` names (nil: not counted) once at each of their schools.
+        func countPeople(
+            _ sql: String,
+            categoryOf: (Int) -> AAFCategory?,
+            schoolsOf: (Statement, Int, inout [Int]) -> Void
+        ) throws {
             let rows = try connection.prepare(sql)
             var person = -1
-            var category = ""
+            var category: AAFCategory?
             var personSchools: [Int] = []
             func endPerson() {
-                for school in personSchools {
-                    people[SchoolCategory(school: school, category: category), default: 0] += 1
+                if let category {
+                    for school in personSchools {
+                        people[SchoolCategory(school: school, category: category), default: 0] += 1
+                    }
                 }
                 personSchools.removeAll(keepingCapacity: true)
             }
@@ -78,39 +92,50 @@ public struct CensusRegister {
                 if id != person {
                     endPerson()
                     person = id
-                    category = rows.text(1) ?? ""
+                    category = categoryOf(id)
                 }
-                schoolsOf(rows, &personSchools)
+                if category != nil { schoolsOf(rows, id, &personSchools) }
             }
             endPerson()
         }
-        let guardian = AAFCategory.guardian.rawValue
+        // A school is its UAI, or its jointure when the académie gave none or the structure is not stored: read once
+        // here rather than joined at every attachment (issue 24: the join was most of the pass at 500,000 pupils).
+        var uaiOf: [String: String] = [:]
+        for (jointure, uai) in try connection.rows(
+            "SELECT jointure, uai FROM structures WHERE uai IS NOT NULL",
+            [],
+            {
+                ($0.text(0) ?? "", $0.text(1) ?? "")
+            }
+        ) {
+            uaiOf[jointure] = uai
+        }
+        var schoolOfJointure: [String: Int] = [:]
         try countPeople(
-            """
-            SELECT a.person_id, p.category, coalesce(s.uai, a.structure_jointure)
-                FROM attachments a CROSS JOIN persons p ON p.id = a.person_id
-                LEFT JOIN structures s ON s.jointure = a.structure_jointure
-                WHERE p.departed_on IS NULL AND p.category <> '\(guardian)' ORDER BY a.person_id
-            """
-        ) { row, personSchools in
-            let index = school(row.text(2) ?? "")
+            Self.attachmentPass,
+            categoryOf: { pupils.contains($0) ? .pupil : (staff.contains($0) ? .staff : nil) }
+        ) { row, person, personSchools in
+            let jointure = row.text(1) ?? ""
+            let index: Int
+            if let known = schoolOfJointure[jointure] {
+                index = known
+            } else {
+                index = school(uaiOf[jointure] ?? jointure)
+                schoolOfJointure[jointure] = index
+            }
             if !personSchools.contains(index) { personSchools.append(index) }
-            if let person = Int32(exactly: row.int(0)) {
+            if let person = Int32(exactly: person) {
                 schoolsByPerson.append((person, Int32(index)))
             } else {
-                beyond[row.int(0), default: []].append(index)
+                beyond[person, default: []].append(index)
             }
         }
         try countPeople(
-            """
-            SELECT gp.id, '\(guardian)', g.pupil_id
-                FROM persons gp CROSS JOIN guardianships g ON g.guardian_jointure = gp.jointure
-                WHERE gp.category = '\(guardian)' AND gp.departed_on IS NULL
-                ORDER BY gp.id
-            """
-        ) { row, personSchools in
-            guard let pupil = Int32(exactly: row.int(2)) else {
-                for index in beyond[row.int(2)] ?? [] where !personSchools.contains(index) {
+            Self.guardianPass,
+            categoryOf: { guardians.contains($0) ? .guardian : nil }
+        ) { row, _, personSchools in
+            guard let pupil = Int32(exactly: row.int(1)) else {
+                for index in beyond[row.int(1)] ?? [] where !personSchools.contains(index) {
                     personSchools.append(index)
                 }
                 return
@@ -128,16 +153,27 @@ public struct CensusRegister {
                 low += 1
             }
         }
-        var rows = people.map { Row(uai: schools[$0.key.school], category: $0.key.category, people: $0.value) }
-        rows += try connection.rows(
-            "SELECT '*', category, count(*) FROM persons WHERE departed_on IS NULL GROUP BY category"
-        ) { Row(uai: $0.text(0) ?? "", category: $0.text(1) ?? "", people: $0.int(2)) }
+        var rows = people.map {
+            Row(uai: schools[$0.key.school], category: $0.key.category.rawValue, people: $0.value)
+        }
+        rows += totals.filter { $0.1 > 0 }.map { Row(uai: "*", category: $0.0.rawValue, people: $0.1) }
         return rows.sorted { ($0.uai, $0.category) < ($1.uai, $1.category) }
     }
 
+    /// The first pass: every attachment, in its key's order (by person). CensusTests checks that each pass reads an
+    /// index in its own order, nothing sorted and no row of a person read.
+    static let attachmentPass = "SELECT person_id, structure_jointure FROM attachments ORDER BY person_id"
+
+    /// The second pass: each guardian's key and its guardianships, both in the order of their indexes (by jointure).
+    static let guardianPass = """
+        SELECT gp.id, g.pupil_id
+            FROM persons gp CROSS JOIN guardianships g ON g.guardian_jointure = gp.jointure
+            WHERE gp.category = '\(AAFCategory.guardian.rawValue)' ORDER BY gp.category, gp.jointure
+        """
+
     private struct SchoolCategory: Hashable {
         var school: Int
-        var category: String
+        var category: AAFCategory
     }
 
     /// The census of the last import finished at or before `instant` (ISO 8601 UTC), and that import's end; nil

@@ -1,8 +1,9 @@
 import AAFModel
-import AAFStore
 import AAFTestSupport
 import Foundation
 import Testing
+
+@testable import AAFStore
 
 /// The census each import records (issue 14), counted in two merged passes (issue 24), against its meaning in SQL.
 @Suite("The census")
@@ -102,6 +103,18 @@ struct CensusTests {
         #expect(after == (try SQLiteShell.run(path, Self.reference)))
         // E1 and E9 at the UAI; G1 for E1, and G3 for E9 (its other pupil there, E4, departed); G2 departed.
         #expect(after.contains("0750001A|Eleve|2\n0750001A|PersEducNat|1\n0750001A|PersRelEleve|2"))
+    }
+
+    @Test("each pass reads an index in its own order: nothing sorted, no person's row read (issue 24)")
+    func plans() throws {
+        let (temp, path, _) = try freshStore("census-plans")
+        _ = temp
+        let attachments = try SQLiteShell.run(path, "EXPLAIN QUERY PLAN " + CensusRegister.attachmentPass)
+        #expect(attachments.contains("SCAN attachments"), "\(attachments)")
+        let guardians = try SQLiteShell.run(path, "EXPLAIN QUERY PLAN " + CensusRegister.guardianPass)
+        #expect(guardians.contains("USING COVERING INDEX sqlite_autoindex_persons_1"), "\(guardians)")
+        #expect(guardians.contains("USING COVERING INDEX guardianships_guardian"), "\(guardians)")
+        for plan in [attachments, guardians] { #expect(!plan.contains("TEMP B-TREE"), "\(plan)") }
     }
 
     /// The last census, as the sqlite3 shell prints the reference.
