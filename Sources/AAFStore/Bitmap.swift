@@ -24,6 +24,18 @@ struct Bitmap {
         return true
     }
 
+    /// The smallest value in the set; nil when it is empty.
+    var first: Int? {
+        guard let word = words.firstIndex(where: { $0 != 0 }) else { return nil }
+        return word << 6 + words[word].trailingZeroBitCount
+    }
+
+    /// The largest value in the set; nil when it is empty.
+    var last: Int? {
+        guard let word = words.lastIndex(where: { $0 != 0 }) else { return nil }
+        return word << 6 + 63 - words[word].leadingZeroBitCount
+    }
+
     func contains(_ value: Int) -> Bool {
         let word = value >> 6
         return word < words.count && words[word] & (1 << UInt64(value & 63)) != 0

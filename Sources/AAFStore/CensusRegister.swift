@@ -38,8 +38,8 @@ public struct CensusRegister {
     /// category's total under `*`. Sorted by school, then category.
     ///
     /// Who is active comes from the state index alone (`activePeople`): no pass reads a person's row. The first pass
-    /// reads the attachments in their key's order (by person) and keeps each active pupil's or staff member's schools
-    /// (a pair of 32-bit numbers per attachment, about 1 MB at 100,000 pupils). The second reads the guardians' keys
+    /// reads the attachments in their key's order (by person) and keeps each active pupil's schools (``PupilSchools``:
+    /// 16 bits per pupil, about 1 MB at 500,000 pupils). The second reads the guardians' keys
     /// and their guardianships, both in the order of their indexes (by jointure), and takes each pupil's schools from
     /// what the first kept: a pupil who is not there is departed or has no school (issue 24: read in row id order,
     /// each guardian's guardianships were a search at random in their index, which outgrows the cache at 500,000
@@ -64,13 +64,8 @@ public struct CensusRegister {
         ]
         /// (school, category) → people; the guardians' category is the census's own.
         var people: [SchoolCategory: Int] = [:]
-        /// Every active pupil's schools, by row id: the first pass's pupils' rows, in its order (the guardian pass
-        /// needs no staff member's); a row id beyond 32 bits (SQLite allows 64; none is ever near) goes to `beyond`.
-        /// Its room is taken once, for one school per pupil and a sixteenth more, rather than grown by doubling: 4.3 MB
-        /// at 500,000 pupils, the largest block the import's end holds (issue 24).
-        var schoolsByPerson: [(person: Int32, school: Int32)] = []
-        schoolsByPerson.reserveCapacity(totals[0].1 + totals[0].1 / 16 + 16)
-        var beyond: [Int: [Int]] = [:]
+        /// Every active pupil's schools, for the guardian pass (which needs no staff member's), from the first pass.
+        var pupilSchools = PupilSchools(pupils: pupils)
         /// Runs `sql` (rows: a person's id, then what `schoolsOf` reads a row's schools from, grouped by person),
         /// and counts each person `categoryOf` names (nil: not counted) once at each of their schools.
         func countPeople(
@@ -127,34 +122,14 @@ public struct CensusRegister {
                 schoolOfJointure[jointure] = index
             }
             if !personSchools.contains(index) { personSchools.append(index) }
-            guard pupils.contains(person) else { return }
-            if let person = Int32(exactly: person) {
-                schoolsByPerson.append((person, Int32(index)))
-            } else {
-                beyond[person, default: []].append(index)
-            }
+            if pupils.contains(person) { pupilSchools.add(index, to: person) }
         }
         try countPeople(
             Self.guardianPass,
             categoryOf: { guardians.contains($0) ? .guardian : nil }
         ) { row, _, personSchools in
-            guard let pupil = Int32(exactly: row.int(1)) else {
-                for index in beyond[row.int(1)] ?? [] where !personSchools.contains(index) {
-                    personSchools.append(index)
-                }
-                return
-            }
-            // The pupil's first pair (the pairs are in row id order), then each of its schools.
-            var low = 0
-            var high = schoolsByPerson.count
-            while low < high {
-                let middle = (low + high) / 2
-                if schoolsByPerson[middle].person < pupil { low = middle + 1 } else { high = middle }
-            }
-            while low < schoolsByPerson.count, schoolsByPerson[low].person == pupil {
-                let index = Int(schoolsByPerson[low].school)
+            pupilSchools.forEach(of: row.int(1)) { index in
                 if !personSchools.contains(index) { personSchools.append(index) }
-                low += 1
             }
         }
         var rows = people.map {
@@ -174,6 +149,54 @@ public struct CensusRegister {
             FROM persons gp CROSS JOIN guardianships g ON g.guardian_jointure = gp.jointure
             WHERE gp.category = '\(AAFCategory.guardian.rawValue)' ORDER BY gp.category, gp.jointure
         """
+
+    /// Each active pupil's schools (indexes into the census's schools), by row id: 16 bits per row id from the first
+    /// active pupil's to the last one's, the school's index + 1 (0: none); a pupil of two schools or more, or of a
+    /// school whose index does not fit, is marked `elsewhere` and kept in `more`. About 1 MB at 500,000 pupils, whose
+    /// row ids a first import gives in one run (issue 24: a sorted pair of 32-bit numbers per attachment took 4.3 MB,
+    /// the peak of the import's end).
+    struct PupilSchools {
+        static let elsewhere = UInt16.max
+        private let first: Int
+        private var slots: [UInt16]
+        private var more: [Int: [Int]] = [:]
+
+        init(pupils: Bitmap) {
+            guard let first = pupils.first, let last = pupils.last else {
+                self.first = 0
+                slots = []
+                return
+            }
+            self.first = first
+            slots = [UInt16](repeating: 0, count: last - first + 1)
+        }
+
+        /// Adds `school` to the schools of the active pupil `pupil`.
+        mutating func add(_ school: Int, to pupil: Int) {
+            let slot = pupil - first
+            switch slots[slot] {
+            case 0 where school < Int(Self.elsewhere) - 1:
+                slots[slot] = UInt16(school + 1)
+            case Self.elsewhere:
+                if more[pupil]?.contains(school) == false { more[pupil]?.append(school) }
+            case let known:
+                guard known == 0 || Int(known) - 1 != school else { return }
+                more[pupil] = known == 0 ? [school] : [Int(known) - 1, school]
+                slots[slot] = Self.elsewhere
+            }
+        }
+
+        /// Calls `body` with each school of `pupil`; none when `pupil` is not an active pupil or has none.
+        func forEach(of pupil: Int, _ body: (Int) -> Void) {
+            let slot = pupil - first
+            guard slot >= 0, slot < slots.count else { return }
+            switch slots[slot] {
+            case 0: return
+            case Self.elsewhere: more[pupil]?.forEach(body)
+            case let known: body(Int(known) - 1)
+            }
+        }
+    }
 
     private struct SchoolCategory: Hashable {
         var school: Int

@@ -122,4 +122,36 @@ struct CensusTests {
         let rows = try #require(try store.census.atOrBefore("9999-12-31T00:00:00Z")).rows
         return rows.map { "\($0.uai)|\($0.category)|\($0.people)" }.joined(separator: "\n")
     }
+
+    @Test(
+        "a pupil's schools kept in 16 bits, or beside them: one school, the same twice, two, a school index past 16 bits, none; row ids outside the pupils' span (issue 24)"
+    )
+    func pupilSchools() {
+        var pupils = Bitmap()
+        for id in [70, 71, 72, 73, 75, 76, 77, 200] { pupils.insert(id) }
+        #expect(pupils.first == 70 && pupils.last == 200 && Bitmap().first == nil && Bitmap().last == nil)
+        var schools = CensusRegister.PupilSchools(pupils: pupils)
+        schools.add(3, to: 70)
+        schools.add(3, to: 71)
+        schools.add(3, to: 71)
+        schools.add(3, to: 72)
+        schools.add(9, to: 72)
+        schools.add(3, to: 72)
+        schools.add(70_000, to: 73)
+        schools.add(0, to: 200)
+        schools.add(65_533, to: 76)  // the last index that fits beside UInt16.max, which marks "elsewhere"
+        schools.add(65_534, to: 77)
+        schools.add(65_533, to: 77)
+        func of(_ pupil: Int) -> [Int] {
+            var found: [Int] = []
+            schools.forEach(of: pupil) { found.append($0) }
+            return found
+        }
+        #expect(of(70) == [3] && of(71) == [3] && of(72) == [3, 9] && of(73) == [70_000] && of(200) == [0])
+        #expect(of(75).isEmpty && of(74).isEmpty && of(69).isEmpty && of(201).isEmpty && of(-1).isEmpty)
+        #expect(of(76) == [65_533] && of(77) == [65_534, 65_533])
+        var none: [Int] = []
+        CensusRegister.PupilSchools(pupils: Bitmap()).forEach(of: 0) { none.append($0) }
+        #expect(none.isEmpty)
+    }
 }
