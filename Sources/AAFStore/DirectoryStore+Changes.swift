@@ -102,18 +102,34 @@ extension DirectoryStore {
         var fields: [ArraySlice<UInt8>] {
             var result: [ArraySlice<UInt8>] = []
             var at = bytes.startIndex
-            while at + 4 <= bytes.endIndex {
-                let count = (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
-                result.append(bytes[(at + 4)..<(at + 4 + count)])
-                at += 4 + count
+            while let field = Self.field(in: bytes, at: at) {
+                result.append(bytes[field])
+                at = field.upperBound
             }
             return result
         }
 
-        /// SQLite's BINARY order on (kind, structure, code), on their ``fields``: each field's bytes, then its length.
-        static func precedes(_ a: [ArraySlice<UInt8>], _ b: [ArraySlice<UInt8>]) -> Bool {
-            for (x, y) in zip(a, b) where x != y { return x.lexicographicallyPrecedes(y) }
-            return false
+        /// The field that starts (with its length) at `at` in `bytes`; nil at the end.
+        private static func field<C: RandomAccessCollection<UInt8>>(in bytes: C, at: C.Index) -> Range<C.Index>?
+        where C.Index == Int {
+            guard at + 4 <= bytes.endIndex else { return nil }
+            let count = (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
+            return (at + 4)..<(at + 4 + count)
+        }
+
+        /// SQLite's BINARY order on (kind, structure, code): each field's bytes, then its length. Nothing allocated:
+        /// the fields of 18,000 groups as arrays, to sort them, were the peak of a first import of 500,000 pupils.
+        static func precedes(_ a: Group, _ b: Group) -> Bool {
+            a.bytes.withUnsafeBufferPointer { x in
+                b.bytes.withUnsafeBufferPointer { y in
+                    var (i, j) = (0, 0)
+                    while let f = field(in: x, at: i), let g = field(in: y, at: j) {
+                        if !x[f].elementsEqual(y[g]) { return x[f].lexicographicallyPrecedes(y[g]) }
+                        (i, j) = (f.upperBound, g.upperBound)
+                    }
+                    return false
+                }
+            }
         }
 
         /// The bytes at once: an array's own hashing feeds the hasher one byte at a time.
@@ -142,8 +158,8 @@ extension DirectoryStore {
                 'group', ?1, ?2 || '$' || ?3, 'created', NULL, 0)
             """
         )
-        for fields in groups.map(\.fields).sorted(by: Group.precedes) {
-            try insert.run(fields.map { .text(String(decoding: $0, as: UTF8.self)) })
+        for group in groups.sorted(by: Group.precedes) {
+            try insert.run(group.fields.map { .text(String(decoding: $0, as: UTF8.self)) })
         }
     }
 }
