@@ -177,11 +177,15 @@ public struct CensusRegister {
             switch slots[slot] {
             case 0 where school < Int(Self.elsewhere) - 1:
                 slots[slot] = UInt16(school + 1)
+            case 0:
+                more[pupil] = [school]
+                slots[slot] = Self.elsewhere
             case Self.elsewhere:
                 if more[pupil]?.contains(school) == false { more[pupil]?.append(school) }
+            case let known where Int(known) - 1 == school:
+                return
             case let known:
-                guard known == 0 || Int(known) - 1 != school else { return }
-                more[pupil] = known == 0 ? [school] : [Int(known) - 1, school]
+                more[pupil] = [Int(known) - 1, school]
                 slots[slot] = Self.elsewhere
             }
         }

@@ -149,7 +149,7 @@ extension DirectoryStore {
         while try memberships.step() {
             guard active.contains(memberships.int(0)) else { continue }
             group.read(memberships)
-            if !groups.contains(group) { groups.insert(group) }
+            groups.insert(group)  // a group already in the set leaves `group`'s storage its own, to be reused
         }
         let insert = try connection.prepare(
             """

@@ -1,6 +1,6 @@
 #ifndef AAFD_CFILESYNC_SHIM_H
 #define AAFD_CFILESYNC_SHIM_H
-// sync_file_range is a Linux call behind _GNU_SOURCE, which Swift's Glibc module does not expose.
+// Linux calls Swift's Glibc module does not expose: sync_file_range (behind _GNU_SOURCE) and malloc_trim (malloc.h).
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <malloc.h>
