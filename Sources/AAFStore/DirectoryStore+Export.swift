@@ -82,21 +82,16 @@ extension DirectoryStore {
         FROM ent_structures
         """
 
-    /// Driven by the persons table's (category, jointure) index; every link by the person's row id.
+    /// Driven by the persons table's (category, jointure) index; every link by the person's row id. The names, the
+    /// ISO birth date and the mail are the stored columns `ent_people` shows (migration 14), not extracted from the
+    /// attributes again; a guardian is listed only while the ENT may see them (active, not restricted), as in
+    /// `ent_guardianships`.
     static let personExportSQL = """
         SELECT json_object(
             'jointure', x.jointure,
             'category', \(AAFCategory.entNameSQL("x.category")),
-            'surname', json_extract(a.attributes, '$.ENTPersonNom[0]'),
-            'birth_surname', json_extract(a.attributes, '$.ENTPersonNomPatro[0]'),
-            'first_name', json_extract(a.attributes, '$.ENTPersonPrenom[0]'),
-            'civility', json_extract(a.attributes, '$.ENTPersonCivilite[0]'),
-            'birth_date', CASE WHEN json_extract(a.attributes, '$.ENTPersonDateNaissance[0]')
-                    GLOB '[0-9][0-9]/[0-9][0-9]/[0-9][0-9][0-9][0-9]'
-                THEN substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 7, 4) || '-'
-                    || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 4, 2) || '-'
-                    || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 1, 2) END,
-            'mail', json_extract(a.attributes, '$.ENTPersonMail[0]'),
+            'surname', x.surname, 'birth_surname', x.birth_surname, 'first_name', x.first_name,
+            'civility', x.civility, 'birth_date', x.birth_date, 'mail', x.mail,
             'schools', (SELECT json_group_array(json_object('jointure', t.structure_jointure, 'uai', s.uai))
                 FROM attachments t LEFT JOIN structures s ON s.jointure = t.structure_jointure AND s.departed_on IS NULL
                 WHERE t.person_id = x.id),
@@ -106,16 +101,16 @@ extension DirectoryStore {
                 'label', m.label)) FROM memberships m WHERE m.person_id = x.id AND m.kind = 'group'),
             'guardians', (SELECT json_group_array(jointure) FROM (SELECT g.guardian_jointure AS jointure
                 FROM guardianships g CROSS JOIN persons gp ON gp.category = 'PersRelEleve'
-                    AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL
+                    AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL AND gp.restricted = 0
                 WHERE g.pupil_id = x.id ORDER BY g.position)),
             'functions', (SELECT json_group_array(json_object('structure', f.structure_jointure,
                 'function_code', f.function_code, 'function_label', f.function_label,
                 'position_code', f.position_code, 'position_label', f.position_label))
                 FROM (SELECT * FROM functions WHERE person_id = x.id ORDER BY position) f),
             'directs', (SELECT json_group_array(d.structure_jointure) FROM directorships d WHERE d.person_id = x.id),
-            'attributes', json(a.attributes))
-        FROM persons x JOIN ent_person_attributes a ON a.id = x.id
-        WHERE x.category = ?1 AND x.departed_on IS NULL
+            'attributes', json(x.attrs))
+        FROM persons x
+        WHERE x.category = ?1 AND x.departed_on IS NULL AND x.restricted = 0
         ORDER BY x.category, x.jointure
         """
 }

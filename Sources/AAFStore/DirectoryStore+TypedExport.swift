@@ -168,20 +168,13 @@ extension DirectoryStore {
                 FROM ent_structures
                 """ + (oneJointure ? " WHERE jointure = ?1" : "")
         }
-        // A function's missing part is RS (no XML value holds it), told apart from an empty one.
+        // A function's missing part is RS (no XML value holds it), told apart from an empty one. Names, birth date
+        // and mail from the stored columns (migration 14); a guardian only while active and not restricted.
         return """
             SELECT x.jointure, \(AAFCategory.entNameSQL("x.category")) AS category, NULL AS uai, NULL AS name,
                 NULL AS type, NULL AS city, NULL AS postal_code,
-                json_extract(a.attributes, '$.ENTPersonMail[0]') AS mail,
-                json_extract(a.attributes, '$.ENTPersonNom[0]') AS surname,
-                json_extract(a.attributes, '$.ENTPersonNomPatro[0]') AS birth_surname,
-                json_extract(a.attributes, '$.ENTPersonPrenom[0]') AS first_name,
-                json_extract(a.attributes, '$.ENTPersonCivilite[0]') AS civility,
-                CASE WHEN json_extract(a.attributes, '$.ENTPersonDateNaissance[0]')
-                        GLOB '[0-9][0-9]/[0-9][0-9]/[0-9][0-9][0-9][0-9]'
-                    THEN substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 7, 4) || '-'
-                        || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 4, 2) || '-'
-                        || substr(json_extract(a.attributes, '$.ENTPersonDateNaissance[0]'), 1, 2) END AS birth_date,
+                x.mail AS mail, x.surname AS surname, x.birth_surname AS birth_surname, x.first_name AS first_name,
+                x.civility AS civility, x.birth_date AS birth_date,
                 (SELECT group_concat(coalesce(s.uai, t.structure_jointure), char(31))
                     FROM attachments t LEFT JOIN structures s ON s.jointure = t.structure_jointure
                         AND s.departed_on IS NULL
@@ -192,13 +185,14 @@ extension DirectoryStore {
                     WHERE m.person_id = x.id AND m.kind = 'group') AS groups,
                 (SELECT group_concat(jointure, char(31)) FROM (SELECT g.guardian_jointure AS jointure
                     FROM guardianships g CROSS JOIN persons gp ON gp.category = 'PersRelEleve'
-                        AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL
+                        AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL AND gp.restricted = 0
                     WHERE g.pupil_id = x.id ORDER BY g.position)) AS guardians,
                 (SELECT group_concat(coalesce(f.structure_jointure, char(30)) || '$' || coalesce(f.function_code, char(30))
                     || '$' || coalesce(f.position_code, char(30)), char(31))
                     FROM (SELECT * FROM functions WHERE person_id = x.id ORDER BY position) f) AS functions
-            FROM persons x JOIN ent_person_attributes a ON a.id = x.id
+            FROM persons x
             WHERE x.category = ?1 \(oneJointure ? "AND x.jointure = ?2" : "") AND x.departed_on IS NULL
+                AND x.restricted = 0
             ORDER BY x.category, x.jointure
             """
     }
