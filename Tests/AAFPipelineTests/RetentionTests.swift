@@ -143,6 +143,26 @@ struct RetentionTests {
         #expect(try h.store.verifyPurgeChain().ok)
     }
 
+    @Test("R9 over more people than one deletion batch: every one goes, with their links, each counted once")
+    func moreThanOneBatch() throws {
+        let (h, clock) = clockedHarness()
+        let d = SyntheticDirectory.generate(schools: 6, pupils: DirectoryStore.purgeBatch + 700, seed: 3)
+        try deliver(h, clock, "2025-09-01", d)
+        let before = try h.store.counts()
+        #expect(before[.pupil] == d.pupils.count && before[.guardian] > DirectoryStore.purgeBatch)
+        let preview = try h.purge("2027-09-02", dryRun: true)
+        #expect(try h.store.counts()[.pupil] == d.pupils.count)
+        // Two years after the only delivery (R9): everyone, in batches, in one transaction.
+        let capped = try h.purge("2027-09-02")
+        #expect(preview.counts == capped.counts)
+        #expect(capped.counts["R9"]?["students"] == d.pupils.count)
+        #expect(capped.counts["R9"]?["guardians"] == before[.guardian])
+        #expect(capped.counts["R9"]?["staff"] == before[.staff])
+        #expect(try h.sqlite3("SELECT count(*) FROM persons") == "0")
+        #expect(try h.sqlite3("SELECT count(*) FROM attachments") == "0")
+        #expect(try h.sqlite3("SELECT count(*) FROM guardianships") == "0")
+    }
+
     @Test("R11: the journal keeps the current and the previous calendar year")
     func journal() throws {
         let (h, clock) = clockedHarness()
