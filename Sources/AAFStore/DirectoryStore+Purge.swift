@@ -215,8 +215,8 @@ extension DirectoryStore {
     /// and cascades gathers every row id it will remove, so one statement over the whole directory held them all
     /// (issue 24: about 16 MB for the 657,000 guardians of a purge of everything at 500,000 pupils). The same rows
     /// go, in the same transaction; only the memory stays flat. Each batch reads its condition's index from the
-    /// start again: rows deleted are gone from it, so only rows that match none of the condition's cases are read
-    /// twice, which happens when R9 reaches active people (no Complet for two years) and only some of them are due.
+    /// start again: rows deleted are gone from it, so only the rows it passes over without deleting are read again
+    /// by each batch, which happens when R9 reaches active people (no Complet for two years) and only some are due.
     private func deletePersons(_ condition: String, _ bindings: [SQLValue]) throws -> Int {
         let stmt = try connection.prepare(
             "DELETE FROM persons WHERE id IN (SELECT id FROM persons WHERE \(condition) LIMIT \(Self.purgeBatch))"
