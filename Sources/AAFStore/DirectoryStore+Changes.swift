@@ -44,7 +44,9 @@ extension DirectoryStore {
             let stmt = try connection.prepare(Self.groupSignatures)
             while try stmt.step() {
                 let key = "\(stmt.text(0) ?? "")\u{1F}\(stmt.text(1) ?? "")$\(stmt.text(2) ?? "")"
-                result[key] = SHA256Hasher.hex(stmt.text(3) ?? "")
+                let digest = SHA256Hasher()
+                stmt.withBlob(3) { digest.update($0) }  // the list's bytes as SQLite holds them, no String made
+                result[key] = digest.finalize()
             }
         }
         return result

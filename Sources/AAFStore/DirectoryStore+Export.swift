@@ -86,6 +86,15 @@ extension DirectoryStore {
     /// ISO birth date and the mail are the stored columns `ent_people` shows (migration 14), not extracted from the
     /// attributes again; a guardian is listed only while the ENT may see them (active, not restricted), as in
     /// `ent_guardianships`.
+    /// The guardians the ENT may see of the pupil `x` (active, not restricted, as `ent_guardianships`), in the
+    /// pupil's order, as `jointure`: one definition for both exports.
+    static let guardiansOfPupilSQL = """
+        SELECT g.guardian_jointure AS jointure
+        FROM guardianships g CROSS JOIN persons gp ON gp.category = '\(AAFCategory.guardian.rawValue)'
+            AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL AND gp.restricted = 0
+        WHERE g.pupil_id = x.id ORDER BY g.position
+        """
+
     static let personExportSQL = """
         SELECT json_object(
             'jointure', x.jointure,
@@ -99,10 +108,7 @@ extension DirectoryStore {
                 'label', m.label)) FROM memberships m WHERE m.person_id = x.id AND m.kind = 'class'),
             'groups', (SELECT json_group_array(json_object('structure', m.structure_jointure, 'code', m.code,
                 'label', m.label)) FROM memberships m WHERE m.person_id = x.id AND m.kind = 'group'),
-            'guardians', (SELECT json_group_array(jointure) FROM (SELECT g.guardian_jointure AS jointure
-                FROM guardianships g CROSS JOIN persons gp ON gp.category = 'PersRelEleve'
-                    AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL AND gp.restricted = 0
-                WHERE g.pupil_id = x.id ORDER BY g.position)),
+            'guardians', (SELECT json_group_array(jointure) FROM (\(guardiansOfPupilSQL))),
             'functions', (SELECT json_group_array(json_object('structure', f.structure_jointure,
                 'function_code', f.function_code, 'function_label', f.function_label,
                 'position_code', f.position_code, 'position_label', f.position_label))

@@ -183,10 +183,7 @@ extension DirectoryStore {
                     WHERE m.person_id = x.id AND m.kind = 'class') AS classes,
                 (SELECT group_concat(m.code, char(31)) FROM memberships m
                     WHERE m.person_id = x.id AND m.kind = 'group') AS groups,
-                (SELECT group_concat(jointure, char(31)) FROM (SELECT g.guardian_jointure AS jointure
-                    FROM guardianships g CROSS JOIN persons gp ON gp.category = 'PersRelEleve'
-                        AND gp.jointure = g.guardian_jointure AND gp.departed_on IS NULL AND gp.restricted = 0
-                    WHERE g.pupil_id = x.id ORDER BY g.position)) AS guardians,
+                (SELECT group_concat(jointure, char(31)) FROM (\(guardiansOfPupilSQL))) AS guardians,
                 (SELECT group_concat(coalesce(f.structure_jointure, char(30)) || '$' || coalesce(f.function_code, char(30))
                     || '$' || coalesce(f.position_code, char(30)), char(31))
                     FROM (SELECT * FROM functions WHERE person_id = x.id ORDER BY position) f) AS functions

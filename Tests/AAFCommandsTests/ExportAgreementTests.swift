@@ -20,34 +20,33 @@ struct ExportAgreementTests {
         }
         let key = "p.category || '/' || p.jointure"
         let owner = "JOIN ent_people p ON p.jointure = v.jointure AND p.category = v.category"
-        let named: [(String, String)] = [
-            (
-                "schools",
-                "SELECT \(key), group_concat(x, ',') FROM (SELECT p.category, p.jointure, v.structure_jointure || '|' || coalesce(v.uai, '') AS x FROM ent_people_structures v \(owner) ORDER BY x) p GROUP BY 1"
-            ),
-            (
-                "classes",
-                "SELECT \(key), group_concat(x, ',') FROM (SELECT p.category, p.jointure, v.structure_jointure || '|' || v.code || '|' || v.label AS x FROM ent_memberships v JOIN ent_people p ON p.jointure = v.jointure WHERE v.kind = 'class' ORDER BY x) p GROUP BY 1"
-            ),
-            (
-                "groups",
-                "SELECT \(key), group_concat(x, ',') FROM (SELECT p.category, p.jointure, v.structure_jointure || '|' || v.code || '|' || v.label AS x FROM ent_memberships v JOIN ent_people p ON p.jointure = v.jointure WHERE v.kind = 'group' ORDER BY x) p GROUP BY 1"
-            ),
-            (
-                "guardians",
-                "SELECT 'pupil/' || pupil_jointure, group_concat(guardian_jointure, ',') FROM (SELECT * FROM ent_guardianships ORDER BY pupil_jointure, rank) GROUP BY 1"
-            ),
-            (
-                "functions",
-                "SELECT 'staff/' || jointure, group_concat(x, ',') FROM (SELECT jointure, structure_jointure || '|' || coalesce(function_code, '') || '|' || coalesce(function_label, '') || '|' || coalesce(position_code, '') || '|' || coalesce(position_label, '') AS x FROM ent_staff_functions ORDER BY jointure, rank) GROUP BY 1"
-            ),
-            (
-                "directs",
-                "SELECT 'staff/' || jointure, group_concat(structure_jointure, ',') FROM (SELECT * FROM ent_directorships ORDER BY jointure, structure_jointure) GROUP BY 1"
-            ),
-        ]
+        let named: [(String, String)] =
+            [
+                (
+                    "schools",
+                    "SELECT \(key), group_concat(x, ',') FROM (SELECT p.category, p.jointure, v.structure_jointure || '|' || coalesce(v.uai, '') AS x FROM ent_people_structures v \(owner) ORDER BY x) p GROUP BY 1"
+                ),
+                (
+                    "guardians",
+                    "SELECT 'pupil/' || pupil_jointure, group_concat(guardian_jointure, ',') FROM (SELECT * FROM ent_guardianships ORDER BY pupil_jointure, rank) GROUP BY 1"
+                ),
+                (
+                    "functions",
+                    "SELECT 'staff/' || jointure, group_concat(x, ',') FROM (SELECT jointure, structure_jointure || '|' || coalesce(function_code, '') || '|' || coalesce(function_label, '') || '|' || coalesce(position_code, '') || '|' || coalesce(position_label, '') AS x FROM ent_staff_functions ORDER BY jointure, rank) GROUP BY 1"
+                ),
+                (
+                    "directs",
+                    "SELECT 'staff/' || jointure, group_concat(structure_jointure, ',') FROM (SELECT * FROM ent_directorships ORDER BY jointure, structure_jointure) GROUP BY 1"
+                ),
+            ]
+            + [("classes", "class"), ("groups", "group")].map { name, kind in
+                (
+                    name,
+                    "SELECT \(key), group_concat(x, ',') FROM (SELECT p.category, p.jointure, v.structure_jointure || '|' || v.code || '|' || v.label AS x FROM ent_memberships v JOIN ent_people p ON p.jointure = v.jointure WHERE v.kind = '\(kind)' ORDER BY x) p GROUP BY 1"
+                )
+            }
         var people: [String: [String: String]] = [:]
-        let columns = ["surname", "birth_surname", "first_name", "civility", "birth_date", "mail"]
+        let columns = PersonColumns.columns
         for row in try SQLiteShell.rows(
             cli.database,
             "SELECT category || '/' || jointure, \(columns.joined(separator: ", ")) FROM ent_people"
@@ -66,7 +65,7 @@ struct ExportAgreementTests {
         func text(_ value: Any?) -> String { (value as? String) ?? "" }
         func objects(_ name: String) -> [[String: Any]] { object[name] as? [[String: Any]] ?? [] }
         var fields: [String: String] = [:]
-        for column in ["surname", "birth_surname", "first_name", "civility", "birth_date", "mail"] {
+        for column in PersonColumns.columns {
             fields[column] = text(object[column])
         }
         fields["schools"] = objects("schools").map { "\(text($0["jointure"]))|\(text($0["uai"]))" }.sorted()
