@@ -36,137 +36,148 @@ extension DirectoryStore {
     /// Every group's active members, read inside the writer's transaction: a signature per group, the SHA-256 of
     /// its sorted member list. Only whether a group's members changed is compared, never who they are, so the
     /// snapshot a writer holds through its work grows with the number of groups, not of pupils (issue 24: it held
-    /// every member list, about 5 MB at 500,000 pupils).
-    func groupSnapshot() throws -> [String: String] {
-        var result: [String: String] = [:]
+    /// every member list, about 5 MB at 500,000 pupils). Keyed by the group's bytes, as SQLite groups them: two codes
+    /// that differ only by Unicode normalisation are two groups, where a String key merged them.
+    func groupSnapshot() throws -> GroupSnapshot {
+        var result: GroupSnapshot = [:]
         // Sorting every membership would take the sorter's own memory on top of the page cache.
         try connection.withSmallPageCache {
             let stmt = try connection.prepare(Self.groupSignatures)
+            var group = GroupIdentity()
             while try stmt.step() {
-                let key = "\(stmt.text(0) ?? "")\u{1F}\(stmt.text(1) ?? "")$\(stmt.text(2) ?? "")"
+                group.read(stmt, from: 0)
                 let digest = SHA256Hasher()
                 stmt.withBlob(3) { digest.update($0) }  // the list's bytes as SQLite holds them, no String made
-                result[key] = digest.finalize()
+                result[group] = digest.finalize()
             }
         }
         return result
     }
 
     /// Records, before the writer's commit, the groups that appeared, disappeared or changed members since
-    /// `before` (its snapshot): nothing when none did.
-    func recordGroupChanges(since before: [String: String]) throws {
+    /// `before` (its snapshot), in SQLite's order: nothing when none did.
+    func recordGroupChanges(since before: GroupSnapshot) throws {
         if before.isEmpty {
             // No group before (a first import): every group now is created; no member list is needed. The groups
             // are gathered here, a few thousand keys, rather than by a DISTINCT sorter over every membership that
             // spilled to a file to keep the peak down (issue 24: 0.24 s at the end of a first import of 100,000
-            // pupils). Recorded in SQLite's order (BINARY: by bytes), as the sorter did.
+            // pupils).
             try recordCreatedGroups()
             return
         }
         let after = try groupSnapshot()
-        let insert = try connection.prepare(
-            """
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
-            VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
-                'group', ?1, ?2, ?3, NULL, ?4)
-            """
-        )
-        for key in Set(before.keys).union(after.keys).sorted() where before[key] != after[key] {
-            let parts = key.split(separator: "\u{1F}", maxSplits: 1).map(String.init)
-            let change = before[key] == nil ? "created" : (after[key] == nil ? "deleted" : "updated")
-            try insert.run([
-                .text(parts[0]), .text(parts.count > 1 ? parts[1] : ""), .text(change),
-                .int(before[key] == nil ? 0 : 1),
-            ])
+        let insert = try GroupChangeInsert(connection)
+        for group in Set(before.keys).union(after.keys).sorted(by: GroupIdentity.precedes) {
+            let (old, new) = (before[group], after[group])
+            guard old != new else { continue }
+            try insert.run(group, old == nil ? "created" : (new == nil ? "deleted" : "updated"), wasActive: old != nil)
         }
     }
 }
 
-extension DirectoryStore {
-    /// A class or group, as the change feed names it, by its bytes: SQLite tells `é` from `e` and a combining accent
-    /// apart, where Swift's String equality would merge them. Its three fields (kind, structure, code) in one array,
-    /// each after its length (4 bytes, so that fields cannot run into one another): one allocation per group and
-    /// none per membership read, where three arrays per membership (and a fourth to hash them) took 3.9 MB that the
-    /// heap kept, and most of the step's time, at the end of a first import of 500,000 pupils (issue 24).
-    private struct Group: Hashable {
-        private(set) var bytes: [UInt8] = []
+/// Each group's signature (the SHA-256 of its sorted active members), by the group's bytes.
+typealias GroupSnapshot = [GroupIdentity: String]
 
-        /// Reads the group of `row`'s columns 1, 2 and 3 into this value's own storage.
-        mutating func read(_ row: Statement) {
-            bytes.removeAll(keepingCapacity: true)
-            for column in Int32(1)...3 {
-                row.withBlob(column) { field in
-                    let count = UInt32(field.count)
-                    for shift in stride(from: 0, to: 32, by: 8) {
-                        bytes.append(UInt8(truncatingIfNeeded: count >> shift))
-                    }
-                    bytes.append(contentsOf: field)
+/// The statement that records one group event; the jointure is `<structure jointure>$<code>`.
+private struct GroupChangeInsert {
+    let statement: Statement
+
+    init(_ connection: SQLiteConnection) throws {
+        statement = try connection.prepare(
+            """
+            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
+            VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
+                'group', ?1, ?2 || '$' || ?3, ?4, NULL, ?5)
+            """
+        )
+    }
+
+    /// Binds the group's three fields as they are: a String decoded from valid UTF-8 gives SQLite the same bytes.
+    func run(_ group: GroupIdentity, _ change: String, wasActive: Bool) throws {
+        try statement.run(
+            group.fields.map { .text(String(decoding: $0, as: UTF8.self)) } + [.text(change), .int(wasActive ? 1 : 0)]
+        )
+    }
+}
+
+/// A class or group, as the change feed names it, by its bytes: SQLite tells `é` from `e` and a combining accent
+/// apart, where Swift's String equality would merge them. Its three fields (kind, structure, code) in one array,
+/// each after its length (4 bytes, so that fields cannot run into one another): one allocation per group and
+/// none per membership read, where three arrays per membership (and a fourth to hash them) took 3.9 MB that the
+/// heap kept, and most of the step's time, at the end of a first import of 500,000 pupils (issue 24).
+struct GroupIdentity: Hashable {
+    private(set) var bytes: [UInt8] = []
+
+    /// Reads the group of `row`'s three columns from `first` (kind, structure, code) into this value's own
+    /// storage.
+    mutating func read(_ row: Statement, from first: Int32) {
+        bytes.removeAll(keepingCapacity: true)
+        for column in first...(first + 2) {
+            row.withBlob(column) { field in
+                let count = UInt32(field.count)
+                for shift in stride(from: 0, to: 32, by: 8) {
+                    bytes.append(UInt8(truncatingIfNeeded: count >> shift))
                 }
+                bytes.append(contentsOf: field)
             }
-        }
-
-        /// The three fields, in order.
-        var fields: [ArraySlice<UInt8>] {
-            var result: [ArraySlice<UInt8>] = []
-            var at = bytes.startIndex
-            while let field = Self.field(in: bytes, at: at) {
-                result.append(bytes[field])
-                at = field.upperBound
-            }
-            return result
-        }
-
-        /// The field that starts (with its length) at `at` in `bytes`; nil at the end.
-        private static func field<C: RandomAccessCollection<UInt8>>(in bytes: C, at: C.Index) -> Range<C.Index>?
-        where C.Index == Int {
-            guard at + 4 <= bytes.endIndex else { return nil }
-            let count = (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
-            return (at + 4)..<(at + 4 + count)
-        }
-
-        /// SQLite's BINARY order on (kind, structure, code): each field's bytes, then its length. Nothing allocated:
-        /// the fields of 18,000 groups as arrays, to sort them, were the peak of a first import of 500,000 pupils.
-        static func precedes(_ a: Group, _ b: Group) -> Bool {
-            a.bytes.withUnsafeBufferPointer { x in
-                b.bytes.withUnsafeBufferPointer { y in
-                    var (i, j) = (0, 0)
-                    while let f = field(in: x, at: i), let g = field(in: y, at: j) {
-                        if !x[f].elementsEqual(y[g]) { return x[f].lexicographicallyPrecedes(y[g]) }
-                        (i, j) = (f.upperBound, g.upperBound)
-                    }
-                    return false
-                }
-            }
-        }
-
-        /// The bytes at once: an array's own hashing feeds the hasher one byte at a time.
-        func hash(into hasher: inout Hasher) {
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         }
     }
 
+    /// The three fields, in order.
+    var fields: [ArraySlice<UInt8>] {
+        var result: [ArraySlice<UInt8>] = []
+        var at = bytes.startIndex
+        while let field = Self.field(in: bytes, at: at) {
+            result.append(bytes[field])
+            at = field.upperBound
+        }
+        return result
+    }
+
+    /// The field that starts (with its length) at `at` in `bytes`; nil at the end.
+    private static func field<C: RandomAccessCollection<UInt8>>(in bytes: C, at: C.Index) -> Range<C.Index>?
+    where C.Index == Int {
+        guard at + 4 <= bytes.endIndex else { return nil }
+        let count = (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
+        return (at + 4)..<(at + 4 + count)
+    }
+
+    /// SQLite's BINARY order on (kind, structure, code): each field's bytes, then its length. Nothing allocated:
+    /// the fields of 18,000 groups as arrays, to sort them, were the peak of a first import of 500,000 pupils.
+    static func precedes(_ a: GroupIdentity, _ b: GroupIdentity) -> Bool {
+        a.bytes.withUnsafeBufferPointer { x in
+            b.bytes.withUnsafeBufferPointer { y in
+                var (i, j) = (0, 0)
+                while let f = field(in: x, at: i), let g = field(in: y, at: j) {
+                    if !x[f].elementsEqual(y[g]) { return x[f].lexicographicallyPrecedes(y[g]) }
+                    (i, j) = (f.upperBound, g.upperBound)
+                }
+                return false
+            }
+        }
+    }
+
+    /// The bytes at once: an array's own hashing feeds the hasher one byte at a time.
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+extension DirectoryStore {
     /// Records every group that active people are members of as created. Who is active comes from the state index
     /// (`activePeople`), not from each member's row.
     fileprivate func recordCreatedGroups() throws {
         var active = Bitmap()
         for category in [AAFCategory.pupil, .staff, .guardian] { _ = try activePeople(category, into: &active) }
         let memberships = try connection.prepare("SELECT person_id, kind, structure_jointure, code FROM memberships")
-        var groups = Set<Group>()
-        var group = Group()
+        var groups = Set<GroupIdentity>()
+        var group = GroupIdentity()
         while try memberships.step() {
             guard active.contains(memberships.int(0)) else { continue }
-            group.read(memberships)
+            group.read(memberships, from: 1)
             groups.insert(group)  // a group already in the set leaves `group`'s storage its own, to be reused
         }
-        let insert = try connection.prepare(
-            """
-            INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
-            VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), (SELECT extract_date FROM change_context WHERE id = 1),
-                'group', ?1, ?2 || '$' || ?3, 'created', NULL, 0)
-            """
-        )
-        for group in groups.sorted(by: Group.precedes) {
-            try insert.run(group.fields.map { .text(String(decoding: $0, as: UTF8.self)) })
-        }
+        let insert = try GroupChangeInsert(connection)
+        for group in groups.sorted(by: GroupIdentity.precedes) { try insert.run(group, "created", wasActive: false) }
     }
 }

@@ -63,7 +63,7 @@ public final class ImportSession {
 
     /// Every class's and group's active members before the session's first change to a pupil (the change feed's
     /// group events); nil while no pupil changed, so that an unchanged re-import reads no group.
-    var groupsBefore: [String: String]?
+    var groupsBefore: GroupSnapshot?
     /// Whether the delivery is a Complet (every active record is listed) or a Delta (only those it names).
     let mode: DeliveryMode
     /// No person was stored when the session began (a first import): each person is inserted without a lookup

@@ -4,9 +4,9 @@ import AAFTestSupport
 import Foundation
 import Testing
 
-/// The change feed's group events when no group had an active member before (issue 24: gathered in Swift, recorded in
-/// SQLite's order), against the SQL they replace.
-@Suite("The change feed's created groups")
+/// The change feed's group events: when no group had an active member before (issue 24: gathered in Swift, recorded in
+/// SQLite's order), against the SQL they replace; and when groups were there, each group told apart by its bytes.
+@Suite("The change feed's group events")
 struct GroupFeedTests {
     /// What is recorded: every group of an active member, once, in SQLite's BINARY order.
     static let reference = """
@@ -64,5 +64,49 @@ struct GroupFeedTests {
         #expect(recorded == (try SQLiteShell.run(path, Self.reference)))
         #expect(!recorded.contains("GONE") && recorded.contains("class|S1$CM1\nclass|S1$Z"))
         #expect(recorded.split(separator: "\n").count == codes.count + (codes.count + 1) / 2)
+    }
+
+    @Test(
+        "groups already there: two codes that differ only by Unicode normalisation are two groups, each with its own events"
+    )
+    func normalisationPairs() throws {
+        let (temp, path, store) = try freshStore("group-feed-nfd")
+        _ = temp
+        let (composed, decomposed) = ("\u{E9}", "e\u{301}")  // é, and e with a combining acute accent
+        let first = try session(store, day: 1)
+        _ = try first.upsert(pupil("E1", classes: [composed], groups: [composed]))
+        _ = try first.upsert(pupil("E2", classes: [decomposed]))
+        try first.commit(journal: importEntry(day: 1, mode: .delta))
+        let before = try SQLiteShell.run(path, "SELECT max(rowid) FROM changes")
+
+        // Only the decomposed class gains a member; a decomposed group appears beside the composed one.
+        let second = try session(store, day: 2)
+        _ = try second.upsert(pupil("E3", classes: [decomposed], groups: [decomposed]))
+        try second.commit(journal: importEntry(day: 2, mode: .delta))
+        let recorded = try SQLiteShell.run(
+            path,
+            "SELECT change, category, hex(jointure) FROM changes WHERE kind = 'group' AND rowid > \(before) ORDER BY rowid"
+        )
+        // Classes are in structure S1, groups in S2 (`pupil`).
+        let hex = { (structure: String, code: String) in
+            "\(structure)$\(code)".utf8.map { String(format: "%02X", $0) }.joined()
+        }
+        #expect(recorded == "updated|class|\(hex("S1", decomposed))\ncreated|group|\(hex("S2", decomposed))")
+
+        // The decomposed class's members leave: it goes, the composed one stays.
+        let third = try session(store, day: 3)
+        for jointure in ["E2", "E3"] {
+            let leave = AAFRecord(kind: .delete, category: .pupil, jointure: jointure, encoded: [], line: 1)
+            _ = try third.delete(
+                leave,
+                departure: .markDeparted(purgeDue: try #require(ExtractDate(iso: "2026-09-01")))
+            )
+        }
+        try third.commit(journal: importEntry(day: 3, mode: .delta))
+        let last = try SQLiteShell.run(
+            path,
+            "SELECT change, category, hex(jointure) FROM changes WHERE kind = 'group' AND rowid > \(before) ORDER BY rowid"
+        )
+        #expect(last == recorded + "\ndeleted|class|\(hex("S1", decomposed))\ndeleted|group|\(hex("S2", decomposed))")
     }
 }
