@@ -18,15 +18,39 @@ public final class SHA256Hasher {
     }
 
     /// The digest as 64 lower-case hex digits.
-    public func finalize() -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
+    public func finalize() -> String { finalizeDigest().hex }
+
+    /// The digest itself, held in place: for comparing many digests without an allocation each.
+    public func finalizeDigest() -> SHA256Digest {
+        var digest = SHA256Digest()
         var length: UInt32 = 0
-        EVP_DigestFinal_ex(context, &digest, &length)
-        let hex = Array("0123456789abcdef".utf8)
+        withUnsafeMutableBytes(of: &digest.words) { bytes in
+            _ = EVP_DigestFinal_ex(context, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+        }
+        return digest
+    }
+}
+
+/// A SHA-256 digest: 32 bytes in the value itself, no allocation.
+public struct SHA256Digest: Hashable, Sendable {
+    fileprivate var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: words) { hasher.combine(bytes: $0) }
+    }
+
+    /// 64 lower-case hex digits, the bytes in order.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for b in digest.prefix(Int(length)) {
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 15)])
+        out.reserveCapacity(64)
+        withUnsafeBytes(of: words) { bytes in
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 15)])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -46,9 +46,9 @@ extension DirectoryStore {
             var group = GroupIdentity()
             while try stmt.step() {
                 group.read(stmt, from: 0)
-                let digest = SHA256Hasher()
+                let digest = SHA256Hasher()  // 32 bytes in the value: the hex form took 96 more on the heap
                 stmt.withBlob(3) { digest.update($0) }  // the list's bytes as SQLite holds them, no String made
-                result[group] = digest.finalize()
+                result[group.compacted] = digest.finalizeDigest()
             }
         }
         return result
@@ -76,7 +76,7 @@ extension DirectoryStore {
 }
 
 /// Each group's signature (the SHA-256 of its sorted active members), by the group's bytes.
-typealias GroupSnapshot = [GroupIdentity: String]
+typealias GroupSnapshot = [GroupIdentity: SHA256Digest]
 
 /// The statement that records one group event; the jointure is `<structure jointure>$<code>`.
 private struct GroupChangeInsert {
@@ -121,6 +121,16 @@ struct GroupIdentity: Hashable {
                 bytes.append(contentsOf: field)
             }
         }
+    }
+
+    /// The same group in storage of its own size: `read` grows its array by doubling, and a key that a snapshot
+    /// keeps for a whole import should not keep that slack.
+    var compacted: GroupIdentity {
+        var copy = GroupIdentity()
+        copy.bytes = [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
+        return copy
     }
 
     /// The three fields, in order.
