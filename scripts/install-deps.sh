@@ -7,10 +7,11 @@ packages=(libxml2-dev libsqlite3-dev libssh-dev libssl-dev pkg-config gcc libc6-
 # The Debian package (issue 13): Debian's packaging tools, lintian, man-db for `man -w aafd`. A booted systemd
 # (issue 15): debootstrap and systemd-nspawn. A moving clock (issue 23): faketime. A real terminal (issue 25): tmux.
 # The documents as PDF (issue 26): groff (gropdf; the package suggests it) and poppler-utils to read them. gdb:
-# scripts/bounded.sh prints the threads of a test process that hangs.
+# scripts/bounded.sh prints the threads of a test process that hangs. strace: an import's statement journals stay in
+# memory (issue 24, StatementJournalTests).
 [ "${AAFD_NO_TEST_SERVERS:-}" = "1" ] ||
     packages+=(proftpd-core proftpd-mod-crypto gesftpserver python3-venv time slapd ldap-utils dpkg-dev binutils lintian man-db
-        debootstrap systemd-container faketime tmux groff poppler-utils gdb)
+        debootstrap systemd-container faketime tmux groff poppler-utils gdb strace)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

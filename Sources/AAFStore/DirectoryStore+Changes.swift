@@ -14,24 +14,35 @@ extension DirectoryStore {
         GROUP BY 1, 2, 3
         """
 
-    /// The creations of the current writer (rows above the ids its change context noted), recorded in one statement
-    /// at its end: a trigger per inserted row doubled a first import's time. The time is read once (a subquery): the
-    /// same instant as `strftime` per row gives within one statement, without formatting it 240,000 times.
+    /// The creations of the current writer (rows above the ids its change context noted), recorded at its end: a
+    /// trigger per inserted row doubled a first import's time. The time is read once per statement (a subquery): the
+    /// same instant as `strftime` per row gives, without formatting it 240,000 times. In statements of at most
+    /// ``creationBatch`` rows, each in id order: a statement's journal (in memory during an import,
+    /// `beginWithStatementJournalsInMemory`) holds the pages it reuses from the free list, so its size is bounded by
+    /// the batch, not by the delivery.
     func recordCreations() throws {
         for (table, kind, category) in [
             ("structures", "structure", "'\(AAFCategory.structure.entName)'"),
             ("persons", "person", AAFCategory.entNameSQL("category")),
         ] {
-            try connection.execute(
+            let before = try connection.scalarInt("SELECT \(table)_before FROM change_context WHERE id = 1") ?? 0
+            let last = try connection.scalarInt("SELECT COALESCE(max(id), 0) FROM \(table)") ?? 0
+            let insert = try connection.prepare(
                 """
                 INSERT INTO changes (recorded_at, extract_date, kind, category, jointure, change, attributes, was_active)
                 SELECT (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), (SELECT extract_date FROM change_context WHERE id = 1),
                     '\(kind)', \(category), jointure, 'created', NULL, 0
-                FROM \(table) WHERE id > (SELECT \(table)_before FROM change_context WHERE id = 1) ORDER BY id
+                FROM \(table) WHERE id > ?1 AND id <= ?2 ORDER BY id
                 """
             )
+            for start in stride(from: before, to: last, by: Self.creationBatch) {
+                try insert.run([.int(start), .int(min(start + Self.creationBatch, last))])
+            }
         }
     }
+
+    /// Creations recorded per statement (`recordCreations`).
+    static let creationBatch = 20_000
 
     /// Every group's active members, read inside the writer's transaction: a signature per group, the SHA-256 of
     /// its sorted member list. Only whether a group's members changed is compared, never who they are, so the

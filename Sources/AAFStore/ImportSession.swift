@@ -82,7 +82,15 @@ public final class ImportSession {
                 try c.prepare("DELETE FROM \($0) WHERE person_id = ?1")
             } + [c.prepare("DELETE FROM guardianships WHERE pupil_id = ?1")]
 
-        try c.execute("BEGIN IMMEDIATE")
+        // A first import inserts only: its statements' journals are small, and SQLite keeps them in memory up to
+        // 64 KiB anyway, in one block. Kept in memory without a bound, they are made of 1 KiB blocks, which cost a
+        // first import of 100,000 pupils 5–10 % of its time and 1.8 MB. An import over people already there updates
+        // them, and those journals are the ones that went to a temporary file.
+        if try c.scalarInt("SELECT EXISTS (SELECT 1 FROM persons)") == 1 {
+            try c.beginWithStatementJournalsInMemory()
+        } else {
+            try c.execute("BEGIN IMMEDIATE")
+        }
         writeback = WritebackPacer(walPath: c.path + "-wal")
         do {
             try store.setChangeContext("import", extractDate: extractDate)
