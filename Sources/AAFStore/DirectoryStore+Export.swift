@@ -82,10 +82,6 @@ extension DirectoryStore {
         FROM ent_structures
         """
 
-    /// Driven by the persons table's (category, jointure) index; every link by the person's row id. The names, the
-    /// ISO birth date and the mail are the stored columns `ent_people` shows (migration 14), not extracted from the
-    /// attributes again; a guardian is listed only while the ENT may see them (active, not restricted), as in
-    /// `ent_guardianships`.
     /// The guardians the ENT may see of the pupil `x` (active, not restricted, as `ent_guardianships`), in the
     /// pupil's order, as `jointure`: one definition for both exports.
     static let guardiansOfPupilSQL = """
@@ -95,6 +91,10 @@ extension DirectoryStore {
         WHERE g.pupil_id = x.id ORDER BY g.position
         """
 
+    /// Driven by the persons table's (category, jointure) index; every link by the person's row id. The names, the
+    /// ISO birth date and the mail are the stored columns `ent_people` shows (migration 14), not extracted from the
+    /// attributes again; a guardian is listed only while the ENT may see them (active, not restricted), as in
+    /// `ent_guardianships`.
     static let personExportSQL = """
         SELECT json_object(
             'jointure', x.jointure,
