@@ -69,6 +69,9 @@ public final class ImportSession {
     /// No person was stored when the session began (a first import): each person is inserted without a lookup
     /// first, the insertion's own check of `(category, jointure)` finding the rare one listed twice.
     private(set) var directoryWasEmpty = false
+    /// The highest person id when the session began: a person above it was created by this session (the change
+    /// feed's `was_active`, as `change_context.persons_before` for the triggers).
+    private(set) var personsBefore = 0
 
     init(store: DirectoryStore, extractDate: ExtractDate, mode: DeliveryMode) throws {
         self.store = store
@@ -96,6 +99,7 @@ public final class ImportSession {
             try store.setChangeContext("import", extractDate: extractDate)
             changesAtStart = store.totalChanges
             directoryWasEmpty = try c.scalarInt("SELECT EXISTS (SELECT 1 FROM persons)") == 0
+            personsBefore = try c.scalarInt("SELECT persons_before FROM change_context WHERE id = 1") ?? 0
             // The counts the writers keep (migration 13), read inside this transaction: the departure guard's base.
             let counts = try store.counts()
             for category in AAFCategory.importOrder { activeBefore[category] = counts[category] }
@@ -141,12 +145,17 @@ public final class ImportSession {
         if try statement(.findPerson).step() {
             let id = statement(.findPerson).int(0)
             let departed = !statement(.findPerson).isNull(2)
+            let wasRestricted = statement(.findPerson).int(3) != 0
+            var update = AttributeUpdate.none
             let same = statement(.findPerson).withBlob(1) { stored in
                 // memcmp: the byte-wise Swift comparison was the writer's largest own cost on a re-import.
-                stored.count == encoded.count
+                let same =
+                    stored.count == encoded.count
                     && encoded.withUnsafeBytes { mine in
                         stored.isEmpty || memcmp(stored.baseAddress!, mine.baseAddress!, stored.count) == 0
                     }
+                if !same { update = AttributeUpdate(from: stored, to: encoded) }
+                return same
             }
             statement(.findPerson).reset()
             seenPersons.insert(id)
@@ -173,6 +182,11 @@ public final class ImportSession {
             try statement(.updatePerson).bindText(dateText, at: 3)
             try statement(.updatePerson).bindPersonColumns(of: encoded, from: 4)
             try statement(.updatePerson).step()
+            try recordUpdate(
+                update,
+                of: record,
+                wasActive: !departed && !wasRestricted && id <= personsBefore
+            )
             for stmt in clearLinks { try stmt.run([.int(id)]) }
             try writeLinks(personID: id, record: record)
             return departed ? .reactivatedAndUpdated : .updated
@@ -310,6 +324,8 @@ public final class ImportSession {
                 counts: counts
             )
         }
+        // The person triggers write the feed's `updated` rows again for whoever writes next (ADR 0020).
+        try store.setChangeContext("admin", extractDate: nil)
         try connection.execute("COMMIT")
         open = false
         defer { writeback.stop() }
@@ -323,75 +339,4 @@ public final class ImportSession {
         writeback.stop()
         if connection.inTransaction { try? connection.execute("ROLLBACK") }
     }
-}
-
-/// The statements of an import session: the SQL of every write the reconciliation does, in one table.
-enum SessionStatement: Int, CaseIterable {
-    case findPerson, insertPerson, updatePerson, reactivatePerson, departPerson, deletePerson
-    /// R9 in a Delta: an unchanged record the Delta lists was still sent by the académie that day.
-    case touchListed
-    case findStructure, insertStructure, updateStructure, reactivateStructure, departStructure
-    case guardianReferenced, insertAttachment, insertGuardianship, insertMembership, insertFunction, insertDirectorship
-
-    var sql: String {
-        switch self {
-        case .findPerson:
-            "SELECT id, attrs, departed_on FROM persons WHERE category = ?1 AND jointure = ?2"
-        case .insertPerson:
-            """
-            INSERT INTO persons (category, jointure, attrs, first_seen, updated_on, listed_on, \(PersonColumns.columns
-                .joined(separator: ", "))) VALUES (?1, ?2, ?3, ?4, ?4, ?4, \(PersonColumns.parameters(from: 5)))
-            ON CONFLICT (category, jointure) DO NOTHING
-            """
-        case .updatePerson:
-            """
-            UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL,
-                \(PersonColumns.assignments(from: 4))
-            WHERE id = ?1
-            """
-        case .reactivatePerson:
-            "UPDATE persons SET departed_on = NULL, purge_due = NULL, listed_on = ?2 WHERE id = ?1"
-        case .touchListed:
-            "UPDATE persons SET listed_on = ?2 WHERE id = ?1 AND (listed_on IS NULL OR listed_on < ?2)"
-        case .departPerson:
-            "UPDATE persons SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL"
-        case .deletePerson:
-            "DELETE FROM persons WHERE id = ?1"
-        case .findStructure:
-            "SELECT id, attrs, departed_on FROM structures WHERE jointure = ?1"
-        case .insertStructure:
-            "INSERT INTO structures (jointure, uai, attrs, first_seen, updated_on) VALUES (?1, ?2, ?3, ?4, ?4)"
-        case .updateStructure:
-            "UPDATE structures SET uai = ?2, attrs = ?3, updated_on = ?4, departed_on = NULL, purge_due = NULL WHERE id = ?1"
-        case .reactivateStructure:
-            "UPDATE structures SET departed_on = NULL, purge_due = NULL WHERE id = ?1"
-        case .departStructure:
-            "UPDATE structures SET departed_on = ?2, purge_due = ?3 WHERE id = ?1 AND departed_on IS NULL"
-        case .guardianReferenced:
-            """
-            SELECT 1 FROM guardianships g JOIN persons p ON p.id = g.pupil_id
-            WHERE g.guardian_jointure = ?1 AND p.departed_on IS NULL LIMIT 1
-            """
-        case .insertAttachment:
-            "INSERT OR IGNORE INTO attachments (person_id, structure_jointure) VALUES (?1, ?2)"
-        case .insertGuardianship:
-            "INSERT OR IGNORE INTO guardianships (pupil_id, guardian_jointure, position) VALUES (?1, ?2, ?3)"
-        case .insertMembership:
-            "INSERT OR IGNORE INTO memberships (person_id, kind, structure_jointure, code, label) VALUES (?1, ?2, ?3, ?4, ?5)"
-        case .insertFunction:
-            """
-            INSERT INTO functions (person_id, position, structure_jointure, function_code, function_label,
-                                   position_code, position_label)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-            """
-        case .insertDirectorship:
-            "INSERT OR IGNORE INTO directorships (person_id, structure_jointure) VALUES (?1, ?2)"
-        }
-    }
-}
-
-extension ImportSession {
-    /// A prepared statement of this session (prepared once in `init`).
-    @inline(__always)
-    func statement(_ which: SessionStatement) -> Statement { prepared[which.rawValue] }
 }

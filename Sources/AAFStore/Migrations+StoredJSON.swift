@@ -34,6 +34,18 @@ extension Migrations {
                 ORDER BY 1))
         """
 
+    /// The `updated` row of a person whose attributes changed, as migration 11's trigger writes it (migration 16's
+    /// too).
+    static let personUpdatedRow = insertChange(
+        kind: "person",
+        category: AAFCategory.entNameSQL("NEW.category"),
+        jointure: "NEW.jointure",
+        change: "'updated'",
+        attributes: changedAttributeNames,
+        wasActive:
+            "OLD.departed_on IS NULL AND OLD.restricted = 0 AND OLD.id <= (SELECT persons_before FROM change_context WHERE id = 1)"
+    )
+
     /// Migration 11 (ADR 0016): the stored form of attributes becomes canonical JSON text, so the views hand it to
     /// the ENT as it is and the feed's triggers compare it with SQLite's JSON functions: no view or trigger decodes
     /// a stored form any more, and the category's ENT word comes from ``AAFCategory/entNameSQL(_:)``. The views and
@@ -87,9 +99,7 @@ extension Migrations {
             DROP TRIGGER persons_restricted;
             DROP TRIGGER persons_unrestricted;
             CREATE TRIGGER persons_updated AFTER UPDATE OF attrs ON persons WHEN OLD.attrs IS NOT NEW.attrs BEGIN
-                \(insertChange(kind: "person", category: personWord("NEW"), jointure: "NEW.jointure", change: "'updated'",
-                    attributes: changedAttributeNames,
-                    wasActive: "OLD.departed_on IS NULL AND OLD.restricted = 0 AND OLD.id <= \(personsBefore)"))
+                \(personUpdatedRow)
             END;
             CREATE TRIGGER persons_departed AFTER UPDATE OF departed_on ON persons
                 WHEN OLD.departed_on IS NULL AND NEW.departed_on IS NOT NULL BEGIN

@@ -275,6 +275,9 @@ enum Migrations {
         // 15: `persons`' category CHECK, the same rule in comparisons: SQLite builds a temporary table for an `IN`
         // list of three constants at every inserted row, 2.5 µs each (ADR 0019, issue 24).
         categoryCheck,
+        // 16: an import writes the feed's `updated` rows of the people it updates, the trigger those of every other
+        // writer (ADR 0020, issue 24).
+        personUpdates,
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.
