@@ -44,6 +44,18 @@ public struct RecordLinks: Sendable, Hashable {
         .staff: [.attachment, .function, .directorship].map { ($0, $0.key) },
     ]
 
+    /// Whether a change feed's list of changed names (``AttributeCoding/changedNames(from:to:)``, a JSON array)
+    /// names one of `category`'s link attributes: when it does not, the person's links are what they were.
+    public static func namesTouchLinks(_ names: [UInt8], of category: AAFCategory) -> Bool {
+        guard let attributes = RecordLinks.attributes[category] else { return false }
+        return attributes.contains { attribute in
+            let quoted = [AttributeCoding.quote] + attribute.key + [AttributeCoding.quote]
+            return names.indices.contains { i in
+                names.count - i >= quoted.count && names[i..<(i + quoted.count)].elementsEqual(quoted)
+            }
+        }
+    }
+
     /// Reads the links of `record` (none for a guardian or a structure). The first occurrence of an attribute counts,
     /// as ``AAFRecord/values(_:)`` reads it.
     public init(_ record: AAFRecord) {

@@ -2,7 +2,7 @@ import AAFModel
 
 /// The statements of an import session: the SQL of every write the reconciliation does, in one table.
 enum SessionStatement: Int, CaseIterable {
-    case findPerson, insertPerson, updatePerson, reactivatePerson, departPerson, deletePerson
+    case findPerson, insertPerson, updatePerson, updateActivePerson, reactivatePerson, departPerson, deletePerson
     /// The change feed's `updated` row of a person this import updated, and the names' query it may need (ADR 0020).
     case recordPersonUpdate, changedNames
     /// R9 in a Delta: an unchanged record the Delta lists was still sent by the académie that day.
@@ -23,6 +23,15 @@ enum SessionStatement: Int, CaseIterable {
         case .updatePerson:
             """
             UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, departed_on = NULL, purge_due = NULL,
+                \(PersonColumns.assignments(from: 4))
+            WHERE id = ?1
+            """
+        case .updateActivePerson:
+            // `updatePerson` for a person who is not departed: `departed_on` is NULL already, and left out of the
+            // SET list SQLite neither rewrites the person's entry in `persons_state` nor evaluates the triggers on
+            // `departed_on`.
+            """
+            UPDATE persons SET attrs = ?2, updated_on = ?3, listed_on = ?3, purge_due = NULL,
                 \(PersonColumns.assignments(from: 4))
             WHERE id = ?1
             """

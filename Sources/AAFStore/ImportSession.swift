@@ -177,16 +177,23 @@ public final class ImportSession {
                 return .reactivated
             }
             try willChangeGroups(record.category)
-            try statement(.updatePerson).bind([.int(id)])
-            try encoded.withUnsafeBytes { try statement(.updatePerson).bindTextBytes($0, at: 2) }
-            try statement(.updatePerson).bindText(dateText, at: 3)
-            try statement(.updatePerson).bindPersonColumns(of: encoded, from: 4)
-            try statement(.updatePerson).step()
+            let write = statement(departed ? .updatePerson : .updateActivePerson)
+            try write.bind([.int(id)])
+            try encoded.withUnsafeBytes { try write.bindTextBytes($0, at: 2) }
+            try write.bindText(dateText, at: 3)
+            try write.bindPersonColumns(of: encoded, from: 4)
+            try write.step()
             try recordUpdate(
                 update,
                 of: record,
                 wasActive: !departed && !wasRestricted && id <= personsBefore
             )
+            if !departed, case .names(let names) = update, !RecordLinks.namesTouchLinks(names, of: record.category) {
+                // No link attribute changed: the links stored are those of these values (only their skipped
+                // values are counted, as a rewrite would).
+                skippedLinks.merge((record.links ?? RecordLinks(record)).skipped, uniquingKeysWith: +)
+                return .updated
+            }
             for stmt in clearLinks { try stmt.run([.int(id)]) }
             try writeLinks(personID: id, record: record)
             return departed ? .reactivatedAndUpdated : .updated
