@@ -3,8 +3,9 @@
 # run on the same files, with GNU time (elapsed seconds, peak RSS):
 #   the floor (xmllint --stream --noout), a first import, an unchanged re-import, a Delta import (every record of the
 #   delivery again as a Delta), status, export in each format, a full read of each ent_* view with the sqlite3 shell,
-#   a purge (nothing due), a purge that publishes the ENT's copy, a dry-run purge of everything (R9 as of 2099), and
-#   the Python peer (scripts/bench-peer.py: ElementTree + sqlite3, the same allow-list) over the same files.
+#   a purge (nothing due), a purge that publishes the ENT's copy, a dry-run purge of everything (R9 as of 2099), a
+#   Complet that updates every person (the same jointures, every other value drawn again: the rentrée comes close),
+#   and the Python peer (scripts/bench-peer.py: ElementTree + sqlite3, the same allow-list) over the same files.
 #   Beside the floor, two rows say where the parse's time goes: libxml2's SAX alone with empty callbacks
 #   (scripts/bench-sax.c, the floor of any parser built on it) and aafd's own parser alone, storing nothing
 #   (`aafd-fixtures parse --links`: the parser thread's work while the writer is behind).
@@ -112,6 +113,17 @@ for n in "${sizes[@]}"; do
     row "purge + publication of the copy" "$s" "$r" "$floor"
     read -r s r < <(measure "$aafd_bin" purge --config "$config" --dry-run --as-of 2099-01-01)
     row "purge everything (R9), dry run" "$s" "$r" "$floor"
+    # Last, since it changes the directory: the same jointures with other values, a day after the Delta.
+    update="$out/update-$n"
+    if [ ! -f "$update/.complete" ]; then
+        rm -rf "$update"
+        "$bin/aafd-fixtures" delivery --out "$update" --pupils "$n" --schools $((n / 250 + 1)) --part-size 20000 \
+            --date 20250903 --seed 2 --no-quirks >/dev/null
+        touch "$update/.complete"
+    fi
+    cat "$update"/*.xml >/dev/null
+    read -r s r < <(measure "$aafd_bin" import --config "$config" --from-dir "$update")
+    row "Complet updating every person" "$s" "$r" "$floor"
     rm -f "$state/peer.sqlite3"
     read -r peer prss < <(measure python3 scripts/bench-peer.py "$state/peer.sqlite3" "$d"/*.xml)
     row "Python peer (ElementTree+sqlite3)" "$peer" "$prss" "$floor"
