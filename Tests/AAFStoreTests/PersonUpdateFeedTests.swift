@@ -167,4 +167,26 @@ struct PersonUpdateFeedTests {
         #expect(try rows(path, after: cursor) == [#"P1|updated|["ENTPersonClasses"]|1"#])
         #expect(try SQLiteShell.run(path, "SELECT source FROM change_context") == "admin")
     }
+
+    @Test(
+        "migration 16 over a directory an earlier import left with source 'import': a hand edit afterwards is recorded by the trigger"
+    )
+    func migrationFromVersion15() throws {
+        let temp = TemporaryDirectory("person-update-migration")
+        let path = temp.file("aafd.sqlite3")
+        do {
+            let connection = try database(atVersion: 15, path: path)
+            try connection.execute(
+                """
+                INSERT INTO persons (category, jointure, attrs, first_seen, updated_on)
+                    VALUES ('Eleve', 'P1', '{"ENTPersonNom":["N"]}', '2025-09-01', '2025-09-01');
+                UPDATE change_context SET source = 'import', extract_date = '2025-09-01', persons_before = 1 WHERE id = 1;
+                """
+            )
+        }
+        _ = try DirectoryStore(path: path)
+        #expect(try SQLiteShell.run(path, "PRAGMA user_version") == "\(Migrations.all.count)")
+        try SQLiteShell.run(path, #"UPDATE persons SET attrs = '{"ENTPersonNom":["M"]}' WHERE jointure = 'P1'"#)
+        #expect(try rows(path, after: "0") == [#"P1|updated|["ENTPersonNom"]|1"#])
+    }
 }
