@@ -28,10 +28,6 @@ struct GroupFeedTests {
         )
     }
 
-    private func session(_ store: DirectoryStore, day: Int) throws -> ImportSession {
-        try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-0\(day)")), mode: .delta)
-    }
-
     @Test(
         "no active group before: every active member's group once, in SQLite's byte order (accents, decomposed, case, prefixes); a departed pupil's groups left out"
     )
@@ -39,10 +35,10 @@ struct GroupFeedTests {
         let (temp, path, store) = try freshStore("group-feed")
         _ = temp
         // A pupil whose groups then all leave with them: no group has an active member afterwards.
-        let first = try session(store, day: 1)
+        let first = try deltaSession(store, day: 1)
         _ = try first.upsert(pupil("E9", classes: ["GONE"], groups: ["GONE-G"]))
         try first.commit(journal: importEntry(day: 1, mode: .delta))
-        let second = try session(store, day: 2)
+        let second = try deltaSession(store, day: 2)
         let leave = AAFRecord(kind: .delete, category: .pupil, jointure: "E9", encoded: [], line: 1)
         #expect(
             try second.delete(leave, departure: .markDeparted(purgeDue: try #require(ExtractDate(iso: "2026-09-01"))))
@@ -51,7 +47,7 @@ struct GroupFeedTests {
         try second.commit(journal: importEntry(day: 2, mode: .delta))
         let before = try SQLiteShell.run(path, "SELECT max(rowid) FROM changes")
 
-        let third = try session(store, day: 3)
+        let third = try deltaSession(store, day: 3)
         let codes = ["b", "B", "é", "e\u{301}", "f", "ab", "a", "Z", "zz", "ß", "CM1"]
         for (i, code) in codes.enumerated() {
             _ = try third.upsert(pupil("E\(i)", classes: [code, "CM1"], groups: i % 2 == 0 ? [code] : []))
@@ -73,14 +69,14 @@ struct GroupFeedTests {
         let (temp, path, store) = try freshStore("group-feed-nfd")
         _ = temp
         let (composed, decomposed) = ("\u{E9}", "e\u{301}")  // é, and e with a combining acute accent
-        let first = try session(store, day: 1)
+        let first = try deltaSession(store, day: 1)
         _ = try first.upsert(pupil("E1", classes: [composed], groups: [composed]))
         _ = try first.upsert(pupil("E2", classes: [decomposed]))
         try first.commit(journal: importEntry(day: 1, mode: .delta))
         let before = try SQLiteShell.run(path, "SELECT max(rowid) FROM changes")
 
         // Only the decomposed class gains a member; a decomposed group appears beside the composed one.
-        let second = try session(store, day: 2)
+        let second = try deltaSession(store, day: 2)
         _ = try second.upsert(pupil("E3", classes: [decomposed], groups: [decomposed]))
         try second.commit(journal: importEntry(day: 2, mode: .delta))
         let recorded = try SQLiteShell.run(
@@ -94,7 +90,7 @@ struct GroupFeedTests {
         #expect(recorded == "updated|class|\(hex("S1", decomposed))\ncreated|group|\(hex("S2", decomposed))")
 
         // The decomposed class's members leave: it goes, the composed one stays.
-        let third = try session(store, day: 3)
+        let third = try deltaSession(store, day: 3)
         for jointure in ["E2", "E3"] {
             let leave = AAFRecord(kind: .delete, category: .pupil, jointure: jointure, encoded: [], line: 1)
             _ = try third.delete(

@@ -105,10 +105,6 @@ struct PersonUpdateFeedTests {
         }
     }
 
-    private func session(_ store: DirectoryStore, day: Int) throws -> ImportSession {
-        try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-0\(day)")), mode: .delta)
-    }
-
     private func pupil(_ jointure: String, surname: String, className: String) -> AAFRecord {
         record(.pupil, jointure, [("ENTPersonNom", surname), ("ENTPersonClasses", "S1$x$x$\(className)$label")])
     }
@@ -130,14 +126,14 @@ struct PersonUpdateFeedTests {
     func importAndHandEdits() throws {
         let (temp, path, store) = try freshStore("person-update-feed")
         _ = temp
-        let first = try session(store, day: 1)
+        let first = try deltaSession(store, day: 1)
         for jointure in ["P1", "P2", "P3"] { _ = try first.upsert(pupil(jointure, surname: "N", className: "C1")) }
         try first.commit(journal: importEntry(day: 1, mode: .delta))
         try SQLiteShell.run(path, "UPDATE persons SET departed_on = '2025-09-01' WHERE jointure = 'P2'")
         try SQLiteShell.run(path, "UPDATE persons SET restricted = 1 WHERE jointure = 'P3'")
         var cursor = try SQLiteShell.run(path, "SELECT max(seq) FROM changes")
 
-        let second = try session(store, day: 2)
+        let second = try deltaSession(store, day: 2)
         #expect(try second.upsert(pupil("P1", surname: "M", className: "C2")) == .updated)
         #expect(try second.upsert(pupil("P2", surname: "N", className: "C2")) == .reactivatedAndUpdated)
         #expect(try second.upsert(pupil("P3", surname: "M", className: "C1")) == .updated)
@@ -161,7 +157,7 @@ struct PersonUpdateFeedTests {
 
         // That form has a space: the next import asks SQLite for the names.
         cursor = try SQLiteShell.run(path, "SELECT max(seq) FROM changes")
-        let third = try session(store, day: 3)
+        let third = try deltaSession(store, day: 3)
         #expect(try third.upsert(pupil("P1", surname: "N", className: "C3")) == .updated)
         try third.commit(journal: importEntry(day: 3, mode: .delta))
         #expect(try rows(path, after: cursor) == [#"P1|updated|["ENTPersonClasses"]|1"#])

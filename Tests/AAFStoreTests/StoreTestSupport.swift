@@ -22,6 +22,12 @@ func record(_ category: AAFCategory, _ jointure: String, _ attributes: [(String,
     )
 }
 
+/// A Delta import of the extract of 2025-09-0`day` into `store`.
+func deltaSession(_ store: DirectoryStore, day: Int) throws -> ImportSession {
+    guard let date = ExtractDate(iso: "2025-09-0\(day)") else { throw StoreError("no such test day: \(day)") }
+    return try store.beginImport(extractDate: date, mode: .delta)
+}
+
 /// The journal row of an import of the extract of 2025-09-0`day`, finished that morning.
 func importEntry(day: Int, mode: DeliveryMode) -> JournalEntry {
     var report = ImportReport(outcome: .imported, dryRun: false)

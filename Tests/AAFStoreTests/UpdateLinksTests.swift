@@ -35,16 +35,13 @@ struct UpdateLinksTests {
     func surnameThenClass() throws {
         let (temp, path, store) = try freshStore("update-links")
         _ = temp
-        let day = { (n: Int) in
-            try store.beginImport(extractDate: try #require(ExtractDate(iso: "2025-09-0\(n)")), mode: .delta)
-        }
-        let first = try day(1)
+        let first = try deltaSession(store, day: 1)
         #expect(try first.upsert(pupil(surname: "N", className: "C1")) == .added)
         try first.commit(journal: importEntry(day: 1, mode: .delta))
         let before = try links(path)
         #expect(before == ["a|S1", "g|G1", "m|C1"])
 
-        let second = try day(2)
+        let second = try deltaSession(store, day: 2)
         let changes = store.totalChanges
         #expect(try second.upsert(pupil(surname: "M", className: "C1")) == .updated)
         #expect(store.totalChanges - changes == 2)
